@@ -1,0 +1,65 @@
+//! What a backend stores for one session.
+
+/// A session record as it lives in the store: the attributes of one DynamoDB
+/// item except its key.
+///
+/// | field | attribute | meaning |
+/// | --- | --- | --- |
+/// | `version` | `ver` (N) | 1 on create, +1 on every replace |
+/// | `issued_at` | `iss` (N) | unix seconds of the last write or reissue |
+/// | `expires_at` | `exp` (N) | when the session idles out; the table's TTL attribute |
+/// | `created_at` | `crt` (N) | unix seconds of creation, for the absolute lifetime |
+/// | `data` | `dat` (B or S) | the session's data, encoded |
+///
+/// ```
+/// use dynamodb_sessions::{Record, StoredData};
+///
+/// let record = Record {
+///     version: 1,
+///     issued_at: 1_700_000_000,
+///     expires_at: 1_700_001_200,
+///     created_at: Some(1_700_000_000),
+///     data: StoredData::Cbor(vec![0xa0]),
+/// };
+/// assert_eq!(record.data.len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Optimistic-locking version (`ver`).
+    pub version: u64,
+    /// Unix seconds of the last write or reissue (`iss`).
+    pub issued_at: i64,
+    /// Unix seconds after which the session is expired (`exp`).
+    pub expires_at: i64,
+    /// Unix seconds of the session's creation (`crt`). pyramid-dynamodb-sessions
+    /// does not write it, so it may be missing.
+    pub created_at: Option<i64>,
+    /// The encoded session data (`dat`).
+    pub data: StoredData,
+}
+
+/// Encoded session data, tagged with its encoding so that each backend can
+/// store it in the matching attribute type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoredData {
+    /// CBOR bytes (ciborium), stored as binary (`B`). What this library writes.
+    Cbor(Vec<u8>),
+    /// JSON text, stored as a string (`S`): what pyramid-dynamodb-sessions writes.
+    Json(String),
+}
+
+impl StoredData {
+    /// Size of the encoded value in bytes, as DynamoDB counts it.
+    pub fn len(&self) -> usize {
+        match self {
+            StoredData::Cbor(bytes) => bytes.len(),
+            StoredData::Json(text) => text.len(),
+        }
+    }
+
+    /// Whether the encoded value is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
