@@ -83,8 +83,11 @@ pub trait Backend: Send + Sync {
     /// [`BackendError`] when the store cannot be reached or answers with an
     /// error, and [`BackendError::Corrupt`] when the stored item is not a
     /// well-formed session record.
-    fn load(&self, key: &StorageKey, consistency: Consistency)
-        -> Result<Option<Record>, BackendError>;
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError>;
 
     /// Writes `record` under `key` only if no record exists there.
     ///
@@ -252,10 +255,7 @@ impl fmt::Display for BackendError {
             ),
             BackendError::ItemTooLarge {
                 operation, limit, ..
-            } => write!(
-                f,
-                "session {operation} refused: item exceeds {limit} bytes"
-            ),
+            } => write!(f, "session {operation} refused: item exceeds {limit} bytes"),
             BackendError::Corrupt { reason } => {
                 write!(f, "stored session record is corrupt: {reason}")
             }
@@ -271,5 +271,42 @@ impl Error for BackendError {
             | BackendError::Rejected { source, .. } => Some(source.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// A shared backend is a backend, so one store can serve several managers.
+impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        (**self).load(key, consistency)
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        (**self).create(key, record)
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        (**self).replace(key, expected_version, record)
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        (**self).touch(key, issued_at, expires_at)
+    }
+
+    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
+        (**self).delete(key)
     }
 }

@@ -24,7 +24,8 @@ pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 ///     data: StoredData::Cbor(vec![0; 100]),
 /// };
 /// let size = item_size(&StorageKey::from_bytes([0; 32]), &record);
-/// assert_eq!(size, (3 + 32) + (3 + 2) + (3 + 2) + (3 + 3) + (3 + 100));
+/// // sid, ver (1 digit), iss ("17" significant), exp ("17000012"), dat
+/// assert_eq!(size, (3 + 32) + (3 + 2) + (3 + 2) + (3 + 5) + (3 + 100));
 /// ```
 pub fn item_size(key: &StorageKey, record: &Record) -> usize {
     let mut size = attribute("sid", key.as_bytes().len());

@@ -124,7 +124,8 @@ mod tests {
     #[test]
     fn storage_key_is_sha256_of_the_token_text() {
         let token = Token::parse("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ").unwrap();
-        let expected: [u8; 32] = Sha256::digest(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ").into();
+        let expected: [u8; 32] =
+            Sha256::digest(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ").into();
         assert_eq!(token.storage_key().as_bytes(), &expected);
     }
 

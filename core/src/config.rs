@@ -1,0 +1,436 @@
+//! Session settings: names and defaults follow pyramid-dynamodb-sessions.
+
+use std::error::Error;
+use std::fmt;
+use std::time::Duration;
+
+/// The `SameSite` attribute of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SameSite {
+    /// Sent only on same-site requests. The default: a session cookie has no
+    /// business on requests other sites start, and it blocks most CSRF.
+    Strict,
+    /// Also sent on top-level navigations from other sites.
+    Lax,
+    /// Sent on every request; browsers then require `Secure`.
+    None,
+}
+
+/// Validated session settings. Build them with [`SessionConfig::builder`];
+/// [`SessionConfig::default`] gives the defaults below.
+///
+/// | setting | default | why |
+/// | --- | --- | --- |
+/// | `cookie_name` | `session_id` | the name pyramid-dynamodb-sessions uses, so one table and cookie can serve both |
+/// | `max_age` | none | a browser-session cookie: closing the browser ends the session client-side |
+/// | `path` | `/` | the whole site shares one session |
+/// | `domain` | none | host-only: subdomains never see the cookie |
+/// | `secure` | none | set the `Secure` flag exactly when the request came over HTTPS |
+/// | `http_only` | true | scripts cannot read the token, so XSS cannot steal it |
+/// | `same_site` | `Strict` | no cross-site requests carry the session |
+/// | `timeout` | 1200 s | 20 minutes of inactivity end a session, OWASP's range for low-risk apps |
+/// | `reissue_time` | 120 s | a reissue is a write; one per 2 minutes of activity keeps the timeout fresh at a tenth of the cost |
+/// | `absolute_lifetime` | none | as in the seed; set it to cap a session's age whatever its activity |
+///
+/// ```
+/// use std::time::Duration;
+/// use dynamodb_sessions::SessionConfig;
+///
+/// let config = SessionConfig::builder()
+///     .cookie_name("sid")
+///     .timeout(Duration::from_secs(3600))
+///     .reissue_time(Duration::from_secs(360))
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.cookie_name(), "sid");
+/// assert_eq!(SessionConfig::default().timeout(), Duration::from_secs(1200));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    cookie_name: String,
+    max_age: Option<Duration>,
+    path: String,
+    domain: Option<String>,
+    secure: Option<bool>,
+    http_only: bool,
+    same_site: Option<SameSite>,
+    timeout: Duration,
+    reissue_time: Duration,
+    absolute_lifetime: Option<Duration>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            cookie_name: "session_id".to_owned(),
+            max_age: None,
+            path: "/".to_owned(),
+            domain: None,
+            secure: None,
+            http_only: true,
+            same_site: Some(SameSite::Strict),
+            timeout: Duration::from_secs(1200),
+            reissue_time: Duration::from_secs(120),
+            absolute_lifetime: None,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> SessionConfigBuilder {
+        SessionConfigBuilder {
+            config: SessionConfig::default(),
+        }
+    }
+
+    /// Name of the session cookie.
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    /// `Max-Age` of the cookie; `None` for a browser-session cookie.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.max_age
+    }
+
+    /// `Path` of the cookie.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// `Domain` of the cookie; `None` for a host-only cookie.
+    pub fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    /// `Secure` flag: `Some` forces it, `None` follows the request's scheme.
+    pub fn secure(&self) -> Option<bool> {
+        self.secure
+    }
+
+    /// Whether the cookie is `HttpOnly`.
+    pub fn http_only(&self) -> bool {
+        self.http_only
+    }
+
+    /// `SameSite` attribute; `None` omits it.
+    pub fn same_site(&self) -> Option<SameSite> {
+        self.same_site
+    }
+
+    /// Inactivity after which a session expires.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Age of the last write after which a read-only request reissues the session.
+    pub fn reissue_time(&self) -> Duration {
+        self.reissue_time
+    }
+
+    /// Age since creation after which a session expires whatever its activity.
+    pub fn absolute_lifetime(&self) -> Option<Duration> {
+        self.absolute_lifetime
+    }
+
+    pub(crate) fn timeout_secs(&self) -> i64 {
+        seconds(self.timeout)
+    }
+
+    pub(crate) fn reissue_secs(&self) -> i64 {
+        seconds(self.reissue_time)
+    }
+
+    pub(crate) fn absolute_secs(&self) -> Option<i64> {
+        self.absolute_lifetime.map(seconds)
+    }
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Builds a [`SessionConfig`], checking it as a whole in [`build`](Self::build).
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SessionConfigBuilder {
+    config: SessionConfig,
+}
+
+impl SessionConfigBuilder {
+    /// Name of the session cookie (default `session_id`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.config.cookie_name = name.into();
+        self
+    }
+
+    /// `Max-Age` of the cookie in whole seconds (default none: a browser-session cookie).
+    pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.config.max_age = max_age;
+        self
+    }
+
+    /// `Path` of the cookie (default `/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.config.path = path.into();
+        self
+    }
+
+    /// `Domain` of the cookie (default none: host-only).
+    pub fn domain(mut self, domain: Option<String>) -> Self {
+        self.config.domain = domain;
+        self
+    }
+
+    /// Force the `Secure` flag on or off; `None` (default) follows the request.
+    pub fn secure(mut self, secure: Option<bool>) -> Self {
+        self.config.secure = secure;
+        self
+    }
+
+    /// Whether the cookie is `HttpOnly` (default true).
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.config.http_only = http_only;
+        self
+    }
+
+    /// `SameSite` attribute, `None` to omit it (default `Strict`).
+    pub fn same_site(mut self, same_site: Option<SameSite>) -> Self {
+        self.config.same_site = same_site;
+        self
+    }
+
+    /// Inactivity timeout in whole seconds (default 1200 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Reissue time in whole seconds (default 120 s); zero reissues on every request.
+    pub fn reissue_time(mut self, reissue_time: Duration) -> Self {
+        self.config.reissue_time = reissue_time;
+        self
+    }
+
+    /// Absolute lifetime since creation in whole seconds (default none).
+    pub fn absolute_lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.config.absolute_lifetime = lifetime;
+        self
+    }
+
+    /// Checks the settings and returns them.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first setting that makes no sense: an
+    /// invalid cookie name, path or domain, a timeout under one second, a
+    /// reissue time not below the timeout, a zero absolute lifetime or
+    /// `Max-Age`, or `SameSite=None` with `Secure` forced off.
+    pub fn build(self) -> Result<SessionConfig, ConfigError> {
+        let c = self.config;
+        if !is_cookie_name(&c.cookie_name) {
+            return Err(ConfigError::InvalidCookieName);
+        }
+        if !c.path.starts_with('/') || !is_attribute_value(&c.path) {
+            return Err(ConfigError::InvalidPath);
+        }
+        if let Some(domain) = &c.domain {
+            if domain.is_empty() || !is_attribute_value(domain) || domain.contains(' ') {
+                return Err(ConfigError::InvalidDomain);
+            }
+        }
+        if c.timeout.as_secs() == 0 {
+            return Err(ConfigError::ZeroTimeout);
+        }
+        if c.reissue_time.as_secs() >= c.timeout.as_secs() {
+            return Err(ConfigError::ReissueNotBelowTimeout {
+                reissue_time: c.reissue_time,
+                timeout: c.timeout,
+            });
+        }
+        if c.absolute_lifetime.is_some_and(|l| l.as_secs() == 0) {
+            return Err(ConfigError::ZeroAbsoluteLifetime);
+        }
+        if c.max_age.is_some_and(|m| m.as_secs() == 0) {
+            return Err(ConfigError::ZeroMaxAge);
+        }
+        if c.same_site == Some(SameSite::None) && c.secure == Some(false) {
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
+        }
+        Ok(c)
+    }
+}
+
+/// RFC 6265 cookie-name: a non-empty HTTP token.
+fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+/// Attribute values may not hold `;` or control characters.
+fn is_attribute_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+/// A setting that makes no sense, found by [`SessionConfigBuilder::build`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The cookie name is empty or holds characters a cookie name may not.
+    InvalidCookieName,
+    /// The path does not start with `/` or holds `;` or control characters.
+    InvalidPath,
+    /// The domain is empty or holds `;`, spaces or control characters.
+    InvalidDomain,
+    /// The timeout is under one second.
+    ZeroTimeout,
+    /// The reissue time is not below the timeout, so sessions would expire
+    /// before they are ever reissued.
+    ReissueNotBelowTimeout {
+        /// The configured reissue time.
+        reissue_time: Duration,
+        /// The configured timeout.
+        timeout: Duration,
+    },
+    /// The absolute lifetime is under one second.
+    ZeroAbsoluteLifetime,
+    /// `Max-Age` is under one second, which would delete the cookie at once.
+    ZeroMaxAge,
+    /// `SameSite=None` with `Secure` forced off: browsers reject such cookies.
+    SameSiteNoneWithoutSecure,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::InvalidCookieName => {
+                f.write_str("cookie name must be a non-empty token without separators")
+            }
+            ConfigError::InvalidPath => {
+                f.write_str("cookie path must start with '/' and hold no ';' or control characters")
+            }
+            ConfigError::InvalidDomain => f.write_str(
+                "cookie domain must be non-empty and hold no ';', spaces or control characters",
+            ),
+            ConfigError::ZeroTimeout => f.write_str("timeout must be at least one second"),
+            ConfigError::ReissueNotBelowTimeout {
+                reissue_time,
+                timeout,
+            } => write!(
+                f,
+                "reissue_time ({reissue_time:?}) must be below timeout ({timeout:?})"
+            ),
+            ConfigError::ZeroAbsoluteLifetime => {
+                f.write_str("absolute lifetime must be at least one second")
+            }
+            ConfigError::ZeroMaxAge => f.write_str("max_age must be at least one second"),
+            ConfigError::SameSiteNoneWithoutSecure => {
+                f.write_str("SameSite=None requires the Secure flag")
+            }
+        }
+    }
+}
+
+impl Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn defaults_follow_the_seed() {
+        let c = SessionConfig::default();
+        assert_eq!(c.cookie_name(), "session_id");
+        assert_eq!(c.max_age(), None);
+        assert_eq!(c.path(), "/");
+        assert_eq!(c.domain(), None);
+        assert_eq!(c.secure(), None);
+        assert!(c.http_only());
+        assert_eq!(c.same_site(), Some(SameSite::Strict));
+        assert_eq!(c.timeout(), secs(1200));
+        assert_eq!(c.reissue_time(), secs(120));
+        assert_eq!(c.absolute_lifetime(), None);
+        assert_eq!(SessionConfig::builder().build().unwrap(), c);
+    }
+
+    #[test]
+    fn every_setting_is_taken() {
+        let c = SessionConfig::builder()
+            .cookie_name("app")
+            .max_age(Some(secs(60)))
+            .path("/app")
+            .domain(Some("example.com".into()))
+            .secure(Some(true))
+            .http_only(false)
+            .same_site(Some(SameSite::Lax))
+            .timeout(secs(600))
+            .reissue_time(secs(0))
+            .absolute_lifetime(Some(secs(3600)))
+            .build()
+            .unwrap();
+        assert_eq!(c.cookie_name(), "app");
+        assert_eq!(c.max_age(), Some(secs(60)));
+        assert_eq!(c.path(), "/app");
+        assert_eq!(c.domain(), Some("example.com"));
+        assert_eq!(c.secure(), Some(true));
+        assert!(!c.http_only());
+        assert_eq!(c.same_site(), Some(SameSite::Lax));
+        assert_eq!(c.timeout(), secs(600));
+        assert_eq!(c.reissue_time(), secs(0));
+        assert_eq!(c.absolute_lifetime(), Some(secs(3600)));
+    }
+
+    #[test]
+    fn nonsense_is_rejected() {
+        let b = SessionConfig::builder;
+        let cases = [
+            (b().cookie_name(""), ConfigError::InvalidCookieName),
+            (b().cookie_name("a b"), ConfigError::InvalidCookieName),
+            (b().cookie_name("a=b"), ConfigError::InvalidCookieName),
+            (b().cookie_name("a;b"), ConfigError::InvalidCookieName),
+            (b().cookie_name("sé"), ConfigError::InvalidCookieName),
+            (b().path(""), ConfigError::InvalidPath),
+            (b().path("app"), ConfigError::InvalidPath),
+            (b().path("/a;b"), ConfigError::InvalidPath),
+            (b().path("/a\nb"), ConfigError::InvalidPath),
+            (b().domain(Some(String::new())), ConfigError::InvalidDomain),
+            (b().domain(Some("a;b".into())), ConfigError::InvalidDomain),
+            (b().timeout(Duration::ZERO), ConfigError::ZeroTimeout),
+            (
+                b().timeout(Duration::from_millis(500)),
+                ConfigError::ZeroTimeout,
+            ),
+            (
+                b().timeout(secs(100)).reissue_time(secs(100)),
+                ConfigError::ReissueNotBelowTimeout {
+                    reissue_time: secs(100),
+                    timeout: secs(100),
+                },
+            ),
+            (
+                b().absolute_lifetime(Some(Duration::ZERO)),
+                ConfigError::ZeroAbsoluteLifetime,
+            ),
+            (b().max_age(Some(Duration::ZERO)), ConfigError::ZeroMaxAge),
+            (
+                b().same_site(Some(SameSite::None)).secure(Some(false)),
+                ConfigError::SameSiteNoneWithoutSecure,
+            ),
+        ];
+        for (builder, expected) in cases {
+            let err = builder.build().unwrap_err();
+            assert_eq!(err, expected);
+            assert!(!err.to_string().is_empty());
+        }
+    }
+}

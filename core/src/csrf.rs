@@ -1,0 +1,77 @@
+//! CSRF tokens, stored under `_csrft_` as Pyramid stores them.
+
+use std::fmt::Write as _;
+
+use ciborium::Value;
+use subtle::ConstantTimeEq;
+
+use crate::{Session, SessionError};
+
+const CSRF_KEY: &str = "_csrft_";
+
+/// Random bytes in a CSRF token: 256 bits, as Python's `secrets.token_hex()`.
+const CSRF_BYTES: usize = 32;
+
+impl Session {
+    /// Draws a new CSRF token (64 hex characters), stores it and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails, [`SessionError::Random`] if the
+    /// operating system has no random bytes.
+    pub fn new_csrf_token(&mut self) -> Result<String, SessionError> {
+        self.load()?;
+        let mut bytes = [0u8; CSRF_BYTES];
+        getrandom::getrandom(&mut bytes).map_err(SessionError::Random)?;
+        let token = bytes
+            .iter()
+            .fold(String::with_capacity(2 * CSRF_BYTES), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            });
+        self.data
+            .insert(CSRF_KEY.to_owned(), Value::Text(token.clone()));
+        self.changed = true;
+        Ok(token)
+    }
+
+    /// The session's CSRF token, drawing one if it has none.
+    ///
+    /// ```
+    /// use dynamodb_sessions::{SessionConfig, SessionManager};
+    /// use dynamodb_sessions_adapters::MemoryBackend;
+    ///
+    /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+    /// let mut session = manager.load(None);
+    /// let token = session.get_csrf_token()?;
+    /// assert_eq!(session.get_csrf_token()?, token);
+    /// assert!(session.check_csrf_token(&token)?);
+    /// assert!(!session.check_csrf_token("forged")?);
+    /// # Ok::<(), dynamodb_sessions::SessionError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`new_csrf_token`](Self::new_csrf_token).
+    pub fn get_csrf_token(&mut self) -> Result<String, SessionError> {
+        self.load()?;
+        match self.data.get(CSRF_KEY) {
+            Some(Value::Text(token)) => Ok(token.clone()),
+            _ => self.new_csrf_token(),
+        }
+    }
+
+    /// Whether `candidate` is the session's CSRF token, compared in constant
+    /// time. A session without a token matches nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn check_csrf_token(&mut self, candidate: &str) -> Result<bool, SessionError> {
+        self.load()?;
+        Ok(match self.data.get(CSRF_KEY) {
+            Some(Value::Text(token)) => token.as_bytes().ct_eq(candidate.as_bytes()).into(),
+            _ => false,
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! The entry point: turns a request's cookie into a [`Session`] and a
+//! finished session into a `Set-Cookie` header.
+
+use std::sync::Arc;
+
+use crate::session_cookie;
+use crate::{Backend, Clock, CommitError, Session, SessionConfig, SystemClock};
+
+/// What every session of one manager shares.
+pub(crate) struct Shared {
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) config: SessionConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Shared {
+    /// Unix seconds now.
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+}
+
+/// Loads and commits sessions. Cheap to clone; share one across all threads.
+///
+/// A request makes exactly two calls:
+///
+/// 1. [`load`](Self::load) with the request's `Cookie` header, which only
+///    parses the cookie (the record is fetched when the session is first used);
+/// 2. [`commit`](Self::commit), which writes what the request changed and
+///    returns the `Set-Cookie` header value to send, if any.
+///
+/// ```
+/// use dynamodb_sessions::{SessionConfig, SessionManager};
+/// use dynamodb_sessions_adapters::MemoryBackend;
+///
+/// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+///
+/// // First request: no cookie yet.
+/// let mut session = manager.load(None);
+/// session.insert("visits", &1)?;
+/// let set_cookie = manager.commit(session, false)?.expect("a new session sets a cookie");
+///
+/// // Second request: the browser sends the cookie back.
+/// let cookie = set_cookie.split(';').next().unwrap();
+/// let mut session = manager.load(Some(cookie));
+/// assert_eq!(session.get::<u32>("visits")?, Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionManager {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SessionManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionManager {
+    /// A manager storing sessions in `backend`, on the system clock.
+    pub fn new(backend: impl Backend + 'static, config: SessionConfig) -> Self {
+        Self::with_clock(backend, config, SystemClock)
+    }
+
+    /// A manager on a clock of your choice, e.g. a
+    /// [`ManualClock`](crate::ManualClock) in tests.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use dynamodb_sessions::{ManualClock, SessionConfig, SessionManager};
+    /// use dynamodb_sessions_adapters::MemoryBackend;
+    ///
+    /// let clock = Arc::new(ManualClock::new(1_700_000_000));
+    /// let manager = SessionManager::with_clock(MemoryBackend::new(), SessionConfig::default(), clock.clone());
+    /// clock.advance(60);
+    /// ```
+    pub fn with_clock(
+        backend: impl Backend + 'static,
+        config: SessionConfig,
+        clock: impl Clock + 'static,
+    ) -> Self {
+        SessionManager {
+            shared: Arc::new(Shared {
+                backend: Arc::new(backend),
+                config,
+                clock: Arc::new(clock),
+            }),
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &SessionConfig {
+        &self.shared.config
+    }
+
+    /// Starts a request's session from its `Cookie` header (join several
+    /// `Cookie` headers with `"; "`).
+    ///
+    /// This makes no store call and cannot fail: a missing or malformed
+    /// cookie simply means a new session. The record is fetched when the
+    /// session is first used.
+    pub fn load(&self, cookie_header: Option<&str>) -> Session {
+        let name = self.shared.config.cookie_name();
+        let incoming = cookie_header.and_then(|header| session_cookie::find(header, name));
+        Session::new(Arc::clone(&self.shared), incoming)
+    }
+
+    /// Writes what the request did to its session and returns the
+    /// `Set-Cookie` header value to send, if any. `is_https` says whether the
+    /// request came over HTTPS; it sets the cookie's `Secure` flag unless the
+    /// configuration forces it.
+    ///
+    /// | session at commit | store calls | `Set-Cookie` |
+    /// | --- | --- | --- |
+    /// | never used | none | none |
+    /// | new, untouched | none | none |
+    /// | new, data set | create (a new ID on collision) | new `token/1` |
+    /// | loaded, unchanged, written within `reissue_time` | none | none |
+    /// | loaded, unchanged, older than `reissue_time` | touch (only if it still exists) | same value, fresh `Max-Age` |
+    /// | loaded, changed | replace if the version is unchanged | `token/version+1` |
+    /// | invalidated | delete | expired |
+    /// | invalidated, then data set | delete, then create under a new ID | new `token/1` |
+    /// | ID regenerated | create under a new ID, then delete the old | new `token/1` |
+    ///
+    /// The session is used up either way; to retry after
+    /// [`CommitError::Conflict`], load it again and redo the change. Sessions
+    /// carry their manager, so commit a session through the manager that
+    /// loaded it.
+    ///
+    /// # Errors
+    ///
+    /// [`CommitError::Conflict`] when another request changed or deleted the
+    /// session since it was loaded, [`CommitError::TooLarge`] over 400 KB;
+    /// both before anything is written. Otherwise store, encoding or
+    /// random-source failures.
+    pub fn commit(&self, session: Session, is_https: bool) -> Result<Option<String>, CommitError> {
+        session.commit(is_https)
+    }
+}

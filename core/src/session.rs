@@ -1,0 +1,347 @@
+//! One request's view of a session: lazily loaded data plus what to do at commit.
+
+use std::sync::Arc;
+
+use ciborium::Value;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::codec::{self, DataMap};
+use crate::manager::Shared;
+use crate::session_cookie::CookieValue;
+use crate::{BackendError, Consistency, Record, SessionError, StorageKey, Token};
+
+/// The stored record a loaded session continues.
+#[derive(Debug, Clone)]
+pub(crate) struct Bound {
+    pub(crate) token: Token,
+    pub(crate) key: StorageKey,
+    pub(crate) version: u64,
+    pub(crate) issued_at: i64,
+    pub(crate) created_at: Option<i64>,
+}
+
+/// A record to delete at commit, and whether before or after the new write.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Retired {
+    pub(crate) key: StorageKey,
+    /// Logout deletes first, so that a failed write cannot keep the old
+    /// session alive; login writes first, so that a failed delete cannot lose
+    /// the data.
+    pub(crate) delete_first: bool,
+}
+
+/// The session of one request.
+///
+/// Get one from [`SessionManager::load`](crate::SessionManager::load) and hand
+/// it back to [`SessionManager::commit`](crate::SessionManager::commit).
+///
+/// Loading is lazy: the record is fetched on the first call that needs the
+/// data, so a request that never touches its session costs no store call.
+/// That is why every data accessor returns a `Result`: it may be the call that
+/// loads.
+///
+/// Values are any serde type. They are kept as self-describing CBOR values, so
+/// a value written as one type can be read back as any compatible one.
+///
+/// ```
+/// use dynamodb_sessions::{SessionConfig, SessionManager};
+/// use dynamodb_sessions_adapters::MemoryBackend;
+///
+/// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+/// let mut session = manager.load(None);
+/// session.insert("user", "ada")?;
+/// assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
+/// # Ok::<(), dynamodb_sessions::SessionError>(())
+/// ```
+pub struct Session {
+    pub(crate) shared: Arc<Shared>,
+    /// The request's cookie, until the session is loaded.
+    pub(crate) incoming: Option<CookieValue>,
+    pub(crate) loaded: bool,
+    pub(crate) bound: Option<Bound>,
+    pub(crate) data: DataMap,
+    pub(crate) changed: bool,
+    pub(crate) invalidated: bool,
+    pub(crate) retired: Option<Retired>,
+    /// Creation time carried over by `regenerate_id`, so that a login does not
+    /// restart the absolute lifetime.
+    pub(crate) carried_created_at: Option<i64>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("loaded", &self.loaded)
+            .field("stored", &self.bound.is_some())
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field("changed", &self.changed)
+            .field("invalidated", &self.invalidated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(shared: Arc<Shared>, incoming: Option<CookieValue>) -> Self {
+        Session {
+            shared,
+            incoming,
+            loaded: false,
+            bound: None,
+            data: DataMap::new(),
+            changed: false,
+            invalidated: false,
+            retired: None,
+            carried_created_at: None,
+        }
+    }
+
+    /// Loads the session now, if it has not been loaded yet. The data
+    /// accessors do this on their own; call it to surface store errors early.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] when the store fails. The session stays
+    /// unloaded, so a later call tries again.
+    pub fn load(&mut self) -> Result<(), SessionError> {
+        if self.loaded {
+            return Ok(());
+        }
+        if let Some(cookie) = &self.incoming {
+            self.bind(cookie.clone())?;
+        }
+        self.incoming = None;
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// Fetches the cookie's record and, if it is alive and decodable, binds to it.
+    fn bind(&mut self, cookie: CookieValue) -> Result<(), SessionError> {
+        let key = cookie.token.storage_key();
+        let Some(record) = self
+            .fetch(&key, cookie.version)
+            .map_err(SessionError::Load)?
+        else {
+            return Ok(());
+        };
+        if self.is_expired(&record) {
+            log::debug!("session expired; starting a new one");
+            return Ok(());
+        }
+        match codec::decode(&record.data) {
+            Ok(data) => {
+                self.data = data;
+                self.bound = Some(Bound {
+                    token: cookie.token,
+                    key,
+                    version: record.version,
+                    issued_at: record.issued_at,
+                    created_at: record.created_at,
+                });
+            }
+            Err(reason) => {
+                log::warn!("discarding corrupt session record ({reason}); starting a new session");
+            }
+        }
+        Ok(())
+    }
+
+    /// Eventually consistent read first; a strong read when the record is
+    /// missing or older than the cookie, which gives read-your-writes.
+    fn fetch(&self, key: &StorageKey, cookie_version: u64) -> Result<Option<Record>, BackendError> {
+        let backend = &self.shared.backend;
+        let first = match backend.load(key, Consistency::Eventual) {
+            Ok(Some(record)) if record.version >= cookie_version => return Ok(Some(record)),
+            Ok(_) => backend.load(key, Consistency::Strong),
+            Err(e) => Err(e),
+        };
+        match first {
+            Err(BackendError::Corrupt { reason }) => {
+                log::warn!("discarding corrupt session record ({reason}); starting a new session");
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    fn is_expired(&self, record: &Record) -> bool {
+        let now = self.shared.now();
+        let idle = record.expires_at < now;
+        let too_old = match (self.shared.config.absolute_secs(), record.created_at) {
+            (Some(lifetime), Some(created)) => created.saturating_add(lifetime) < now,
+            _ => false,
+        };
+        idle || too_old
+    }
+
+    /// Reads the value under `key` as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails, [`SessionError::Decode`] if the
+    /// stored value is not a `T`.
+    pub fn get<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, SessionError> {
+        self.load()?;
+        self.data
+            .get(key)
+            .map(|value| decode_value(key, value))
+            .transpose()
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails, [`SessionError::Encode`] if the
+    /// value cannot be serialized.
+    pub fn insert<T: Serialize + ?Sized>(
+        &mut self,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let key = key.into();
+        self.load()?;
+        let value = encode_value(&key, value)?;
+        self.data.insert(key, value);
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Removes `key`; says whether it was there.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn remove(&mut self, key: &str) -> Result<bool, SessionError> {
+        self.load()?;
+        let removed = self.data.remove(key).is_some();
+        self.changed |= removed;
+        Ok(removed)
+    }
+
+    /// Whether `key` holds a value.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn contains_key(&mut self, key: &str) -> Result<bool, SessionError> {
+        self.load()?;
+        Ok(self.data.contains_key(key))
+    }
+
+    /// All keys, in sorted order, including the flash (`_f_…`) and CSRF
+    /// (`_csrft_`) keys.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn keys(&mut self) -> Result<Vec<String>, SessionError> {
+        self.load()?;
+        Ok(self.data.keys().cloned().collect())
+    }
+
+    /// Number of keys.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn len(&mut self) -> Result<usize, SessionError> {
+        self.load()?;
+        Ok(self.data.len())
+    }
+
+    /// Whether the session holds no keys.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn is_empty(&mut self) -> Result<bool, SessionError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Removes every key. The session stays (unlike [`invalidate`](Self::invalidate)).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn clear(&mut self) -> Result<(), SessionError> {
+        self.load()?;
+        self.changed |= !self.data.is_empty();
+        self.data.clear();
+        Ok(())
+    }
+
+    /// Marks the session as changed so that commit writes it, for changes the
+    /// session cannot see.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails: the data must be loaded, or
+    /// the write would replace it with nothing.
+    pub fn mark_changed(&mut self) -> Result<(), SessionError> {
+        self.load()?;
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Ends the session (logout): commit deletes its record and expires the
+    /// cookie. Data set afterwards starts a new session under a new ID.
+    ///
+    /// Needs no store call of its own: an unloaded session is deleted by the
+    /// key its cookie names.
+    pub fn invalidate(&mut self) {
+        if let Some(cookie) = self.incoming.take() {
+            self.retire(cookie.token.storage_key(), true);
+        } else if let Some(bound) = self.bound.take() {
+            self.retire(bound.key, true);
+        }
+        self.loaded = true;
+        self.data.clear();
+        self.changed = false;
+        self.invalidated = true;
+        self.carried_created_at = None;
+    }
+
+    /// Moves the session to a new ID (call it on login, against session
+    /// fixation): commit writes the data under a fresh ID and deletes the old
+    /// record. The absolute lifetime keeps counting from the original creation.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Load`] if loading fails.
+    pub fn regenerate_id(&mut self) -> Result<(), SessionError> {
+        self.load()?;
+        if let Some(bound) = self.bound.take() {
+            self.carried_created_at = bound.created_at;
+            self.retire(bound.key, false);
+        }
+        self.changed = true;
+        Ok(())
+    }
+
+    fn retire(&mut self, key: StorageKey, delete_first: bool) {
+        // At most one record per request is ever retired: after invalidate or
+        // regenerate_id the session is bound to no record any more.
+        self.retired = Some(Retired { key, delete_first });
+    }
+}
+
+pub(crate) fn encode_value<T: Serialize + ?Sized>(
+    key: &str,
+    value: &T,
+) -> Result<Value, SessionError> {
+    Value::serialized(value).map_err(|source| SessionError::Encode {
+        key: key.to_owned(),
+        source,
+    })
+}
+
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    key: &str,
+    value: &Value,
+) -> Result<T, SessionError> {
+    value.deserialized().map_err(|source| SessionError::Decode {
+        key: key.to_owned(),
+        source,
+    })
+}
