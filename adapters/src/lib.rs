@@ -7,4 +7,4 @@
 
 mod memory;
 
-pub use memory::{CallCounts, MemoryBackend};
+pub use memory::MemoryBackend;

@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod call_counts;
 mod clock;
 mod codec;
 mod commit;
@@ -45,6 +46,7 @@ pub use backend::{
     Backend, BackendError, BoxError, Consistency, CreateOutcome, Operation, ReplaceOutcome,
     TouchOutcome,
 };
+pub use call_counts::{CallCounter, CallCounts, CountingBackend};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, SameSite, SessionConfig, SessionConfigBuilder};
 pub use error::{CommitError, SessionError};

@@ -1,19 +1,14 @@
 //! An in-memory backend with DynamoDB's semantics, for tests and small deployments.
 
-mod counters;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
-    ReplaceOutcome, StorageKey, TouchOutcome, MAX_ITEM_SIZE,
+    item_size, Backend, BackendError, CallCounter, CallCounts, Consistency, CreateOutcome,
+    Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome, MAX_ITEM_SIZE,
 };
 use parking_lot::RwLock;
-
-pub use counters::CallCounts;
-use counters::Counters;
 
 /// What the map holds under one key.
 #[derive(Debug, Clone)]
@@ -33,7 +28,7 @@ enum Slot {
 struct Inner {
     items: RwLock<HashMap<StorageKey, Slot>>,
     stale_reads: AtomicBool,
-    counters: Counters,
+    counters: CallCounter,
 }
 
 /// Session records in a map, under exactly DynamoDB's conditions: create only
@@ -157,7 +152,7 @@ impl Backend for MemoryBackend {
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        self.inner.counters.creates.increment();
+        self.inner.counters.count_create();
         Self::check_size(key, record, Operation::Create)?;
         let mut items = self.inner.items.write();
         if items.contains_key(key) {
@@ -177,7 +172,7 @@ impl Backend for MemoryBackend {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
-        self.inner.counters.replaces.increment();
+        self.inner.counters.count_replace();
         Self::check_size(key, record, Operation::Replace)?;
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
@@ -195,7 +190,7 @@ impl Backend for MemoryBackend {
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
-        self.inner.counters.touches.increment();
+        self.inner.counters.count_touch();
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
             Some(Slot::Record { current, previous }) => {
@@ -211,7 +206,7 @@ impl Backend for MemoryBackend {
     }
 
     fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
-        self.inner.counters.deletes.increment();
+        self.inner.counters.count_delete();
         self.inner.items.write().remove(key);
         Ok(())
     }

@@ -1,0 +1,233 @@
+//! Call counters, so that tests, benchmarks and metrics can see what a request cost.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{
+    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
+    TouchOutcome,
+};
+
+/// A relaxed atomic counter: exact totals, no ordering between counters.
+#[derive(Debug, Default)]
+struct Counter(AtomicU64);
+
+impl Counter {
+    fn increment(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Thread-safe counters of backend calls by kind, for backends to embed.
+///
+/// ```
+/// use dynamodb_sessions::{CallCounter, Consistency};
+///
+/// let counter = CallCounter::default();
+/// counter.count_load(Consistency::Strong);
+/// counter.count_create();
+/// assert_eq!(counter.snapshot().strong_loads, 1);
+/// counter.reset();
+/// assert_eq!(counter.snapshot().total(), 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct CallCounter {
+    eventual_loads: Counter,
+    strong_loads: Counter,
+    creates: Counter,
+    replaces: Counter,
+    touches: Counter,
+    deletes: Counter,
+}
+
+impl CallCounter {
+    /// Counts a load.
+    pub fn count_load(&self, consistency: Consistency) {
+        match consistency {
+            Consistency::Eventual => self.eventual_loads.increment(),
+            Consistency::Strong => self.strong_loads.increment(),
+        }
+    }
+
+    /// Counts a create.
+    pub fn count_create(&self) {
+        self.creates.increment();
+    }
+
+    /// Counts a replace.
+    pub fn count_replace(&self) {
+        self.replaces.increment();
+    }
+
+    /// Counts a touch.
+    pub fn count_touch(&self) {
+        self.touches.increment();
+    }
+
+    /// Counts a delete.
+    pub fn count_delete(&self) {
+        self.deletes.increment();
+    }
+
+    /// The counts so far.
+    pub fn snapshot(&self) -> CallCounts {
+        CallCounts {
+            eventual_loads: self.eventual_loads.get(),
+            strong_loads: self.strong_loads.get(),
+            creates: self.creates.get(),
+            replaces: self.replaces.get(),
+            touches: self.touches.get(),
+            deletes: self.deletes.get(),
+        }
+    }
+
+    /// Sets every count back to zero.
+    pub fn reset(&self) {
+        for counter in [
+            &self.eventual_loads,
+            &self.strong_loads,
+            &self.creates,
+            &self.replaces,
+            &self.touches,
+            &self.deletes,
+        ] {
+            counter.reset();
+        }
+    }
+}
+
+/// How many backend calls of each kind were made, failed ones included.
+///
+/// ```
+/// use dynamodb_sessions::CallCounts;
+///
+/// let counts = CallCounts { eventual_loads: 1, creates: 1, ..CallCounts::default() };
+/// assert_eq!(counts.loads(), 1);
+/// assert_eq!(counts.writes(), 1);
+/// assert_eq!(counts.total(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    /// Eventually consistent loads.
+    pub eventual_loads: u64,
+    /// Strongly consistent loads.
+    pub strong_loads: u64,
+    /// Creates.
+    pub creates: u64,
+    /// Replaces.
+    pub replaces: u64,
+    /// Touches.
+    pub touches: u64,
+    /// Deletes.
+    pub deletes: u64,
+}
+
+impl CallCounts {
+    /// Loads of either consistency.
+    pub fn loads(&self) -> u64 {
+        self.eventual_loads + self.strong_loads
+    }
+
+    /// Creates, replaces, touches and deletes.
+    pub fn writes(&self) -> u64 {
+        self.creates + self.replaces + self.touches + self.deletes
+    }
+
+    /// Every call.
+    pub fn total(&self) -> u64 {
+        self.loads() + self.writes()
+    }
+}
+
+/// Wraps any backend and counts its calls by kind, e.g. to check what each
+/// kind of request costs, or to feed metrics.
+///
+/// ```
+/// use dynamodb_sessions::{CountingBackend, SessionConfig, SessionManager};
+/// use dynamodb_sessions_adapters::MemoryBackend;
+///
+/// let backend = std::sync::Arc::new(CountingBackend::new(MemoryBackend::new()));
+/// let manager = SessionManager::new(backend.clone(), SessionConfig::default());
+/// let session = manager.load(None);
+/// manager.commit(session, false)?;
+/// assert_eq!(backend.counts().total(), 0, "an untouched session costs nothing");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct CountingBackend<B> {
+    inner: B,
+    counter: CallCounter,
+}
+
+impl<B: Backend> CountingBackend<B> {
+    /// Counts the calls made to `inner`.
+    pub fn new(inner: B) -> Self {
+        CountingBackend {
+            inner,
+            counter: CallCounter::default(),
+        }
+    }
+
+    /// The wrapped backend.
+    pub fn inner(&self) -> &B {
+        &self.inner
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> CallCounts {
+        self.counter.snapshot()
+    }
+
+    /// Sets every count back to zero.
+    pub fn reset_counts(&self) {
+        self.counter.reset();
+    }
+}
+
+impl<B: Backend> Backend for CountingBackend<B> {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        self.counter.count_load(consistency);
+        self.inner.load(key, consistency)
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        self.counter.count_create();
+        self.inner.create(key, record)
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        self.counter.count_replace();
+        self.inner.replace(key, expected_version, record)
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        self.counter.count_touch();
+        self.inner.touch(key, issued_at, expires_at)
+    }
+
+    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
+        self.counter.count_delete();
+        self.inner.delete(key)
+    }
+}
