@@ -1,0 +1,244 @@
+//! Mapping a [`Record`] to a DynamoDB item and back.
+//!
+//! | attribute | type | field |
+//! | --- | --- | --- |
+//! | `sid` | B | the 32-byte [`StorageKey`] (hash key) |
+//! | `ver` | N | [`Record::version`] |
+//! | `iss` | N | [`Record::issued_at`] |
+//! | `exp` | N | [`Record::expires_at`] (the table's TTL attribute) |
+//! | `crt` | N | [`Record::created_at`], absent when `None` |
+//! | `dat` | B or S | [`StoredData::Cbor`] as B, [`StoredData::Json`] as S |
+
+use std::collections::HashMap;
+
+use dynamodb_sessions::{BackendError, Operation, Record, StorageKey, StoredData};
+use rusoto_dynamodb::AttributeValue;
+
+/// A DynamoDB item or key.
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The hash key attribute.
+pub(crate) const SID: &str = "sid";
+/// The version attribute.
+pub(crate) const VER: &str = "ver";
+/// The issued-at attribute.
+pub(crate) const ISS: &str = "iss";
+/// The expiry attribute, the table's TTL attribute.
+pub(crate) const EXP: &str = "exp";
+/// The created-at attribute.
+pub(crate) const CRT: &str = "crt";
+/// The data attribute.
+pub(crate) const DAT: &str = "dat";
+
+/// A binary attribute value.
+pub(crate) fn binary(bytes: &[u8]) -> AttributeValue {
+    AttributeValue {
+        b: Some(bytes.to_vec().into()),
+        ..AttributeValue::default()
+    }
+}
+
+/// A number attribute value.
+pub(crate) fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue {
+        n: Some(value.to_string()),
+        ..AttributeValue::default()
+    }
+}
+
+/// A string attribute value.
+pub(crate) fn string(value: &str) -> AttributeValue {
+    AttributeValue {
+        s: Some(value.to_owned()),
+        ..AttributeValue::default()
+    }
+}
+
+/// The key of the item that stores `key`'s session.
+pub(crate) fn key_item(key: &StorageKey) -> Item {
+    HashMap::from([(SID.to_owned(), binary(key.as_bytes()))])
+}
+
+/// The full item that stores `record` under `key`.
+///
+/// # Errors
+///
+/// [`BackendError::Rejected`] for a data encoding this backend does not know
+/// how to store (`StoredData` may grow variants).
+pub(crate) fn to_item(
+    operation: Operation,
+    key: &StorageKey,
+    record: &Record,
+) -> Result<Item, BackendError> {
+    let mut item = key_item(key);
+    item.insert(VER.to_owned(), number(record.version));
+    item.insert(ISS.to_owned(), number(record.issued_at));
+    item.insert(EXP.to_owned(), number(record.expires_at));
+    if let Some(created_at) = record.created_at {
+        item.insert(CRT.to_owned(), number(created_at));
+    }
+    let data = match &record.data {
+        StoredData::Cbor(bytes) => binary(bytes),
+        StoredData::Json(text) => string(text),
+        _ => {
+            return Err(BackendError::Rejected {
+                operation,
+                source: "this backend cannot store the session data's encoding".into(),
+            })
+        }
+    };
+    item.insert(DAT.to_owned(), data);
+    Ok(item)
+}
+
+/// Reads a record back from a stored item.
+///
+/// # Errors
+///
+/// [`BackendError::Corrupt`] when an attribute is missing or has the wrong
+/// type or an unreadable number. The reason names the attribute, never the
+/// key's bytes or the data.
+pub(crate) fn from_item(item: &Item) -> Result<Record, BackendError> {
+    let data = match item.get(DAT) {
+        None => return Err(corrupt(format!("attribute `{DAT}` is missing"))),
+        Some(AttributeValue { b: Some(bytes), .. }) => StoredData::Cbor(bytes.to_vec()),
+        Some(AttributeValue { s: Some(text), .. }) => StoredData::Json(text.clone()),
+        Some(_) => {
+            return Err(corrupt(format!(
+                "attribute `{DAT}` is neither binary (B) nor a string (S)"
+            )))
+        }
+    };
+    Ok(Record {
+        version: required_number(item, VER)?,
+        issued_at: required_number(item, ISS)?,
+        expires_at: required_number(item, EXP)?,
+        created_at: optional_number(item, CRT)?,
+        data,
+    })
+}
+
+fn corrupt(reason: String) -> BackendError {
+    BackendError::Corrupt { reason }
+}
+
+fn required_number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, BackendError> {
+    optional_number(item, name)?.ok_or_else(|| corrupt(format!("attribute `{name}` is missing")))
+}
+
+fn optional_number<T: std::str::FromStr>(
+    item: &Item,
+    name: &str,
+) -> Result<Option<T>, BackendError> {
+    match item.get(name) {
+        None => Ok(None),
+        Some(AttributeValue { n: Some(text), .. }) => text.parse().map(Some).map_err(|_| {
+            corrupt(format!(
+                "attribute `{name}` is not an integer in the expected range"
+            ))
+        }),
+        Some(_) => Err(corrupt(format!("attribute `{name}` is not a number (N)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(data: StoredData, created_at: Option<i64>) -> Record {
+        Record {
+            version: 7,
+            issued_at: 1_700_000_000,
+            expires_at: 1_700_001_200,
+            created_at,
+            data,
+        }
+    }
+
+    #[test]
+    fn round_trips_both_encodings_with_and_without_crt() {
+        let key = StorageKey::from_bytes([9; 32]);
+        for record in [
+            record(
+                StoredData::Cbor(vec![0xa1, 0x61, 0x61, 0x01]),
+                Some(1_699_999_000),
+            ),
+            record(StoredData::Json("{\"a\": 1}".into()), None),
+            record(StoredData::Cbor(Vec::new()), None),
+        ] {
+            let item = to_item(Operation::Create, &key, &record).expect("storable");
+            assert_eq!(item[SID].b.as_deref(), Some(&[9u8; 32][..]));
+            assert_eq!(item.contains_key(CRT), record.created_at.is_some());
+            assert_eq!(from_item(&item).expect("well-formed"), record);
+        }
+    }
+
+    #[test]
+    fn attribute_types_are_exact() {
+        let key = StorageKey::from_bytes([1; 32]);
+        let item = to_item(
+            Operation::Create,
+            &key,
+            &record(StoredData::Cbor(vec![1]), Some(5)),
+        )
+        .expect("storable");
+        assert_eq!(item[VER].n.as_deref(), Some("7"));
+        assert_eq!(item[ISS].n.as_deref(), Some("1700000000"));
+        assert_eq!(item[EXP].n.as_deref(), Some("1700001200"));
+        assert_eq!(item[CRT].n.as_deref(), Some("5"));
+        assert!(item[DAT].b.is_some() && item[DAT].s.is_none());
+        let item = to_item(
+            Operation::Create,
+            &key,
+            &record(StoredData::Json("{}".into()), None),
+        )
+        .expect("storable");
+        assert_eq!(item[DAT].s.as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn malformed_items_are_corrupt_without_leaking_the_key() {
+        let key = StorageKey::from_bytes([0xab; 32]);
+        let good = to_item(
+            Operation::Create,
+            &key,
+            &record(StoredData::Cbor(vec![1]), Some(1)),
+        )
+        .expect("storable");
+        let mut cases: Vec<(Item, &str)> = Vec::new();
+        for name in [VER, ISS, EXP, DAT] {
+            let mut item = good.clone();
+            item.remove(name);
+            cases.push((item, name));
+            let mut item = good.clone();
+            item.insert(name.to_owned(), AttributeValue::default());
+            cases.push((item, name));
+        }
+        for (name, bad) in [
+            (VER, "-1"),
+            (VER, "1.5"),
+            (ISS, "abc"),
+            (EXP, "99999999999999999999999"),
+            (CRT, "x"),
+        ] {
+            let mut item = good.clone();
+            item.insert(name.to_owned(), number(bad));
+            cases.push((item, name));
+        }
+        let mut item = good.clone();
+        item.insert(VER.to_owned(), string("1"));
+        cases.push((item, VER));
+        let mut item = good.clone();
+        item.insert(CRT.to_owned(), binary(b"1"));
+        cases.push((item, CRT));
+        for (item, name) in cases {
+            match from_item(&item) {
+                Err(BackendError::Corrupt { reason }) => {
+                    assert!(reason.contains(name), "{reason}");
+                    assert!(!reason.to_lowercase().contains("abab"), "{reason}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! Bounded retries with exponential backoff and full jitter, and a time
+//! limit on every attempt.
+
+use std::future::Future;
+use std::time::Duration;
+
+use dynamodb_sessions::{BackendError, Operation, MAX_ITEM_SIZE};
+use rusoto_core::RusotoError;
+
+use super::error::{classify, Failure, ServiceError};
+
+/// How the backend retries and times out its calls.
+///
+/// A call is tried up to [`max_attempts`](Self::max_attempts) times. Between
+/// attempts it sleeps for a random time between zero and
+/// `min(max_delay, base_delay * 2^(attempt - 1))` ("full jitter"). Only
+/// throttling, 5xx answers, transport errors and attempts that ran out of
+/// time are retried; everything else is final at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use dynamodb_sessions_adapters::dynamodb::RetryConfig;
+///
+/// let retry = RetryConfig {
+///     max_attempts: 6,
+///     attempt_timeout: Duration::from_millis(500),
+///     ..RetryConfig::default()
+/// };
+/// assert_eq!(retry.base_delay, Duration::from_millis(25));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts per call, the first included. 0 is taken as 1. Default 4.
+    pub max_attempts: u32,
+    /// Backoff before the second attempt, doubling after each. Default 25 ms.
+    pub base_delay: Duration,
+    /// Upper bound of any one backoff. Default 1 s.
+    pub max_delay: Duration,
+    /// Time limit of a single attempt. Default 2 s.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(25),
+            max_delay: Duration::from_secs(1),
+            attempt_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// The longest backoff after failed attempt number `attempt` (1-based).
+    pub(crate) fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.base_delay
+            .checked_mul(factor)
+            .unwrap_or(Duration::MAX)
+            .min(self.max_delay)
+    }
+
+    /// A random backoff between zero and [`backoff_ceiling`](Self::backoff_ceiling).
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self.backoff_ceiling(attempt);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        let mut bytes = [0u8; 8];
+        // Without randomness, wait the full ceiling: slower, still correct.
+        if nanos == 0 || getrandom::getrandom(&mut bytes).is_err() {
+            return ceiling;
+        }
+        Duration::from_nanos(u64::from_le_bytes(bytes) % (nanos + 1).max(1))
+    }
+}
+
+/// Why a call stopped without a result.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The write's condition failed. `ambiguous` says whether an earlier
+    /// attempt may have been applied (it timed out or failed in transport),
+    /// in which case the condition may have failed because of our own write.
+    ConditionFailed {
+        /// Whether an earlier attempt may have been applied.
+        ambiguous: bool,
+    },
+    /// A final error.
+    Error(BackendError),
+}
+
+/// Runs `call` under `config`'s retry policy.
+pub(crate) async fn execute<T, E, F, Fut>(
+    config: &RetryConfig,
+    operation: Operation,
+    mut call: F,
+) -> Result<T, Stop>
+where
+    E: ServiceError,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RusotoError<E>>>,
+{
+    let max_attempts = config.max_attempts.max(1);
+    let mut ambiguous = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let failure = match tokio::time::timeout(config.attempt_timeout, call()).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(error)) => Some(classify(error)),
+            Err(_elapsed) => None,
+        };
+        let error = match failure {
+            Some(Failure::ConditionFailed) => return Err(Stop::ConditionFailed { ambiguous }),
+            Some(Failure::TooLarge) => {
+                return Err(Stop::Error(BackendError::ItemTooLarge {
+                    operation,
+                    size: None,
+                    limit: MAX_ITEM_SIZE,
+                }))
+            }
+            Some(Failure::Rejected(source)) => {
+                return Err(Stop::Error(BackendError::Rejected { operation, source }))
+            }
+            Some(Failure::Throttled(source)) => BackendError::Throttled {
+                operation,
+                attempts: attempt,
+                source,
+            },
+            Some(Failure::Transient(source)) => {
+                ambiguous = true;
+                BackendError::Unavailable {
+                    operation,
+                    attempts: attempt,
+                    source,
+                }
+            }
+            None => {
+                ambiguous = true;
+                BackendError::Timeout {
+                    operation,
+                    after: config.attempt_timeout,
+                }
+            }
+        };
+        if attempt >= max_attempts {
+            return Err(Stop::Error(error));
+        }
+        log::debug!("session {operation} attempt {attempt} failed, retrying: {error}");
+        tokio::time::sleep(config.backoff(attempt)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusoto_core::HttpDispatchError;
+    use rusoto_dynamodb::PutItemError;
+    use std::cell::Cell;
+
+    fn fast() -> RetryConfig {
+        RetryConfig {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            attempt_timeout: Duration::from_millis(200),
+        }
+    }
+
+    fn run<T>(future: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+            .block_on(future)
+    }
+
+    #[test]
+    fn ceilings_double_up_to_the_cap() {
+        let config = RetryConfig::default();
+        assert_eq!(config.backoff_ceiling(1), Duration::from_millis(25));
+        assert_eq!(config.backoff_ceiling(2), Duration::from_millis(50));
+        assert_eq!(config.backoff_ceiling(3), Duration::from_millis(100));
+        assert_eq!(config.backoff_ceiling(7), Duration::from_secs(1));
+        assert_eq!(config.backoff_ceiling(40), Duration::from_secs(1));
+        assert_eq!(config.backoff_ceiling(u32::MAX), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn backoff_is_jittered_within_the_ceiling() {
+        let config = RetryConfig::default();
+        let delays: Vec<Duration> = (0..50).map(|_| config.backoff(3)).collect();
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(100)));
+        assert!(delays.iter().any(|d| *d != delays[0]), "no jitter");
+        let zero = RetryConfig {
+            base_delay: Duration::ZERO,
+            ..config
+        };
+        assert_eq!(zero.backoff(2), Duration::ZERO);
+    }
+
+    #[test]
+    fn throttling_is_retried_then_reported() {
+        let calls = Cell::new(0);
+        let result: Result<(), Stop> = run(execute(&fast(), Operation::Create, || {
+            calls.set(calls.get() + 1);
+            async {
+                Err(RusotoError::Service(
+                    PutItemError::ProvisionedThroughputExceeded("slow".into()),
+                ))
+            }
+        }));
+        assert_eq!(calls.get(), 3);
+        match result {
+            Err(Stop::Error(BackendError::Throttled { attempts: 3, .. })) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_transient_failure_then_success_succeeds() {
+        let calls = Cell::new(0);
+        let result = run(execute(&fast(), Operation::Load, || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move {
+                if n == 1 {
+                    Err(RusotoError::<PutItemError>::HttpDispatch(
+                        HttpDispatchError::new("reset".into()),
+                    ))
+                } else {
+                    Ok(n)
+                }
+            }
+        }));
+        assert_eq!(result.ok(), Some(2));
+    }
+
+    #[test]
+    fn a_condition_failure_after_a_timeout_is_ambiguous() {
+        let calls = Cell::new(0);
+        let result: Result<(), Stop> = run(execute(&fast(), Operation::Replace, || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move {
+                if n == 1 {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+                Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
+                    "no".into(),
+                )))
+            }
+        }));
+        assert!(matches!(
+            result,
+            Err(Stop::ConditionFailed { ambiguous: true })
+        ));
+        let result: Result<(), Stop> = run(execute(&fast(), Operation::Replace, || async {
+            Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
+                "no".into(),
+            )))
+        }));
+        assert!(matches!(
+            result,
+            Err(Stop::ConditionFailed { ambiguous: false })
+        ));
+    }
+
+    #[test]
+    fn timeouts_are_reported_as_timeouts() {
+        let result: Result<(), Stop> = run(execute(&fast(), Operation::Touch, || async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Err(RusotoError::<PutItemError>::Blocking)
+        }));
+        match result {
+            Err(Stop::Error(BackendError::Timeout { after, .. })) => {
+                assert_eq!(after, Duration::from_millis(200))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejections_are_final_at_once() {
+        let calls = Cell::new(0);
+        let result: Result<(), Stop> = run(execute(&fast(), Operation::Delete, || {
+            calls.set(calls.get() + 1);
+            async {
+                Err(RusotoError::Service(PutItemError::ResourceNotFound(
+                    "x".into(),
+                )))
+            }
+        }));
+        assert_eq!(calls.get(), 1);
+        assert!(matches!(
+            result,
+            Err(Stop::Error(BackendError::Rejected { .. }))
+        ));
+    }
+}
