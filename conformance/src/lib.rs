@@ -1,3 +1,105 @@
-//! placeholder
+//! One conformance suite for `dynamodb-sessions` backends.
+//!
+//! Every backend must pass the same cases: the [`Backend`](dynamodb_sessions::Backend)
+//! contract method by method, then the whole session state machine through
+//! the manager on a manual clock, hostile cookies, concurrency, corrupt
+//! records and the store calls each kind of request costs. A backend that
+//! passes behaves like DynamoDB as far as sessions can tell.
+//!
+//! A backend gets every case, each reported as its own test, from one line
+//! in a test file, given a [`Harness`] that makes fresh stores:
+//!
+//! ```ignore
+//! dynamodb_sessions_conformance::conformance_suite!(Some(MyHarness::new()));
+//! ```
+//!
+//! [`MemoryHarness`] is the harness of the in-memory backend.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
+pub mod backend_cases;
+pub mod concurrency_cases;
+pub mod cookie_cases;
+pub mod corruption_cases;
+pub mod cost_cases;
 pub mod dynamodb_local;
+pub mod fixture;
+mod harness;
+mod lagging_reads;
+mod memory_harness;
+pub mod session_cases;
+
+pub use harness::{Corruption, Harness};
+pub use lagging_reads::LaggingReads;
+pub use memory_harness::MemoryHarness;
+
+/// Emits one `#[test]` per conformance case for the harness `$harness`, an
+/// expression of type `Option<H>` where `H: Harness`, evaluated afresh in
+/// each test. `None` means the backend is not available here: the test
+/// returns at once, so the harness must say loudly why (and must not return
+/// `None` in CI).
+///
+/// ```ignore
+/// // tests/memory.rs
+/// use dynamodb_sessions_conformance::{conformance_suite, MemoryHarness};
+///
+/// conformance_suite!(Some(MemoryHarness));
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    ($harness:expr) => {
+        $crate::conformance_suite!(@cases $harness;
+            backend_cases::create_then_load,
+            backend_cases::create_refuses_an_existing_key,
+            backend_cases::replace_at_the_expected_version,
+            backend_cases::replace_with_a_stale_version_conflicts,
+            backend_cases::replace_of_a_missing_record_conflicts,
+            backend_cases::touch_updates_only_the_times,
+            backend_cases::touch_of_a_missing_record_creates_nothing,
+            backend_cases::delete_present_and_absent,
+            backend_cases::load_of_a_missing_key,
+            backend_cases::item_size_limit,
+            backend_cases::data_round_trips,
+            backend_cases::keys_differing_in_one_byte,
+            session_cases::new_untouched_session_writes_nothing,
+            session_cases::new_session_with_data_is_created,
+            session_cases::new_sessions_get_distinct_ids,
+            session_cases::unchanged_session_inside_the_reissue_window,
+            session_cases::unchanged_session_past_the_reissue_window_is_touched,
+            session_cases::changed_session_is_replaced,
+            session_cases::reads_and_no_op_changes_do_not_write,
+            session_cases::explicit_changes_write,
+            session_cases::concurrent_change_is_a_conflict,
+            session_cases::invalidate_deletes_and_expires_the_cookie,
+            session_cases::invalidate_then_data_starts_a_new_session,
+            session_cases::regenerate_id_moves_the_data,
+            session_cases::idle_expiry_at_the_timeout_boundary,
+            session_cases::expired_session_read_only_writes_nothing,
+            session_cases::absolute_lifetime_ends_active_sessions,
+            session_cases::flash_shows_once_across_requests,
+            session_cases::csrf_token_across_requests,
+            session_cases::oversized_session_is_refused_before_writing,
+            session_cases::read_your_writes_when_eventual_reads_lag,
+            session_cases::reissue_of_a_deleted_session_drops_the_cookie,
+            session_cases::json_records_load,
+            cookie_cases::malformed_cookies_are_no_session,
+            cookie_cases::unknown_session_ids_are_never_adopted,
+            cookie_cases::cookie_found_among_others,
+            concurrency_cases::concurrent_increments_lose_no_update,
+            concurrency_cases::update_racing_invalidate_never_resurrects,
+            corruption_cases::undecodable_data_starts_a_new_session,
+            corruption_cases::malformed_items_start_a_new_session,
+            cost_cases::store_calls_per_request_kind,
+        );
+    };
+    (@cases $harness:expr; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                if let Some(harness) = $harness {
+                    $crate::$module::$case(&harness);
+                }
+            }
+        )*
+    };
+}

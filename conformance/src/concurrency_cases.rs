@@ -1,0 +1,71 @@
+//! Many requests on one session at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dynamodb_sessions::CommitError;
+
+use crate::fixture::Fixture;
+use crate::Harness;
+
+const THREADS: usize = 8;
+const INCREMENTS_PER_THREAD: u64 = 10;
+
+/// 8 threads each make 10 successful read-modify-write increments of one
+/// counter, retrying on conflict: the final count equals the number of
+/// successful commits, so no update is lost.
+pub fn concurrent_increments_lose_no_update<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("count", 0);
+    let successes = AtomicU64::new(0);
+    let conflicts = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                let mut done = 0;
+                while done < INCREMENTS_PER_THREAD {
+                    let mut session = f.manager.load(Some(&cookie));
+                    let n: u64 = session.get("count").unwrap().expect("counter present");
+                    session.insert("count", &(n + 1)).unwrap();
+                    match f.manager.commit(session, false) {
+                        Ok(_) => {
+                            done += 1;
+                            successes.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(CommitError::Conflict) => {
+                            conflicts.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => panic!("commit failed: {e:?}"),
+                    }
+                }
+            });
+        }
+    });
+    let expected = THREADS as u64 * INCREMENTS_PER_THREAD;
+    assert_eq!(successes.load(Ordering::Relaxed), expected);
+    let (count, _) = f.request(Some(&cookie), |s| s.get::<u64>("count").unwrap());
+    assert_eq!(count, Some(expected), "lost updates");
+    let stored = f.stored(&cookie).unwrap();
+    assert_eq!(stored.version, 1 + expected);
+}
+
+/// An update racing a logout never brings the deleted session back,
+/// whichever commits first.
+pub fn update_racing_invalidate_never_resurrects<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    for update_first in [false, true] {
+        let cookie = f.start_session("n", 1);
+        let mut update = f.manager.load(Some(&cookie));
+        update.insert("n", &2).unwrap();
+        let mut logout = f.manager.load(Some(&cookie));
+        logout.invalidate();
+        if update_first {
+            f.manager.commit(update, false).unwrap();
+            f.manager.commit(logout, false).unwrap();
+        } else {
+            f.manager.commit(logout, false).unwrap();
+            let err = f.manager.commit(update, false).unwrap_err();
+            assert!(matches!(err, CommitError::Conflict), "{err:?}");
+        }
+        assert_eq!(f.stored(&cookie), None, "update_first={update_first}");
+    }
+}

@@ -1,0 +1,120 @@
+//! A manager on a manual clock over a counted backend: the scene of every
+//! session-level case.
+
+use std::sync::Arc;
+
+use dynamodb_sessions::{
+    Backend, CallCounts, CommitError, Consistency, CountingBackend, ManualClock, Record, Session,
+    SessionConfig, SessionManager, StorageKey, Token,
+};
+
+use crate::Harness;
+
+/// Where the clock starts: a fixed, realistic unix time.
+pub const START: i64 = 1_700_000_000;
+
+/// A manager, its counted backend and its clock.
+pub struct Fixture<B> {
+    /// The backend under test, counting its calls.
+    pub backend: Arc<CountingBackend<B>>,
+    /// The manager's clock.
+    pub clock: Arc<ManualClock>,
+    /// The manager under test.
+    pub manager: SessionManager,
+}
+
+impl<B: Backend + 'static> Fixture<B> {
+    /// A fixture on a fresh backend with the default settings.
+    pub fn new<H: Harness<Backend = B>>(harness: &H) -> Self {
+        Self::with_config(harness, SessionConfig::default())
+    }
+
+    /// A fixture on a fresh backend with `config`.
+    pub fn with_config<H: Harness<Backend = B>>(harness: &H, config: SessionConfig) -> Self {
+        Self::around(harness.fresh_backend(), config)
+    }
+
+    /// A fixture around an existing backend.
+    pub fn around(backend: B, config: SessionConfig) -> Self {
+        let backend = Arc::new(CountingBackend::new(backend));
+        let clock = Arc::new(ManualClock::new(START));
+        let manager = SessionManager::with_clock(Arc::clone(&backend), config, Arc::clone(&clock));
+        Fixture {
+            backend,
+            clock,
+            manager,
+        }
+    }
+
+    /// Runs one request: load with `cookie` (a `name=value` pair), let `work`
+    /// use the session, commit over HTTPS. Returns what `work` returned and
+    /// the commit's result.
+    pub fn try_request<R>(
+        &self,
+        cookie: Option<&str>,
+        work: impl FnOnce(&mut Session) -> R,
+    ) -> (R, Result<Option<String>, CommitError>) {
+        let mut session = self.manager.load(cookie);
+        let result = work(&mut session);
+        (result, self.manager.commit(session, true))
+    }
+
+    /// Like [`try_request`](Self::try_request), panicking if the commit fails.
+    pub fn request<R>(
+        &self,
+        cookie: Option<&str>,
+        work: impl FnOnce(&mut Session) -> R,
+    ) -> (R, Option<String>) {
+        let (result, committed) = self.try_request(cookie, work);
+        (result, committed.expect("commit failed"))
+    }
+
+    /// Starts a session holding `key = value`; returns its cookie pair.
+    pub fn start_session(&self, key: &str, value: i64) -> String {
+        let (_, set_cookie) = self.request(None, |s| s.insert(key, &value).unwrap());
+        cookie_pair(&set_cookie.expect("a new session with data sets a cookie"))
+    }
+
+    /// Counts calls made by `work`.
+    pub fn counting<R>(&self, work: impl FnOnce() -> R) -> (R, CallCounts) {
+        self.backend.reset_counts();
+        let result = work();
+        (result, self.backend.counts())
+    }
+
+    /// The record stored for a cookie pair, read strongly.
+    pub fn stored(&self, cookie: &str) -> Option<Record> {
+        self.backend
+            .inner()
+            .load(&key_of(cookie), Consistency::Strong)
+            .expect("load failed")
+    }
+}
+
+/// The `name=value` pair of a `Set-Cookie` value, as a browser sends it back.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// The storage key a cookie pair (`name=token/version`) points at.
+pub fn key_of(cookie: &str) -> StorageKey {
+    let value = cookie.split_once('=').map(|(_, v)| v).unwrap_or_default();
+    let token = value.split('/').next().unwrap_or_default();
+    Token::parse(token)
+        .expect("not a session cookie")
+        .storage_key()
+}
+
+/// The version a cookie pair carries.
+pub fn version_of(cookie: &str) -> u64 {
+    cookie
+        .rsplit('/')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("not a session cookie")
+}

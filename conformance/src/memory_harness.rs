@@ -1,0 +1,26 @@
+//! The suite's harness for [`MemoryBackend`].
+
+use dynamodb_sessions::StorageKey;
+use dynamodb_sessions_adapters::MemoryBackend;
+
+use crate::{Corruption, Harness};
+
+/// Runs the suite on [`MemoryBackend`], a fresh map per case.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryHarness;
+
+impl Harness for MemoryHarness {
+    type Backend = MemoryBackend;
+
+    fn fresh_backend(&self) -> MemoryBackend {
+        MemoryBackend::new()
+    }
+
+    fn put_corrupt(&self, backend: &MemoryBackend, key: &StorageKey, corruption: Corruption) {
+        let reason = match corruption {
+            Corruption::MissingVersion => "missing attribute ver",
+            Corruption::WrongVersionType => "attribute ver is not a number",
+        };
+        backend.insert_corrupt(*key, reason);
+    }
+}

@@ -1,0 +1,470 @@
+//! Cases through the manager: every row of the state table, expiry,
+//! reissue, logout, login, flash and CSRF.
+
+use std::time::Duration;
+
+use dynamodb_sessions::{CommitError, Record, SessionConfig, StoredData};
+
+use crate::fixture::{cookie_pair, key_of, version_of, Fixture, START};
+use crate::Harness;
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// A new session nobody writes to costs nothing and sets no cookie.
+pub fn new_untouched_session_writes_nothing<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let ((_, set_cookie), counts) = f.counting(|| f.request(None, |_| ()));
+    assert_eq!(set_cookie, None);
+    assert_eq!(counts.total(), 0);
+
+    let ((_, set_cookie), counts) = f.counting(|| f.request(None, |s| s.get::<i64>("x").unwrap()));
+    assert_eq!(set_cookie, None, "reading a new session writes nothing");
+    assert_eq!(
+        counts.total(),
+        0,
+        "a request without a cookie has nothing to load"
+    );
+}
+
+/// A new session with data is created under a fresh ID with version 1.
+pub fn new_session_with_data_is_created<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let ((_, set_cookie), counts) = f.counting(|| f.request(None, |s| s.insert("n", &1).unwrap()));
+    let set_cookie = set_cookie.expect("cookie");
+    let cookie = cookie_pair(&set_cookie);
+    assert!(cookie.starts_with("session_id="));
+    assert_eq!(version_of(&cookie), 1);
+    assert_eq!(counts.creates, 1);
+    assert_eq!(counts.total(), 1);
+    let stored = f.stored(&cookie).expect("stored");
+    assert_eq!(stored.version, 1);
+    assert_eq!(stored.issued_at, START);
+    assert_eq!(stored.expires_at, START + 1200);
+    assert_eq!(stored.created_at, Some(START));
+    assert!(matches!(stored.data, StoredData::Cbor(_)));
+
+    let (value, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(value, Some(1));
+}
+
+/// Two new sessions never share an ID.
+pub fn new_sessions_get_distinct_ids<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let a = f.start_session("n", 1);
+    let b = f.start_session("n", 1);
+    assert_ne!(a, b);
+}
+
+/// A loaded, unchanged session written within `reissue_time` costs one
+/// eventual read, no write, and no cookie. At exactly `reissue_time` it is
+/// still not reissued.
+pub fn unchanged_session_inside_the_reissue_window<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    for advance in [0, 60, 60] {
+        f.clock.advance(advance);
+        let ((value, set_cookie), counts) =
+            f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap()));
+        assert_eq!(value, Some(1));
+        assert_eq!(set_cookie, None);
+        assert_eq!(counts.eventual_loads, 1);
+        assert_eq!(counts.total(), 1);
+    }
+    assert_eq!(f.stored(&cookie).unwrap().issued_at, START);
+}
+
+/// One second past `reissue_time`, a read-only request touches the record
+/// and re-sends the same cookie value; the record's data and version stay.
+pub fn unchanged_session_past_the_reissue_window_is_touched<H: Harness>(harness: &H) {
+    let config = SessionConfig::builder()
+        .max_age(Some(secs(3600)))
+        .build()
+        .unwrap();
+    let f = Fixture::with_config(harness, config);
+    let cookie = f.start_session("n", 1);
+    let before = f.stored(&cookie).unwrap();
+    f.clock.advance(121);
+    let ((_, set_cookie), counts) =
+        f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap()));
+    let set_cookie = set_cookie.expect("a reissue sets the cookie again");
+    assert_eq!(cookie_pair(&set_cookie), cookie);
+    assert!(set_cookie.contains("Max-Age=3600"), "{set_cookie}");
+    assert_eq!(counts.eventual_loads, 1);
+    assert_eq!(counts.touches, 1);
+    assert_eq!(counts.total(), 2);
+    let after = f.stored(&cookie).unwrap();
+    assert_eq!(after.issued_at, START + 121);
+    assert_eq!(after.expires_at, START + 121 + 1200);
+    assert_eq!((after.version, after.data), (before.version, before.data));
+
+    // The reissue restarted the window.
+    f.clock.advance(120);
+    let ((_, set_cookie), _) = f.counting(|| f.request(Some(&cookie), |s| s.load().unwrap()));
+    assert_eq!(set_cookie, None);
+}
+
+/// A changed session is replaced at version + 1 and the cookie says so.
+pub fn changed_session_is_replaced<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    f.clock.advance(10);
+    let ((_, set_cookie), counts) = f.counting(|| {
+        f.request(Some(&cookie), |s| {
+            let n: i64 = s.get("n").unwrap().unwrap();
+            s.insert("n", &(n + 1)).unwrap();
+        })
+    });
+    let new_cookie = cookie_pair(&set_cookie.expect("cookie"));
+    assert_eq!(key_of(&new_cookie), key_of(&cookie), "same ID");
+    assert_eq!(version_of(&new_cookie), 2);
+    assert_eq!(counts.eventual_loads, 1);
+    assert_eq!(counts.replaces, 1);
+    assert_eq!(counts.total(), 2);
+    let stored = f.stored(&cookie).unwrap();
+    assert_eq!((stored.version, stored.issued_at), (2, START + 10));
+    assert_eq!(stored.created_at, Some(START), "creation time is kept");
+    let (n, _) = f.request(Some(&new_cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, Some(2));
+}
+
+/// Data accessors that change nothing do not make the session dirty.
+pub fn reads_and_no_op_changes_do_not_write<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let ((_, set_cookie), counts) = f.counting(|| {
+        f.request(Some(&cookie), |s| {
+            assert!(s.contains_key("n").unwrap());
+            assert_eq!(s.keys().unwrap(), vec!["n".to_string()]);
+            assert_eq!(s.len().unwrap(), 1);
+            assert!(!s.is_empty().unwrap());
+            assert!(!s.remove("absent").unwrap());
+            assert!(s.pop_flash::<String>("").unwrap().is_empty());
+            assert!(s.peek_flash::<String>("q").unwrap().is_empty());
+            assert!(!s.check_csrf_token("nope").unwrap());
+        })
+    });
+    assert_eq!(set_cookie, None);
+    assert_eq!(counts.writes(), 0);
+}
+
+/// `mark_changed` forces a write of unchanged data; `clear` and `remove` write.
+pub fn explicit_changes_write<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let (_, set_cookie) = f.request(Some(&cookie), |s| s.mark_changed().unwrap());
+    let cookie = cookie_pair(&set_cookie.expect("cookie"));
+    assert_eq!(version_of(&cookie), 2);
+    let (_, set_cookie) = f.request(Some(&cookie), |s| assert!(s.remove("n").unwrap()));
+    let cookie = cookie_pair(&set_cookie.expect("cookie"));
+    let (_, _) = f.request(Some(&cookie), |s| s.insert("m", "x").unwrap());
+    let cookie = f.start_session("k", 1);
+    let (_, set_cookie) = f.request(Some(&cookie), |s| s.clear().unwrap());
+    let cookie = cookie_pair(&set_cookie.expect("cookie"));
+    let (empty, _) = f.request(Some(&cookie), |s| s.is_empty().unwrap());
+    assert!(empty);
+}
+
+/// Two requests change one session at once: the second commit is a
+/// conflict, and the stored record is the first one's.
+pub fn concurrent_change_is_a_conflict<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let mut first = f.manager.load(Some(&cookie));
+    let mut second = f.manager.load(Some(&cookie));
+    first.insert("n", &10).unwrap();
+    second.insert("n", &20).unwrap();
+    f.manager.commit(first, false).unwrap();
+    let before = f.stored(&cookie).unwrap();
+    let err = f.manager.commit(second, false).unwrap_err();
+    assert!(matches!(err, CommitError::Conflict), "{err:?}");
+    assert_eq!(f.stored(&cookie).unwrap(), before);
+}
+
+/// Invalidate deletes the record and expires the cookie; replaying the old
+/// cookie gives a fresh, empty session.
+pub fn invalidate_deletes_and_expires_the_cookie<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("user", 7);
+    let ((_, set_cookie), counts) = f.counting(|| f.request(Some(&cookie), |s| s.invalidate()));
+    let set_cookie = set_cookie.expect("an expiring cookie");
+    assert!(set_cookie.starts_with("session_id=;"), "{set_cookie}");
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    assert_eq!(counts.deletes, 1);
+    assert_eq!(counts.total(), 1, "logout needs no read");
+    assert_eq!(f.stored(&cookie), None);
+
+    let ((user, set_cookie), _) =
+        f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("user").unwrap()));
+    assert_eq!(user, None);
+    assert_eq!(set_cookie, None);
+}
+
+/// Data set after invalidate goes under a new ID; the old record is gone.
+pub fn invalidate_then_data_starts_a_new_session<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("user", 7);
+    let ((_, set_cookie), counts) = f.counting(|| {
+        f.request(Some(&cookie), |s| {
+            assert_eq!(s.get::<i64>("user").unwrap(), Some(7));
+            s.invalidate();
+            assert!(s.is_empty().unwrap());
+            s.insert("guest", &true).unwrap();
+        })
+    });
+    let new_cookie = cookie_pair(&set_cookie.expect("cookie"));
+    assert_ne!(key_of(&new_cookie), key_of(&cookie));
+    assert_eq!(version_of(&new_cookie), 1);
+    assert_eq!((counts.loads(), counts.deletes, counts.creates), (1, 1, 1));
+    assert_eq!(f.stored(&cookie), None);
+    let (keys, _) = f.request(Some(&new_cookie), |s| s.keys().unwrap());
+    assert_eq!(keys, vec!["guest".to_string()]);
+}
+
+/// regenerate_id moves the data to a new ID; the old cookie is dead.
+pub fn regenerate_id_moves_the_data<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("cart", 3);
+    f.clock.advance(30);
+    let ((_, set_cookie), counts) = f.counting(|| {
+        f.request(Some(&cookie), |s| {
+            s.regenerate_id().unwrap();
+            s.insert("user", "ada").unwrap();
+        })
+    });
+    let new_cookie = cookie_pair(&set_cookie.expect("cookie"));
+    assert_ne!(key_of(&new_cookie), key_of(&cookie));
+    assert_eq!(version_of(&new_cookie), 1);
+    assert_eq!((counts.loads(), counts.creates, counts.deletes), (1, 1, 1));
+    assert_eq!(f.stored(&cookie), None, "old record deleted");
+    let stored = f.stored(&new_cookie).unwrap();
+    assert_eq!(
+        stored.created_at,
+        Some(START),
+        "the absolute lifetime keeps counting"
+    );
+
+    let ((cart, user), _) = f.request(Some(&new_cookie), |s| {
+        (
+            s.get::<i64>("cart").unwrap(),
+            s.get::<String>("user").unwrap(),
+        )
+    });
+    assert_eq!((cart, user.as_deref()), (Some(3), Some("ada")));
+    let (old, _) = f.request(Some(&cookie), |s| s.is_empty().unwrap());
+    assert!(old, "the old cookie gives a fresh session");
+}
+
+/// A session idle for exactly `timeout` is alive; one second more and it is
+/// expired: a new, empty session, and the expired record is never written.
+pub fn idle_expiry_at_the_timeout_boundary<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    f.clock.advance(1200);
+    let (n, set_cookie) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, Some(1), "alive at exactly the timeout");
+    assert!(
+        set_cookie.is_some(),
+        "and reissued, since it is older than reissue_time"
+    );
+
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let before = f.stored(&cookie).unwrap();
+    f.clock.advance(1201);
+    let (n, set_cookie) = f.request(Some(&cookie), |s| {
+        let n = s.get::<i64>("n").unwrap();
+        s.insert("fresh", &true).unwrap();
+        n
+    });
+    assert_eq!(n, None, "expired one second past the timeout");
+    let new_cookie = cookie_pair(&set_cookie.expect("cookie"));
+    assert_ne!(key_of(&new_cookie), key_of(&cookie));
+    assert_eq!(
+        f.stored(&cookie),
+        Some(before),
+        "the expired record is not written"
+    );
+}
+
+/// An expired session that is only read costs no write.
+pub fn expired_session_read_only_writes_nothing<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    f.clock.advance(5000);
+    let ((_, set_cookie), counts) = f.counting(|| f.request(Some(&cookie), |s| s.load().unwrap()));
+    assert_eq!(set_cookie, None);
+    assert_eq!(counts.writes(), 0);
+}
+
+/// With an absolute lifetime, an active session still ends on time, and
+/// reissues never push `exp` past it.
+pub fn absolute_lifetime_ends_active_sessions<H: Harness>(harness: &H) {
+    let config = SessionConfig::builder()
+        .absolute_lifetime(Some(secs(1000)))
+        .build()
+        .unwrap();
+    let f = Fixture::with_config(harness, config);
+    let mut cookie = f.start_session("n", 0);
+    assert_eq!(f.stored(&cookie).unwrap().expires_at, START + 1000);
+    for step in 1..=5 {
+        f.clock.advance(200);
+        let (_, set_cookie) = f.request(Some(&cookie), |s| {
+            let n: i64 = s.get("n").unwrap().expect("alive within the lifetime");
+            s.insert("n", &(n + 1)).unwrap();
+        });
+        cookie = cookie_pair(&set_cookie.unwrap());
+        let stored = f.stored(&cookie).unwrap();
+        assert_eq!(stored.expires_at, START + 1000, "step {step}");
+    }
+    f.clock.advance(1);
+    let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, None, "expired at the absolute lifetime despite activity");
+}
+
+/// A flash message survives a redirect and shows exactly once.
+pub fn flash_shows_once_across_requests<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let (_, set_cookie) = f.request(None, |s| {
+        s.flash("Saved.", "", true).unwrap();
+        s.flash("Saved.", "", false).unwrap();
+        s.flash("Careful.", "warn", true).unwrap();
+    });
+    let cookie = cookie_pair(&set_cookie.unwrap());
+    let (peeked, _) = f.request(Some(&cookie), |s| s.peek_flash::<String>("").unwrap());
+    assert_eq!(peeked, vec!["Saved."]);
+    let (popped, set_cookie) = f.request(Some(&cookie), |s| {
+        (
+            s.pop_flash::<String>("").unwrap(),
+            s.pop_flash::<String>("warn").unwrap(),
+        )
+    });
+    assert_eq!(
+        popped,
+        (vec!["Saved.".to_string()], vec!["Careful.".to_string()])
+    );
+    let cookie = cookie_pair(&set_cookie.expect("popping writes"));
+    let (again, set_cookie) = f.request(Some(&cookie), |s| s.pop_flash::<String>("").unwrap());
+    assert!(again.is_empty());
+    assert_eq!(set_cookie, None, "popping an empty queue writes nothing");
+}
+
+/// A CSRF token persists across requests and checks in constant time.
+pub fn csrf_token_across_requests<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let (token, set_cookie) = f.request(None, |s| s.get_csrf_token().unwrap());
+    assert_eq!(token.len(), 64);
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+    let cookie = cookie_pair(&set_cookie.unwrap());
+    let ((same, ok, forged, empty), set_cookie) = f.request(Some(&cookie), |s| {
+        (
+            s.get_csrf_token().unwrap(),
+            s.check_csrf_token(&token).unwrap(),
+            s.check_csrf_token(&token.replace(&token[..1], "x"))
+                .unwrap(),
+            s.check_csrf_token("").unwrap(),
+        )
+    });
+    assert_eq!(same, token);
+    assert!(ok && !forged && !empty);
+    assert_eq!(set_cookie, None);
+    let (fresh, _) = f.request(Some(&cookie), |s| s.new_csrf_token().unwrap());
+    assert_ne!(fresh, token);
+}
+
+/// An oversized session is refused before anything is written.
+pub fn oversized_session_is_refused_before_writing<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let before = f.stored(&cookie).unwrap();
+    let big = serde_bytes_like(400 * 1024);
+    let ((), committed) = f.try_request(Some(&cookie), |s| s.insert("blob", &big).unwrap());
+    assert!(
+        matches!(committed, Err(CommitError::TooLarge { .. })),
+        "{committed:?}"
+    );
+    assert_eq!(f.stored(&cookie), Some(before));
+
+    let ((), committed) = f.try_request(Some(&cookie), |s| {
+        s.invalidate();
+        s.insert("blob", &big).unwrap();
+    });
+    assert!(
+        matches!(committed, Err(CommitError::TooLarge { .. })),
+        "{committed:?}"
+    );
+    assert!(f.stored(&cookie).is_some(), "not even the delete happened");
+
+    // Just under the limit fits.
+    let ((), committed) = f.try_request(None, |s| {
+        s.insert("blob", &serde_bytes_like(400 * 1024 - 200))
+            .unwrap()
+    });
+    assert!(committed.unwrap().is_some());
+}
+
+/// A string of `len` bytes: CBOR stores it with a few bytes of header.
+fn serde_bytes_like(len: usize) -> String {
+    "x".repeat(len)
+}
+
+/// Read-your-writes: when the eventual read is stale or misses, a strong
+/// read finds the latest version.
+pub fn read_your_writes_when_eventual_reads_lag<H: Harness>(harness: &H) {
+    let f = Fixture::around(
+        crate::LaggingReads::new(harness.fresh_backend()),
+        SessionConfig::default(),
+    );
+    let cookie = f.start_session("n", 1);
+    let ((n, _), counts) = f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap()));
+    assert_eq!(n, Some(1), "a just-created session is found");
+    assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 1));
+
+    let (_, set_cookie) = f.request(Some(&cookie), |s| s.insert("n", &2).unwrap());
+    let cookie = cookie_pair(&set_cookie.unwrap());
+    let ((n, _), counts) = f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap()));
+    assert_eq!(n, Some(2), "the latest version, not the stale one");
+    assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 1));
+}
+
+/// A reissue of a session deleted meanwhile creates nothing and drops the cookie.
+pub fn reissue_of_a_deleted_session_drops_the_cookie<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    f.clock.advance(500);
+    let mut session = f.manager.load(Some(&cookie));
+    session.load().unwrap();
+    let (_, _) = f.request(Some(&cookie), |s| s.invalidate());
+    let set_cookie = f.manager.commit(session, false).unwrap().expect("cookie");
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    assert_eq!(f.stored(&cookie), None, "the touch did not bring it back");
+}
+
+/// Records that pyramid-dynamodb-sessions wrote (JSON text, no `crt`) load.
+pub fn json_records_load<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let record = Record {
+        version: 1,
+        issued_at: START,
+        expires_at: START + 1200,
+        created_at: None,
+        data: StoredData::Json(r#"{"n": 5, "_f_": ["hi"]}"#.to_owned()),
+    };
+    use dynamodb_sessions::{Backend, ReplaceOutcome};
+    assert_eq!(
+        f.backend
+            .inner()
+            .replace(&key_of(&cookie), 1, &record)
+            .unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    let ((n, flash), _) = f.request(Some(&cookie), |s| {
+        (
+            s.get::<i64>("n").unwrap(),
+            s.pop_flash::<String>("").unwrap(),
+        )
+    });
+    assert_eq!((n, flash), (Some(5), vec!["hi".to_string()]));
+}
