@@ -10,8 +10,12 @@ use dynamodb_sessions::{
 
 use crate::Harness;
 
-/// Where the clock starts: a fixed, realistic unix time.
-pub const START: i64 = 1_700_000_000;
+/// The current unix time, in whole seconds. Records carry real-looking
+/// times because DynamoDB's TTL deletes items whose `exp` has passed.
+pub fn now() -> i64 {
+    use dynamodb_sessions::Clock as _;
+    dynamodb_sessions::SystemClock.now().timestamp()
+}
 
 /// A manager, its counted backend and its clock.
 pub struct Fixture<B> {
@@ -21,6 +25,8 @@ pub struct Fixture<B> {
     pub clock: Arc<ManualClock>,
     /// The manager under test.
     pub manager: SessionManager,
+    /// Where the clock started: the real time when the fixture was made.
+    pub start: i64,
 }
 
 impl<B: Backend + 'static> Fixture<B> {
@@ -37,12 +43,14 @@ impl<B: Backend + 'static> Fixture<B> {
     /// A fixture around an existing backend.
     pub fn around(backend: B, config: SessionConfig) -> Self {
         let backend = Arc::new(CountingBackend::new(backend));
-        let clock = Arc::new(ManualClock::new(START));
+        let start = now();
+        let clock = Arc::new(ManualClock::new(start));
         let manager = SessionManager::with_clock(Arc::clone(&backend), config, Arc::clone(&clock));
         Fixture {
             backend,
             clock,
             manager,
+            start,
         }
     }
 

@@ -13,7 +13,9 @@
 //! dynamodb_sessions_conformance::conformance_suite!(Some(MyHarness::new()));
 //! ```
 //!
-//! [`MemoryHarness`] is the harness of the in-memory backend.
+//! [`MemoryHarness`] and [`DynamoDbHarness`] are the harnesses of the two
+//! bundled backends; the latter runs AWS DynamoDB Local through
+//! [`dynamodb_local`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -22,6 +24,7 @@ pub mod concurrency_cases;
 pub mod cookie_cases;
 pub mod corruption_cases;
 pub mod cost_cases;
+mod dynamodb_harness;
 pub mod dynamodb_local;
 pub mod fixture;
 mod harness;
@@ -29,6 +32,7 @@ mod lagging_reads;
 mod memory_harness;
 pub mod session_cases;
 
+pub use dynamodb_harness::DynamoDbHarness;
 pub use harness::{Corruption, Harness};
 pub use lagging_reads::LaggingReads;
 pub use memory_harness::MemoryHarness;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dynamodb_sessions::{CommitError, Record, SessionConfig, StoredData};
 
-use crate::fixture::{cookie_pair, key_of, version_of, Fixture, START};
+use crate::fixture::{cookie_pair, key_of, version_of, Fixture};
 use crate::Harness;
 
 fn secs(s: u64) -> Duration {
@@ -40,9 +40,9 @@ pub fn new_session_with_data_is_created<H: Harness>(harness: &H) {
     assert_eq!(counts.total(), 1);
     let stored = f.stored(&cookie).expect("stored");
     assert_eq!(stored.version, 1);
-    assert_eq!(stored.issued_at, START);
-    assert_eq!(stored.expires_at, START + 1200);
-    assert_eq!(stored.created_at, Some(START));
+    assert_eq!(stored.issued_at, f.start);
+    assert_eq!(stored.expires_at, f.start + 1200);
+    assert_eq!(stored.created_at, Some(f.start));
     assert!(matches!(stored.data, StoredData::Cbor(_)));
 
     let (value, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
@@ -72,7 +72,7 @@ pub fn unchanged_session_inside_the_reissue_window<H: Harness>(harness: &H) {
         assert_eq!(counts.eventual_loads, 1);
         assert_eq!(counts.total(), 1);
     }
-    assert_eq!(f.stored(&cookie).unwrap().issued_at, START);
+    assert_eq!(f.stored(&cookie).unwrap().issued_at, f.start);
 }
 
 /// One second past `reissue_time`, a read-only request touches the record
@@ -95,8 +95,8 @@ pub fn unchanged_session_past_the_reissue_window_is_touched<H: Harness>(harness:
     assert_eq!(counts.touches, 1);
     assert_eq!(counts.total(), 2);
     let after = f.stored(&cookie).unwrap();
-    assert_eq!(after.issued_at, START + 121);
-    assert_eq!(after.expires_at, START + 121 + 1200);
+    assert_eq!(after.issued_at, f.start + 121);
+    assert_eq!(after.expires_at, f.start + 121 + 1200);
     assert_eq!((after.version, after.data), (before.version, before.data));
 
     // The reissue restarted the window.
@@ -123,8 +123,8 @@ pub fn changed_session_is_replaced<H: Harness>(harness: &H) {
     assert_eq!(counts.replaces, 1);
     assert_eq!(counts.total(), 2);
     let stored = f.stored(&cookie).unwrap();
-    assert_eq!((stored.version, stored.issued_at), (2, START + 10));
-    assert_eq!(stored.created_at, Some(START), "creation time is kept");
+    assert_eq!((stored.version, stored.issued_at), (2, f.start + 10));
+    assert_eq!(stored.created_at, Some(f.start), "creation time is kept");
     let (n, _) = f.request(Some(&new_cookie), |s| s.get::<i64>("n").unwrap());
     assert_eq!(n, Some(2));
 }
@@ -241,7 +241,7 @@ pub fn regenerate_id_moves_the_data<H: Harness>(harness: &H) {
     let stored = f.stored(&new_cookie).unwrap();
     assert_eq!(
         stored.created_at,
-        Some(START),
+        Some(f.start),
         "the absolute lifetime keeps counting"
     );
 
@@ -307,7 +307,7 @@ pub fn absolute_lifetime_ends_active_sessions<H: Harness>(harness: &H) {
         .unwrap();
     let f = Fixture::with_config(harness, config);
     let mut cookie = f.start_session("n", 0);
-    assert_eq!(f.stored(&cookie).unwrap().expires_at, START + 1000);
+    assert_eq!(f.stored(&cookie).unwrap().expires_at, f.start + 1000);
     for step in 1..=5 {
         f.clock.advance(200);
         let (_, set_cookie) = f.request(Some(&cookie), |s| {
@@ -316,7 +316,7 @@ pub fn absolute_lifetime_ends_active_sessions<H: Harness>(harness: &H) {
         });
         cookie = cookie_pair(&set_cookie.unwrap());
         let stored = f.stored(&cookie).unwrap();
-        assert_eq!(stored.expires_at, START + 1000, "step {step}");
+        assert_eq!(stored.expires_at, f.start + 1000, "step {step}");
     }
     f.clock.advance(1);
     let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
@@ -447,8 +447,8 @@ pub fn json_records_load<H: Harness>(harness: &H) {
     let cookie = f.start_session("n", 1);
     let record = Record {
         version: 1,
-        issued_at: START,
-        expires_at: START + 1200,
+        issued_at: f.start,
+        expires_at: f.start + 1200,
         created_at: None,
         data: StoredData::Json(r#"{"n": 5, "_f_": ["hi"]}"#.to_owned()),
     };

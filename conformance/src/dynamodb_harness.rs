@@ -1,0 +1,106 @@
+//! The suite's harness for [`DynamoDbBackend`] on AWS DynamoDB Local.
+
+use std::collections::HashMap;
+
+use dynamodb_sessions::StorageKey;
+use dynamodb_sessions_adapters::DynamoDbBackend;
+use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
+
+use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
+use crate::{Corruption, Harness};
+
+/// Runs the suite on [`DynamoDbBackend`] against the process-wide DynamoDB
+/// Local, a new table per case.
+#[derive(Debug, Clone)]
+pub struct DynamoDbHarness {
+    endpoint: String,
+}
+
+impl DynamoDbHarness {
+    /// The harness on the shared DynamoDB Local, or `None` (after a loud
+    /// warning) where it cannot run outside CI.
+    ///
+    /// # Panics
+    ///
+    /// As [`DynamoDbLocal::shared`]: in CI, a missing DynamoDB Local fails.
+    pub fn shared() -> Option<Self> {
+        DynamoDbLocal::shared().map(|local| DynamoDbHarness {
+            endpoint: local.endpoint().to_owned(),
+        })
+    }
+
+    /// A backend on a new, empty, provisioned table.
+    ///
+    /// # Panics
+    ///
+    /// When the backend cannot be built or the table cannot be created.
+    pub fn backend_on_new_table(&self, prefix: &str) -> DynamoDbBackend {
+        let backend = DynamoDbBackend::builder(unique_table_name(prefix))
+            .region(rusoto_core::Region::UsEast1)
+            .endpoint(self.endpoint.clone())
+            .static_credentials("test", "test")
+            .build()
+            .expect("build the DynamoDB backend");
+        backend
+            .create_table_if_missing()
+            .expect("create the test table");
+        backend
+    }
+}
+
+impl Harness for DynamoDbHarness {
+    type Backend = DynamoDbBackend;
+
+    fn fresh_backend(&self) -> DynamoDbBackend {
+        self.backend_on_new_table("conformance")
+    }
+
+    fn put_corrupt(&self, backend: &DynamoDbBackend, key: &StorageKey, corruption: Corruption) {
+        let number = |n: &str| AttributeValue {
+            n: Some(n.to_owned()),
+            ..AttributeValue::default()
+        };
+        let mut item = HashMap::new();
+        item.insert(
+            "sid".to_owned(),
+            AttributeValue {
+                b: Some(key.as_bytes().to_vec().into()),
+                ..AttributeValue::default()
+            },
+        );
+        let now = crate::fixture::now();
+        item.insert("iss".to_owned(), number(&now.to_string()));
+        item.insert("exp".to_owned(), number(&(now + 1200).to_string()));
+        item.insert(
+            "dat".to_owned(),
+            AttributeValue {
+                b: Some(vec![0xa0].into()),
+                ..AttributeValue::default()
+            },
+        );
+        match corruption {
+            Corruption::MissingVersion => {}
+            Corruption::WrongVersionType => {
+                item.insert(
+                    "ver".to_owned(),
+                    AttributeValue {
+                        s: Some("one".to_owned()),
+                        ..AttributeValue::default()
+                    },
+                );
+            }
+        }
+        let input = PutItemInput {
+            table_name: backend.table_name().to_owned(),
+            item,
+            ..PutItemInput::default()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the raw write");
+        runtime
+            .block_on(backend.client().put_item(input))
+            .expect("write the corrupt item");
+    }
+}
