@@ -1,0 +1,1040 @@
+//! DynamoDbBackend against a real AWS DynamoDB Local (started by the
+//! conformance crate's test support): every method, the item layout, every
+//! error mapping, provisioning, retries and ambiguous writes (through a small
+//! fault-injecting proxy), many threads, and calls from inside a runtime.
+//!
+//! The generic backend behaviour shared with MemoryBackend is covered by the
+//! conformance suite; this file is about what is specific to DynamoDB.
+
+use std::collections::{HashMap, VecDeque};
+use std::error::Error;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use dynamodb_sessions::{
+    item_size, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
+    ReplaceOutcome, StorageKey, StoredData, Token, TouchOutcome, MAX_ITEM_SIZE,
+};
+use dynamodb_sessions_adapters::dynamodb::{
+    http_client, DynamoDbBackend, DynamoDbBackendBuilder, ProvisionError, RetryConfig,
+};
+use dynamodb_sessions_conformance::dynamodb_local;
+use rusoto_core::credential::StaticProvider;
+use rusoto_core::Region;
+use rusoto_dynamodb::{
+    AttributeDefinition, AttributeValue, CreateTableInput, DescribeTimeToLiveInput, DynamoDb,
+    DynamoDbClient, GetItemInput, KeySchemaElement, PutItemInput, TimeToLiveSpecification,
+    UpdateTimeToLiveInput,
+};
+
+// ---------------------------------------------------------------- helpers
+
+/// A builder aimed at `endpoint` with fixed region and credentials, so that
+/// nothing depends on the environment.
+fn builder_at(endpoint: &str, table: &str) -> DynamoDbBackendBuilder {
+    DynamoDbBackend::builder(table)
+        .region(Region::UsEast1)
+        .endpoint(endpoint)
+        .static_credentials("local", "local")
+}
+
+/// The DynamoDB Local endpoint, or `None` (after a loud warning) where java
+/// or npm is missing outside CI.
+fn local() -> Option<String> {
+    dynamodb_local::endpoint()
+}
+
+/// A backend on a fresh, provisioned table.
+fn fresh(prefix: &str) -> Option<DynamoDbBackend> {
+    let endpoint = local()?;
+    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name(prefix))
+        .build()
+        .expect("backend builds");
+    backend
+        .create_table_if_missing()
+        .expect("table provisioned");
+    Some(backend)
+}
+
+fn key() -> StorageKey {
+    Token::generate().expect("random token").storage_key()
+}
+
+/// Unix seconds now. Expiry times in these tests lie in the future:
+/// DynamoDB Local applies TTL and deletes items whose `exp` has passed.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// An hour from now, rounded to the hour, so that it stays the same
+/// within a test.
+fn later() -> i64 {
+    (now() / 3600 + 2) * 3600
+}
+
+fn record(version: u64, data: &[u8]) -> Record {
+    Record {
+        version,
+        issued_at: later() - 3600 + version as i64,
+        expires_at: later() + version as i64,
+        created_at: Some(later() - 7200),
+        data: StoredData::Cbor(data.to_vec()),
+    }
+}
+
+/// The raw stored item, read with the backend's own client.
+fn raw_item(
+    backend: &DynamoDbBackend,
+    key: &StorageKey,
+) -> Option<HashMap<String, AttributeValue>> {
+    let input = GetItemInput {
+        table_name: backend.table_name().to_owned(),
+        key: HashMap::from([("sid".to_owned(), binary(key.as_bytes()))]),
+        consistent_read: Some(true),
+        ..GetItemInput::default()
+    };
+    block_on(backend.client().get_item(input))
+        .expect("raw GetItem")
+        .item
+}
+
+fn put_raw(backend: &DynamoDbBackend, item: HashMap<String, AttributeValue>) {
+    let input = PutItemInput {
+        table_name: backend.table_name().to_owned(),
+        item,
+        ..PutItemInput::default()
+    };
+    block_on(backend.client().put_item(input)).expect("raw PutItem");
+}
+
+fn binary(bytes: &[u8]) -> AttributeValue {
+    AttributeValue {
+        b: Some(bytes.to_vec().into()),
+        ..AttributeValue::default()
+    }
+}
+
+fn number(text: &str) -> AttributeValue {
+    AttributeValue {
+        n: Some(text.to_owned()),
+        ..AttributeValue::default()
+    }
+}
+
+fn string(text: &str) -> AttributeValue {
+    AttributeValue {
+        s: Some(text.to_owned()),
+        ..AttributeValue::default()
+    }
+}
+
+/// Runs a rusoto future on a throwaway runtime (test-side raw access).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ------------------------------------------------------- basic smoke tests
+
+#[test]
+fn every_method_and_outcome() {
+    let Some(backend) = fresh("smoke") else {
+        return;
+    };
+    let key = key();
+    let first = record(1, b"\xa0");
+
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap(), None);
+    assert_eq!(
+        backend.create(&key, &first).unwrap(),
+        CreateOutcome::Created
+    );
+    assert_eq!(
+        backend.create(&key, &record(1, b"other")).unwrap(),
+        CreateOutcome::AlreadyExists
+    );
+    assert_eq!(
+        backend.load(&key, Consistency::Strong).unwrap(),
+        Some(first.clone())
+    );
+
+    let second = record(2, b"\xa1\x61\x61\x01");
+    assert_eq!(
+        backend.replace(&key, 2, &second).unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    assert_eq!(
+        backend.replace(&key, 1, &second).unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    assert_eq!(
+        backend.replace(&key, 1, &record(2, b"late")).unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    assert_eq!(
+        backend.load(&key, Consistency::Strong).unwrap(),
+        Some(second.clone())
+    );
+
+    assert_eq!(
+        backend.touch(&key, later(), later() + 1200).unwrap(),
+        TouchOutcome::Touched
+    );
+    let touched = backend.load(&key, Consistency::Strong).unwrap().unwrap();
+    assert_eq!(
+        touched,
+        Record {
+            issued_at: later(),
+            expires_at: later() + 1200,
+            ..second
+        }
+    );
+
+    backend.delete(&key).unwrap();
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+    backend.delete(&key).unwrap();
+
+    // A touch never creates; a replace of a missing record is a conflict.
+    assert_eq!(backend.touch(&key, 1, 2).unwrap(), TouchOutcome::Missing);
+    assert_eq!(
+        backend.replace(&key, 1, &record(2, b"x")).unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    assert!(raw_item(&backend, &key).is_none());
+}
+
+#[test]
+fn items_have_exactly_the_documented_layout() {
+    let Some(backend) = fresh("layout") else {
+        return;
+    };
+    let key = key();
+    assert_eq!(
+        backend.create(&key, &record(1, b"cbor")).unwrap(),
+        CreateOutcome::Created
+    );
+    let item = raw_item(&backend, &key).expect("stored");
+    let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["crt", "dat", "exp", "iss", "sid", "ver"]);
+    assert_eq!(item["sid"].b.as_deref(), Some(&key.as_bytes()[..]));
+    assert_eq!(item["ver"].n.as_deref(), Some("1"));
+    let expected = record(1, b"cbor");
+    assert_eq!(item["iss"].n, Some(expected.issued_at.to_string()));
+    assert_eq!(item["exp"].n, Some(expected.expires_at.to_string()));
+    assert_eq!(
+        item["crt"].n,
+        Some(expected.created_at.unwrap_or(0).to_string())
+    );
+    assert_eq!(item["dat"].b.as_deref(), Some(&b"cbor"[..]));
+
+    // JSON data (pyramid-dynamodb-sessions) is a string; no crt when None.
+    let key = self::key();
+    let json = Record {
+        created_at: None,
+        data: StoredData::Json("{\"a\": 1}".to_owned()),
+        ..record(1, b"")
+    };
+    assert_eq!(backend.create(&key, &json).unwrap(), CreateOutcome::Created);
+    let item = raw_item(&backend, &key).expect("stored");
+    assert!(!item.contains_key("crt"));
+    assert_eq!(item["dat"].s.as_deref(), Some("{\"a\": 1}"));
+    assert_eq!(
+        backend.load(&key, Consistency::Eventual).unwrap(),
+        Some(json)
+    );
+}
+
+#[test]
+fn reads_items_written_by_pyramid_dynamodb_sessions() {
+    let Some(backend) = fresh("pyramid") else {
+        return;
+    };
+    let key = key();
+    let issued = now();
+    put_raw(
+        &backend,
+        HashMap::from([
+            ("sid".to_owned(), binary(key.as_bytes())),
+            ("ver".to_owned(), number("3")),
+            ("iss".to_owned(), number(&issued.to_string())),
+            ("exp".to_owned(), number(&later().to_string())),
+            ("dat".to_owned(), string("{\"user\": \"bob\"}")),
+        ]),
+    );
+    assert_eq!(
+        backend.load(&key, Consistency::Strong).unwrap(),
+        Some(Record {
+            version: 3,
+            issued_at: issued,
+            expires_at: later(),
+            created_at: None,
+            data: StoredData::Json("{\"user\": \"bob\"}".to_owned()),
+        })
+    );
+}
+
+// ------------------------------------------------------------ error mapping
+
+#[test]
+fn malformed_items_are_corrupt_and_never_name_the_key() {
+    let Some(backend) = fresh("corrupt") else {
+        return;
+    };
+    let good = |key: &StorageKey| {
+        HashMap::from([
+            ("sid".to_owned(), binary(key.as_bytes())),
+            ("ver".to_owned(), number("1")),
+            ("iss".to_owned(), number(&now().to_string())),
+            ("exp".to_owned(), number(&later().to_string())),
+            ("crt".to_owned(), number("5")),
+            ("dat".to_owned(), binary(b"x")),
+        ])
+    };
+    type Damage = fn(&mut HashMap<String, AttributeValue>);
+    let damages: [(&str, Damage); 8] = [
+        ("ver", |item| {
+            item.remove("ver");
+        }),
+        ("ver", |item| {
+            item.insert("ver".into(), string("1"));
+        }),
+        ("ver", |item| {
+            item.insert("ver".into(), number("-4"));
+        }),
+        ("iss", |item| {
+            item.insert("iss".into(), number("1.5"));
+        }),
+        ("exp", |item| {
+            item.remove("exp");
+        }),
+        ("crt", |item| {
+            item.insert("crt".into(), string("yesterday"));
+        }),
+        ("dat", |item| {
+            item.remove("dat");
+        }),
+        ("dat", |item| {
+            item.insert("dat".into(), number("7"));
+        }),
+    ];
+    for (attribute, damage) in damages {
+        let key = key();
+        let mut item = good(&key);
+        damage(&mut item);
+        put_raw(&backend, item);
+        for consistency in [Consistency::Strong, Consistency::Eventual] {
+            match backend.load(&key, consistency) {
+                Err(BackendError::Corrupt { reason }) => {
+                    assert!(reason.contains(attribute), "{attribute}: {reason}");
+                    assert!(!reason.contains(&hex(key.as_bytes())[..8]), "{reason}");
+                }
+                other => panic!("{attribute}: expected Corrupt, got {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn oversized_items_are_refused_before_sending_with_their_size() {
+    let Some(backend) = fresh("toolarge") else {
+        return;
+    };
+    let key = key();
+    let mut big = record(1, &[]);
+    let overhead = item_size(&key, &big);
+    big.data = StoredData::Cbor(vec![7; MAX_ITEM_SIZE - overhead + 1]);
+    match backend.create(&key, &big) {
+        Err(BackendError::ItemTooLarge {
+            operation: Operation::Create,
+            size: Some(size),
+            limit,
+        }) => {
+            assert_eq!(size, MAX_ITEM_SIZE + 1);
+            assert_eq!(limit, MAX_ITEM_SIZE);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+
+    // Exactly at the limit, as item_size counts it, DynamoDB accepts it.
+    let mut fits = big.clone();
+    fits.data = StoredData::Cbor(vec![7; MAX_ITEM_SIZE - overhead]);
+    assert_eq!(item_size(&key, &fits), MAX_ITEM_SIZE);
+    assert_eq!(backend.create(&key, &fits).unwrap(), CreateOutcome::Created);
+    let mut bigger = big.clone();
+    bigger.version = 2;
+    assert!(matches!(
+        backend.replace(&key, 1, &bigger),
+        Err(BackendError::ItemTooLarge {
+            operation: Operation::Replace,
+            size: Some(_),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn dynamodb_refusing_an_oversized_item_is_item_too_large() {
+    let Some(endpoint) = local() else { return };
+    let backend = builder_at(
+        &endpoint,
+        &dynamodb_local::unique_table_name("servertoolarge"),
+    )
+    .check_item_size(false)
+    .build()
+    .unwrap();
+    backend.create_table_if_missing().unwrap();
+    let key = key();
+    let big = record(1, &vec![1; MAX_ITEM_SIZE + 1]);
+    for result in [
+        backend.create(&key, &big).map(|_| ()),
+        backend.replace(&key, 0, &big).map(|_| ()),
+    ] {
+        match result {
+            Err(BackendError::ItemTooLarge {
+                size: None, limit, ..
+            }) => {
+                assert_eq!(limit, MAX_ITEM_SIZE)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+}
+
+#[test]
+fn a_missing_table_is_rejected_with_the_aws_error_as_source() {
+    let Some(endpoint) = local() else { return };
+    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("missing"))
+        .build()
+        .unwrap();
+    let key = key();
+    let results = [
+        backend.load(&key, Consistency::Eventual).map(|_| ()),
+        backend.create(&key, &record(1, b"x")).map(|_| ()),
+        backend.replace(&key, 1, &record(2, b"x")).map(|_| ()),
+        backend.touch(&key, 1, 2).map(|_| ()),
+        backend.delete(&key),
+    ];
+    for result in results {
+        match result {
+            Err(error @ BackendError::Rejected { .. }) => {
+                let source = error.source().expect("keeps the AWS error");
+                assert!(
+                    format!("{source:?}").contains("ResourceNotFound"),
+                    "{source:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_is_unavailable_after_retries() {
+    // A port nobody listens on: connection refused, a transport error.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let backend = builder_at(&format!("http://127.0.0.1:{port}"), "unreachable")
+        .max_attempts(3)
+        .base_delay(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    match backend.load(&key(), Consistency::Strong) {
+        Err(error @ BackendError::Unavailable { attempts: 3, .. }) => {
+            assert!(error.source().is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_silent_endpoint_times_out_per_attempt() {
+    // Accepts connections, never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let backend = builder_at(&format!("http://{address}"), "silent")
+        .max_attempts(2)
+        .attempt_timeout(Duration::from_millis(200))
+        .base_delay(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    match backend.touch(&key(), 1, 2) {
+        Err(BackendError::Timeout {
+            operation: Operation::Touch,
+            after,
+        }) => assert_eq!(after, Duration::from_millis(200)),
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+// ----------------------------------------- retries through a faulty proxy
+
+/// What the proxy does with the next request.
+#[derive(Clone, Debug)]
+enum Fault {
+    /// Answer it itself with this status and JSON body, without forwarding.
+    Reply(u16, &'static str),
+    /// Forward it (so DynamoDB applies it), but hold the answer back this long.
+    DelayAnswer(Duration),
+}
+
+/// A proxy in front of DynamoDB Local that applies scripted faults to the
+/// next requests and forwards the rest unchanged.
+struct Proxy {
+    address: SocketAddr,
+    faults: Arc<Mutex<VecDeque<Fault>>>,
+    requests: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    fn start(upstream: &str) -> Proxy {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_socket_addrs()
+            .expect("upstream address")
+            .next()
+            .expect("upstream address");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let faults = Arc::new(Mutex::new(VecDeque::new()));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (f, r) = (faults.clone(), requests.clone());
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (f, r) = (f.clone(), r.clone());
+                thread::spawn(move || {
+                    let _ = serve(client, upstream, &f, &r);
+                });
+            }
+        });
+        Proxy {
+            address,
+            faults,
+            requests,
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.faults.lock().unwrap().extend(faults);
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    faults: &Mutex<VecDeque<Fault>>,
+    requests: &AtomicUsize,
+) -> io::Result<()> {
+    let mut server: Option<TcpStream> = None;
+    loop {
+        let Some(request) = read_message(&mut client)? else {
+            return Ok(());
+        };
+        requests.fetch_add(1, Ordering::SeqCst);
+        let fault = faults.lock().unwrap().pop_front();
+        if let Some(Fault::Reply(status, body)) = fault {
+            let answer = format!(
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/x-amz-json-1.0\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            client.write_all(answer.as_bytes())?;
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        if server.is_none() {
+            server = Some(TcpStream::connect(upstream)?);
+        }
+        let Some(upstream_stream) = server.as_mut() else {
+            return Ok(());
+        };
+        upstream_stream.write_all(&request)?;
+        let Some(answer) = read_message(upstream_stream)? else {
+            return Ok(());
+        };
+        if let Some(Fault::DelayAnswer(delay)) = fault {
+            thread::sleep(delay);
+        }
+        client.write_all(&answer)?;
+    }
+}
+
+/// Reads one HTTP/1.1 message framed by Content-Length; `None` at EOF.
+fn read_message(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
+    let mut message = Vec::new();
+    let mut byte = [0u8; 1];
+    while !message.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Ok(None);
+        }
+        message.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&message).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let start = message.len();
+    message.resize(start + length, 0);
+    stream.read_exact(&mut message[start..])?;
+    Ok(Some(message))
+}
+
+const THROTTLED: Fault = Fault::Reply(
+    400,
+    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#,
+);
+const THROUGHPUT: Fault = Fault::Reply(
+    400,
+    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#,
+);
+const SERVER_ERROR: Fault = Fault::Reply(
+    500,
+    r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"oops"}"#,
+);
+const UNAVAILABLE: Fault = Fault::Reply(503, r#"{"__type":"ServiceUnavailable"}"#);
+
+/// A provisioned table reached directly, and a backend reaching it through
+/// a fresh proxy with fast retries.
+fn behind_proxy(
+    prefix: &str,
+    retry: RetryConfig,
+) -> Option<(DynamoDbBackend, DynamoDbBackend, Proxy)> {
+    let endpoint = local()?;
+    let table = dynamodb_local::unique_table_name(prefix);
+    let direct = builder_at(&endpoint, &table).build().unwrap();
+    direct.create_table_if_missing().unwrap();
+    let proxy = Proxy::start(&endpoint);
+    let proxied = builder_at(&proxy.endpoint(), &table)
+        .retry(retry)
+        .build()
+        .unwrap();
+    Some((direct, proxied, proxy))
+}
+
+fn fast_retries(attempts: u32) -> RetryConfig {
+    RetryConfig {
+        max_attempts: attempts,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        attempt_timeout: Duration::from_millis(700),
+    }
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried() {
+    let Some((direct, backend, proxy)) = behind_proxy("retried", fast_retries(4)) else {
+        return;
+    };
+    let key = key();
+    proxy.inject([THROTTLED, SERVER_ERROR, UNAVAILABLE]);
+    assert_eq!(
+        backend.create(&key, &record(1, b"a")).unwrap(),
+        CreateOutcome::Created
+    );
+    assert_eq!(proxy.requests(), 4);
+    assert_eq!(
+        direct.load(&key, Consistency::Strong).unwrap(),
+        Some(record(1, b"a"))
+    );
+
+    proxy.inject([THROUGHPUT, THROTTLED]);
+    assert_eq!(
+        backend.touch(&key, now(), later()).unwrap(),
+        TouchOutcome::Touched
+    );
+    proxy.inject([SERVER_ERROR]);
+    backend.delete(&key).unwrap();
+    proxy.inject([THROTTLED]);
+    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap(), None);
+}
+
+#[test]
+fn persistent_throttling_is_throttled_and_5xx_unavailable() {
+    let Some((_direct, backend, proxy)) = behind_proxy("exhausted", fast_retries(3)) else {
+        return;
+    };
+    let key = key();
+    proxy.inject([THROTTLED, THROUGHPUT, THROTTLED]);
+    match backend.load(&key, Consistency::Strong) {
+        Err(error @ BackendError::Throttled { attempts: 3, .. }) => {
+            let source = format!("{:?}", error.source().expect("source"));
+            assert!(source.contains("ThrottlingException"), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+    proxy.inject([SERVER_ERROR, UNAVAILABLE, SERVER_ERROR]);
+    match backend.touch(&key, 1, 2) {
+        Err(BackendError::Unavailable {
+            operation: Operation::Touch,
+            attempts: 3,
+            ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    // Access denied is final at once: no retry.
+    let before = proxy.requests();
+    proxy.inject([Fault::Reply(
+        400,
+        r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"no"}"#,
+    )]);
+    assert!(matches!(
+        backend.delete(&key),
+        Err(BackendError::Rejected {
+            operation: Operation::Delete,
+            ..
+        })
+    ));
+    assert_eq!(proxy.requests(), before + 1);
+}
+
+#[test]
+fn a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists() {
+    let Some((direct, backend, proxy)) = behind_proxy("ambiguouscreate", fast_retries(3)) else {
+        return;
+    };
+    let key = key();
+    let ours = record(1, b"ours");
+    proxy.inject([Fault::DelayAnswer(Duration::from_millis(1500))]);
+    assert_eq!(backend.create(&key, &ours).unwrap(), CreateOutcome::Created);
+    // Attempt 1 (applied, answer too late), attempt 2 (condition failed),
+    // then the strong read that checked.
+    assert_eq!(proxy.requests(), 3);
+    assert_eq!(direct.load(&key, Consistency::Strong).unwrap(), Some(ours));
+
+    // If the record there is someone else's, it is AlreadyExists after all.
+    let key = self::key();
+    assert_eq!(
+        direct.create(&key, &record(1, b"theirs")).unwrap(),
+        CreateOutcome::Created
+    );
+    proxy.inject([Fault::DelayAnswer(Duration::from_millis(1500))]);
+    assert_eq!(
+        backend.create(&key, &record(1, b"ours")).unwrap(),
+        CreateOutcome::AlreadyExists
+    );
+}
+
+#[test]
+fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
+    let Some((direct, backend, proxy)) = behind_proxy("ambiguousreplace", fast_retries(3)) else {
+        return;
+    };
+    let key = key();
+    assert_eq!(
+        direct.create(&key, &record(1, b"v1")).unwrap(),
+        CreateOutcome::Created
+    );
+    proxy.inject([Fault::DelayAnswer(Duration::from_millis(1500))]);
+    assert_eq!(
+        backend.replace(&key, 1, &record(2, b"v2")).unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    assert_eq!(
+        direct.load(&key, Consistency::Strong).unwrap(),
+        Some(record(2, b"v2"))
+    );
+
+    // Someone else's version 3 makes ours a real conflict.
+    assert_eq!(
+        direct.replace(&key, 2, &record(3, b"theirs")).unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    proxy.inject([Fault::DelayAnswer(Duration::from_millis(1500))]);
+    assert_eq!(
+        backend.replace(&key, 2, &record(3, b"ours")).unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    assert_eq!(
+        direct.load(&key, Consistency::Strong).unwrap(),
+        Some(record(3, b"theirs"))
+    );
+}
+
+// ------------------------------------------------------------- provisioning
+
+#[test]
+fn provisioning_is_idempotent_and_enables_ttl_on_exp() {
+    let Some(endpoint) = local() else { return };
+    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("provision"))
+        .build()
+        .unwrap();
+    let first = backend.create_table_if_missing().unwrap();
+    assert!(first.table_created && first.ttl_enabled, "{first:?}");
+    let again = backend.create_table_if_missing().unwrap();
+    assert!(!again.table_created && !again.ttl_enabled, "{again:?}");
+
+    let ttl = block_on(
+        backend
+            .client()
+            .describe_time_to_live(DescribeTimeToLiveInput {
+                table_name: backend.table_name().to_owned(),
+            }),
+    )
+    .unwrap()
+    .time_to_live_description
+    .unwrap();
+    assert_eq!(ttl.attribute_name.as_deref(), Some("exp"));
+    assert_eq!(ttl.time_to_live_status.as_deref(), Some("ENABLED"));
+
+    // A second backend on the same table, e.g. another server starting.
+    let other = builder_at(&endpoint, backend.table_name()).build().unwrap();
+    let report = other.create_table_if_missing().unwrap();
+    assert!(!report.table_created && !report.ttl_enabled);
+}
+
+#[test]
+fn provisioning_refuses_a_table_with_another_key_schema() {
+    let Some(endpoint) = local() else { return };
+    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("wrongschema"))
+        .build()
+        .unwrap();
+    block_on(backend.client().create_table(CreateTableInput {
+        table_name: backend.table_name().to_owned(),
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        attribute_definitions: vec![AttributeDefinition {
+            attribute_name: "sid".into(),
+            attribute_type: "S".into(),
+        }],
+        key_schema: vec![KeySchemaElement {
+            attribute_name: "sid".into(),
+            key_type: "HASH".into(),
+        }],
+        ..CreateTableInput::default()
+    }))
+    .unwrap();
+    match backend.create_table_if_missing() {
+        Err(ProvisionError::WrongKeySchema { table, found }) => {
+            assert_eq!(table, backend.table_name());
+            assert_eq!(found, "sid HASH (S)");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn provisioning_refuses_ttl_on_another_attribute() {
+    let Some(endpoint) = local() else { return };
+    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("otherttl"))
+        .build()
+        .unwrap();
+    block_on(backend.client().create_table(CreateTableInput {
+        table_name: backend.table_name().to_owned(),
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        attribute_definitions: vec![AttributeDefinition {
+            attribute_name: "sid".into(),
+            attribute_type: "B".into(),
+        }],
+        key_schema: vec![KeySchemaElement {
+            attribute_name: "sid".into(),
+            key_type: "HASH".into(),
+        }],
+        ..CreateTableInput::default()
+    }))
+    .unwrap();
+    block_on(backend.client().update_time_to_live(UpdateTimeToLiveInput {
+        table_name: backend.table_name().to_owned(),
+        time_to_live_specification: TimeToLiveSpecification {
+            attribute_name: "expires".into(),
+            enabled: true,
+        },
+    }))
+    .unwrap();
+    match backend.create_table_if_missing() {
+        Err(ProvisionError::TtlOnOtherAttribute { attribute, .. }) => {
+            assert_eq!(attribute, "expires")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ------------------------------------------------- threads and runtimes
+
+#[test]
+fn many_threads_share_one_backend() {
+    let Some(backend) = fresh("threads") else {
+        return;
+    };
+    const THREADS: usize = 16;
+    let barrier = Arc::new(Barrier::new(THREADS));
+
+    // Everyone races to create the same key: exactly one wins.
+    let contested = key();
+    let winners: usize = (0..THREADS)
+        .map(|i| {
+            let (backend, barrier) = (backend.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                let mut wins = 0;
+                if backend.create(&contested, &record(1, &[i as u8])).unwrap()
+                    == CreateOutcome::Created
+                {
+                    wins += 1;
+                }
+                // Then a private key each, through every method.
+                let own = key();
+                assert_eq!(
+                    backend.create(&own, &record(1, b"a")).unwrap(),
+                    CreateOutcome::Created
+                );
+                for version in 1..5 {
+                    assert_eq!(
+                        backend
+                            .replace(&own, version, &record(version + 1, b"b"))
+                            .unwrap(),
+                        ReplaceOutcome::Replaced
+                    );
+                    assert_eq!(
+                        backend.touch(&own, now(), later()).unwrap(),
+                        TouchOutcome::Touched
+                    );
+                }
+                assert_eq!(
+                    backend
+                        .load(&own, Consistency::Strong)
+                        .unwrap()
+                        .map(|r| r.version),
+                    Some(5)
+                );
+                backend.delete(&own).unwrap();
+                wins
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().expect("thread"))
+        .sum();
+    assert_eq!(winners, 1);
+
+    // Everyone races to replace version 1 of the contested key: one wins.
+    let replaced: usize = (0..THREADS)
+        .map(|i| {
+            let (backend, barrier) = (backend.clone(), barrier.clone());
+            thread::spawn(move || {
+                barrier.wait();
+                usize::from(
+                    backend
+                        .replace(&contested, 1, &record(2, &[i as u8]))
+                        .unwrap()
+                        == ReplaceOutcome::Replaced,
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().expect("thread"))
+        .sum();
+    assert_eq!(replaced, 1);
+}
+
+#[test]
+fn calls_from_inside_a_tokio_runtime_work() {
+    let Some(backend) = fresh("inruntime") else {
+        return;
+    };
+    let key = key();
+    let current_thread = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let in_runtime = backend.clone();
+    current_thread.block_on(async move {
+        assert_eq!(
+            in_runtime.create(&key, &record(1, b"x")).unwrap(),
+            CreateOutcome::Created
+        );
+        assert!(in_runtime
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .is_some());
+        assert!(in_runtime.create_table_if_missing().is_ok());
+    });
+    let multi_thread = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let in_runtime = backend.clone();
+    multi_thread.block_on(async move {
+        let task = tokio::spawn(async move {
+            in_runtime.delete(&key).unwrap();
+            // The last handle may be dropped inside a runtime.
+            drop(in_runtime);
+        });
+        task.await.unwrap();
+    });
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+
+    // A backend built and dropped entirely inside a runtime.
+    let endpoint = local().unwrap();
+    let table = backend.table_name().to_owned();
+    multi_thread.block_on(async move {
+        let inner = builder_at(&endpoint, &table).build().unwrap();
+        assert_eq!(inner.load(&key, Consistency::Eventual).unwrap(), None);
+        drop(inner);
+    });
+}
+
+#[test]
+fn a_caller_configured_client_is_used_as_is() {
+    let Some(endpoint) = local() else { return };
+    let table = dynamodb_local::unique_table_name("withclient");
+    let client = DynamoDbClient::new_with(
+        http_client(),
+        StaticProvider::new_minimal("local".into(), "local".into()),
+        Region::Custom {
+            name: "us-east-1".into(),
+            endpoint: endpoint.clone(),
+        },
+    );
+    let backend = DynamoDbBackend::with_client(client, table.as_str()).unwrap();
+    backend.create_table_if_missing().unwrap();
+    let key = key();
+    assert_eq!(
+        backend.create(&key, &record(1, b"c")).unwrap(),
+        CreateOutcome::Created
+    );
+    // The same table through an endpoint-configured backend sees it.
+    let other = builder_at(&endpoint, &table).build().unwrap();
+    assert_eq!(
+        other.load(&key, Consistency::Strong).unwrap(),
+        Some(record(1, b"c"))
+    );
+}
