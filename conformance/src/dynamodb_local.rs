@@ -12,9 +12,11 @@
 //!    pinned by the `package.json` and `package-lock.json` in this crate's
 //!    `dynamodb-local/` folder (`npm ci`; no install scripts run), then
 //!    started in memory on a free port and polled until it answers HTTP.
-//!    The server is stopped when the test process exits, however it exits:
-//!    it runs under a small shell watchdog that kills it as soon as the pipe
-//!    from this process closes.
+//!    The server is stopped when the test process exits, however it exits
+//!    (even by SIGKILL): it runs under a small shell watchdog that kills it
+//!    as soon as the pipe from this process closes. DynamoDB Local has no
+//!    option to bind to one address, so while it runs it listens on that
+//!    port on every interface; it is in memory, telemetry off.
 //!
 //! When `java` or `npm` is missing, [`endpoint`] returns `None` and prints a
 //! loud warning so that DynamoDB tests can skip on a developer machine; when

@@ -35,7 +35,9 @@ type ClientFactory = Box<dyn FnOnce(Region) -> DynamoDbClient + Send>;
 /// * credentials: rusoto's [`DefaultCredentialsProvider`]: environment,
 ///   profile, container role, instance role.
 ///
-/// ```no_run
+/// Building contacts nothing; the first request does.
+///
+/// ```
 /// use std::time::Duration;
 /// use dynamodb_sessions_adapters::dynamodb::DynamoDbBackend;
 ///
@@ -46,6 +48,8 @@ type ClientFactory = Box<dyn FnOnce(Region) -> DynamoDbClient + Send>;
 ///     .max_attempts(3)
 ///     .attempt_timeout(Duration::from_secs(1))
 ///     .build()?;
+/// assert_eq!(backend.table_name(), "sessions");
+/// assert_eq!(backend.retry_config().max_attempts, 3);
 /// # Ok::<(), dynamodb_sessions_adapters::dynamodb::BuildError>(())
 /// ```
 pub struct DynamoDbBackendBuilder {
@@ -242,7 +246,7 @@ impl DynamoDbBackendBuilder {
 /// rusoto's default `HttpClient` refuses plain HTTP; use this one when
 /// building your own client for [`DynamoDbBackendBuilder::client`].
 ///
-/// ```no_run
+/// ```
 /// use rusoto_core::credential::StaticProvider;
 /// use rusoto_core::Region;
 /// use rusoto_dynamodb::DynamoDbClient;
