@@ -4,8 +4,8 @@ use crate::codec;
 use crate::session::{Bound, Session};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
-    item_size, CommitError, CreateOutcome, Record, ReplaceOutcome, StorageKey, Token, TouchOutcome,
-    MAX_ITEM_SIZE,
+    ensure_item_fits, BackendError, CommitError, CreateOutcome, Operation, Record, ReplaceOutcome,
+    StorageKey, Token, TouchOutcome,
 };
 
 /// How many fresh IDs a create tries before giving up. With 256-bit IDs a
@@ -120,14 +120,14 @@ impl Session {
     }
 
     fn check_size(&self, key: &StorageKey, record: &Record) -> Result<(), CommitError> {
-        let size = item_size(key, record);
-        if size > MAX_ITEM_SIZE {
-            return Err(CommitError::TooLarge {
-                size,
-                limit: MAX_ITEM_SIZE,
-            });
-        }
-        Ok(())
+        ensure_item_fits(Operation::Replace, key, record).map_err(|error| match error {
+            BackendError::ItemTooLarge {
+                size: Some(size),
+                limit,
+                ..
+            } => CommitError::TooLarge { size, limit },
+            other => CommitError::Backend(other),
+        })
     }
 
     /// Creates the record under a fresh ID, drawing again on a collision.

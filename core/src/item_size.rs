@@ -1,7 +1,7 @@
 //! DynamoDB's item-size arithmetic, shared by the manager and every backend so
 //! that they all draw the 400 KB line in the same place.
 
-use crate::{Record, StorageKey};
+use crate::{BackendError, Operation, Record, StorageKey};
 
 /// DynamoDB's maximum item size: 400 KB, counted in binary kilobytes.
 pub const MAX_ITEM_SIZE: usize = 400 * 1024;
@@ -36,6 +36,45 @@ pub fn item_size(key: &StorageKey, record: &Record) -> usize {
         size += attribute("crt", number_size(created_at.into()));
     }
     size + attribute("dat", record.data.len())
+}
+
+/// Refuses an item over [`MAX_ITEM_SIZE`], as DynamoDB would, before it is
+/// sent anywhere. Backends call it in `create` and `replace`.
+///
+/// ```
+/// use dynamodb_sessions::{ensure_item_fits, BackendError, Operation, Record, StorageKey, StoredData};
+///
+/// let mut record = Record {
+///     version: 1,
+///     issued_at: 0,
+///     expires_at: 1200,
+///     created_at: None,
+///     data: StoredData::Cbor(vec![0; 100]),
+/// };
+/// let key = StorageKey::from_bytes([0; 32]);
+/// assert!(ensure_item_fits(Operation::Create, &key, &record).is_ok());
+/// record.data = StoredData::Cbor(vec![0; 400 * 1024]);
+/// let err = ensure_item_fits(Operation::Create, &key, &record).unwrap_err();
+/// assert!(matches!(err, BackendError::ItemTooLarge { .. }));
+/// ```
+///
+/// # Errors
+///
+/// [`BackendError::ItemTooLarge`] with the item's size.
+pub fn ensure_item_fits(
+    operation: Operation,
+    key: &StorageKey,
+    record: &Record,
+) -> Result<(), BackendError> {
+    let size = item_size(key, record);
+    if size > MAX_ITEM_SIZE {
+        return Err(BackendError::ItemTooLarge {
+            operation,
+            size: Some(size),
+            limit: MAX_ITEM_SIZE,
+        });
+    }
+    Ok(())
 }
 
 fn attribute(name: &str, value_size: usize) -> usize {

@@ -59,8 +59,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
-    ReplaceOutcome, StorageKey, TouchOutcome, MAX_ITEM_SIZE,
+    ensure_item_fits, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
 };
 use rusoto_dynamodb::{
     DeleteItemInput, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput,
@@ -257,15 +257,7 @@ impl DynamoDbBackend {
         if !self.inner.check_item_size {
             return Ok(());
         }
-        let size = item_size(key, record);
-        if size > MAX_ITEM_SIZE {
-            return Err(BackendError::ItemTooLarge {
-                operation,
-                size: Some(size),
-                limit: MAX_ITEM_SIZE,
-            });
-        }
-        Ok(())
+        ensure_item_fits(operation, key, record)
     }
 }
 

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, CallCounter, CallCounts, Consistency, CreateOutcome,
-    Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome, MAX_ITEM_SIZE,
+    ensure_item_fits, Backend, BackendError, CallCounter, CallCounts, Consistency, CreateOutcome,
+    Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
 };
 use parking_lot::RwLock;
 
@@ -114,22 +114,6 @@ impl MemoryBackend {
             .write()
             .insert(key, Slot::Corrupt { reason });
     }
-
-    fn check_size(
-        key: &StorageKey,
-        record: &Record,
-        operation: Operation,
-    ) -> Result<(), BackendError> {
-        let size = item_size(key, record);
-        if size > MAX_ITEM_SIZE {
-            return Err(BackendError::ItemTooLarge {
-                operation,
-                size: Some(size),
-                limit: MAX_ITEM_SIZE,
-            });
-        }
-        Ok(())
-    }
 }
 
 impl Backend for MemoryBackend {
@@ -153,7 +137,7 @@ impl Backend for MemoryBackend {
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
         self.inner.counters.count_create();
-        Self::check_size(key, record, Operation::Create)?;
+        ensure_item_fits(Operation::Create, key, record)?;
         let mut items = self.inner.items.write();
         if items.contains_key(key) {
             return Ok(CreateOutcome::AlreadyExists);
@@ -173,7 +157,7 @@ impl Backend for MemoryBackend {
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
         self.inner.counters.count_replace();
-        Self::check_size(key, record, Operation::Replace)?;
+        ensure_item_fits(Operation::Replace, key, record)?;
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
             Some(Slot::Record { current, previous }) if current.version == expected_version => {
