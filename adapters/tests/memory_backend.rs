@@ -1,0 +1,115 @@
+//! MemoryBackend's own features: stale reads, counters, expiry purge and
+//! sharing between threads. Its DynamoDB semantics are covered by the
+//! conformance suite.
+
+use dynamodb_sessions::{
+    Backend, CallCounts, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
+    StoredData, TouchOutcome,
+};
+use dynamodb_sessions_adapters::MemoryBackend;
+
+fn record(version: u64, expires_at: i64) -> Record {
+    Record {
+        version,
+        issued_at: 100,
+        expires_at,
+        created_at: Some(100),
+        data: StoredData::Cbor(vec![version as u8]),
+    }
+}
+
+fn key(byte: u8) -> StorageKey {
+    StorageKey::from_bytes([byte; 32])
+}
+
+#[test]
+fn stale_reads_return_the_previous_version_to_eventual_loads_only() {
+    let backend = MemoryBackend::new();
+    backend.set_stale_reads(true);
+    let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
+    assert_eq!(backend.load(&key(1), Consistency::Eventual).unwrap(), None);
+    assert_eq!(
+        backend.load(&key(1), Consistency::Strong).unwrap(),
+        Some(record(1, 1000))
+    );
+
+    let outcome = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
+    assert_eq!(outcome, ReplaceOutcome::Replaced);
+    assert_eq!(
+        backend.load(&key(1), Consistency::Eventual).unwrap(),
+        Some(record(1, 1000))
+    );
+    assert_eq!(
+        backend.load(&key(1), Consistency::Strong).unwrap(),
+        Some(record(2, 1000))
+    );
+
+    backend.set_stale_reads(false);
+    assert_eq!(
+        backend.load(&key(1), Consistency::Eventual).unwrap(),
+        Some(record(2, 1000))
+    );
+}
+
+#[test]
+fn counters_count_every_kind_and_reset() {
+    let backend = MemoryBackend::new();
+    let _ = backend.load(&key(1), Consistency::Eventual).unwrap();
+    let _ = backend.load(&key(1), Consistency::Strong).unwrap();
+    let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
+    let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
+    let _ = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
+    let _ = backend.touch(&key(1), 200, 1200).unwrap();
+    backend.delete(&key(1)).unwrap();
+    assert_eq!(
+        backend.counts(),
+        CallCounts {
+            eventual_loads: 1,
+            strong_loads: 1,
+            creates: 2,
+            replaces: 1,
+            touches: 1,
+            deletes: 1,
+        }
+    );
+    backend.reset_counts();
+    assert_eq!(backend.counts(), CallCounts::default());
+}
+
+#[test]
+fn purge_removes_only_expired_records() {
+    let backend = MemoryBackend::new();
+    let _ = backend.create(&key(1), &record(1, 999)).unwrap();
+    let _ = backend.create(&key(2), &record(1, 1000)).unwrap();
+    assert_eq!(backend.purge_expired(1000), 1);
+    assert_eq!(backend.len(), 1);
+    assert!(backend
+        .load(&key(2), Consistency::Strong)
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn clones_share_one_store_across_threads() {
+    let backend = MemoryBackend::new();
+    std::thread::scope(|scope| {
+        for t in 0..8u8 {
+            let backend = backend.clone();
+            scope.spawn(move || {
+                for i in 0..100u8 {
+                    let k = StorageKey::from_bytes([
+                        t, i, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                        0, 0, 0, 0, 0, 0, 0,
+                    ]);
+                    assert_eq!(
+                        backend.create(&k, &record(1, 1000)).unwrap(),
+                        CreateOutcome::Created
+                    );
+                    assert_eq!(backend.touch(&k, 1, 2000).unwrap(), TouchOutcome::Touched);
+                }
+            });
+        }
+    });
+    assert_eq!(backend.len(), 800);
+    assert_eq!(backend.counts().creates, 800);
+}

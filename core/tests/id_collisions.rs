@@ -1,0 +1,84 @@
+//! A create whose fresh ID already exists draws another, a bounded number of times.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use dynamodb_sessions::{
+    Backend, BackendError, CommitError, Consistency, CreateOutcome, Record, ReplaceOutcome,
+    SessionConfig, SessionManager, StorageKey, TouchOutcome,
+};
+use dynamodb_sessions_adapters::MemoryBackend;
+
+/// Answers `AlreadyExists` to the first `collisions` creates, as if the drawn
+/// IDs were taken; otherwise the memory backend.
+struct Colliding {
+    inner: MemoryBackend,
+    collisions: AtomicU32,
+}
+
+impl Backend for Colliding {
+    fn load(&self, key: &StorageKey, c: Consistency) -> Result<Option<Record>, BackendError> {
+        self.inner.load(key, c)
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        let left = self.collisions.load(Ordering::SeqCst);
+        if left > 0 {
+            self.collisions.store(left - 1, Ordering::SeqCst);
+            return Ok(CreateOutcome::AlreadyExists);
+        }
+        self.inner.create(key, record)
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        v: u64,
+        r: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        self.inner.replace(key, v, r)
+    }
+
+    fn touch(&self, key: &StorageKey, i: i64, e: i64) -> Result<TouchOutcome, BackendError> {
+        self.inner.touch(key, i, e)
+    }
+
+    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
+        self.inner.delete(key)
+    }
+}
+
+fn commit_new_session(collisions: u32) -> (Result<Option<String>, CommitError>, MemoryBackend) {
+    let inner = MemoryBackend::new();
+    let backend = Colliding {
+        inner: inner.clone(),
+        collisions: AtomicU32::new(collisions),
+    };
+    let manager = SessionManager::new(backend, SessionConfig::default());
+    let mut session = manager.load(None);
+    session.insert("n", &1).unwrap();
+    (manager.commit(session, false), inner)
+}
+
+#[test]
+fn a_collision_draws_a_new_id() {
+    let (committed, store) = commit_new_session(2);
+    let set_cookie = committed.unwrap().expect("cookie");
+    assert!(set_cookie.starts_with("session_id="));
+    assert_eq!(store.len(), 1);
+    assert_eq!(
+        store.counts().creates,
+        1,
+        "only the third ID reached the store"
+    );
+}
+
+#[test]
+fn three_collisions_in_a_row_are_an_error() {
+    let (committed, store) = commit_new_session(3);
+    let err = committed.unwrap_err();
+    assert!(
+        matches!(err, CommitError::IdCollision { attempts: 3 }),
+        "{err:?}"
+    );
+    assert!(store.is_empty());
+}
