@@ -1,0 +1,205 @@
+//! Sessions in the [rouille] framework (feature `rouille`).
+//!
+//! Wrap the manager in a [`RouilleSessions`] once, then in the handler call
+//! [`load`](RouilleSessions::load) first and
+//! [`commit`](RouilleSessions::commit) on the response last:
+//!
+//! ```
+//! use dynamodb_sessions::{SessionConfig, SessionManager};
+//! use dynamodb_sessions_adapters::http::rouille::RouilleSessions;
+//! use dynamodb_sessions_adapters::MemoryBackend;
+//! use rouille::{Request, Response};
+//!
+//! let sessions = RouilleSessions::new(SessionManager::new(
+//!     MemoryBackend::new(),
+//!     SessionConfig::default(),
+//! ));
+//!
+//! // The handler given to `rouille::start_server` or `rouille::Server::new`:
+//! let handler = move |request: &Request| -> Response {
+//!     let mut session = sessions.load(request);
+//!     let visits = session.get::<u64>("visits").ok().flatten().unwrap_or(0) + 1;
+//!     if session.insert("visits", &visits).is_err() {
+//!         return Response::text("session unavailable").with_status_code(500);
+//!     }
+//!     sessions
+//!         .commit(session, request, Response::text(format!("visit {visits}")))
+//!         .unwrap_or_else(|_| Response::text("session not saved").with_status_code(500))
+//! };
+//!
+//! let response = handler(&Request::fake_http("GET", "/", vec![], vec![]));
+//! let (_, set_cookie) = response.headers.iter().find(|(name, _)| name == "Set-Cookie").unwrap();
+//! assert!(set_cookie.starts_with("session_id="));
+//! ```
+//!
+//! rouille serves plain HTTP unless it was started with `Server::new_ssl`;
+//! [`Request::is_secure`] tells which, and `X-Forwarded-Proto` counts only
+//! when you opt in (see [`TrustForwardedProto`]).
+
+use ::rouille::{Request, Response};
+use dynamodb_sessions::{CommitError, Session, SessionManager};
+
+use super::TrustForwardedProto;
+
+/// A [`SessionManager`] with what it needs to know about rouille requests.
+/// Cheap to clone; share one across all handler threads.
+#[derive(Debug, Clone)]
+pub struct RouilleSessions {
+    manager: SessionManager,
+    trust_forwarded_proto: TrustForwardedProto,
+}
+
+impl RouilleSessions {
+    /// Sessions from `manager`, ignoring `X-Forwarded-Proto`.
+    pub fn new(manager: SessionManager) -> Self {
+        RouilleSessions {
+            manager,
+            trust_forwarded_proto: TrustForwardedProto::No,
+        }
+    }
+
+    /// Whether to honour `X-Forwarded-Proto: https`; only behind a proxy
+    /// that sets it (see [`TrustForwardedProto`]).
+    #[must_use]
+    pub fn trust_forwarded_proto(mut self, trust: TrustForwardedProto) -> Self {
+        self.trust_forwarded_proto = trust;
+        self
+    }
+
+    /// The manager.
+    pub fn manager(&self) -> &SessionManager {
+        &self.manager
+    }
+
+    /// Starts the request's session from its `Cookie` headers. Makes no
+    /// store call; see [`SessionManager::load`].
+    pub fn load(&self, request: &Request) -> Session {
+        self.manager.load(cookie_header(request).as_deref())
+    }
+
+    /// Whether `request` came over HTTPS, by the server's scheme and, if
+    /// trusted, `X-Forwarded-Proto`.
+    pub fn is_https(&self, request: &Request) -> bool {
+        is_https(request, self.trust_forwarded_proto)
+    }
+
+    /// Commits `session` (see [`SessionManager::commit`]) and adds the
+    /// `Set-Cookie` header, if any, to `response`.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionManager::commit`]; the response is dropped then, since it
+    /// may describe a change that was not saved.
+    pub fn commit(
+        &self,
+        session: Session,
+        request: &Request,
+        response: Response,
+    ) -> Result<Response, CommitError> {
+        Ok(
+            match self.manager.commit(session, self.is_https(request))? {
+                Some(value) => with_set_cookie(response, value),
+                None => response,
+            },
+        )
+    }
+}
+
+/// The request's `Cookie` headers joined with `"; "`, or `None`. (rouille's
+/// own `Request::header` returns only the first.)
+pub fn cookie_header(request: &Request) -> Option<String> {
+    super::join_cookie_headers(header_values(request, "Cookie"))
+}
+
+/// Whether `request` came over HTTPS: rouille's own TLS, or with
+/// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header.
+///
+/// ```
+/// use dynamodb_sessions_adapters::http::{rouille::is_https, TrustForwardedProto};
+/// use rouille::Request;
+///
+/// let headers = vec![("X-Forwarded-Proto".to_owned(), "https".to_owned())];
+/// let proxied = Request::fake_http("GET", "/", headers, vec![]);
+/// assert!(!is_https(&proxied, TrustForwardedProto::No));
+/// assert!(is_https(&proxied, TrustForwardedProto::Yes));
+/// ```
+pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
+    super::is_https(
+        request.is_secure(),
+        header_values(request, super::FORWARDED_PROTO_HEADER),
+        trust,
+    )
+}
+
+/// `response` with a `Set-Cookie` header of `value` (as
+/// [`SessionManager::commit`] returns it) added; other `Set-Cookie` headers
+/// stay.
+pub fn with_set_cookie(response: Response, value: String) -> Response {
+    response.with_additional_header("Set-Cookie", value)
+}
+
+fn header_values<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    request
+        .headers()
+        .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dynamodb_sessions::SessionConfig;
+
+    use crate::MemoryBackend;
+
+    fn request(headers: &[(&str, &str)], https: bool) -> Request {
+        let headers = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        if https {
+            Request::fake_https("GET", "/", headers, vec![])
+        } else {
+            Request::fake_http("GET", "/", headers, vec![])
+        }
+    }
+
+    #[test]
+    fn several_cookie_headers_are_joined() {
+        let both = request(&[("Cookie", "a=1"), ("cookie", "session_id=x")], false);
+        assert_eq!(cookie_header(&both).as_deref(), Some("a=1; session_id=x"));
+        assert_eq!(cookie_header(&request(&[], false)), None);
+    }
+
+    #[test]
+    fn scheme_from_the_server_or_a_trusted_proxy() {
+        assert!(is_https(&request(&[], true), TrustForwardedProto::No));
+        let plain = request(&[("X-Forwarded-Proto", "http")], false);
+        assert!(!is_https(&plain, TrustForwardedProto::Yes));
+    }
+
+    #[test]
+    fn commit_sets_secure_only_over_https() {
+        let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+        let sessions =
+            RouilleSessions::new(manager).trust_forwarded_proto(TrustForwardedProto::Yes);
+        for (request, secure) in [
+            (request(&[], false), false),
+            (request(&[("X-Forwarded-Proto", "https")], false), true),
+        ] {
+            let mut session = sessions.load(&request);
+            session.insert("k", &1).unwrap();
+            let response = sessions
+                .commit(session, &request, Response::text(""))
+                .unwrap();
+            let cookies: Vec<_> = response
+                .headers
+                .iter()
+                .filter(|(name, _)| name == "Set-Cookie")
+                .map(|(_, value)| value.to_string())
+                .collect();
+            assert_eq!(cookies.len(), 1);
+            assert_eq!(cookies[0].contains("; Secure"), secure, "{}", cookies[0]);
+        }
+    }
+}
