@@ -1,0 +1,262 @@
+//! The demo application, written once for every server: it maps a request
+//! (method, path, form body) and its session to a [`Reply`], and knows
+//! nothing about HTTP servers or session stores.
+//!
+//! | route | what it does |
+//! | --- | --- |
+//! | `GET /` | counts the visit, shows flash messages, the user and three forms |
+//! | `POST /login` | `username`: moves the session to a new ID, then stores the user |
+//! | `POST /logout` | ends the session |
+//! | `POST /message` | `message`: flashes it, shown once on the next page |
+//!
+//! Every POST needs the session's CSRF token in `csrf_token`, or gets a 403;
+//! every POST that succeeds answers with a 303 redirect to `/`
+//! (POST/redirect/GET). Any other request gets a 404 and never touches the
+//! session, so it costs no store call.
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+
+use dynamodb_sessions::{Session, SessionError};
+
+/// The most a form body may hold; the servers read no more than this.
+pub const MAX_BODY: u64 = 16 * 1024;
+
+/// What to answer, for the server glue to turn into a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// `Location` of a redirect.
+    pub location: Option<String>,
+    /// `Content-Type` of the body.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: String,
+}
+
+impl Reply {
+    fn html(status: u16, body: String) -> Reply {
+        Reply {
+            status,
+            location: None,
+            content_type: "text/html; charset=utf-8",
+            body,
+        }
+    }
+
+    fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            location: None,
+            content_type: "text/plain; charset=utf-8",
+            body: body.to_owned(),
+        }
+    }
+
+    /// A 303 See Other to `location`.
+    fn see_other(location: &str) -> Reply {
+        Reply {
+            status: 303,
+            location: Some(location.to_owned()),
+            ..Reply::text(303, "See Other\n")
+        }
+    }
+
+    /// The answer when the request body could not be read.
+    pub fn bad_request(error: &dyn std::error::Error) -> Reply {
+        Reply::text(400, &format!("Bad Request: {error}\n"))
+    }
+
+    /// The answer when the session could not be saved: the request's
+    /// change is lost, so the client must not be told it worked.
+    pub fn commit_failed(error: &dyn std::error::Error) -> Reply {
+        eprintln!("session not saved: {}", error_chain(error));
+        Reply::text(500, "The session could not be saved; please try again.\n")
+    }
+}
+
+/// Handles one request. `target` is the request target (path and query),
+/// `body` the raw `application/x-www-form-urlencoded` body of a POST.
+pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> Reply {
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let result = match (method, path) {
+        ("GET", "/") => home(session),
+        ("POST", "/login" | "/logout" | "/message") => {
+            let form = parse_form(body);
+            if !csrf_ok(session, &form) {
+                return Reply::text(403, "Forbidden: missing or wrong CSRF token.\n");
+            }
+            match path {
+                "/login" => login(session, field(&form, "username")),
+                "/logout" => {
+                    session.invalidate();
+                    Ok(Reply::see_other("/"))
+                }
+                _ => message(session, field(&form, "message")),
+            }
+        }
+        (_, "/" | "/login" | "/logout" | "/message") => {
+            return Reply::text(405, "Method Not Allowed\n")
+        }
+        _ => return Reply::text(404, "Not Found\n"),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("session unavailable: {}", error_chain(&error));
+        Reply::text(500, "The session store is unavailable; please try again.\n")
+    })
+}
+
+fn csrf_ok(session: &mut Session, form: &[(String, String)]) -> bool {
+    let token = field(form, "csrf_token");
+    // A store failure refuses the request too; it is logged.
+    session.check_csrf_token(token).unwrap_or_else(|error| {
+        eprintln!("session unavailable: {}", error_chain(&error));
+        false
+    })
+}
+
+fn home(session: &mut Session) -> Result<Reply, SessionError> {
+    let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
+    session.insert("visits", &visits)?;
+    let flashes = session.pop_flash::<String>("")?;
+    let user = session.get::<String>("user")?;
+    let csrf = escape(&session.get_csrf_token()?);
+
+    let mut page = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\">\
+         <title>dynamodb-sessions demo</title></head><body>\n\
+         <h1>dynamodb-sessions demo</h1>\n",
+    );
+    for message in &flashes {
+        let _ = writeln!(page, "<p class=\"flash\">{}</p>", escape(message));
+    }
+    let _ = writeln!(page, "<p id=\"visits\">Visits: {visits}</p>");
+    match &user {
+        Some(user) => {
+            let _ = writeln!(page, "<p id=\"user\">Logged in as {}</p>", escape(user));
+            let _ = writeln!(
+                page,
+                "<form method=\"post\" action=\"/logout\">\
+                 <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+                 <button>Log out</button></form>"
+            );
+        }
+        None => {
+            let _ = writeln!(page, "<p id=\"user\">Not logged in</p>");
+            let _ = writeln!(
+                page,
+                "<form method=\"post\" action=\"/login\">\
+                 <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+                 <input name=\"username\" placeholder=\"user name\">\
+                 <button>Log in</button></form>"
+            );
+        }
+    }
+    let _ = writeln!(
+        page,
+        "<form method=\"post\" action=\"/message\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+         <input name=\"message\" placeholder=\"a message for the next page\">\
+         <button>Flash it</button></form>\n\
+         <form method=\"post\" action=\"/message\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"forged\">\
+         <input type=\"hidden\" name=\"message\" value=\"forged\">\
+         <button>Post with a forged CSRF token (403)</button></form>\n\
+         </body></html>"
+    );
+    Ok(Reply::html(200, page))
+}
+
+fn login(session: &mut Session, username: &str) -> Result<Reply, SessionError> {
+    let username = username.trim();
+    if username.is_empty() {
+        session.flash("Please enter a user name.", "", false)?;
+        return Ok(Reply::see_other("/"));
+    }
+    // Against session fixation: the logged-in session gets a new ID, and a
+    // new CSRF token with it.
+    session.regenerate_id()?;
+    session.insert("user", username)?;
+    session.new_csrf_token()?;
+    session.flash(&format!("Welcome, {username}!"), "", true)?;
+    Ok(Reply::see_other("/"))
+}
+
+fn message(session: &mut Session, message: &str) -> Result<Reply, SessionError> {
+    let message = message.trim();
+    if !message.is_empty() {
+        session.flash(message, "", true)?;
+    }
+    Ok(Reply::see_other("/"))
+}
+
+/// The value of `name` in a parsed form, or `""`.
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+/// Parses an `application/x-www-form-urlencoded` body.
+pub fn parse_form(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(key), decode(value))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match bytes.get(i + 1..i + 3).and_then(|hex| {
+                std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            }) {
+                Some(byte) => {
+                    out.push(byte);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An error and its causes on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(text, ": {cause}");
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,211 @@
+//! The demo's command line and environment, and the session manager they
+//! describe: in memory by default, DynamoDB when a table or an endpoint is
+//! named.
+#![allow(dead_code)]
+
+use std::error::Error;
+use std::time::Duration;
+
+use dynamodb_sessions::{Backend, Consistency, SessionConfig, SessionManager, StorageKey};
+use dynamodb_sessions_adapters::dynamodb::ENDPOINT_ENV_DYNAMODB;
+use dynamodb_sessions_adapters::{DynamoDbBackend, MemoryBackend, TrustForwardedProto};
+
+/// Environment variable naming the DynamoDB table.
+pub const TABLE_ENV: &str = "DEMO_TABLE";
+
+/// The table used when only an endpoint selects DynamoDB.
+pub const DEFAULT_TABLE: &str = "dynamodb-sessions-demo";
+
+/// The help text.
+pub const USAGE: &str = "\
+Usage: demo [OPTIONS]
+
+A visit counter with login, logout, flash messages and a CSRF-protected form,
+on dynamodb-sessions. Serves http://127.0.0.1:PORT until Ctrl-C.
+
+Options:
+  --port PORT              port on 127.0.0.1 (default 8080; 0 = any free port)
+  --table NAME             keep sessions in this DynamoDB table (env DEMO_TABLE)
+  --endpoint URL           DynamoDB endpoint, e.g. http://127.0.0.1:8000 for
+                           DynamoDB Local (env AWS_ENDPOINT_URL_DYNAMODB)
+  --region REGION          AWS region (default: AWS_REGION, the profile, us-east-1)
+  --create-table           create the table (and its TTL) if it is missing
+  --trust-forwarded-proto  honour X-Forwarded-Proto: https (only behind a proxy)
+  --secure                 always set the cookie's Secure flag
+  --max-age SECONDS        give the cookie a Max-Age (default: browser session)
+  -h, --help               show this help
+
+Without --table, --endpoint or those variables, sessions live in memory.
+With an endpoint and no AWS_ACCESS_KEY_ID, requests are signed with dummy
+credentials, which DynamoDB Local accepts.
+";
+
+/// What the command line and the environment ask for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Port on 127.0.0.1; 0 for any free one.
+    pub port: u16,
+    /// DynamoDB table; `None` with no endpoint either means memory.
+    pub table: Option<String>,
+    /// DynamoDB endpoint (`--endpoint` or `AWS_ENDPOINT_URL_DYNAMODB`).
+    pub endpoint: Option<String>,
+    /// AWS region name.
+    pub region: Option<String>,
+    /// Whether to create the table if it is missing.
+    pub create_table: bool,
+    /// Whether to honour `X-Forwarded-Proto`.
+    pub trust_forwarded_proto: bool,
+    /// Whether to force the cookie's `Secure` flag.
+    pub secure: bool,
+    /// The cookie's `Max-Age` in seconds.
+    pub max_age: Option<u64>,
+    /// Whether `--help` was given.
+    pub help: bool,
+    /// Whether the access key must be a dummy one (an endpoint and no key).
+    dummy_credentials: bool,
+}
+
+impl Options {
+    /// Options from this process's arguments and environment.
+    pub fn from_env() -> Result<Options, String> {
+        Options::parse(std::env::args().skip(1), |name| std::env::var(name).ok())
+    }
+
+    /// Options from `args` (without the program name) and the variables
+    /// `env` knows; flags win over variables.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Options, String> {
+        let env = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+        let mut options = Options {
+            port: 8080,
+            table: env(TABLE_ENV),
+            endpoint: env(ENDPOINT_ENV_DYNAMODB),
+            ..Options::default()
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => {
+                    (flag.to_owned(), Some(value.to_owned()))
+                }
+                _ => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "--port" => {
+                    let text = value()?;
+                    options.port = text
+                        .parse()
+                        .map_err(|_| format!("--port: not a port: {text}"))?;
+                }
+                "--table" => options.table = Some(value()?),
+                "--endpoint" => options.endpoint = Some(value()?),
+                "--region" => options.region = Some(value()?),
+                "--max-age" => {
+                    let text = value()?;
+                    let seconds = text
+                        .parse()
+                        .map_err(|_| format!("--max-age: not a number of seconds: {text}"))?;
+                    options.max_age = Some(seconds);
+                }
+                "--create-table" => options.create_table = true,
+                "--trust-forwarded-proto" => options.trust_forwarded_proto = true,
+                "--secure" => options.secure = true,
+                "-h" | "--help" => options.help = true,
+                other => return Err(format!("unknown argument {other:?}; try --help")),
+            }
+        }
+        if options.create_table && options.table.is_none() && options.endpoint.is_none() {
+            options.table = Some(DEFAULT_TABLE.to_owned());
+        }
+        options.dummy_credentials =
+            options.endpoint.is_some() && env("AWS_ACCESS_KEY_ID").is_none();
+        Ok(options)
+    }
+
+    /// Whether sessions go to DynamoDB.
+    pub fn uses_dynamodb(&self) -> bool {
+        self.table.is_some() || self.endpoint.is_some()
+    }
+
+    /// The DynamoDB table, when sessions go there.
+    pub fn table_name(&self) -> Option<&str> {
+        self.uses_dynamodb()
+            .then(|| self.table.as_deref().unwrap_or(DEFAULT_TABLE))
+    }
+
+    /// The `X-Forwarded-Proto` setting.
+    pub fn trust(&self) -> TrustForwardedProto {
+        if self.trust_forwarded_proto {
+            TrustForwardedProto::Yes
+        } else {
+            TrustForwardedProto::No
+        }
+    }
+
+    /// The session settings: the library's defaults, plus `--secure` and
+    /// `--max-age`.
+    pub fn session_config(&self) -> Result<SessionConfig, Box<dyn Error>> {
+        Ok(SessionConfig::builder()
+            .secure(self.secure.then_some(true))
+            .max_age(self.max_age.map(Duration::from_secs))
+            .build()?)
+    }
+
+    /// The session manager these options describe, with a line saying where
+    /// the sessions live. For DynamoDB this creates the table if asked to,
+    /// then reads one item to fail early when the table cannot be reached.
+    pub fn manager(&self) -> Result<(SessionManager, String), Box<dyn Error>> {
+        let config = self.session_config()?;
+        let Some(table) = self.table_name() else {
+            let manager = SessionManager::new(MemoryBackend::new(), config);
+            return Ok((manager, "sessions in memory".to_owned()));
+        };
+        let mut builder = DynamoDbBackend::builder(table);
+        if let Some(endpoint) = &self.endpoint {
+            builder = builder.endpoint(endpoint.clone());
+        }
+        if let Some(region) = &self.region {
+            builder = builder.region(region.parse()?);
+        }
+        if self.dummy_credentials {
+            builder = builder.static_credentials("demo", "demo");
+        }
+        let backend = builder.build()?;
+        if self.create_table {
+            backend.create_table_if_missing()?;
+        }
+        backend
+            .load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)
+            .map_err(|error| {
+                format!(
+                    "cannot read DynamoDB table {table:?} (run with --create-table to create it): {}",
+                    chain(&error)
+                )
+            })?;
+        let at = match &self.endpoint {
+            Some(endpoint) => format!(" at {endpoint}"),
+            None => String::new(),
+        };
+        let manager = SessionManager::new(backend, config);
+        Ok((manager, format!("sessions in DynamoDB table {table}{at}")))
+    }
+}
+
+fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

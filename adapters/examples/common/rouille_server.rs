@@ -1,0 +1,52 @@
+//! The demo app on rouille: the handler, the polling loop and the
+//! conversions between rouille and the server-neutral [`app`](super::app).
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use dynamodb_sessions_adapters::RouilleSessions;
+use rouille::{Request, Response, Server};
+
+use super::app::{self, Reply};
+
+/// The request handler to give [`Server::new`].
+pub fn handler(sessions: RouilleSessions) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
+    move |request| handle(request, &sessions)
+}
+
+/// Handles one request: load the session, run the app, commit.
+pub fn handle(request: &Request, sessions: &RouilleSessions) -> Response {
+    let mut body = String::new();
+    if let Some(data) = request.data() {
+        if let Err(error) = data.take(app::MAX_BODY).read_to_string(&mut body) {
+            return response(Reply::bad_request(&error));
+        }
+    }
+    let mut session = sessions.load(request);
+    let reply = app::handle(request.method(), request.raw_url(), &body, &mut session);
+    sessions
+        .commit(session, request, response(reply))
+        .unwrap_or_else(|error| response(Reply::commit_failed(&error)))
+}
+
+/// Serves requests until `stop` is set, checking it every 100 ms.
+pub fn serve_until<F>(server: &Server<F>, stop: &AtomicBool)
+where
+    F: Fn(&Request) -> Response + Send + Sync + 'static,
+{
+    while !stop.load(Ordering::SeqCst) {
+        server.poll_timeout(Duration::from_millis(100));
+    }
+}
+
+fn response(reply: Reply) -> Response {
+    let mut response = Response::from_data(reply.content_type, reply.body)
+        .with_status_code(reply.status)
+        .with_unique_header("Cache-Control", "no-store");
+    if let Some(location) = reply.location {
+        response = response.with_unique_header("Location", location);
+    }
+    response
+}
