@@ -1,0 +1,67 @@
+//! End-to-end: the demo app on tiny_http and on rouille, sessions in
+//! DynamoDbBackend on AWS DynamoDB Local (a new table per demo), driven over
+//! real HTTP by a client that keeps cookies. Skips loudly where java or npm
+//! is missing outside CI; fails in CI.
+
+mod support;
+
+use dynamodb_sessions::{SessionConfig, SessionManager};
+use dynamodb_sessions_conformance::DynamoDbHarness;
+
+fn dynamodb() -> Option<impl Fn(SessionConfig) -> SessionManager> {
+    let harness = DynamoDbHarness::shared()?;
+    Some(move |config| SessionManager::new(harness.backend_on_new_table("e2e"), config))
+}
+
+mod tiny_http {
+    use super::*;
+    support::e2e_suite!(support::ServerKind::TinyHttp, dynamodb());
+}
+
+mod rouille {
+    use super::*;
+    support::e2e_suite!(support::ServerKind::Rouille, dynamodb());
+}
+
+/// The demo's own DynamoDB path: `--endpoint URL --table NAME
+/// --create-table`, as a user would start it.
+#[test]
+fn demo_options_create_and_use_a_table() {
+    use dynamodb_sessions_adapters::TrustForwardedProto;
+    use dynamodb_sessions_conformance::dynamodb_local;
+    use support::options::Options;
+
+    let Some(endpoint) = dynamodb_local::endpoint() else {
+        return;
+    };
+    let table = dynamodb_local::unique_table_name("e2e-demo");
+    let args = [
+        "--endpoint",
+        &endpoint,
+        "--table",
+        &table,
+        "--create-table",
+        "--port",
+        "0",
+    ];
+    let options = Options::parse(args.iter().map(|a| (*a).to_owned()), |_| None).unwrap();
+    let (manager, store) = options.manager().expect("create the table and reach it");
+    assert_eq!(
+        store,
+        format!("sessions in DynamoDB table {table} at {endpoint}")
+    );
+
+    let demo = support::Demo::start(
+        support::ServerKind::TinyHttp,
+        manager,
+        TrustForwardedProto::No,
+    );
+    let browser = demo.browser();
+    assert_eq!(browser.home().visits(), 1);
+    assert_eq!(browser.home().visits(), 2);
+
+    // Without --create-table, an existing table is used as it is.
+    let args = ["--endpoint", &endpoint, "--table", &table];
+    let again = Options::parse(args.iter().map(|a| (*a).to_owned()), |_| None).unwrap();
+    assert!(again.manager().is_ok());
+}

@@ -1,0 +1,130 @@
+//! End-to-end test support: the demo app (the examples' own code) started
+//! in-process on a free loopback port, a cookie-keeping HTTP client, and the
+//! scenarios, written once and run for every server and backend by
+//! [`e2e_suite!`].
+#![allow(dead_code)]
+
+#[path = "../../examples/common/app.rs"]
+pub mod app;
+#[path = "../../examples/common/options.rs"]
+pub mod options;
+#[path = "../../examples/common/rouille_server.rs"]
+pub mod rouille_server;
+#[path = "../../examples/common/tiny_http_server.rs"]
+pub mod tiny_http_server;
+
+pub mod browser;
+pub mod cases;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+use dynamodb_sessions::SessionManager;
+use dynamodb_sessions_adapters::{RouilleSessions, TinyHttpSessions, TrustForwardedProto};
+
+/// The servers the demo runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// `examples/demo`.
+    TinyHttp,
+    /// `examples/demo_rouille`.
+    Rouille,
+}
+
+/// A demo app serving on `127.0.0.1:<free port>` from a thread of this
+/// process; stopped (and joined) on drop.
+pub struct Demo {
+    url: String,
+    stop: Option<Box<dyn FnOnce() + Send>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Demo {
+    /// Starts the demo on `kind` with `manager`'s sessions.
+    pub fn start(kind: ServerKind, manager: SessionManager, trust: TrustForwardedProto) -> Demo {
+        match kind {
+            ServerKind::TinyHttp => {
+                let sessions = TinyHttpSessions::new(manager).trust_forwarded_proto(trust);
+                let server =
+                    Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind a free port"));
+                let address = server.server_addr().to_ip().expect("a TCP address");
+                let serving = Arc::clone(&server);
+                let thread = thread::spawn(move || tiny_http_server::serve(&serving, &sessions));
+                Demo {
+                    url: format!("http://{address}"),
+                    stop: Some(Box::new(move || server.unblock())),
+                    thread: Some(thread),
+                }
+            }
+            ServerKind::Rouille => {
+                let sessions = RouilleSessions::new(manager).trust_forwarded_proto(trust);
+                let server = rouille::Server::new("127.0.0.1:0", rouille_server::handler(sessions))
+                    .expect("bind a free port");
+                let address = server.server_addr();
+                let stop = Arc::new(AtomicBool::new(false));
+                let flag = Arc::clone(&stop);
+                let thread = thread::spawn(move || rouille_server::serve_until(&server, &flag));
+                Demo {
+                    url: format!("http://{address}"),
+                    stop: Some(Box::new(move || stop.store(true, Ordering::SeqCst))),
+                    thread: Some(thread),
+                }
+            }
+        }
+    }
+
+    /// The demo's base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new browser (empty cookie jar) pointed at this demo.
+    pub fn browser(&self) -> browser::Browser {
+        browser::Browser::new(&self.url)
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop();
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panicking test is already failing; don't panic again.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Emits one `#[test]` per end-to-end scenario for a server and a backend:
+/// `e2e_suite!(server_kind, backend)`, where `backend` is an expression of
+/// type `Option<B>` (evaluated in each test; `None` skips, and must have
+/// said why), `B: Fn(SessionConfig) -> SessionManager` making a manager on
+/// a fresh, empty store.
+macro_rules! e2e_suite {
+    ($server:expr, $backend:expr) => {
+        $crate::support::e2e_suite!(@cases $server, $backend;
+            counter_persists,
+            logout_kills_the_old_cookie,
+            login_rotates_the_cookie,
+            flash_shows_exactly_once,
+            forged_csrf_post_is_refused,
+            garbage_cookie_gives_a_fresh_session,
+            set_cookie_attributes_by_default,
+            secure_only_behind_a_trusted_proxy,
+            secure_and_max_age_when_configured,
+        );
+    };
+    (@cases $server:expr, $backend:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                if let Some(backend) = $backend {
+                    $crate::support::cases::$case($server, &backend);
+                }
+            }
+        )*
+    };
+}
+pub(crate) use e2e_suite;
