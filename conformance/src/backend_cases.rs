@@ -1,8 +1,8 @@
 //! Cases on the [`Backend`] trait itself: every method, every outcome.
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome,
-    StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
+    item_size, Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Record,
+    ReplaceOutcome, StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
 };
 
 use crate::Harness;
@@ -202,4 +202,26 @@ pub fn keys_differing_in_one_byte<H: Harness>(harness: &H) {
         let stored = strong(&backend, &StorageKey::from_bytes(bytes)).unwrap();
         assert_eq!(stored.data, StoredData::Cbor(vec![i as u8]));
     }
+}
+
+/// A versioned delete removes only the expected version, and conflicts on a
+/// missing record.
+pub fn delete_at_version<H: Harness>(harness: &H) {
+    let backend = harness.fresh_backend();
+    let _ = backend.create(&key(1), &record(1, b"v1")).unwrap();
+    let _ = backend.replace(&key(1), 1, &record(2, b"v2")).unwrap();
+    assert_eq!(
+        backend.delete_at_version(&key(1), 1).unwrap(),
+        DeleteOutcome::Conflict
+    );
+    assert_eq!(strong(&backend, &key(1)).map(|r| r.version), Some(2));
+    assert_eq!(
+        backend.delete_at_version(&key(1), 2).unwrap(),
+        DeleteOutcome::Deleted
+    );
+    assert_eq!(strong(&backend, &key(1)), None);
+    assert_eq!(
+        backend.delete_at_version(&key(1), 2).unwrap(),
+        DeleteOutcome::Conflict
+    );
 }

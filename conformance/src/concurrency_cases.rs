@@ -69,3 +69,35 @@ pub fn update_racing_invalidate_never_resurrects<H: Harness>(harness: &H) {
         assert_eq!(f.stored(&cookie), None, "update_first={update_first}");
     }
 }
+
+/// A login (regenerate_id) racing a logout or a change of the same session:
+/// the login is a conflict, the logged-out session stays gone, the other
+/// request's change stays, and no second live session appears.
+pub fn login_racing_logout_or_change_is_a_conflict<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    for logout in [true, false] {
+        let cookie = f.start_session("n", 1);
+        let mut login = f.manager.load(Some(&cookie));
+        login.regenerate_id().unwrap();
+        login.insert("user", "ada").unwrap();
+        let (_, other) = f.request(Some(&cookie), |s| {
+            if logout {
+                s.invalidate();
+            } else {
+                s.insert("n", &2).unwrap();
+            }
+        });
+        let sessions_before = f.backend.counts();
+        let err = f.manager.commit(login, false).unwrap_err();
+        assert!(matches!(err, CommitError::Conflict), "{err:?}");
+        let created = f.backend.counts().creates - sessions_before.creates;
+        assert_eq!(created, 1, "the login did write its new record");
+        if logout {
+            assert_eq!(f.stored(&cookie), None, "the logout stands");
+        } else {
+            let newer = crate::fixture::cookie_pair(&other.unwrap());
+            let (n, _) = f.request(Some(&newer), |s| s.get::<i64>("n").unwrap());
+            assert_eq!(n, Some(2), "the concurrent change stands");
+        }
+    }
+}

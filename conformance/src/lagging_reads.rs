@@ -1,8 +1,8 @@
 //! A wrapper whose eventually consistent reads lag behind, on any backend.
 
 use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
-    TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
 };
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -77,5 +77,14 @@ impl<B: Backend> Backend for LaggingReads<B> {
     fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
         self.remember(key)?;
         self.inner.delete(key)
+    }
+
+    fn delete_at_version(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+    ) -> Result<DeleteOutcome, BackendError> {
+        self.remember(key)?;
+        self.inner.delete_at_version(key, expected_version)
     }
 }

@@ -91,6 +91,8 @@ macro_rules! conformance_suite {
             cookie_cases::cookie_found_among_others,
             concurrency_cases::concurrent_increments_lose_no_update,
             concurrency_cases::update_racing_invalidate_never_resurrects,
+            concurrency_cases::login_racing_logout_or_change_is_a_conflict,
+            backend_cases::delete_at_version,
             corruption_cases::undecodable_data_starts_a_new_session,
             corruption_cases::malformed_items_start_a_new_session,
             cost_cases::store_calls_per_request_kind,

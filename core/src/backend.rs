@@ -39,6 +39,16 @@ pub enum ReplaceOutcome {
     Conflict,
 }
 
+/// Result of [`Backend::delete_at_version`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum DeleteOutcome {
+    /// The record had the expected version and was deleted.
+    Deleted,
+    /// The stored version differs, or the record is gone; nothing was deleted.
+    Conflict,
+}
+
 /// Result of [`Backend::touch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -132,6 +142,20 @@ pub trait Backend: Send + Sync {
     ///
     /// [`BackendError`] on I/O failure.
     fn delete(&self, key: &StorageKey) -> Result<(), BackendError>;
+
+    /// Deletes the record under `key` only if its stored version equals
+    /// `expected_version`. A login moves a session with it, so that a session
+    /// changed or logged out meanwhile is neither lost nor brought back.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] on I/O failure. A version mismatch, or a missing
+    /// record, is [`DeleteOutcome::Conflict`].
+    fn delete_at_version(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+    ) -> Result<DeleteOutcome, BackendError>;
 }
 
 /// The backend operation that failed.
@@ -146,7 +170,7 @@ pub enum Operation {
     Replace,
     /// [`Backend::touch`].
     Touch,
-    /// [`Backend::delete`].
+    /// [`Backend::delete`] and [`Backend::delete_at_version`].
     Delete,
 }
 
@@ -308,5 +332,13 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
 
     fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
         (**self).delete(key)
+    }
+
+    fn delete_at_version(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+    ) -> Result<DeleteOutcome, BackendError> {
+        (**self).delete_at_version(key, expected_version)
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
-    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
-    TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
 };
 
 /// A relaxed atomic counter: exact totals, no ordering between counters.
@@ -229,5 +229,14 @@ impl<B: Backend> Backend for CountingBackend<B> {
     fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
         self.counter.count_delete();
         self.inner.delete(key)
+    }
+
+    fn delete_at_version(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+    ) -> Result<DeleteOutcome, BackendError> {
+        self.counter.count_delete();
+        self.inner.delete_at_version(key, expected_version)
     }
 }

@@ -1,11 +1,11 @@
 //! What commit writes: the state table of DESIGN.md, in one place.
 
 use crate::codec;
-use crate::session::{Bound, Session};
+use crate::session::{Bound, Retired, Session};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
-    ensure_item_fits, BackendError, CommitError, CreateOutcome, Operation, Record, ReplaceOutcome,
-    StorageKey, Token, TouchOutcome,
+    ensure_item_fits, BackendError, CommitError, CreateOutcome, DeleteOutcome, Operation, Record,
+    ReplaceOutcome, StorageKey, Token, TouchOutcome,
 };
 
 /// How many fresh IDs a create tries before giving up. With 256-bit IDs a
@@ -30,20 +30,18 @@ impl Session {
         let backend = &self.shared.backend;
         let config = &self.shared.config;
 
-        let retired = self.retired;
-        if let Some(r) = retired.filter(|r| r.delete_first) {
-            backend.delete(&r.key)?;
+        if let Some(Retired::Logout(key)) = self.retired {
+            backend.delete(&key)?;
         }
+        let mut created = None;
         let cookie = match write {
             Write::Nothing if self.invalidated => Some(session_cookie::expire(config, is_https)),
             Write::Nothing => None,
             Write::Create(record) => {
                 let token = self.create(&record)?;
-                Some(session_cookie::issue(
-                    config,
-                    CookieValue::render(&token, 1),
-                    is_https,
-                ))
+                let value = CookieValue::render(&token, 1);
+                created = Some(token.storage_key());
+                Some(session_cookie::issue(config, value, is_https))
             }
             Write::Replace(bound, record) => {
                 match backend.replace(&bound.key, bound.version, &record)? {
@@ -66,10 +64,36 @@ impl Session {
                 }
             }
         };
-        if let Some(r) = retired.filter(|r| !r.delete_first) {
-            backend.delete(&r.key)?;
+        if let Some(Retired::Login { key, version }) = self.retired {
+            self.finish_login(&key, version, created.as_ref())?;
         }
         Ok(cookie)
+    }
+
+    /// Deletes the pre-login record if it is still the loaded version. If it
+    /// changed or ended meanwhile, or the delete fails, the move is undone so
+    /// that nothing is half-written: the new record goes, the old one stays
+    /// as the other request left it.
+    fn finish_login(
+        &self,
+        old: &StorageKey,
+        version: u64,
+        created: Option<&StorageKey>,
+    ) -> Result<(), CommitError> {
+        let backend = &self.shared.backend;
+        let failure = match backend.delete_at_version(old, version) {
+            Ok(DeleteOutcome::Deleted) => return Ok(()),
+            Ok(DeleteOutcome::Conflict) => CommitError::Conflict,
+            Err(error) => CommitError::Backend(error),
+        };
+        if let Some(new) = created {
+            if let Err(error) = backend.delete(new) {
+                log::warn!(
+                    "could not undo an unfinished login ({error}); the new record expires by its TTL"
+                );
+            }
+        }
+        Err(failure)
     }
 
     /// Decides the write and builds its record, refusing oversized items

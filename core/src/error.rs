@@ -18,12 +18,14 @@ pub enum SessionError {
         /// The serializer's complaint.
         source: ciborium::value::Error,
     },
-    /// A stored value does not have the requested type.
+    /// A stored value does not have the requested type. The deserializer's
+    /// own message is not kept: it quotes the value, which may be a secret
+    /// such as the CSRF token.
     Decode {
         /// The session key being read.
         key: String,
-        /// The deserializer's complaint.
-        source: ciborium::value::Error,
+        /// The type that was requested.
+        expected: &'static str,
     },
     /// The operating system could not provide random bytes (for a CSRF token).
     Random(getrandom::Error),
@@ -36,8 +38,8 @@ impl fmt::Display for SessionError {
             SessionError::Encode { key, .. } => {
                 write!(f, "could not store session value {key:?}")
             }
-            SessionError::Decode { key, .. } => {
-                write!(f, "session value {key:?} does not have the requested type")
+            SessionError::Decode { key, expected } => {
+                write!(f, "session value {key:?} is not a {expected}")
             }
             SessionError::Random(_) => f.write_str("no random bytes for a CSRF token"),
         }
@@ -48,9 +50,8 @@ impl Error for SessionError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             SessionError::Load(e) => Some(e),
-            SessionError::Encode { source, .. } | SessionError::Decode { source, .. } => {
-                Some(source)
-            }
+            SessionError::Encode { source, .. } => Some(source),
+            SessionError::Decode { .. } => None,
             SessionError::Random(e) => Some(e),
         }
     }

@@ -68,7 +68,8 @@ impl Session {
     /// message is not a `T` (the queue is then left as it was).
     pub fn pop_flash<T: DeserializeOwned>(&mut self, queue: &str) -> Result<Vec<T>, SessionError> {
         let messages = self.peek_flash(queue)?;
-        if self.data.remove(&queue_key(queue)).is_some() {
+        if !messages.is_empty() {
+            self.data.remove(&queue_key(queue));
             self.changed = true;
         }
         Ok(messages)

@@ -43,8 +43,8 @@ mod session_cookie;
 mod token;
 
 pub use backend::{
-    Backend, BackendError, BoxError, Consistency, CreateOutcome, Operation, ReplaceOutcome,
-    TouchOutcome,
+    Backend, BackendError, BoxError, Consistency, CreateOutcome, DeleteOutcome, Operation,
+    ReplaceOutcome, TouchOutcome,
 };
 pub use call_counts::{CallCounter, CallCounts, CountingBackend};
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -21,14 +21,15 @@ pub(crate) struct Bound {
     pub(crate) created_at: Option<i64>,
 }
 
-/// A record to delete at commit, and whether before or after the new write.
+/// A record to delete at commit: unconditionally and before any new write
+/// on logout, so that a failed write cannot keep the old session alive; on
+/// login after the new write and only at the loaded version, so that a failed
+/// delete loses no data and a session changed or ended meanwhile is neither
+/// lost nor brought back.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Retired {
-    pub(crate) key: StorageKey,
-    /// Logout deletes first, so that a failed write cannot keep the old
-    /// session alive; login writes first, so that a failed delete cannot lose
-    /// the data.
-    pub(crate) delete_first: bool,
+pub(crate) enum Retired {
+    Logout(StorageKey),
+    Login { key: StorageKey, version: u64 },
 }
 
 /// The session of one request.
@@ -124,6 +125,14 @@ impl Session {
         else {
             return Ok(());
         };
+        if record.version == 0 || record.version == u64::MAX {
+            // No write could follow: version 0 cannot be put in a cookie and
+            // u64::MAX cannot be incremented. Only a foreign writer makes these.
+            log::warn!(
+                "discarding a session record with an unusable version; starting a new session"
+            );
+            return Ok(());
+        }
         if self.is_expired(&record) {
             log::debug!("session expired; starting a new one");
             return Ok(());
@@ -291,9 +300,9 @@ impl Session {
     /// key its cookie names.
     pub fn invalidate(&mut self) {
         if let Some(cookie) = self.incoming.take() {
-            self.retire(cookie.token.storage_key(), true);
+            self.retire(Retired::Logout(cookie.token.storage_key()));
         } else if let Some(bound) = self.bound.take() {
-            self.retire(bound.key, true);
+            self.retire(Retired::Logout(bound.key));
         }
         self.loaded = true;
         self.data.clear();
@@ -313,16 +322,19 @@ impl Session {
         self.load()?;
         if let Some(bound) = self.bound.take() {
             self.carried_created_at = bound.created_at;
-            self.retire(bound.key, false);
+            self.retire(Retired::Login {
+                key: bound.key,
+                version: bound.version,
+            });
         }
         self.changed = true;
         Ok(())
     }
 
-    fn retire(&mut self, key: StorageKey, delete_first: bool) {
+    fn retire(&mut self, retired: Retired) {
         // At most one record per request is ever retired: after invalidate or
         // regenerate_id the session is bound to no record any more.
-        self.retired = Some(Retired { key, delete_first });
+        self.retired = Some(retired);
     }
 }
 
@@ -340,8 +352,8 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
     key: &str,
     value: &Value,
 ) -> Result<T, SessionError> {
-    value.deserialized().map_err(|source| SessionError::Decode {
+    value.deserialized().map_err(|_| SessionError::Decode {
         key: key.to_owned(),
-        source,
+        expected: std::any::type_name::<T>(),
     })
 }

@@ -72,7 +72,9 @@ fn base(config: &SessionConfig, value: String, is_https: bool) -> Cookie<'static
     if let Some(domain) = config.domain() {
         cookie.set_domain(domain.to_owned());
     }
-    cookie.set_secure(config.secure().unwrap_or(is_https));
+    // Browsers drop SameSite=None cookies without Secure, so None implies it.
+    let same_site_none = config.same_site() == Some(SameSite::None);
+    cookie.set_secure(config.secure().unwrap_or(is_https || same_site_none));
     cookie.set_http_only(config.http_only());
     cookie.set_same_site(config.same_site().map(|s| match s {
         SameSite::Strict => cookie::SameSite::Strict,
@@ -170,6 +172,24 @@ mod tests {
         assert!(header.contains("Secure"), "{header}");
         assert!(!header.contains("HttpOnly"), "{header}");
         assert!(!header.contains("SameSite"), "{header}");
+    }
+
+    #[test]
+    fn same_site_none_is_always_secure_and_lax_is_rendered() {
+        let none = SessionConfig::builder()
+            .same_site(Some(SameSite::None))
+            .build()
+            .unwrap();
+        let header = issue(&none, "v/1".into(), false);
+        assert!(header.contains("SameSite=None"), "{header}");
+        assert!(header.contains("Secure"), "{header}");
+        let lax = SessionConfig::builder()
+            .same_site(Some(SameSite::Lax))
+            .build()
+            .unwrap();
+        let header = issue(&lax, "v/1".into(), false);
+        assert!(header.contains("SameSite=Lax"), "{header}");
+        assert!(!header.contains("Secure"), "{header}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use dynamodb_sessions::{
-    Backend, BackendError, CommitError, Consistency, CreateOutcome, Record, ReplaceOutcome,
-    SessionConfig, SessionManager, StorageKey, TouchOutcome,
+    Backend, BackendError, CommitError, Consistency, CreateOutcome, DeleteOutcome, Record,
+    ReplaceOutcome, SessionConfig, SessionManager, StorageKey, TouchOutcome,
 };
 use dynamodb_sessions_adapters::MemoryBackend;
 
@@ -44,6 +44,10 @@ impl Backend for Colliding {
 
     fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
         self.inner.delete(key)
+    }
+
+    fn delete_at_version(&self, key: &StorageKey, v: u64) -> Result<DeleteOutcome, BackendError> {
+        self.inner.delete_at_version(key, v)
     }
 }
 

@@ -59,8 +59,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use dynamodb_sessions::{
-    ensure_item_fits, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
-    ReplaceOutcome, StorageKey, TouchOutcome,
+    ensure_item_fits, Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Operation,
+    Record, ReplaceOutcome, StorageKey, TouchOutcome,
 };
 use rusoto_dynamodb::{
     DeleteItemInput, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput,
@@ -455,6 +455,47 @@ impl Backend for DynamoDbBackend {
             .await
             .map(|_| ())
             .map_err(|stop| stop_error(operation, stop))
+        })
+    }
+
+    fn delete_at_version(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+    ) -> Result<DeleteOutcome, BackendError> {
+        let operation = Operation::Delete;
+        let inner = &*self.inner;
+        let input = DeleteItemInput {
+            table_name: inner.table_name.clone(),
+            key: key_item(key),
+            condition_expression: Some(format!("#{VER} = :expected")),
+            expression_attribute_names: names(&[VER]),
+            expression_attribute_values: Some(HashMap::from([(
+                ":expected".to_owned(),
+                number(expected_version),
+            )])),
+            ..DeleteItemInput::default()
+        };
+        self.run(operation, async {
+            match execute(&inner.retry, operation, || {
+                inner.client.delete_item(input.clone())
+            })
+            .await
+            {
+                Ok(_) => Ok(DeleteOutcome::Deleted),
+                // An earlier attempt may have deleted it: if the item is
+                // gone, the delete has the outcome it was asked for.
+                Err(Stop::ConditionFailed { ambiguous: true })
+                    if inner
+                        .get(operation, key, Consistency::Strong)
+                        .await?
+                        .is_none() =>
+                {
+                    Ok(DeleteOutcome::Deleted)
+                }
+                Err(Stop::ConditionFailed { .. }) => Ok(DeleteOutcome::Conflict),
+                Err(Stop::Error(error)) => Err(error),
+            }
         })
     }
 }

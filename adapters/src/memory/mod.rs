@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use dynamodb_sessions::{
     ensure_item_fits, Backend, BackendError, CallCounter, CallCounts, Consistency, CreateOutcome,
-    Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
+    DeleteOutcome, Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
 };
 use parking_lot::RwLock;
 
@@ -193,5 +193,21 @@ impl Backend for MemoryBackend {
         self.inner.counters.count_delete();
         self.inner.items.write().remove(key);
         Ok(())
+    }
+
+    fn delete_at_version(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+    ) -> Result<DeleteOutcome, BackendError> {
+        self.inner.counters.count_delete();
+        let mut items = self.inner.items.write();
+        match items.get(key) {
+            Some(Slot::Record { current, .. }) if current.version == expected_version => {
+                items.remove(key);
+                Ok(DeleteOutcome::Deleted)
+            }
+            _ => Ok(DeleteOutcome::Conflict),
+        }
     }
 }
