@@ -86,6 +86,7 @@ macro_rules! conformance_suite {
             session_cases::read_your_writes_when_eventual_reads_lag,
             session_cases::reissue_of_a_deleted_session_drops_the_cookie,
             session_cases::json_records_load,
+            session_cases::json_mode_writes_json_text,
             cookie_cases::malformed_cookies_are_no_session,
             cookie_cases::unknown_session_ids_are_never_adopted,
             cookie_cases::cookie_found_among_others,

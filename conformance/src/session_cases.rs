@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use dynamodb_sessions::{CommitError, Record, SessionConfig, StoredData};
+use dynamodb_sessions::{
+    CommitError, DataEncoding, Record, SessionConfig, SessionError, StoredData,
+};
 
 use crate::fixture::{cookie_pair, key_of, version_of, Fixture};
 use crate::Harness;
@@ -467,4 +469,42 @@ pub fn json_records_load<H: Harness>(harness: &H) {
         )
     });
     assert_eq!((n, flash), (Some(5), vec!["hi".to_string()]));
+}
+
+/// In JSON mode the data is written as JSON text (what
+/// pyramid-dynamodb-sessions reads), values JSON cannot hold are refused at
+/// insert, and a CBOR record holding one is refused at commit, unwritten.
+pub fn json_mode_writes_json_text<H: Harness>(harness: &H) {
+    let json = SessionConfig::builder()
+        .data_encoding(DataEncoding::Json)
+        .build()
+        .unwrap();
+    let store = std::sync::Arc::new(harness.fresh_backend());
+    let f = Fixture::around(std::sync::Arc::clone(&store), json);
+    let (_, set_cookie) = f.request(None, |s| {
+        s.insert("n", &1).unwrap();
+        s.flash("hi", "", true).unwrap();
+        let err = s.insert("x", &f64::NAN).unwrap_err();
+        assert!(matches!(err, SessionError::NotJson { .. }), "{err:?}");
+        let err = s.insert("b", &ciborium::Value::Bytes(vec![1])).unwrap_err();
+        assert!(matches!(err, SessionError::NotJson { .. }), "{err:?}");
+    });
+    let cookie = cookie_pair(&set_cookie.unwrap());
+    assert_eq!(
+        f.stored(&cookie).unwrap().data,
+        StoredData::Json(r#"{"_f_":["hi"],"n":1}"#.to_owned())
+    );
+
+    let cbor = Fixture::around(store, SessionConfig::default());
+    let (_, set_cookie) = cbor.request(None, |s| {
+        s.insert("b", &ciborium::Value::Bytes(vec![1])).unwrap();
+    });
+    let cookie = cookie_pair(&set_cookie.unwrap());
+    let before = f.stored(&cookie);
+    let ((), committed) = f.try_request(Some(&cookie), |s| s.insert("n", &2).unwrap());
+    assert!(
+        matches!(committed, Err(CommitError::NotJson { ref key, .. }) if key == "b"),
+        "{committed:?}"
+    );
+    assert_eq!(f.stored(&cookie), before, "nothing was written");
 }

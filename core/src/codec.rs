@@ -4,16 +4,71 @@ use std::collections::BTreeMap;
 
 use ciborium::Value;
 
-use crate::StoredData;
+use crate::{CommitError, DataEncoding, StoredData};
 
 /// The session's data: string keys to self-describing values.
 pub(crate) type DataMap = BTreeMap<String, Value>;
 
-/// Encodes the map as CBOR.
-pub(crate) fn encode(data: &DataMap) -> Result<StoredData, ciborium::ser::Error<std::io::Error>> {
-    let mut bytes = Vec::with_capacity(64);
-    ciborium::into_writer(data, &mut bytes)?;
-    Ok(StoredData::Cbor(bytes))
+/// Encodes the map in the configured encoding.
+pub(crate) fn encode(data: &DataMap, encoding: DataEncoding) -> Result<StoredData, CommitError> {
+    match encoding {
+        DataEncoding::Cbor => {
+            let mut bytes = Vec::with_capacity(64);
+            ciborium::into_writer(data, &mut bytes).map_err(CommitError::Encode)?;
+            Ok(StoredData::Cbor(bytes))
+        }
+        DataEncoding::Json => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in data {
+                let value = to_json(value).map_err(|reason| CommitError::NotJson {
+                    key: key.clone(),
+                    reason,
+                })?;
+                object.insert(key.clone(), value);
+            }
+            Ok(StoredData::Json(
+                serde_json::Value::Object(object).to_string(),
+            ))
+        }
+    }
+}
+
+/// Converts a value to JSON exactly, or says why JSON cannot hold it:
+/// nothing is rounded, dropped or turned into something else.
+pub(crate) fn to_json(value: &Value) -> Result<serde_json::Value, &'static str> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Text(s) => Json::String(s.clone()),
+        Value::Integer(i) => {
+            let i = i128::from(*i);
+            if let Ok(small) = i64::try_from(i) {
+                Json::from(small)
+            } else if let Ok(large) = u64::try_from(i) {
+                Json::from(large)
+            } else {
+                return Err("an integer beyond 64 bits");
+            }
+        }
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .ok_or("a NaN or infinite number")?,
+        Value::Array(items) => Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        Value::Map(entries) => {
+            let mut object = serde_json::Map::new();
+            for (key, value) in entries {
+                let Value::Text(key) = key else {
+                    return Err("a map whose keys are not all strings");
+                };
+                object.insert(key.clone(), to_json(value)?);
+            }
+            Json::Object(object)
+        }
+        Value::Bytes(_) => return Err("a byte string"),
+        Value::Tag(..) => return Err("a tagged value"),
+        _ => return Err("a value JSON cannot hold"),
+    })
 }
 
 /// Decodes a stored map, whichever encoding it was written in. The error is
@@ -50,8 +105,50 @@ mod tests {
         let mut data = DataMap::new();
         data.insert("n".into(), Value::Integer(5.into()));
         data.insert("b".into(), Value::Bytes(vec![0, 255]));
-        let encoded = encode(&data).unwrap();
+        let encoded = encode(&data, DataEncoding::Cbor).unwrap();
+        assert!(matches!(encoded, StoredData::Cbor(_)));
         assert_eq!(decode(&encoded).unwrap(), data);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let mut data = DataMap::new();
+        data.insert("n".into(), Value::Integer((-5).into()));
+        data.insert("big".into(), Value::Integer(u64::MAX.into()));
+        data.insert("f".into(), Value::Float(2.5));
+        data.insert("s".into(), Value::Text("é\u{0}\"".into()));
+        data.insert(
+            "nested".into(),
+            Value::Map(vec![(
+                Value::Text("list".into()),
+                Value::Array(vec![Value::Null, Value::Bool(true)]),
+            )]),
+        );
+        let encoded = encode(&data, DataEncoding::Json).unwrap();
+        assert!(matches!(encoded, StoredData::Json(_)));
+        assert_eq!(decode(&encoded).unwrap(), data);
+    }
+
+    #[test]
+    fn json_refuses_what_it_cannot_hold() {
+        let refused = [
+            Value::Bytes(vec![1]),
+            Value::Float(f64::NAN),
+            Value::Float(f64::INFINITY),
+            Value::Integer((-1i128 - i128::from(u64::MAX)).try_into().unwrap()),
+            Value::Tag(1, Box::new(Value::Null)),
+            Value::Map(vec![(Value::Integer(1.into()), Value::Null)]),
+            Value::Array(vec![Value::Bytes(vec![])]),
+        ];
+        for value in refused {
+            let mut data = DataMap::new();
+            data.insert("k".into(), value.clone());
+            let err = encode(&data, DataEncoding::Json).unwrap_err();
+            assert!(
+                matches!(&err, CommitError::NotJson { key, .. } if key == "k"),
+                "{value:?}: {err:?}"
+            );
+        }
     }
 
     #[test]

@@ -128,7 +128,7 @@ impl Session {
             issued_at: now,
             expires_at: self.expiry(now, Some(created_at)),
             created_at: Some(created_at),
-            data: codec::encode(&self.data).map_err(CommitError::Encode)?,
+            data: codec::encode(&self.data, self.shared.config.data_encoding())?,
         })
     }
 

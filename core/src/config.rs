@@ -17,6 +17,21 @@ pub enum SameSite {
     None,
 }
 
+/// How session data is written to the store's `dat` attribute. Both are
+/// always read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum DataEncoding {
+    /// CBOR bytes, stored as binary (`B`): compact, and holds any serde
+    /// value, byte strings included. The default.
+    #[default]
+    Cbor,
+    /// JSON text, stored as a string (`S`), as pyramid-dynamodb-sessions
+    /// writes it: use it while Python and Rust share a table. Only
+    /// JSON-representable values can be stored; others are refused.
+    Json,
+}
+
 /// Validated session settings. Build them with [`SessionConfig::builder`];
 /// [`SessionConfig::default`] gives the defaults below.
 ///
@@ -32,6 +47,7 @@ pub enum SameSite {
 /// | `timeout` | 1200 s | 20 minutes of inactivity end a session, OWASP's range for low-risk apps |
 /// | `reissue_time` | 120 s | a reissue is a write; one per 2 minutes of activity keeps the timeout fresh at a tenth of the cost |
 /// | `absolute_lifetime` | none | as in the seed; set it to cap a session's age whatever its activity |
+/// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
 ///
 /// ```
 /// use std::time::Duration;
@@ -58,6 +74,7 @@ pub struct SessionConfig {
     timeout: Duration,
     reissue_time: Duration,
     absolute_lifetime: Option<Duration>,
+    data_encoding: DataEncoding,
 }
 
 impl Default for SessionConfig {
@@ -73,6 +90,7 @@ impl Default for SessionConfig {
             timeout: Duration::from_secs(1200),
             reissue_time: Duration::from_secs(120),
             absolute_lifetime: None,
+            data_encoding: DataEncoding::Cbor,
         }
     }
 }
@@ -133,6 +151,11 @@ impl SessionConfig {
     /// Age since creation after which a session expires whatever its activity.
     pub fn absolute_lifetime(&self) -> Option<Duration> {
         self.absolute_lifetime
+    }
+
+    /// How session data is written.
+    pub fn data_encoding(&self) -> DataEncoding {
+        self.data_encoding
     }
 
     pub(crate) fn timeout_secs(&self) -> i64 {
@@ -217,6 +240,13 @@ impl SessionConfigBuilder {
     /// Absolute lifetime since creation in whole seconds (default none).
     pub fn absolute_lifetime(mut self, lifetime: Option<Duration>) -> Self {
         self.config.absolute_lifetime = lifetime;
+        self
+    }
+
+    /// How session data is written (default CBOR; JSON while sharing a
+    /// table with pyramid-dynamodb-sessions).
+    pub fn data_encoding(mut self, encoding: DataEncoding) -> Self {
+        self.config.data_encoding = encoding;
         self
     }
 

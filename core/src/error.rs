@@ -29,6 +29,14 @@ pub enum SessionError {
     },
     /// The operating system could not provide random bytes (for a CSRF token).
     Random(getrandom::Error),
+    /// The session writes JSON ([`DataEncoding::Json`](crate::DataEncoding))
+    /// and JSON cannot hold this value exactly.
+    NotJson {
+        /// The session key being written.
+        key: String,
+        /// What JSON cannot hold, e.g. "a byte string".
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for SessionError {
@@ -42,6 +50,12 @@ impl fmt::Display for SessionError {
                 write!(f, "session value {key:?} is not a {expected}")
             }
             SessionError::Random(_) => f.write_str("no random bytes for a CSRF token"),
+            SessionError::NotJson { key, reason } => {
+                write!(
+                    f,
+                    "session value {key:?} holds {reason}, which JSON cannot store"
+                )
+            }
         }
     }
 }
@@ -51,7 +65,7 @@ impl Error for SessionError {
         match self {
             SessionError::Load(e) => Some(e),
             SessionError::Encode { source, .. } => Some(source),
-            SessionError::Decode { .. } => None,
+            SessionError::Decode { .. } | SessionError::NotJson { .. } => None,
             SessionError::Random(e) => Some(e),
         }
     }
@@ -82,6 +96,14 @@ pub enum CommitError {
     Encode(ciborium::ser::Error<std::io::Error>),
     /// The operating system could not provide random bytes for a new ID.
     Random(getrandom::Error),
+    /// The session writes JSON and a value (for example one loaded from a
+    /// CBOR record) is one JSON cannot hold. Nothing was written.
+    NotJson {
+        /// The top-level session key holding the value.
+        key: String,
+        /// What JSON cannot hold, e.g. "a byte string".
+        reason: &'static str,
+    },
     /// The store failed. If the commit both deletes and writes (logout then
     /// new data, or a regenerated ID), the first step may have happened.
     Backend(BackendError),
@@ -102,6 +124,12 @@ impl fmt::Display for CommitError {
             }
             CommitError::Encode(_) => f.write_str("could not encode the session data"),
             CommitError::Random(_) => f.write_str("no random bytes for a new session ID"),
+            CommitError::NotJson { key, reason } => {
+                write!(
+                    f,
+                    "session value {key:?} holds {reason}, which JSON cannot store"
+                )
+            }
             CommitError::Backend(_) => f.write_str("could not save the session"),
         }
     }

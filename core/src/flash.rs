@@ -5,7 +5,7 @@ use ciborium::Value;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::session::{decode_value, encode_value};
+use crate::session::decode_value;
 use crate::{Session, SessionError};
 
 fn queue_key(queue: &str) -> String {
@@ -41,7 +41,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         self.load()?;
         let key = queue_key(queue);
-        let message = encode_value(&key, message)?;
+        let message = self.encode_value(&key, message)?;
         let slot = self
             .data
             .entry(key)

@@ -48,7 +48,7 @@ pub use backend::{
 };
 pub use call_counts::{CallCounter, CallCounts, CountingBackend};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{ConfigError, SameSite, SessionConfig, SessionConfigBuilder};
+pub use config::{ConfigError, DataEncoding, SameSite, SessionConfig, SessionConfigBuilder};
 pub use error::{CommitError, SessionError};
 pub use item_size::{ensure_item_fits, item_size, MAX_ITEM_SIZE};
 pub use manager::SessionManager;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::codec::{self, DataMap};
 use crate::manager::Shared;
 use crate::session_cookie::CookieValue;
-use crate::{BackendError, Consistency, Record, SessionError, StorageKey, Token};
+use crate::{BackendError, Consistency, DataEncoding, Record, SessionError, StorageKey, Token};
 
 /// The stored record a loaded session continues.
 #[derive(Debug, Clone)]
@@ -210,7 +210,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         let key = key.into();
         self.load()?;
-        let value = encode_value(&key, value)?;
+        let value = self.encode_value(&key, value)?;
         self.data.insert(key, value);
         self.changed = true;
         Ok(())
@@ -338,14 +338,26 @@ impl Session {
     }
 }
 
-pub(crate) fn encode_value<T: Serialize + ?Sized>(
-    key: &str,
-    value: &T,
-) -> Result<Value, SessionError> {
-    Value::serialized(value).map_err(|source| SessionError::Encode {
-        key: key.to_owned(),
-        source,
-    })
+impl Session {
+    /// Converts a value for storage; in JSON mode, refuses at once what
+    /// JSON cannot hold rather than failing at commit.
+    pub(crate) fn encode_value<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<Value, SessionError> {
+        let value = Value::serialized(value).map_err(|source| SessionError::Encode {
+            key: key.to_owned(),
+            source,
+        })?;
+        if self.shared.config.data_encoding() == DataEncoding::Json {
+            codec::to_json(&value).map_err(|reason| SessionError::NotJson {
+                key: key.to_owned(),
+                reason,
+            })?;
+        }
+        Ok(value)
+    }
 }
 
 pub(crate) fn decode_value<T: DeserializeOwned>(
