@@ -1,6 +1,7 @@
 //! Many requests on one session at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Barrier;
 
 use dynamodb_sessions::CommitError;
 
@@ -9,23 +10,33 @@ use crate::Harness;
 
 const THREADS: usize = 8;
 const INCREMENTS_PER_THREAD: u64 = 10;
+/// Bounds the retries, so that a livelock fails the case instead of hanging it.
+const MAX_ATTEMPTS_PER_THREAD: u64 = 1_000;
 
 /// 8 threads each make 10 successful read-modify-write increments of one
 /// counter, retrying on conflict: the final count equals the number of
-/// successful commits, so no update is lost.
+/// successful commits, so no update is lost. A barrier between the first
+/// load and commit of every thread makes sure they really collide.
 pub fn concurrent_increments_lose_no_update<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     let cookie = f.start_session("count", 0);
     let successes = AtomicU64::new(0);
     let conflicts = AtomicU64::new(0);
+    let all_loaded = Barrier::new(THREADS);
     std::thread::scope(|scope| {
         for _ in 0..THREADS {
             scope.spawn(|| {
                 let mut done = 0;
-                while done < INCREMENTS_PER_THREAD {
+                for attempt in 0..MAX_ATTEMPTS_PER_THREAD {
+                    if done == INCREMENTS_PER_THREAD {
+                        break;
+                    }
                     let mut session = f.manager.load(Some(&cookie));
                     let n: u64 = session.get("count").unwrap().expect("counter present");
                     session.insert("count", &(n + 1)).unwrap();
+                    if attempt == 0 {
+                        all_loaded.wait();
+                    }
                     match f.manager.commit(session, false) {
                         Ok(_) => {
                             done += 1;
@@ -40,12 +51,20 @@ pub fn concurrent_increments_lose_no_update<H: Harness>(harness: &H) {
             });
         }
     });
-    let expected = THREADS as u64 * INCREMENTS_PER_THREAD;
-    assert_eq!(successes.load(Ordering::Relaxed), expected);
+    let successes = successes.load(Ordering::Relaxed);
+    assert!(
+        conflicts.load(Ordering::Relaxed) >= THREADS as u64 - 1,
+        "the first round must collide"
+    );
     let (count, _) = f.request(Some(&cookie), |s| s.get::<u64>("count").unwrap());
-    assert_eq!(count, Some(expected), "lost updates");
+    assert_eq!(count, Some(successes), "lost updates");
+    assert_eq!(
+        successes,
+        THREADS as u64 * INCREMENTS_PER_THREAD,
+        "gave up retrying"
+    );
     let stored = f.stored(&cookie).unwrap();
-    assert_eq!(stored.version, 1 + expected);
+    assert_eq!(stored.version, 1 + successes);
 }
 
 /// An update racing a logout never brings the deleted session back,

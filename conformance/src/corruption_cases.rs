@@ -42,7 +42,12 @@ pub fn undecodable_data_starts_a_new_session<H: Harness>(harness: &H) {
 /// [`Corrupt`](dynamodb_sessions::BackendError::Corrupt) error from the
 /// backend, and as a new session through the manager; the item stays.
 pub fn malformed_items_start_a_new_session<H: Harness>(harness: &H) {
-    for corruption in [Corruption::MissingVersion, Corruption::WrongVersionType] {
+    for corruption in [
+        Corruption::MissingVersion,
+        Corruption::WrongVersionType,
+        Corruption::MissingData,
+        Corruption::WrongExpiryType,
+    ] {
         let f = Fixture::new(harness);
         let cookie = f.start_session("n", 1);
         harness.put_corrupt(f.backend.inner(), &key_of(&cookie), corruption);

@@ -78,16 +78,23 @@ impl Harness for DynamoDbHarness {
                 ..AttributeValue::default()
             },
         );
+        let text = |s: &str| AttributeValue {
+            s: Some(s.to_owned()),
+            ..AttributeValue::default()
+        };
+        if corruption != Corruption::MissingVersion {
+            item.insert("ver".to_owned(), number("1"));
+        }
         match corruption {
             Corruption::MissingVersion => {}
             Corruption::WrongVersionType => {
-                item.insert(
-                    "ver".to_owned(),
-                    AttributeValue {
-                        s: Some("one".to_owned()),
-                        ..AttributeValue::default()
-                    },
-                );
+                item.insert("ver".to_owned(), text("one"));
+            }
+            Corruption::MissingData => {
+                item.remove("dat");
+            }
+            Corruption::WrongExpiryType => {
+                item.insert("exp".to_owned(), text("tomorrow"));
             }
         }
         let input = PutItemInput {

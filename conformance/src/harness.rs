@@ -12,6 +12,10 @@ pub enum Corruption {
     MissingVersion,
     /// The item's `ver` attribute is text instead of a number.
     WrongVersionType,
+    /// The item lacks its `dat` attribute.
+    MissingData,
+    /// The item's `exp` attribute is text instead of a number.
+    WrongExpiryType,
 }
 
 /// Connects the suite to one backend.

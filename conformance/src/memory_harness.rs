@@ -20,6 +20,8 @@ impl Harness for MemoryHarness {
         let reason = match corruption {
             Corruption::MissingVersion => "missing attribute ver",
             Corruption::WrongVersionType => "attribute ver is not a number",
+            Corruption::MissingData => "missing attribute dat",
+            Corruption::WrongExpiryType => "attribute exp is not a number",
         };
         backend.insert_corrupt(*key, reason);
     }

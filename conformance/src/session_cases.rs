@@ -508,3 +508,65 @@ pub fn json_mode_writes_json_text<H: Harness>(harness: &H) {
     );
     assert_eq!(f.stored(&cookie), before, "nothing was written");
 }
+
+/// A session that expires while its request runs is not written again: a
+/// change made in that request goes under a new ID.
+pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let before = f.stored(&cookie).unwrap();
+    f.clock.advance(1200);
+    let mut session = f.manager.load(Some(&cookie));
+    assert_eq!(session.get::<i64>("n").unwrap(), Some(1), "alive at load");
+    session.insert("n", &2).unwrap();
+    f.clock.advance(1);
+    let set_cookie = f.manager.commit(session, true).unwrap().expect("cookie");
+    let new_cookie = cookie_pair(&set_cookie);
+    assert_ne!(key_of(&new_cookie), key_of(&cookie));
+    assert_eq!(
+        f.stored(&cookie),
+        Some(before),
+        "the expired record is untouched"
+    );
+
+    let mut session = f.manager.load(Some(&new_cookie));
+    session.load().unwrap();
+    f.clock.advance(1201);
+    assert_eq!(
+        f.manager.commit(session, true).unwrap(),
+        None,
+        "no reissue either"
+    );
+}
+
+/// A new session with nothing in it is not stored, whatever marked it.
+pub fn empty_new_session_is_not_stored<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let ((_, set_cookie), counts) = f.counting(|| {
+        f.request(None, |s| {
+            s.mark_changed().unwrap();
+            s.regenerate_id().unwrap();
+            s.insert("n", &1).unwrap();
+            s.remove("n").unwrap();
+        })
+    });
+    assert_eq!(set_cookie, None);
+    assert_eq!(counts.total(), 0);
+}
+
+/// An eventual read that makes a session look expired is confirmed by a
+/// strong read, since a lagging replica may not have seen the last touch.
+pub fn expired_looking_eventual_read_is_confirmed<H: Harness>(harness: &H) {
+    let f = Fixture::around(
+        crate::LaggingReads::new(harness.fresh_backend()),
+        SessionConfig::default(),
+    );
+    let cookie = f.start_session("n", 1);
+    f.clock.advance(1100);
+    let (_, set_cookie) = f.request(Some(&cookie), |s| s.load().unwrap());
+    assert!(set_cookie.is_some(), "touched");
+    f.clock.advance(150);
+    let ((n, _), counts) = f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap()));
+    assert_eq!(n, Some(1), "the touch kept it alive");
+    assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 1));
+}

@@ -99,7 +99,12 @@ impl Session {
     /// Decides the write and builds its record, refusing oversized items
     /// before anything touches the store.
     fn plan(&self, now: i64) -> Result<Write, CommitError> {
-        match &self.bound {
+        // A session that expired while the request ran is never written again.
+        let alive = self
+            .bound
+            .as_ref()
+            .filter(|b| !self.expired_at(b.expires_at, b.created_at, now));
+        match alive {
             Some(bound) if self.changed => {
                 let version = bound.version.checked_add(1).ok_or(CommitError::Conflict)?;
                 let record = self.record(now, version, bound.created_at.unwrap_or(now))?;
@@ -112,7 +117,8 @@ impl Session {
                 Ok(Write::Touch(bound.clone()))
             }
             Some(_) => Ok(Write::Nothing),
-            None if self.changed => {
+            // An empty new session is not worth a record or a cookie.
+            None if self.changed && !self.data.is_empty() => {
                 let record = self.record(now, 1, self.carried_created_at.unwrap_or(now))?;
                 // Every key has the same length, so any key measures the item.
                 self.check_size(&StorageKey::from_bytes([0; 32]), &record)?;

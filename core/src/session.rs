@@ -18,6 +18,7 @@ pub(crate) struct Bound {
     pub(crate) key: StorageKey,
     pub(crate) version: u64,
     pub(crate) issued_at: i64,
+    pub(crate) expires_at: i64,
     pub(crate) created_at: Option<i64>,
 }
 
@@ -145,6 +146,7 @@ impl Session {
                     key,
                     version: record.version,
                     issued_at: record.issued_at,
+                    expires_at: record.expires_at,
                     created_at: record.created_at,
                 });
             }
@@ -160,7 +162,11 @@ impl Session {
     fn fetch(&self, key: &StorageKey, cookie_version: u64) -> Result<Option<Record>, BackendError> {
         let backend = &self.shared.backend;
         let first = match backend.load(key, Consistency::Eventual) {
-            Ok(Some(record)) if record.version >= cookie_version => return Ok(Some(record)),
+            // An expired-looking eventual read may be a replica that has not
+            // seen the latest touch yet: only a strong read may end a session.
+            Ok(Some(record)) if record.version >= cookie_version && !self.is_expired(&record) => {
+                return Ok(Some(record))
+            }
             Ok(_) => backend.load(key, Consistency::Strong),
             Err(e) => Err(e),
         };
@@ -174,9 +180,15 @@ impl Session {
     }
 
     fn is_expired(&self, record: &Record) -> bool {
-        let now = self.shared.now();
-        let idle = record.expires_at < now;
-        let too_old = match (self.shared.config.absolute_secs(), record.created_at) {
+        self.expired_at(record.expires_at, record.created_at, self.shared.now())
+    }
+
+    /// Whether a record with these times is expired at `now`: idle past its
+    /// `exp` (alive at exactly `exp`, as in the Python package) or older than
+    /// the absolute lifetime.
+    pub(crate) fn expired_at(&self, expires_at: i64, created_at: Option<i64>, now: i64) -> bool {
+        let idle = expires_at < now;
+        let too_old = match (self.shared.config.absolute_secs(), created_at) {
             (Some(lifetime), Some(created)) => created.saturating_add(lifetime) < now,
             _ => false,
         };

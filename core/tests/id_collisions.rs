@@ -1,6 +1,8 @@
 //! A create whose fresh ID already exists draws another, a bounded number of times.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use dynamodb_sessions::{
     Backend, BackendError, CommitError, Consistency, CreateOutcome, DeleteOutcome, Record,
@@ -13,6 +15,7 @@ use dynamodb_sessions_adapters::MemoryBackend;
 struct Colliding {
     inner: MemoryBackend,
     collisions: AtomicU32,
+    tried: Mutex<Vec<StorageKey>>,
 }
 
 impl Backend for Colliding {
@@ -21,6 +24,7 @@ impl Backend for Colliding {
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        self.tried.lock().unwrap().push(*key);
         let left = self.collisions.load(Ordering::SeqCst);
         if left > 0 {
             self.collisions.store(left - 1, Ordering::SeqCst);
@@ -51,21 +55,30 @@ impl Backend for Colliding {
     }
 }
 
-fn commit_new_session(collisions: u32) -> (Result<Option<String>, CommitError>, MemoryBackend) {
+/// Commits a new session through a backend reporting `collisions`
+/// collisions; returns the result, the store, and how many distinct keys the
+/// creates tried.
+fn commit_new_session(
+    collisions: u32,
+) -> (Result<Option<String>, CommitError>, MemoryBackend, usize) {
     let inner = MemoryBackend::new();
-    let backend = Colliding {
+    let backend = Arc::new(Colliding {
         inner: inner.clone(),
         collisions: AtomicU32::new(collisions),
-    };
-    let manager = SessionManager::new(backend, SessionConfig::default());
+        tried: Mutex::new(Vec::new()),
+    });
+    let manager = SessionManager::new(Arc::clone(&backend), SessionConfig::default());
     let mut session = manager.load(None);
     session.insert("n", &1).unwrap();
-    (manager.commit(session, false), inner)
+    let committed = manager.commit(session, false);
+    let tried: HashSet<StorageKey> = backend.tried.lock().unwrap().iter().copied().collect();
+    (committed, inner, tried.len())
 }
 
 #[test]
 fn a_collision_draws_a_new_id() {
-    let (committed, store) = commit_new_session(2);
+    let (committed, store, distinct) = commit_new_session(2);
+    assert_eq!(distinct, 3, "every attempt drew a new ID");
     let set_cookie = committed.unwrap().expect("cookie");
     assert!(set_cookie.starts_with("session_id="));
     assert_eq!(store.len(), 1);
@@ -78,7 +91,8 @@ fn a_collision_draws_a_new_id() {
 
 #[test]
 fn three_collisions_in_a_row_are_an_error() {
-    let (committed, store) = commit_new_session(3);
+    let (committed, store, distinct) = commit_new_session(3);
+    assert_eq!(distinct, 3);
     let err = committed.unwrap_err();
     assert!(
         matches!(err, CommitError::IdCollision { attempts: 3 }),
