@@ -16,9 +16,5 @@ pub mod http;
 mod memory;
 
 pub use dynamodb::DynamoDbBackend;
-#[cfg(feature = "rouille")]
-pub use http::rouille::RouilleSessions;
-#[cfg(feature = "tiny-http")]
-pub use http::tiny_http::TinyHttpSessions;
-pub use http::TrustForwardedProto;
+pub use http::{HttpSessions, TrustForwardedProto};
 pub use memory::MemoryBackend;

@@ -6,18 +6,18 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use dynamodb_sessions_adapters::RouilleSessions;
+use dynamodb_sessions_adapters::HttpSessions;
 use rouille::{Request, Response, Server};
 
 use super::app::{self, Reply};
 
 /// The request handler to give [`Server::new`].
-pub fn handler(sessions: RouilleSessions) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
+pub fn handler(sessions: HttpSessions) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
     move |request| handle(request, &sessions)
 }
 
 /// Handles one request: load the session, run the app, commit.
-pub fn handle(request: &Request, sessions: &RouilleSessions) -> Response {
+pub fn handle(request: &Request, sessions: &HttpSessions) -> Response {
     let mut body = String::new();
     if let Some(data) = request.data() {
         if let Err(error) = data.take(app::MAX_BODY).read_to_string(&mut body) {

@@ -4,21 +4,21 @@
 
 use std::io::Read;
 
-use dynamodb_sessions_adapters::TinyHttpSessions;
+use dynamodb_sessions_adapters::HttpSessions;
 use tiny_http::{Header, Request, Response, Server};
 
 use super::app::{self, Reply};
 
 /// Serves requests one after another until [`Server::unblock`] is called
 /// (from a Ctrl-C handler, or a test).
-pub fn serve(server: &Server, sessions: &TinyHttpSessions) {
+pub fn serve(server: &Server, sessions: &HttpSessions) {
     for request in server.incoming_requests() {
         handle(request, sessions);
     }
 }
 
 /// Handles one request: load the session, run the app, commit, respond.
-pub fn handle(mut request: Request, sessions: &TinyHttpSessions) {
+pub fn handle(mut request: Request, sessions: &HttpSessions) {
     let method = request.method().as_str().to_owned();
     let target = request.url().to_owned();
     let mut body = String::new();

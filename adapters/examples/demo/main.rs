@@ -20,7 +20,7 @@ mod tiny_http_server;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use dynamodb_sessions_adapters::TinyHttpSessions;
+use dynamodb_sessions_adapters::HttpSessions;
 
 use options::{Options, USAGE};
 
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 
 fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let (manager, store) = options.manager()?;
-    let sessions = TinyHttpSessions::new(manager).trust_forwarded_proto(options.trust());
+    let sessions = HttpSessions::new(manager).trust_forwarded_proto(options.trust());
 
     let server = Arc::new(
         tiny_http::Server::http(("127.0.0.1", options.port))

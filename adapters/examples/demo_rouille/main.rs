@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dynamodb_sessions_adapters::RouilleSessions;
+use dynamodb_sessions_adapters::HttpSessions;
 
 use options::{Options, USAGE};
 
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 
 fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let (manager, store) = options.manager()?;
-    let sessions = RouilleSessions::new(manager).trust_forwarded_proto(options.trust());
+    let sessions = HttpSessions::new(manager).trust_forwarded_proto(options.trust());
 
     let server = rouille::Server::new(
         ("127.0.0.1", options.port),

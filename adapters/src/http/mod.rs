@@ -7,13 +7,15 @@
 //! module has the server-neutral part; the optional features add one small
 //! wrapper per server:
 //!
-//! | feature | module | wrapper |
+//! | feature | module | request and response types |
 //! | --- | --- | --- |
-//! | `tiny-http` | `http::tiny_http` | `TinyHttpSessions` |
-//! | `rouille` | `http::rouille` | `RouilleSessions` |
+//! | `tiny-http` | `http::tiny_http` | `tiny_http::Request`, `tiny_http::Response<R>` |
+//! | `rouille` | `http::rouille` | `rouille::Request`, `rouille::Response` |
 //!
-//! The core crate knows no server; any other server needs only
-//! [`join_cookie_headers`] and [`is_https`] from here.
+//! [`HttpSessions`] works with any server whose request type implements
+//! [`HttpRequest`] and whose response type implements [`HttpResponse`]; the
+//! features implement them for tiny_http and rouille. The core crate knows
+//! no server.
 //!
 //! # Behind a proxy
 //!
@@ -31,6 +33,95 @@
 pub mod rouille;
 #[cfg(feature = "tiny-http")]
 pub mod tiny_http;
+
+use dynamodb_sessions::{CommitError, Session, SessionManager};
+
+/// What the glue needs to know about a server's request.
+pub trait HttpRequest {
+    /// The request's `Cookie` headers joined with `"; "` (see
+    /// [`join_cookie_headers`]), or `None`.
+    fn cookie_header(&self) -> Option<String>;
+
+    /// Whether the request came over HTTPS: the server's own TLS, or with
+    /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header
+    /// (see [`is_https`]).
+    fn is_https(&self, trust: TrustForwardedProto) -> bool;
+}
+
+/// What the glue needs to do to a server's response.
+pub trait HttpResponse: Sized {
+    /// The response with a `Set-Cookie` header of `value` added; other
+    /// `Set-Cookie` headers stay.
+    fn with_set_cookie(self, value: String) -> Self;
+}
+
+/// A [`SessionManager`] with what it needs to know about the requests of a
+/// server. Cheap to clone; share one across all server threads.
+///
+/// Per request, call [`load`](Self::load) before handling it and
+/// [`commit`](Self::commit) on the response before sending it; the server
+/// modules show it in full.
+#[derive(Debug, Clone)]
+pub struct HttpSessions {
+    manager: SessionManager,
+    trust_forwarded_proto: TrustForwardedProto,
+}
+
+impl HttpSessions {
+    /// Sessions from `manager`, ignoring `X-Forwarded-Proto`.
+    pub fn new(manager: SessionManager) -> Self {
+        HttpSessions {
+            manager,
+            trust_forwarded_proto: TrustForwardedProto::No,
+        }
+    }
+
+    /// Whether to honour `X-Forwarded-Proto: https`; only behind a proxy
+    /// that sets it (see [`TrustForwardedProto`]).
+    #[must_use]
+    pub fn trust_forwarded_proto(mut self, trust: TrustForwardedProto) -> Self {
+        self.trust_forwarded_proto = trust;
+        self
+    }
+
+    /// The manager.
+    pub fn manager(&self) -> &SessionManager {
+        &self.manager
+    }
+
+    /// Starts the request's session from its `Cookie` headers. Makes no
+    /// store call; see [`SessionManager::load`].
+    pub fn load(&self, request: &impl HttpRequest) -> Session {
+        self.manager.load(request.cookie_header().as_deref())
+    }
+
+    /// Whether `request` came over HTTPS, by the server's scheme and, if
+    /// trusted, `X-Forwarded-Proto`.
+    pub fn is_https(&self, request: &impl HttpRequest) -> bool {
+        request.is_https(self.trust_forwarded_proto)
+    }
+
+    /// Commits `session` (see [`SessionManager::commit`]) and adds the
+    /// `Set-Cookie` header, if any, to `response`.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionManager::commit`]; the response is dropped then, since it
+    /// may describe a change that was not saved.
+    pub fn commit<P: HttpResponse>(
+        &self,
+        session: Session,
+        request: &impl HttpRequest,
+        response: P,
+    ) -> Result<P, CommitError> {
+        Ok(
+            match self.manager.commit(session, self.is_https(request))? {
+                Some(value) => response.with_set_cookie(value),
+                None => response,
+            },
+        )
+    }
+}
 
 /// Whether the `X-Forwarded-Proto` request header may say that a request
 /// came over HTTPS. Off by default; see the [module documentation](self).

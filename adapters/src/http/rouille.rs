@@ -1,16 +1,16 @@
 //! Sessions in the [rouille] framework (feature `rouille`).
 //!
-//! Wrap the manager in a [`RouilleSessions`] once, then in the handler call
-//! [`load`](RouilleSessions::load) first and
-//! [`commit`](RouilleSessions::commit) on the response last:
+//! Wrap the manager in an [`HttpSessions`](super::HttpSessions) once, then in the handler call
+//! [`load`](super::HttpSessions::load) first and
+//! [`commit`](super::HttpSessions::commit) on the response last:
 //!
 //! ```
 //! use dynamodb_sessions::{SessionConfig, SessionManager};
-//! use dynamodb_sessions_adapters::http::rouille::RouilleSessions;
+//! use dynamodb_sessions_adapters::http::HttpSessions;
 //! use dynamodb_sessions_adapters::MemoryBackend;
 //! use rouille::{Request, Response};
 //!
-//! let sessions = RouilleSessions::new(SessionManager::new(
+//! let sessions = HttpSessions::new(SessionManager::new(
 //!     MemoryBackend::new(),
 //!     SessionConfig::default(),
 //! ));
@@ -37,71 +37,22 @@
 //! when you opt in (see [`TrustForwardedProto`]).
 
 use ::rouille::{Request, Response};
-use dynamodb_sessions::{CommitError, Session, SessionManager};
 
-use super::TrustForwardedProto;
+use super::{HttpRequest, HttpResponse, TrustForwardedProto};
 
-/// A [`SessionManager`] with what it needs to know about rouille requests.
-/// Cheap to clone; share one across all handler threads.
-#[derive(Debug, Clone)]
-pub struct RouilleSessions {
-    manager: SessionManager,
-    trust_forwarded_proto: TrustForwardedProto,
+impl HttpRequest for Request {
+    fn cookie_header(&self) -> Option<String> {
+        cookie_header(self)
+    }
+
+    fn is_https(&self, trust: TrustForwardedProto) -> bool {
+        is_https(self, trust)
+    }
 }
 
-impl RouilleSessions {
-    /// Sessions from `manager`, ignoring `X-Forwarded-Proto`.
-    pub fn new(manager: SessionManager) -> Self {
-        RouilleSessions {
-            manager,
-            trust_forwarded_proto: TrustForwardedProto::No,
-        }
-    }
-
-    /// Whether to honour `X-Forwarded-Proto: https`; only behind a proxy
-    /// that sets it (see [`TrustForwardedProto`]).
-    #[must_use]
-    pub fn trust_forwarded_proto(mut self, trust: TrustForwardedProto) -> Self {
-        self.trust_forwarded_proto = trust;
-        self
-    }
-
-    /// The manager.
-    pub fn manager(&self) -> &SessionManager {
-        &self.manager
-    }
-
-    /// Starts the request's session from its `Cookie` headers. Makes no
-    /// store call; see [`SessionManager::load`].
-    pub fn load(&self, request: &Request) -> Session {
-        self.manager.load(cookie_header(request).as_deref())
-    }
-
-    /// Whether `request` came over HTTPS, by the server's scheme and, if
-    /// trusted, `X-Forwarded-Proto`.
-    pub fn is_https(&self, request: &Request) -> bool {
-        is_https(request, self.trust_forwarded_proto)
-    }
-
-    /// Commits `session` (see [`SessionManager::commit`]) and adds the
-    /// `Set-Cookie` header, if any, to `response`.
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionManager::commit`]; the response is dropped then, since it
-    /// may describe a change that was not saved.
-    pub fn commit(
-        &self,
-        session: Session,
-        request: &Request,
-        response: Response,
-    ) -> Result<Response, CommitError> {
-        Ok(
-            match self.manager.commit(session, self.is_https(request))? {
-                Some(value) => with_set_cookie(response, value),
-                None => response,
-            },
-        )
+impl HttpResponse for Response {
+    fn with_set_cookie(self, value: String) -> Self {
+        with_set_cookie(self, value)
     }
 }
 
@@ -132,7 +83,7 @@ pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
 }
 
 /// `response` with a `Set-Cookie` header of `value` (as
-/// [`SessionManager::commit`] returns it) added; other `Set-Cookie` headers
+/// [`SessionManager::commit`](dynamodb_sessions::SessionManager::commit) returns it) added; other `Set-Cookie` headers
 /// stay.
 pub fn with_set_cookie(response: Response, value: String) -> Response {
     response.with_additional_header("Set-Cookie", value)
@@ -148,7 +99,8 @@ fn header_values<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dynamodb_sessions::SessionConfig;
+    use crate::http::HttpSessions;
+    use dynamodb_sessions::{SessionConfig, SessionManager};
 
     use crate::MemoryBackend;
 
@@ -181,8 +133,7 @@ mod tests {
     #[test]
     fn commit_sets_secure_only_over_https() {
         let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
-        let sessions =
-            RouilleSessions::new(manager).trust_forwarded_proto(TrustForwardedProto::Yes);
+        let sessions = HttpSessions::new(manager).trust_forwarded_proto(TrustForwardedProto::Yes);
         for (request, secure) in [
             (request(&[], false), false),
             (request(&[("X-Forwarded-Proto", "https")], false), true),

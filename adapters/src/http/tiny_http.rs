@@ -1,16 +1,16 @@
 //! Sessions on the [tiny_http] server (feature `tiny-http`).
 //!
-//! Wrap the manager in a [`TinyHttpSessions`] once, then per request call
-//! [`load`](TinyHttpSessions::load) before handling it and
-//! [`commit`](TinyHttpSessions::commit) on the response before sending it:
+//! Wrap the manager in an [`HttpSessions`](super::HttpSessions) once, then per request call
+//! [`load`](super::HttpSessions::load) before handling it and
+//! [`commit`](super::HttpSessions::commit) on the response before sending it:
 //!
 //! ```
 //! use dynamodb_sessions::{SessionConfig, SessionManager};
-//! use dynamodb_sessions_adapters::http::tiny_http::TinyHttpSessions;
+//! use dynamodb_sessions_adapters::http::HttpSessions;
 //! use dynamodb_sessions_adapters::MemoryBackend;
 //! use tiny_http::{Request, Response, TestRequest};
 //!
-//! let sessions = TinyHttpSessions::new(SessionManager::new(
+//! let sessions = HttpSessions::new(SessionManager::new(
 //!     MemoryBackend::new(),
 //!     SessionConfig::default(),
 //! ));
@@ -35,69 +35,23 @@
 use std::io::Read;
 
 use ::tiny_http::{Header, Request, Response};
-use dynamodb_sessions::{CommitError, Session, SessionManager};
 
-use super::TrustForwardedProto;
+use super::{HttpRequest, HttpResponse, TrustForwardedProto};
 
-/// A [`SessionManager`] with what it needs to know about tiny_http requests.
-/// Cheap to clone; share one across all server threads.
-#[derive(Debug, Clone)]
-pub struct TinyHttpSessions {
-    manager: SessionManager,
-    trust_forwarded_proto: TrustForwardedProto,
+impl HttpRequest for Request {
+    fn cookie_header(&self) -> Option<String> {
+        cookie_header(self)
+    }
+
+    fn is_https(&self, trust: TrustForwardedProto) -> bool {
+        is_https(self, trust)
+    }
 }
 
-impl TinyHttpSessions {
-    /// Sessions from `manager`, ignoring `X-Forwarded-Proto`.
-    pub fn new(manager: SessionManager) -> Self {
-        TinyHttpSessions {
-            manager,
-            trust_forwarded_proto: TrustForwardedProto::No,
-        }
-    }
-
-    /// Whether to honour `X-Forwarded-Proto: https`; only behind a proxy
-    /// that sets it (see [`TrustForwardedProto`]).
-    #[must_use]
-    pub fn trust_forwarded_proto(mut self, trust: TrustForwardedProto) -> Self {
-        self.trust_forwarded_proto = trust;
+impl<R: Read> HttpResponse for Response<R> {
+    fn with_set_cookie(mut self, value: String) -> Self {
+        add_set_cookie(&mut self, &value);
         self
-    }
-
-    /// The manager.
-    pub fn manager(&self) -> &SessionManager {
-        &self.manager
-    }
-
-    /// Starts the request's session from its `Cookie` headers. Makes no
-    /// store call; see [`SessionManager::load`].
-    pub fn load(&self, request: &Request) -> Session {
-        self.manager.load(cookie_header(request).as_deref())
-    }
-
-    /// Whether `request` came over HTTPS, by the server's scheme and, if
-    /// trusted, `X-Forwarded-Proto`.
-    pub fn is_https(&self, request: &Request) -> bool {
-        is_https(request, self.trust_forwarded_proto)
-    }
-
-    /// Commits `session` (see [`SessionManager::commit`]) and adds the
-    /// `Set-Cookie` header, if any, to `response`.
-    ///
-    /// # Errors
-    ///
-    /// As [`SessionManager::commit`]; the response is dropped then, since it
-    /// may describe a change that was not saved.
-    pub fn commit<R: Read>(
-        &self,
-        session: Session,
-        request: &Request,
-        mut response: Response<R>,
-    ) -> Result<Response<R>, CommitError> {
-        if let Some(value) = self.manager.commit(session, self.is_https(request))? {
-            add_set_cookie(&mut response, &value);
-        }
-        Ok(response)
     }
 }
 
@@ -129,7 +83,7 @@ pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
     )
 }
 
-/// Adds a `Set-Cookie` header with `value` (as [`SessionManager::commit`]
+/// Adds a `Set-Cookie` header with `value` (as [`SessionManager::commit`](dynamodb_sessions::SessionManager::commit)
 /// returns it) to `response`. Such values are always ASCII; a value that
 /// is not cannot be a tiny_http header and is left out, with an error in the
 /// log.
@@ -154,8 +108,9 @@ fn header_values<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::HttpSessions;
     use ::tiny_http::TestRequest;
-    use dynamodb_sessions::SessionConfig;
+    use dynamodb_sessions::{SessionConfig, SessionManager};
 
     use crate::MemoryBackend;
 
@@ -189,8 +144,7 @@ mod tests {
     #[test]
     fn commit_sets_secure_only_over_https() {
         let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
-        let sessions =
-            TinyHttpSessions::new(manager).trust_forwarded_proto(TrustForwardedProto::Yes);
+        let sessions = HttpSessions::new(manager).trust_forwarded_proto(TrustForwardedProto::Yes);
         for (request, secure) in [
             (TestRequest::new(), false),
             (

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use dynamodb_sessions::SessionManager;
-use dynamodb_sessions_adapters::{RouilleSessions, TinyHttpSessions, TrustForwardedProto};
+use dynamodb_sessions_adapters::{HttpSessions, TrustForwardedProto};
 
 /// The servers the demo runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Demo {
     pub fn start(kind: ServerKind, manager: SessionManager, trust: TrustForwardedProto) -> Demo {
         match kind {
             ServerKind::TinyHttp => {
-                let sessions = TinyHttpSessions::new(manager).trust_forwarded_proto(trust);
+                let sessions = HttpSessions::new(manager).trust_forwarded_proto(trust);
                 let server =
                     Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind a free port"));
                 let address = server.server_addr().to_ip().expect("a TCP address");
@@ -58,7 +58,7 @@ impl Demo {
                 }
             }
             ServerKind::Rouille => {
-                let sessions = RouilleSessions::new(manager).trust_forwarded_proto(trust);
+                let sessions = HttpSessions::new(manager).trust_forwarded_proto(trust);
                 let server = rouille::Server::new("127.0.0.1:0", rouille_server::handler(sessions))
                     .expect("bind a free port");
                 let address = server.server_addr();
