@@ -289,6 +289,14 @@ impl SessionConfigBuilder {
         if c.same_site == Some(SameSite::None) && c.secure == Some(false) {
             return Err(ConfigError::SameSiteNoneWithoutSecure);
         }
+        // Browsers reject prefixed cookies that break the prefix's rules.
+        let host_prefix = c.cookie_name.starts_with("__Host-");
+        if (host_prefix || c.cookie_name.starts_with("__Secure-")) && c.secure != Some(true) {
+            return Err(ConfigError::PrefixRequiresSecure);
+        }
+        if host_prefix && (c.path != "/" || c.domain.is_some()) {
+            return Err(ConfigError::HostPrefixRequiresRootHostOnly);
+        }
         Ok(c)
     }
 }
@@ -334,6 +342,11 @@ pub enum ConfigError {
     ZeroMaxAge,
     /// `SameSite=None` with `Secure` forced off: browsers reject such cookies.
     SameSiteNoneWithoutSecure,
+    /// A `__Host-` or `__Secure-` cookie name without `secure(Some(true))`:
+    /// browsers reject such cookies over plain HTTP.
+    PrefixRequiresSecure,
+    /// A `__Host-` cookie name with a path other than `/` or with a domain.
+    HostPrefixRequiresRootHostOnly,
 }
 
 impl fmt::Display for ConfigError {
@@ -362,6 +375,12 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroMaxAge => f.write_str("max_age must be at least one second"),
             ConfigError::SameSiteNoneWithoutSecure => {
                 f.write_str("SameSite=None requires the Secure flag")
+            }
+            ConfigError::PrefixRequiresSecure => {
+                f.write_str("a __Host- or __Secure- cookie name requires secure(Some(true))")
+            }
+            ConfigError::HostPrefixRequiresRootHostOnly => {
+                f.write_str("a __Host- cookie name requires path \"/\" and no domain")
             }
         }
     }
@@ -421,6 +440,19 @@ mod tests {
     }
 
     #[test]
+    fn cookie_prefixes_are_accepted_when_their_rules_hold() {
+        let host = b_secure("__Host-sid").build().unwrap();
+        assert_eq!(host.cookie_name(), "__Host-sid");
+        assert!(b_secure("__Secure-sid").path("/app").build().is_ok());
+    }
+
+    fn b_secure(name: &str) -> SessionConfigBuilder {
+        SessionConfig::builder()
+            .cookie_name(name)
+            .secure(Some(true))
+    }
+
+    #[test]
     fn nonsense_is_rejected() {
         let b = SessionConfig::builder;
         let cases = [
@@ -455,6 +487,26 @@ mod tests {
             (
                 b().same_site(Some(SameSite::None)).secure(Some(false)),
                 ConfigError::SameSiteNoneWithoutSecure,
+            ),
+            (
+                b().cookie_name("__Host-sid"),
+                ConfigError::PrefixRequiresSecure,
+            ),
+            (
+                b().cookie_name("__Secure-sid").secure(Some(false)),
+                ConfigError::PrefixRequiresSecure,
+            ),
+            (
+                b().cookie_name("__Host-sid")
+                    .secure(Some(true))
+                    .path("/app"),
+                ConfigError::HostPrefixRequiresRootHostOnly,
+            ),
+            (
+                b().cookie_name("__Host-sid")
+                    .secure(Some(true))
+                    .domain(Some("example.com".into())),
+                ConfigError::HostPrefixRequiresRootHostOnly,
             ),
         ];
         for (builder, expected) in cases {
