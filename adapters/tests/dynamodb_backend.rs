@@ -6,12 +6,12 @@
 //! The generic backend behaviour shared with MemoryBackend is covered by the
 //! conformance suite; this file is about what is specific to DynamoDB.
 
-use std::collections::{HashMap, VecDeque};
+mod support_faults;
+
+use std::collections::HashMap;
 use std::error::Error;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::net::TcpListener;
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
@@ -25,6 +25,8 @@ use dynamodb_sessions_adapters::dynamodb::{
 use dynamodb_sessions_conformance::dynamodb_local;
 use rusoto_core::credential::StaticProvider;
 use rusoto_core::Region;
+use support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
+
 use rusoto_dynamodb::{
     AttributeDefinition, AttributeValue, CreateTableInput, DescribeTimeToLiveInput, DynamoDb,
     DynamoDbClient, GetItemInput, KeySchemaElement, PutItemInput, TimeToLiveSpecification,
@@ -495,141 +497,6 @@ fn a_silent_endpoint_times_out_per_attempt() {
 }
 
 // ----------------------------------------- retries through a faulty proxy
-
-/// What the proxy does with the next request.
-#[derive(Clone, Debug)]
-enum Fault {
-    /// Answer it itself with this status and JSON body, without forwarding.
-    Reply(u16, &'static str),
-    /// Forward it (so DynamoDB applies it), but hold the answer back this long.
-    DelayAnswer(Duration),
-}
-
-/// A proxy in front of DynamoDB Local that applies scripted faults to the
-/// next requests and forwards the rest unchanged.
-struct Proxy {
-    address: SocketAddr,
-    faults: Arc<Mutex<VecDeque<Fault>>>,
-    requests: Arc<AtomicUsize>,
-}
-
-impl Proxy {
-    fn start(upstream: &str) -> Proxy {
-        let upstream = upstream
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_socket_addrs()
-            .expect("upstream address")
-            .next()
-            .expect("upstream address");
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        let faults = Arc::new(Mutex::new(VecDeque::new()));
-        let requests = Arc::new(AtomicUsize::new(0));
-        let (f, r) = (faults.clone(), requests.clone());
-        thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let (f, r) = (f.clone(), r.clone());
-                thread::spawn(move || {
-                    let _ = serve(client, upstream, &f, &r);
-                });
-            }
-        });
-        Proxy {
-            address,
-            faults,
-            requests,
-        }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
-        self.faults.lock().unwrap().extend(faults);
-    }
-
-    fn requests(&self) -> usize {
-        self.requests.load(Ordering::SeqCst)
-    }
-}
-
-fn serve(
-    mut client: TcpStream,
-    upstream: SocketAddr,
-    faults: &Mutex<VecDeque<Fault>>,
-    requests: &AtomicUsize,
-) -> io::Result<()> {
-    let mut server: Option<TcpStream> = None;
-    loop {
-        let Some(request) = read_message(&mut client)? else {
-            return Ok(());
-        };
-        requests.fetch_add(1, Ordering::SeqCst);
-        let fault = faults.lock().unwrap().pop_front();
-        if let Some(Fault::Reply(status, body)) = fault {
-            let answer = format!(
-                "HTTP/1.1 {status} Injected\r\nContent-Type: application/x-amz-json-1.0\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            client.write_all(answer.as_bytes())?;
-            let _ = client.shutdown(Shutdown::Both);
-            return Ok(());
-        }
-        if server.is_none() {
-            server = Some(TcpStream::connect(upstream)?);
-        }
-        let Some(upstream_stream) = server.as_mut() else {
-            return Ok(());
-        };
-        upstream_stream.write_all(&request)?;
-        let Some(answer) = read_message(upstream_stream)? else {
-            return Ok(());
-        };
-        if let Some(Fault::DelayAnswer(delay)) = fault {
-            thread::sleep(delay);
-        }
-        client.write_all(&answer)?;
-    }
-}
-
-/// Reads one HTTP/1.1 message framed by Content-Length; `None` at EOF.
-fn read_message(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
-    let mut message = Vec::new();
-    let mut byte = [0u8; 1];
-    while !message.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte)? == 0 {
-            return Ok(None);
-        }
-        message.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&message).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .and_then(|value| value.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let start = message.len();
-    message.resize(start + length, 0);
-    stream.read_exact(&mut message[start..])?;
-    Ok(Some(message))
-}
-
-const THROTTLED: Fault = Fault::Reply(
-    400,
-    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#,
-);
-const THROUGHPUT: Fault = Fault::Reply(
-    400,
-    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#,
-);
-const SERVER_ERROR: Fault = Fault::Reply(
-    500,
-    r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"oops"}"#,
-);
-const UNAVAILABLE: Fault = Fault::Reply(503, r#"{"__type":"ServiceUnavailable"}"#);
 
 /// A provisioned table reached directly, and a backend reaching it through
 /// a fresh proxy with fast retries.

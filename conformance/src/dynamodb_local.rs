@@ -447,6 +447,242 @@ fn start(lib_dir: &Path) -> Result<DynamoDbLocal, String> {
     }
 }
 
+/// A private DynamoDB Local for fault tests: its own Java process, its data
+/// in files under a directory of its own (`-dbPath`), on a fixed port, that a
+/// test can [`kill`](Self::kill) with SIGKILL and [`restart`](Self::restart)
+/// on the same port with the same data.
+///
+/// Unlike [`DynamoDbLocal::shared`] it is never taken from
+/// [`ENDPOINT_ENV`]: killing someone else's server is not a test's business.
+/// It is stopped when dropped, and (through the same pipe watchdog as the
+/// shared instance) when the test process exits however it exits.
+///
+/// ```no_run
+/// use dynamodb_sessions_conformance::dynamodb_local::PrivateDynamoDbLocal;
+///
+/// let Some(mut local) = PrivateDynamoDbLocal::start().unwrap() else {
+///     return; // java or npm missing outside CI
+/// };
+/// let endpoint = local.endpoint().to_owned();
+/// local.kill();          // SIGKILL: no shutdown hooks run
+/// local.restart().unwrap(); // same port, same -dbPath
+/// assert_eq!(local.endpoint(), endpoint);
+/// ```
+#[derive(Debug)]
+pub struct PrivateDynamoDbLocal {
+    lib_dir: PathBuf,
+    db_dir: PathBuf,
+    port: u16,
+    endpoint: String,
+    running: Option<PrivateServer>,
+}
+
+#[derive(Debug)]
+struct PrivateServer {
+    watchdog: Child,
+    stdin: Option<ChildStdin>,
+    java_pid: u32,
+}
+
+/// Like [`WATCHDOG`], but with `-dbPath "$2"` instead of `-inMemory`, and
+/// Java's process id written to stdout's first line so that it can be
+/// SIGKILLed directly. `$3` is the log file.
+const PRIVATE_WATCHDOG: &str = r#"
+exec 3<&0
+java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -dbPath "$2" -sharedDb -disableTelemetry -port "$1" </dev/null >>"$3" 2>&1 3<&- &
+pid=$!
+echo "$pid"
+exec >>"$3" 2>&1
+( cat <&3 >/dev/null; kill -9 "$pid" 2>/dev/null ) &
+exec 3<&-
+wait "$pid"
+"#;
+
+impl PrivateDynamoDbLocal {
+    /// Installs DynamoDB Local if needed and starts a private instance on a
+    /// free port with a fresh data directory under
+    /// `<target>/dynamodb-local/private/`.
+    ///
+    /// `Ok(None)` when `java` or `npm` is missing and `CI` is not set (after a
+    /// loud warning); with `CI` set that is an error.
+    ///
+    /// # Errors
+    ///
+    /// Installing or starting failed; the message says why.
+    pub fn start() -> Result<Option<PrivateDynamoDbLocal>, String> {
+        if !tools_present()? {
+            return Ok(None);
+        }
+        let lib_dir = install().map_err(|e| format!("installing DynamoDB Local failed: {e}"))?;
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let db_dir = target_dir()
+            .join("dynamodb-local")
+            .join("private")
+            .join(format!(
+                "{}-{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
+        let _ = fs::remove_dir_all(&db_dir);
+        fs::create_dir_all(&db_dir).map_err(|e| format!("creating {}: {e}", db_dir.display()))?;
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port().map_err(|e| format!("finding a free port: {e}"))?;
+            let mut local = PrivateDynamoDbLocal {
+                lib_dir: lib_dir.clone(),
+                db_dir: db_dir.clone(),
+                port,
+                endpoint: format!("http://127.0.0.1:{port}"),
+                running: None,
+            };
+            match local.restart() {
+                Ok(()) => return Ok(Some(local)),
+                Err(e) => last_error = e,
+            }
+        }
+        Err(format!(
+            "starting a private DynamoDB Local failed {START_ATTEMPTS} times; last error: {last_error}"
+        ))
+    }
+
+    /// The endpoint URL; the same across restarts.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The data directory given to `-dbPath`.
+    pub fn db_path(&self) -> &Path {
+        &self.db_dir
+    }
+
+    /// Whether the server was started and not killed since.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Kills the Java server with SIGKILL (no shutdown hook, no flush) and
+    /// waits until it is gone. Does nothing if it is not running.
+    pub fn kill(&mut self) {
+        if let Some(mut server) = self.running.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &server.java_pid.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            // The shell waits for Java, so it exits once Java is gone.
+            let _ = server.watchdog.wait();
+            drop(server.stdin.take());
+        }
+    }
+
+    /// Starts the server again on the same port with the same `-dbPath`, and
+    /// waits until it answers HTTP. A running server is killed first.
+    ///
+    /// # Errors
+    ///
+    /// The server exited or did not answer within 30 s (the port may have
+    /// been taken meanwhile); its log is in the message.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        let log = self.db_dir.join("server.log");
+        let mut watchdog = Command::new("sh")
+            .args([
+                "-c",
+                PRIVATE_WATCHDOG,
+                "dynamodb-local-private",
+                &self.port.to_string(),
+                &self.db_dir.display().to_string(),
+                &log.display().to_string(),
+            ])
+            .current_dir(&self.lib_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("spawning sh: {e}"))?;
+        let stdin = watchdog.stdin.take();
+        let mut first_line = String::new();
+        if let Some(mut stdout) = watchdog.stdout.take() {
+            let mut byte = [0u8; 1];
+            while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+                first_line.push(char::from(byte[0]));
+            }
+        }
+        let Ok(java_pid) = first_line.trim().parse::<u32>() else {
+            drop(stdin);
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+            return Err(format!(
+                "the watchdog printed no process id: {first_line:?}"
+            ));
+        };
+        self.running = Some(PrivateServer {
+            watchdog,
+            stdin,
+            java_pid,
+        });
+        let address = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let started = Instant::now();
+        loop {
+            if answers_http(&address) {
+                return Ok(());
+            }
+            let exited = self
+                .running
+                .as_mut()
+                .map(|server| matches!(server.watchdog.try_wait(), Ok(Some(_))))
+                .unwrap_or(true);
+            if exited || started.elapsed() > STARTUP_TIMEOUT {
+                self.kill();
+                return Err(format!(
+                    "DynamoDB Local on {} {}; its output:\n{}",
+                    self.endpoint,
+                    if exited {
+                        "exited before answering"
+                    } else {
+                        "did not answer in time"
+                    },
+                    fs::read_to_string(&log).unwrap_or_default()
+                ));
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for PrivateDynamoDbLocal {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = fs::remove_dir_all(&self.db_dir);
+    }
+}
+
+/// Whether `java` and `npm` are there: `Ok(false)` after a loud warning
+/// outside CI, an error in CI.
+fn tools_present() -> Result<bool, String> {
+    let missing: Vec<&str> = [("java", "-version"), ("npm", "--version")]
+        .into_iter()
+        .filter(|(tool, arg)| !runs(tool, arg))
+        .map(|(tool, _)| tool)
+        .collect();
+    if missing.is_empty() {
+        return Ok(true);
+    }
+    let why = format!(
+        "cannot run DynamoDB Local: {} not found on PATH (needs Java 17+ and npm)",
+        missing.join(" and ")
+    );
+    if std::env::var_os("CI").is_some() {
+        return Err(format!(
+            "{why}; CI is set, so DynamoDB tests must not be skipped"
+        ));
+    }
+    eprintln!("!!! SKIPPING a DynamoDB Local fault test: {why}");
+    Ok(false)
+}
+
 fn free_port() -> io::Result<u16> {
     let listener = TcpListener::bind(("127.0.0.1", 0))?;
     Ok(listener.local_addr()?.port())

@@ -1,0 +1,237 @@
+//! Throttling, 5xx and dropped connections through the fault-injecting proxy,
+//! seen through the session manager: the first k calls fail; within the
+//! attempt budget the request succeeds, past it the caller gets a typed
+//! error; and no write is ever applied twice (checked by the stored version
+//! and data, read directly from DynamoDB Local, not through the proxy).
+
+mod support_faults;
+
+use std::time::{Duration, Instant};
+
+use dynamodb_sessions::{
+    Backend, BackendError, CommitError, Consistency, Operation, Record, SessionConfig,
+    SessionError, SessionManager, Token,
+};
+use dynamodb_sessions_adapters::dynamodb::{DynamoDbBackend, RetryConfig};
+use dynamodb_sessions_conformance::dynamodb_local;
+use rusoto_core::Region;
+use support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
+
+const ATTEMPTS: u32 = 3;
+
+const RETRY: RetryConfig = RetryConfig {
+    max_attempts: ATTEMPTS,
+    base_delay: Duration::from_millis(5),
+    max_delay: Duration::from_millis(20),
+    attempt_timeout: Duration::from_millis(700),
+};
+
+fn backend_at(endpoint: &str, table: &str) -> DynamoDbBackend {
+    DynamoDbBackend::builder(table)
+        .region(Region::UsEast1)
+        .endpoint(endpoint)
+        .static_credentials("local", "local")
+        .retry(RETRY)
+        .build()
+        .expect("backend builds")
+}
+
+/// A manager whose backend goes through a fresh proxy, and a backend that
+/// reaches the same table directly (to check what is stored).
+fn setup(prefix: &str) -> Option<(SessionManager, DynamoDbBackend, Proxy)> {
+    let endpoint = dynamodb_local::endpoint()?;
+    let table = dynamodb_local::unique_table_name(prefix);
+    let direct = backend_at(&endpoint, &table);
+    direct.create_table_if_missing().expect("table");
+    let proxy = Proxy::start(&endpoint);
+    let manager = SessionManager::new(
+        backend_at(&proxy.endpoint(), &table),
+        SessionConfig::default(),
+    );
+    Some((manager, direct, proxy))
+}
+
+fn cookie_of(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
+/// The stored record behind a `session_id=<token>/<version>` cookie.
+fn stored(direct: &DynamoDbBackend, cookie: &str) -> Option<Record> {
+    let value = cookie.strip_prefix("session_id=").expect("our cookie");
+    let token = Token::parse(value.split('/').next().unwrap_or_default()).expect("token");
+    direct
+        .load(&token.storage_key(), Consistency::Strong)
+        .expect("direct read")
+}
+
+fn version_of(cookie: &str) -> u64 {
+    cookie.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+/// Each of the faults that are retried, k of them before a request, for
+/// every k within the attempt budget: the request succeeds, and the stored
+/// version went up by exactly one.
+#[test]
+fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
+    let Some((manager, direct, proxy)) = setup("faultsretried") else {
+        return;
+    };
+    let mut session = manager.load(None);
+    session.insert("n", &0u32).unwrap();
+    proxy.inject([THROTTLED, SERVER_ERROR]);
+    let before = proxy.requests();
+    let mut cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    // Two refused attempts, then the create.
+    assert_eq!(proxy.requests() - before, 3);
+    assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
+
+    let faults = [
+        THROTTLED,
+        THROUGHPUT,
+        SERVER_ERROR,
+        UNAVAILABLE,
+        Fault::Reset,
+    ];
+    let mut expected_n = 0u32;
+    for fault in faults {
+        for k in 0..ATTEMPTS as usize {
+            // k failures on the load (an eventual read) ...
+            proxy.inject(std::iter::repeat(fault.clone()).take(k));
+            let mut session = manager.load(Some(&cookie));
+            assert_eq!(session.get::<u32>("n").unwrap(), Some(expected_n));
+            // ... and k on the conditional replace.
+            expected_n += 1;
+            session.insert("n", &expected_n).unwrap();
+            proxy.inject(std::iter::repeat(fault.clone()).take(k));
+            let started = Instant::now();
+            let next = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+            let took = started.elapsed();
+            assert!(took < Duration::from_secs(2), "{fault:?} x{k}: {took:?}");
+            assert_eq!(version_of(&next), version_of(&cookie) + 1, "{fault:?} x{k}");
+            let record = stored(&direct, &next).unwrap();
+            assert_eq!(record.version, version_of(&next), "{fault:?} x{k}");
+            cookie = next;
+        }
+    }
+    let mut session = manager.load(Some(&cookie));
+    assert_eq!(session.get::<u32>("n").unwrap(), Some(expected_n));
+    // 1 create + 15 replaces: version 16, nothing applied twice.
+    assert_eq!(stored(&direct, &cookie).unwrap().version, 16);
+}
+
+/// k = the budget: a typed error naming the operation and the attempts,
+/// and nothing written.
+#[test]
+fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
+    let Some((manager, direct, proxy)) = setup("faultsexhausted") else {
+        return;
+    };
+    let mut session = manager.load(None);
+    session.insert("n", &1u32).unwrap();
+    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let before = stored(&direct, &cookie).unwrap();
+    let budget = ATTEMPTS as usize;
+
+    // Load: throttled on every attempt.
+    proxy.inject(std::iter::repeat(THROTTLED).take(budget));
+    let mut session = manager.load(Some(&cookie));
+    match session.load() {
+        Err(SessionError::Load(BackendError::Throttled {
+            operation: Operation::Load,
+            attempts: ATTEMPTS,
+            ..
+        })) => {}
+        other => panic!("{other:?}"),
+    }
+    // The session stays unloaded: the next call tries again and succeeds.
+    assert_eq!(session.get::<u32>("n").unwrap(), Some(1));
+
+    // Replace: 5xx on every attempt. Nothing is written.
+    session.insert("n", &2u32).unwrap();
+    proxy.inject(std::iter::repeat(SERVER_ERROR).take(budget));
+    let requests = proxy.requests();
+    match manager.commit(session, false) {
+        Err(CommitError::Backend(BackendError::Unavailable {
+            operation: Operation::Replace,
+            attempts: ATTEMPTS,
+            ..
+        })) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(proxy.requests() - requests, budget);
+    assert_eq!(stored(&direct, &cookie).unwrap(), before);
+
+    // Dropped connections on every attempt (the backend cannot tell whether
+    // they were applied; here they were not): a typed error, nothing written.
+    let mut session = manager.load(Some(&cookie));
+    session.insert("n", &3u32).unwrap();
+    proxy.inject(std::iter::repeat(Fault::Reset).take(budget));
+    assert!(matches!(
+        manager.commit(session, false),
+        Err(CommitError::Backend(BackendError::Unavailable { .. }))
+    ));
+    assert_eq!(stored(&direct, &cookie).unwrap(), before);
+
+    // Create (a new session): throttled throughout, typed, nothing stored.
+    let mut session = manager.load(None);
+    session.insert("n", &9u32).unwrap();
+    proxy.inject(std::iter::repeat(THROUGHPUT).take(budget));
+    match manager.commit(session, false) {
+        Err(CommitError::Backend(BackendError::Throttled {
+            operation: Operation::Create,
+            attempts: ATTEMPTS,
+            ..
+        })) => {}
+        other => panic!("{other:?}"),
+    }
+
+    // Logout: the delete fails throughout; the session is still there (a
+    // retried logout then works).
+    let mut session = manager.load(Some(&cookie));
+    session.invalidate();
+    proxy.inject(std::iter::repeat(UNAVAILABLE).take(budget));
+    assert!(matches!(
+        manager.commit(session, false),
+        Err(CommitError::Backend(BackendError::Unavailable {
+            operation: Operation::Delete,
+            ..
+        }))
+    ));
+    assert_eq!(stored(&direct, &cookie).unwrap(), before);
+    let mut session = manager.load(Some(&cookie));
+    session.invalidate();
+    assert!(manager.commit(session, false).unwrap().is_some());
+    assert_eq!(stored(&direct, &cookie), None);
+}
+
+/// An attempt that DynamoDB applied but whose answer came too late is not
+/// applied again by the retry: the version goes up by one, not two, and
+/// the caller gets Ok, not a conflict.
+#[test]
+fn a_late_answer_is_not_applied_twice() {
+    let Some((manager, direct, proxy)) = setup("faultslate") else {
+        return;
+    };
+    let mut session = manager.load(None);
+    session.insert("n", &1u32).unwrap();
+    proxy.inject([Fault::DelayAnswer(Duration::from_millis(1000))]);
+    let mut cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    assert_eq!(version_of(&cookie), 1);
+    assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
+
+    for round in 2..5u32 {
+        let mut session = manager.load(Some(&cookie));
+        session.insert("n", &round).unwrap();
+        // The eventual read of the load has been made; the next request is
+        // the replace, whose answer is held past the attempt timeout.
+        proxy.inject([Fault::DelayAnswer(Duration::from_millis(1000))]);
+        let next = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+        assert_eq!(version_of(&next), u64::from(round));
+        let record = stored(&direct, &next).unwrap();
+        assert_eq!(record.version, u64::from(round));
+        let mut session = manager.load(Some(&next));
+        assert_eq!(session.get::<u32>("n").unwrap(), Some(round));
+        cookie = next;
+    }
+    assert_eq!(stored(&direct, &cookie).unwrap().version, 4);
+}
