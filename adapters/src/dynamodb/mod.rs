@@ -51,6 +51,8 @@
 
 mod config;
 mod error;
+#[cfg(test)]
+mod fuzz_item;
 mod item;
 mod provision;
 mod retry;

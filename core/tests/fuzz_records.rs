@@ -1,0 +1,308 @@
+//! Fuzzing record decoding, on stable with proptest: arbitrary CBOR bytes
+//! and arbitrary JSON text as a stored record's `dat`, read through the
+//! manager (`load` + every typed accessor + commit) on a MemoryBackend.
+//!
+//! Properties, for any `dat`:
+//! - nothing panics, and loading never fails: undecodable data is a new
+//!   session, decodable data is the session's data;
+//! - every accessor (get as several types, keys, flash, CSRF) returns a
+//!   value or a typed error;
+//! - a commit after a change either replaces the record (version 2) when
+//!   the data decoded, or creates a new session under a new ID and leaves the
+//!   undecodable record exactly as it was;
+//! - no error message quotes the stored data.
+//!
+//! `cargo test` runs a short pass and replays `tests/corpus/cbor/` and
+//! `tests/corpus/json/`; the long run is `PROPTEST_CASES=1000000 cargo test
+//! --release -p dynamodb-sessions --test fuzz_records`.
+
+mod fuzz_support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ciborium::Value;
+use dynamodb_sessions::{
+    Backend, Consistency, CreateOutcome, Record, SessionConfig, SessionManager, StoredData, Token,
+};
+use dynamodb_sessions_adapters::MemoryBackend;
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
+
+struct Target {
+    backend: Arc<MemoryBackend>,
+    manager: SessionManager,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Target {
+    fn new() -> Self {
+        let backend = Arc::new(MemoryBackend::new());
+        let manager = SessionManager::new(backend.clone(), SessionConfig::default());
+        Target { backend, manager }
+    }
+
+    fn check(&self, data: StoredData) -> Result<(), TestCaseError> {
+        let token = Token::generate().expect("random");
+        let key = token.storage_key();
+        let planted = Record {
+            version: 1,
+            issued_at: now(),
+            expires_at: now() + 3600,
+            created_at: Some(now()),
+            data,
+        };
+        prop_assert_eq!(
+            self.backend.create(&key, &planted).expect("create"),
+            CreateOutcome::Created
+        );
+        let cookie = format!("session_id={}/1", token.as_str());
+        let mut session = self.manager.load(Some(&cookie));
+        prop_assert!(session.load().is_ok());
+        let keys = session.keys().expect("loaded");
+        let decoded = library_decodes(&planted.data);
+        prop_assert!(decoded || keys.is_empty());
+        let mut messages = Vec::new();
+        for key in keys.iter().take(8) {
+            for message in [
+                session.get::<String>(key).err().map(|e| e.to_string()),
+                session.get::<i64>(key).err().map(|e| e.to_string()),
+                session.get::<Vec<String>>(key).err().map(|e| e.to_string()),
+                session
+                    .get::<serde_json::Value>(key)
+                    .err()
+                    .map(|e| e.to_string()),
+                session
+                    .get::<BTreeMap<String, bool>>(key)
+                    .err()
+                    .map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                messages.push(message);
+            }
+            if let Some(queue) = key.strip_prefix("_f_") {
+                messages.extend(
+                    session
+                        .peek_flash::<String>(queue)
+                        .err()
+                        .map(|e| e.to_string()),
+                );
+                messages.extend(
+                    session
+                        .peek_flash::<serde_json::Value>(queue)
+                        .err()
+                        .map(|e| e.to_string()),
+                );
+            }
+        }
+        messages.extend(session.get_csrf_token().err().map(|e| e.to_string()));
+        messages.extend(
+            session
+                .check_csrf_token("candidate")
+                .err()
+                .map(|e| e.to_string()),
+        );
+        messages.extend(session.pop_flash::<String>("").err().map(|e| e.to_string()));
+        // Error messages name keys and types, never the stored data.
+        if let StoredData::Json(text) = &planted.data {
+            for message in &messages {
+                if text.len() >= 12 {
+                    prop_assert!(!message.contains(text.as_str()), "{}", message);
+                }
+            }
+        }
+        session.insert("fuzz", &1u8).expect("insert");
+        let set_cookie = self.manager.commit(session, false);
+        let set_cookie = match set_cookie {
+            Ok(Some(set_cookie)) => set_cookie,
+            other => return Err(TestCaseError::fail(format!("commit: {other:?}"))),
+        };
+        let stored = self.backend.load(&key, Consistency::Strong).expect("load");
+        if decoded {
+            let expected = format!("session_id={}/2", token.as_str());
+            prop_assert!(set_cookie.starts_with(&expected), "{}", set_cookie);
+            prop_assert_eq!(stored.map(|r| r.version), Some(2));
+        } else {
+            prop_assert!(!set_cookie.contains(token.as_str()), "{}", set_cookie);
+            prop_assert_eq!(stored, Some(planted), "the corrupt record was touched");
+        }
+        self.backend.delete(&key).expect("delete");
+        Ok(())
+    }
+}
+
+/// Whether the data is a map of text keys, as the library reads it.
+fn library_decodes(data: &StoredData) -> bool {
+    match data {
+        StoredData::Cbor(bytes) => {
+            ciborium::from_reader::<BTreeMap<String, Value>, _>(bytes.as_slice()).is_ok()
+        }
+        StoredData::Json(text) => serde_json::from_str::<BTreeMap<String, Value>>(text).is_ok(),
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------ generators
+
+fn key_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => Just("_csrft_".to_owned()),
+        2 => Just("_f_".to_owned()),
+        1 => Just("_f_errors".to_owned()),
+        2 => "[a-z_]{0,8}",
+        1 => any::<String>(),
+    ]
+}
+
+fn cbor_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        any::<i64>().prop_map(|i| Value::Integer(i.into())),
+        any::<u64>().prop_map(|i| Value::Integer(i.into())),
+        any::<f64>().prop_map(Value::Float),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+        any::<String>().prop_map(Value::Text),
+        proptest::collection::vec(any::<u8>(), 0..16).prop_map(Value::Bytes),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::vec((inner.clone(), inner.clone()), 0..4).prop_map(Value::Map),
+            (any::<u64>(), inner).prop_map(|(tag, v)| Value::Tag(tag, Box::new(v))),
+        ]
+    })
+}
+
+/// A CBOR map with text keys (what the library writes), re-encoded.
+fn cbor_document() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec((key_name(), cbor_value()), 0..6).prop_map(|entries| {
+        let map = Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::Text(k), v))
+                .collect(),
+        );
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&map, &mut bytes).expect("encodes");
+        bytes
+    })
+}
+
+fn cbor_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let seeds: Vec<Vec<u8>> = fuzz_support::corpus("cbor")
+        .into_iter()
+        .map(|(_, bytes)| bytes)
+        .collect();
+    let documents = cbor_document().prop_flat_map(|bytes| fuzz_support::mutated(vec![bytes]));
+    prop_oneof![
+        3 => cbor_document(),
+        3 => documents,
+        2 => fuzz_support::mutated(seeds),
+        2 => proptest::collection::vec(any::<u8>(), 0..256),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value as J;
+    let leaf = prop_oneof![
+        any::<i64>().prop_map(J::from),
+        any::<u64>().prop_map(J::from),
+        any::<f64>().prop_map(J::from),
+        any::<bool>().prop_map(J::Bool),
+        Just(J::Null),
+        any::<String>().prop_map(J::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(J::Array),
+            proptest::collection::vec((key_name(), inner), 0..4)
+                .prop_map(|entries| J::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+fn json_document() -> impl Strategy<Value = String> {
+    proptest::collection::vec((key_name(), json_value()), 0..6)
+        .prop_map(|entries| serde_json::Value::Object(entries.into_iter().collect()).to_string())
+}
+
+fn json_text() -> impl Strategy<Value = String> {
+    let seeds: Vec<Vec<u8>> = fuzz_support::corpus("json")
+        .into_iter()
+        .map(|(_, bytes)| bytes)
+        .collect();
+    let lossy = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    let documents = json_document()
+        .prop_flat_map(|text| fuzz_support::mutated(vec![text.into_bytes()]))
+        .prop_map(lossy);
+    prop_oneof![
+        3 => json_document(),
+        3 => documents,
+        2 => fuzz_support::mutated(seeds).prop_map(lossy),
+        1 => any::<String>(),
+        1 => "[\\[\\]{}\":,0-9a-z .eE+-]{0,64}",
+    ]
+}
+
+// ------------------------------------------------------------ properties
+
+#[test]
+fn fuzz_cbor_dat() {
+    let target = Target::new();
+    let mut runner = TestRunner::new(fuzz_support::config());
+    let started = std::time::Instant::now();
+    runner
+        .run(&cbor_bytes(), |bytes| target.check(StoredData::Cbor(bytes)))
+        .unwrap();
+    eprintln!(
+        "fuzz_cbor_dat: {} cases in {:?}",
+        fuzz_support::config().cases,
+        started.elapsed()
+    );
+}
+
+#[test]
+fn fuzz_json_dat() {
+    let target = Target::new();
+    let mut runner = TestRunner::new(fuzz_support::config());
+    let started = std::time::Instant::now();
+    runner
+        .run(&json_text(), |text| target.check(StoredData::Json(text)))
+        .unwrap();
+    eprintln!(
+        "fuzz_json_dat: {} cases in {:?}",
+        fuzz_support::config().cases,
+        started.elapsed()
+    );
+}
+
+// ------------------------------------------------------ corpus replay
+
+#[test]
+fn replay_cbor_corpus() {
+    let target = Target::new();
+    for (path, bytes) in fuzz_support::corpus("cbor") {
+        if let Err(e) = target.check(StoredData::Cbor(bytes)) {
+            panic!("{}: {e}", path.display());
+        }
+    }
+}
+
+#[test]
+fn replay_json_corpus() {
+    let target = Target::new();
+    for (path, bytes) in fuzz_support::corpus("json") {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Err(e) = target.check(StoredData::Json(text)) {
+            panic!("{}: {e}", path.display());
+        }
+    }
+}
