@@ -30,6 +30,7 @@ pub mod fixture;
 mod harness;
 mod lagging_reads;
 mod memory_harness;
+pub mod python_env;
 pub mod session_cases;
 
 pub use dynamodb_harness::DynamoDbHarness;
