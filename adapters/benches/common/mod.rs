@@ -1,0 +1,208 @@
+//! Helpers shared by the bench binaries: timing statistics, interleaved
+//! A/B runs, and DynamoDB Local set-up (the same instance the tests use).
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use dynamodb_sessions::{SessionConfig, SessionManager};
+use dynamodb_sessions_adapters::dynamodb::{http_client, DynamoDbBackend};
+use dynamodb_sessions_conformance::dynamodb_local::{unique_table_name, DynamoDbLocal};
+use rusoto_core::credential::StaticProvider;
+use rusoto_core::Region;
+use rusoto_dynamodb::DynamoDbClient;
+
+/// A duration from an environment variable in milliseconds, or `default`.
+pub fn env_millis(name: &str, default: u64) -> Duration {
+    Duration::from_millis(
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
+/// A count from an environment variable, or `default`.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Latency statistics of one sample set.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    pub count: usize,
+    pub mean: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+pub fn stats(samples: &mut [Duration]) -> Stats {
+    assert!(!samples.is_empty(), "no samples");
+    samples.sort_unstable();
+    let total: Duration = samples.iter().sum();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    Stats {
+        count: samples.len(),
+        mean: total / samples.len() as u32,
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}
+
+pub fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Runs `a` and `b` alternately in `rounds` rounds of `batch` calls each,
+/// swapping which goes first every round, so that both see the same noise.
+/// Returns the per-call latencies of each.
+pub fn interleave(
+    rounds: usize,
+    batch: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut ta = Vec::with_capacity(rounds * batch);
+    let mut tb = Vec::with_capacity(rounds * batch);
+    for round in 0..rounds {
+        for first in [round % 2 == 0, round % 2 != 0] {
+            for _ in 0..batch {
+                let start = Instant::now();
+                if first {
+                    a()
+                } else {
+                    b()
+                }
+                let elapsed = start.elapsed();
+                if first {
+                    ta.push(elapsed)
+                } else {
+                    tb.push(elapsed)
+                }
+            }
+        }
+    }
+    (ta, tb)
+}
+
+/// DynamoDB Local (started on first use, or `DYNAMODB_SESSIONS_TEST_ENDPOINT`),
+/// or `None` with a message when it cannot run here.
+pub fn dynamodb_endpoint() -> Option<String> {
+    match DynamoDbLocal::shared() {
+        Some(local) => Some(local.endpoint().to_owned()),
+        None => {
+            eprintln!("DynamoDB Local is not available (java 17+ and npm are needed); skipping");
+            None
+        }
+    }
+}
+
+/// A `DynamoDbBackend` on a new provisioned table, built as an application
+/// would build it (default retries, two runtime workers).
+pub fn backend_on_new_table(endpoint: &str, prefix: &str) -> DynamoDbBackend {
+    let backend = DynamoDbBackend::builder(unique_table_name(prefix))
+        .region(Region::UsEast1)
+        .endpoint(endpoint)
+        .static_credentials("bench", "bench")
+        .build()
+        .expect("build the backend");
+    backend
+        .create_table_if_missing()
+        .expect("create the bench table");
+    backend
+}
+
+/// A bare rusoto client on its own runtime, set up exactly like the
+/// backend's (multi-threaded, two workers, the same HTTP connector), for
+/// the baseline calls.
+pub struct Bare {
+    pub runtime: tokio::runtime::Runtime,
+    pub client: DynamoDbClient,
+}
+
+impl Bare {
+    pub fn new(endpoint: &str) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let client = {
+            let _guard = runtime.enter();
+            DynamoDbClient::new_with(
+                http_client(),
+                StaticProvider::new_minimal("bench".into(), "bench".into()),
+                Region::Custom {
+                    name: "us-east-1".into(),
+                    endpoint: endpoint.to_owned(),
+                },
+            )
+        };
+        Bare { runtime, client }
+    }
+}
+
+/// The manager the benches use: default settings, system clock.
+pub fn manager<B: dynamodb_sessions::Backend + 'static>(backend: B) -> SessionManager {
+    SessionManager::new(backend, SessionConfig::default())
+}
+
+/// The `Cookie` header for a `Set-Cookie` value.
+pub fn cookie_header(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .expect("a cookie pair")
+        .to_owned()
+}
+
+/// CPU seconds (user + system) used so far by process `pid`.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// The pid of the DynamoDB Local server listening on `endpoint`'s port.
+pub fn dynamodb_local_pid(endpoint: &str) -> Option<u32> {
+    let port = endpoint.rsplit(':').next()?.trim_end_matches('/');
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_server = args.iter().any(|a| a.contains("DynamoDBLocal.jar"));
+        let on_port = args.windows(2).any(|w| w[0] == "-port" && w[1] == port);
+        if is_server && on_port {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// The machine, for the record.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores available")
+}

@@ -1,0 +1,185 @@
+//! Issue 6, item 1: what a session cycle on `DynamoDbBackend` costs over the
+//! bare rusoto calls it needs, against the same DynamoDB Local in one run.
+//!
+//! * full cycle: parse the cookie, load (eventually consistent GetItem), read
+//!   a value, insert a value, commit (conditional PutItem), against a bare
+//!   GetItem + the same conditional PutItem of the same item;
+//! * read-only cycle (inside the reissue window): parse, load, read, commit
+//!   (no write), against a bare GetItem.
+//!
+//! Each pair runs interleaved, in rounds that alternate which side goes
+//! first, so both see the same noise. Settings (environment): `BENCH_ROUNDS`
+//! (default 20), `BENCH_BATCH` (calls per side per round, default 25).
+//!
+//! `cargo bench -p dynamodb-sessions-adapters --bench dynamodb_overhead`
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use dynamodb_sessions::{SessionManager, Token};
+use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput, PutItemInput};
+
+use common::{micros, stats, Bare};
+
+fn main() {
+    let Some(endpoint) = common::dynamodb_endpoint() else {
+        return;
+    };
+    let rounds = common::env_count("BENCH_ROUNDS", 20);
+    let batch = common::env_count("BENCH_BATCH", 25);
+    println!("# dynamodb_overhead: {}", common::machine());
+    println!("# endpoint {endpoint}, {rounds} rounds x {batch} calls per side, interleaved");
+
+    let backend = common::backend_on_new_table(&endpoint, "bench-overhead");
+    let table = backend.table_name().to_owned();
+    let manager = common::manager(backend.clone());
+    let bare = Bare::new(&endpoint);
+
+    // One session per cycle kind, created through the manager.
+    let mut write_cookie = new_session(&manager);
+    let read_cookie = new_session(&manager);
+    let write_key = key_of(&write_cookie);
+    let read_key = key_of(&read_cookie);
+
+    // Warm both connection pools, and DynamoDB Local's JIT.
+    for _ in 0..common::env_count("BENCH_WARMUP", 500) {
+        write_cookie = full_cycle(&manager, &write_cookie);
+        bare_get(&bare, &table, &read_key);
+    }
+
+    let (ours, theirs) = common::interleave(
+        rounds,
+        batch,
+        || write_cookie = full_cycle(&manager, &write_cookie),
+        || {
+            let item = bare_get(&bare, &table, &write_key).expect("the record");
+            bare_put(&bare, &table, item);
+        },
+    );
+    report(
+        "full cycle (GetItem + PutItem)",
+        "bare GetItem + PutItem",
+        ours,
+        theirs,
+    );
+
+    let (ours, theirs) = common::interleave(
+        rounds,
+        batch,
+        || read_cycle(&manager, &read_cookie),
+        || {
+            bare_get(&bare, &table, &read_key).expect("the record");
+        },
+    );
+    report("read-only cycle (GetItem)", "bare GetItem", ours, theirs);
+}
+
+fn report(ours_name: &str, theirs_name: &str, mut ours: Vec<Duration>, mut theirs: Vec<Duration>) {
+    let a = stats(&mut ours);
+    let b = stats(&mut theirs);
+    println!();
+    println!("| {ours_name} | mean µs | p50 µs | p99 µs | n |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (name, s) in [(ours_name, a), (theirs_name, b)] {
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.0} | {} |",
+            micros(s.mean),
+            micros(s.p50),
+            micros(s.p99),
+            s.count
+        );
+    }
+    println!(
+        "ratio ours/bare: mean {:.3}x, p50 {:.3}x",
+        a.mean.as_secs_f64() / b.mean.as_secs_f64(),
+        a.p50.as_secs_f64() / b.p50.as_secs_f64()
+    );
+}
+
+/// Creates a session holding a user name and a counter; its cookie header.
+fn new_session(manager: &SessionManager) -> String {
+    let mut session = manager.load(None);
+    session.insert("user", "ada").expect("insert");
+    session.insert("visits", &0u64).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("create")
+        .expect("a cookie");
+    common::cookie_header(&set_cookie)
+}
+
+fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
+    let mut session = manager.load(Some(cookie));
+    let visits: u64 = session.get("visits").expect("get").expect("a stored value");
+    session.insert("visits", &(visits + 1)).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("commit")
+        .expect("a changed session sets a cookie");
+    common::cookie_header(&set_cookie)
+}
+
+fn read_cycle(manager: &SessionManager, cookie: &str) {
+    let mut session = manager.load(Some(cookie));
+    let user: Option<String> = session.get("user").expect("get");
+    assert!(user.is_some(), "the session was not found");
+    let set_cookie = manager.commit(session, false).expect("commit");
+    debug_assert!(set_cookie.is_none());
+}
+
+/// The storage key of a `session_id=<token>/<version>` header.
+fn key_of(cookie: &str) -> Vec<u8> {
+    let value = cookie.split_once('=').expect("name=value").1;
+    let token = value.split_once('/').expect("token/version").0;
+    Token::parse(token)
+        .expect("a token")
+        .storage_key()
+        .as_bytes()
+        .to_vec()
+}
+
+fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> Option<HashMap<String, AttributeValue>> {
+    let input = GetItemInput {
+        table_name: table.to_owned(),
+        key: HashMap::from([(
+            "sid".to_owned(),
+            AttributeValue {
+                b: Some(key.to_vec().into()),
+                ..AttributeValue::default()
+            },
+        )]),
+        consistent_read: Some(false),
+        ..GetItemInput::default()
+    };
+    bare.runtime
+        .block_on(bare.client.get_item(input))
+        .expect("GetItem")
+        .item
+}
+
+/// Writes `item` back with its version one up, under the backend's
+/// condition (`ver` is still the one read).
+fn bare_put(bare: &Bare, table: &str, mut item: HashMap<String, AttributeValue>) {
+    let version: u64 = item["ver"].n.as_deref().expect("ver").parse().expect("ver");
+    let number = |n: u64| AttributeValue {
+        n: Some(n.to_string()),
+        ..AttributeValue::default()
+    };
+    item.insert("ver".to_owned(), number(version + 1));
+    let input = PutItemInput {
+        table_name: table.to_owned(),
+        item,
+        condition_expression: Some("#ver = :expected".to_owned()),
+        expression_attribute_names: Some(HashMap::from([("#ver".to_owned(), "ver".to_owned())])),
+        expression_attribute_values: Some(HashMap::from([(
+            ":expected".to_owned(),
+            number(version),
+        )])),
+        ..PutItemInput::default()
+    };
+    bare.runtime
+        .block_on(bare.client.put_item(input))
+        .expect("PutItem");
+}

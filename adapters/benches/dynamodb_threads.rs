@@ -1,0 +1,224 @@
+//! Issue 6, item 2: full session cycles per second at 1, 2, 4 and 8 client
+//! threads sharing one `DynamoDbBackend` on DynamoDB Local, with p50 and p99
+//! latency, next to the bare rusoto GetItem + PutItem pair at the same
+//! thread counts (its own client and runtime), and the CPU time the client
+//! process and the DynamoDB Local server spent per cycle.
+//!
+//! Each thread works on its own session (no conflicts). Settings
+//! (environment): `BENCH_SECONDS_MS` per thread count and side (default
+//! 3000), `BENCH_THREADS` (comma-separated, default `1,2,4,8`).
+//!
+//! `cargo bench -p dynamodb-sessions-adapters --bench dynamodb_threads`
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use dynamodb_sessions::{SessionManager, Token};
+use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput, PutItemInput};
+
+use common::{micros, stats, Bare};
+
+fn main() {
+    let Some(endpoint) = common::dynamodb_endpoint() else {
+        return;
+    };
+    let duration = common::env_millis("BENCH_SECONDS_MS", 3000);
+    let threads: Vec<usize> = std::env::var("BENCH_THREADS")
+        .unwrap_or_else(|_| "1,2,4,8".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let server = common::dynamodb_local_pid(&endpoint);
+    let me = std::process::id();
+    println!("# dynamodb_threads: {}", common::machine());
+    println!(
+        "# endpoint {endpoint}, {} ms per thread count and side; DynamoDB Local pid {server:?}",
+        duration.as_millis()
+    );
+
+    let backend = common::backend_on_new_table(&endpoint, "bench-threads");
+    let table = backend.table_name().to_owned();
+    let manager = common::manager(backend);
+    let bare = Bare::new(&endpoint);
+    let max = threads.iter().copied().max().unwrap_or(1);
+    let cookies: Vec<String> = (0..max).map(|_| new_session(&manager)).collect();
+
+    println!();
+    println!("| threads | side | cycles/s | p50 µs | p99 µs | client CPU ms/cycle | server CPU ms/cycle |");
+    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    let work = |side: &str, i: usize, deadline: Instant, out: &mut Vec<Duration>| {
+        if side == "sessions" {
+            let mut cookie = cookies[i].clone();
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                cookie = full_cycle(&manager, &cookie);
+                out.push(start.elapsed());
+            }
+        } else {
+            let key = key_of(&cookies[i]);
+            while Instant::now() < deadline {
+                let start = Instant::now();
+                let item = bare_get(&bare, &table, &key);
+                bare_put(&bare, &table, item);
+                out.push(start.elapsed());
+            }
+        }
+    };
+    // DynamoDB Local is a JVM: let its JIT settle before measuring.
+    for side in ["sessions", "bare"] {
+        run(
+            2,
+            common::env_millis("BENCH_WARMUP_MS", 3000),
+            |i, d, out| work(side, i, d, out),
+        );
+    }
+    for &n in &threads {
+        // Two halves per side in the order A B B A, so that drift in the
+        // server (JIT, garbage collection) falls on both sides alike.
+        let mut results: Vec<(Vec<Duration>, Duration, f64, f64)> =
+            vec![(Vec::new(), Duration::ZERO, 0.0, 0.0); 2];
+        for side_index in [0, 1, 1, 0] {
+            let side = ["sessions", "bare"][side_index];
+            let client_before = common::cpu_seconds(me);
+            let server_before = server.and_then(common::cpu_seconds);
+            let (samples, elapsed) = run(n, duration / 2, |i, d, out| work(side, i, d, out));
+            let entry = &mut results[side_index];
+            entry.0.extend(samples);
+            entry.1 += elapsed;
+            if let (Some(b), Some(a)) = (client_before, common::cpu_seconds(me)) {
+                entry.2 += a - b;
+            }
+            if let (Some(b), Some(a)) = (server_before, server.and_then(common::cpu_seconds)) {
+                entry.3 += a - b;
+            }
+        }
+        for (side_index, (mut samples, elapsed, client, server_cpu)) in
+            results.into_iter().enumerate()
+        {
+            let side = ["sessions", "bare"][side_index];
+            let cycles = samples.len() as f64;
+            let s = stats(&mut samples);
+            let server_cpu = if server.is_some() {
+                format!("{:.2}", server_cpu * 1000.0 / cycles)
+            } else {
+                "n/a".into()
+            };
+            println!(
+                "| {n} | {side} | {:.0} | {:.0} | {:.0} | {:.2} | {server_cpu} |",
+                cycles / elapsed.as_secs_f64(),
+                micros(s.p50),
+                micros(s.p99),
+                client * 1000.0 / cycles,
+            );
+        }
+    }
+}
+
+/// Runs `work(thread index, deadline, samples)` on `n` threads at once.
+fn run(
+    n: usize,
+    duration: Duration,
+    work: impl Fn(usize, Instant, &mut Vec<Duration>) + Sync,
+) -> (Vec<Duration>, Duration) {
+    let barrier = Barrier::new(n + 1);
+    let (samples, elapsed) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let barrier = &barrier;
+                let work = &work;
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(4096);
+                    barrier.wait();
+                    work(i, Instant::now() + duration, &mut out);
+                    out
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let samples: Vec<Duration> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("bench thread"))
+            .collect();
+        (samples, start.elapsed())
+    });
+    (samples, elapsed)
+}
+
+fn new_session(manager: &SessionManager) -> String {
+    let mut session = manager.load(None);
+    session.insert("user", "ada").expect("insert");
+    session.insert("visits", &0u64).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("create")
+        .expect("a cookie");
+    common::cookie_header(&set_cookie)
+}
+
+fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
+    let mut session = manager.load(Some(cookie));
+    let visits: u64 = session.get("visits").expect("get").expect("a stored value");
+    session.insert("visits", &(visits + 1)).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("commit")
+        .expect("a changed session sets a cookie");
+    common::cookie_header(&set_cookie)
+}
+
+fn key_of(cookie: &str) -> Vec<u8> {
+    let value = cookie.split_once('=').expect("name=value").1;
+    let token = value.split_once('/').expect("token/version").0;
+    Token::parse(token)
+        .expect("a token")
+        .storage_key()
+        .as_bytes()
+        .to_vec()
+}
+
+fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> HashMap<String, AttributeValue> {
+    let input = GetItemInput {
+        table_name: table.to_owned(),
+        key: HashMap::from([(
+            "sid".to_owned(),
+            AttributeValue {
+                b: Some(key.to_vec().into()),
+                ..AttributeValue::default()
+            },
+        )]),
+        consistent_read: Some(false),
+        ..GetItemInput::default()
+    };
+    bare.runtime
+        .block_on(bare.client.get_item(input))
+        .expect("GetItem")
+        .item
+        .expect("the record")
+}
+
+fn bare_put(bare: &Bare, table: &str, mut item: HashMap<String, AttributeValue>) {
+    let version: u64 = item["ver"].n.as_deref().expect("ver").parse().expect("ver");
+    let number = |n: u64| AttributeValue {
+        n: Some(n.to_string()),
+        ..AttributeValue::default()
+    };
+    item.insert("ver".to_owned(), number(version + 1));
+    let input = PutItemInput {
+        table_name: table.to_owned(),
+        item,
+        condition_expression: Some("#ver = :expected".to_owned()),
+        expression_attribute_names: Some(HashMap::from([("#ver".to_owned(), "ver".to_owned())])),
+        expression_attribute_values: Some(HashMap::from([(
+            ":expected".to_owned(),
+            number(version),
+        )])),
+        ..PutItemInput::default()
+    };
+    bare.runtime
+        .block_on(bare.client.put_item(input))
+        .expect("PutItem");
+}

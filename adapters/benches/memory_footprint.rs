@@ -1,0 +1,242 @@
+//! Issue 6, item 5: memory.
+//!
+//! 1. Bytes held per session by `MemoryBackend` for 1 KB and 100 KB
+//!    payloads, counted by a counting global allocator (this file's
+//!    `Counting`, the only `unsafe` in the project: `GlobalAlloc` cannot be
+//!    implemented without it; it only forwards to the system allocator and
+//!    adds up sizes). Measured after the sessions are created and again
+//!    after each was written once more.
+//! 2. Peak RSS (`VmHWM`) of the demo server (`--example demo`, tiny_http,
+//!    memory store) holding 100,000 small sessions, created by plain
+//!    `GET /` requests without a cookie over keep-alive loopback
+//!    connections. The bench builds the demo in release mode first.
+//!
+//! Settings (environment): `BENCH_DEMO_SESSIONS` (default 100000),
+//! `BENCH_DEMO_BIN` (a demo binary to use instead of building one).
+//!
+//! `cargo bench -p dynamodb-sessions-adapters --bench memory_footprint`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use dynamodb_sessions::{SessionConfig, SessionManager};
+use dynamodb_sessions_adapters::MemoryBackend;
+
+struct Counting;
+
+static HELD: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call forwards to `System` with the caller's arguments
+// unchanged; the counter is a side effect only.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn held() -> isize {
+    HELD.load(Ordering::Relaxed)
+}
+
+fn main() {
+    println!("# memory_footprint");
+    println!();
+    println!("| payload | sessions | payload bytes | held/session after create | after one more write | ratio to payload |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (label, size, count) in [("1 KB", 1024, 10_000), ("100 KB", 100 * 1024, 500)] {
+        per_session(label, size, count);
+    }
+    println!();
+    demo_rss();
+}
+
+fn per_session(label: &str, size: usize, count: usize) {
+    let payload = "x".repeat(size);
+    let backend = MemoryBackend::new();
+    let manager = SessionManager::new(backend.clone(), SessionConfig::default());
+    let before = held();
+    let mut cookies = Vec::with_capacity(count);
+    let cookies_start = held();
+    for _ in 0..count {
+        let mut session = manager.load(None);
+        session.insert("payload", payload.as_str()).unwrap();
+        let set_cookie = manager.commit(session, false).unwrap().unwrap();
+        cookies.push(set_cookie.split(';').next().unwrap().to_owned());
+    }
+    // The cookies are the bench's, not the store's.
+    let cookie_bytes: isize = cookies.iter().map(|c| c.capacity() as isize).sum::<isize>()
+        + (cookies.capacity() * std::mem::size_of::<String>()) as isize
+        - (cookies_start - before);
+    let after_create = held() - before - cookie_bytes;
+    for cookie in &cookies {
+        let mut session = manager.load(Some(cookie));
+        session.insert("payload", payload.as_str()).unwrap();
+        session.mark_changed().unwrap();
+        manager.commit(session, false).unwrap();
+    }
+    let after_write = held() - before - cookie_bytes;
+    assert_eq!(backend.len(), count);
+    let per_create = after_create as f64 / count as f64;
+    let per_write = after_write as f64 / count as f64;
+    println!(
+        "| {label} | {count} | {size} | {per_create:.0} | {per_write:.0} | {:.2}x |",
+        per_write / size as f64
+    );
+}
+
+/// Builds (unless given) and starts the demo, fills it with sessions and
+/// reads its peak RSS.
+fn demo_rss() {
+    let sessions = std::env::var("BENCH_DEMO_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000usize);
+    let binary = match std::env::var_os("BENCH_DEMO_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => build_demo(),
+    };
+    let mut child = Command::new(&binary)
+        .args(["--port", "0"])
+        .env_remove("DEMO_TABLE")
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the demo");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let address = loop {
+        let line = lines.next().expect("the demo's address").expect("stdout");
+        if let Some(url) = line.strip_prefix("listening on http://") {
+            break url.to_owned();
+        }
+    };
+    let start_rss = status_kb(pid, "VmRSS:");
+    let threads = 2;
+    let started = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let address = &address;
+            scope.spawn(move || {
+                let n = sessions / threads + usize::from(t < sessions % threads);
+                fill(address, n)
+            });
+        }
+    });
+    let elapsed = started.elapsed();
+    let hwm = status_kb(pid, "VmHWM:");
+    let rss = status_kb(pid, "VmRSS:");
+    let _ = child.kill();
+    let _ = child.wait();
+    println!("| demo server (tiny_http, MemoryBackend) | KiB |");
+    println!("| --- | ---: |");
+    println!("| RSS after start | {start_rss} |");
+    println!("| RSS holding {sessions} sessions | {rss} |");
+    println!("| peak RSS (VmHWM) | {hwm} |");
+    println!(
+        "| peak minus start, per session | {:.2} KiB ({:.0} bytes) |",
+        (hwm - start_rss) as f64 / sessions as f64,
+        (hwm - start_rss) as f64 * 1024.0 / sessions as f64
+    );
+    println!(
+        "\n{sessions} `GET /` requests over {threads} keep-alive connections in {:.1} s ({:.0} req/s)",
+        elapsed.as_secs_f64(),
+        sessions as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// Sends `n` cookieless `GET /` requests on one keep-alive connection.
+fn fill(address: &str, n: usize) {
+    let stream = TcpStream::connect(address).expect("connect to the demo");
+    stream.set_nodelay(true).ok();
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let mut reader = BufReader::new(stream);
+    let request = format!("GET / HTTP/1.1\r\nHost: {address}\r\n\r\n");
+    let mut line = String::new();
+    let mut body = Vec::new();
+    for _ in 0..n {
+        writer.write_all(request.as_bytes()).expect("send");
+        let mut length = 0usize;
+        let mut status = String::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).expect("read a header");
+            if status.is_empty() {
+                status = line.clone();
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().expect("a length");
+                }
+            }
+        }
+        assert!(status.contains(" 200 "), "unexpected answer: {status}");
+        body.resize(length, 0);
+        reader.read_exact(&mut body).expect("read the body");
+    }
+}
+
+fn status_kb(pid: u32, field: &str) -> i64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("the field")
+}
+
+/// Builds the demo in release mode and returns its path.
+fn build_demo() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "dynamodb-sessions-adapters",
+            "--example",
+            "demo",
+            "--features",
+            "tiny-http",
+        ])
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building the demo failed");
+    // This bench runs from <target>/release/deps/.
+    let exe = std::env::current_exe().expect("the bench's path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("<target>/release")
+        .join("examples")
+        .join("demo")
+}

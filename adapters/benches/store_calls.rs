@@ -1,0 +1,150 @@
+//! Issue 6, item 4: the store calls each kind of request costs, read from
+//! `MemoryBackend`'s counters (the same counts `CountingBackend` gives for
+//! any backend; the conformance suite checks them on DynamoDB Local too).
+//!
+//! `cargo bench -p dynamodb-sessions-adapters --bench store_calls`
+
+use std::sync::Arc;
+
+use dynamodb_sessions::{CallCounts, ManualClock, Session, SessionConfig, SessionManager};
+use dynamodb_sessions_adapters::MemoryBackend;
+
+const T0: i64 = 1_700_000_000;
+
+struct Setup {
+    backend: MemoryBackend,
+    clock: Arc<ManualClock>,
+    manager: SessionManager,
+    cookie: String,
+}
+
+/// A store holding one session (`user`, `visits`) written at `T0`.
+fn setup() -> Setup {
+    let backend = MemoryBackend::new();
+    let clock = Arc::new(ManualClock::new(T0));
+    let manager =
+        SessionManager::with_clock(backend.clone(), SessionConfig::default(), clock.clone());
+    let mut session = manager.load(None);
+    session.insert("user", "ada").unwrap();
+    session.insert("visits", &1u64).unwrap();
+    let set_cookie = manager.commit(session, false).unwrap().unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    backend.reset_counts();
+    Setup {
+        backend,
+        clock,
+        manager,
+        cookie,
+    }
+}
+
+fn measure(
+    advance: i64,
+    with_cookie: bool,
+    request: impl FnOnce(&mut Session),
+) -> (CallCounts, bool) {
+    let setup = setup();
+    setup.clock.advance(advance);
+    let mut session = setup
+        .manager
+        .load(with_cookie.then_some(setup.cookie.as_str()));
+    request(&mut session);
+    let set_cookie = setup.manager.commit(session, false).unwrap();
+    (setup.backend.counts(), set_cookie.is_some())
+}
+
+fn main() {
+    let reissue = SessionConfig::default().reissue_time().as_secs() as i64;
+    type Request = Box<dyn FnOnce(&mut Session)>;
+    let kinds: Vec<(&str, i64, bool, Request)> = vec![
+        ("no cookie, session untouched", 0, false, Box::new(|_| {})),
+        ("cookie, session untouched", 0, true, Box::new(|_| {})),
+        (
+            "new session, data set",
+            0,
+            false,
+            Box::new(|s| s.insert("visits", &1u64).unwrap()),
+        ),
+        (
+            "read-only, inside the reissue window",
+            reissue,
+            true,
+            Box::new(|s| {
+                s.get::<String>("user").unwrap();
+            }),
+        ),
+        (
+            "read-only, past the reissue window",
+            reissue + 1,
+            true,
+            Box::new(|s| {
+                s.get::<String>("user").unwrap();
+            }),
+        ),
+        (
+            "write (read + change a value)",
+            10,
+            true,
+            Box::new(|s| {
+                let n: u64 = s.get("visits").unwrap().unwrap();
+                s.insert("visits", &(n + 1)).unwrap();
+            }),
+        ),
+        (
+            "login (regenerate_id + set user)",
+            10,
+            true,
+            Box::new(|s| {
+                s.regenerate_id().unwrap();
+                s.insert("user", "grace").unwrap();
+            }),
+        ),
+        (
+            "logout (invalidate)",
+            10,
+            true,
+            Box::new(|s| s.invalidate()),
+        ),
+    ];
+
+    println!("| request | eventual reads | strong reads | creates | replaces | touches | deletes | total | Set-Cookie |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    for (name, advance, with_cookie, request) in kinds {
+        let (c, set) = measure(advance, with_cookie, request);
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            c.eventual_loads,
+            c.strong_loads,
+            c.creates,
+            c.replaces,
+            c.touches,
+            c.deletes,
+            c.total(),
+            if set { "yes" } else { "no" }
+        );
+    }
+
+    // Read-your-writes: the replica still has the version before the write
+    // the cookie names, so the eventual read is followed by a strong one.
+    let setup = setup();
+    let mut session = setup.manager.load(Some(&setup.cookie));
+    session.insert("visits", &2u64).unwrap();
+    let set_cookie = setup.manager.commit(session, false).unwrap().unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    setup.backend.set_stale_reads(true);
+    setup.backend.reset_counts();
+    let mut session = setup.manager.load(Some(&cookie));
+    session.get::<u64>("visits").unwrap();
+    setup.manager.commit(session, false).unwrap();
+    let c = setup.backend.counts();
+    println!(
+        "| read right after a write, replica lagging | {} | {} | {} | {} | {} | {} | {} | no |",
+        c.eventual_loads,
+        c.strong_loads,
+        c.creates,
+        c.replaces,
+        c.touches,
+        c.deletes,
+        c.total()
+    );
+}
