@@ -685,12 +685,12 @@ fn python_nan_is_not_json_for_us() {
     assert_eq!(reply.results[0], json!(1), "Python's record is untouched");
 }
 
-/// Integers beyond 64 bits are plain JSON numbers to Python. They must not
-/// change silently when we write a session holding one.
+/// Integers beyond 64 bits are plain JSON numbers to Python, but we cannot
+/// hold them exactly. They must not change silently: we treat such a record
+/// as unusable (a new session for the Rust request) and leave it as Python
+/// wrote it.
 #[test]
-#[ignore = "core reads JSON integers beyond 64 bits as floats (serde_json), so our next write \
-            turns Python's 2**70 into 1.1805916207174113e+21"]
-fn python_big_integers_survive_our_writes() {
+fn python_big_integers_are_never_changed_by_us() {
     let Some(mut fx) = Fixture::new() else { return };
     let big = "1180591620717411303424"; // 2**70
     let cookie = fx
@@ -699,15 +699,10 @@ fn python_big_integers_survive_our_writes() {
         .cookie();
     let rust = fx.json_manager();
     let mut session = rust.load(Some(&cookie));
+    assert_eq!(session.get::<i64>("n").unwrap(), None, "not adopted");
     session.insert("n", &2).unwrap();
-    match rust.commit(session, false) {
-        Ok(header) => {
-            let cookie = cookie_pair(&header.unwrap());
-            let reply = fx.python.ok(Some(&cookie), json!([["repr", "big"]]));
-            assert_eq!(reply.results[0], json!(big), "2**70 changed on our write");
-        }
-        // Refusing the write is acceptable too: nothing changed silently.
-        Err(CommitError::NotJson { key, .. }) => assert_eq!(key, "big"),
-        Err(e) => panic!("{e:?}"),
-    }
+    let header = rust.commit(session, false).unwrap().expect("a new session");
+    assert_ne!(cookie_pair(&header), cookie, "under a new ID");
+    let reply = fx.python.ok(Some(&cookie), json!([["repr", "big"]]));
+    assert_eq!(reply.results[0], json!(big), "Python's record is unchanged");
 }

@@ -77,14 +77,59 @@ pub(crate) fn decode(data: &StoredData) -> Result<DataMap, String> {
     match data {
         StoredData::Cbor(bytes) => ciborium::from_reader(bytes.as_slice())
             .map_err(|e| format!("undecodable CBOR data: {}", describe(&e))),
-        StoredData::Json(text) => serde_json::from_str(text).map_err(|e| {
-            format!(
-                "undecodable JSON data at line {} column {}",
-                e.line(),
-                e.column()
-            )
-        }),
+        StoredData::Json(text) => {
+            if has_integer_beyond_64_bits(text) {
+                // serde_json would read it as a float, and the next write
+                // would silently store a different number.
+                return Err("JSON data with an integer beyond 64 bits (or -0)".to_owned());
+            }
+            serde_json::from_str(text).map_err(|e| {
+                format!(
+                    "undecodable JSON data at line {} column {}",
+                    e.line(),
+                    e.column()
+                )
+            })
+        }
     }
+}
+
+/// Whether JSON text holds an integer literal that serde_json would read as a
+/// float: one outside `i64::MIN..=u64::MAX`, or `-0`. Strings are skipped;
+/// malformed text is left for the parser to refuse.
+fn has_integer_beyond_64_bits(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let literal = &text[start..i];
+                let integer = !literal.contains(['.', 'e', 'E']);
+                // serde_json reads these as floats: out-of-range integers,
+                // and `-0`, which would come back as `-0.0`.
+                let read_as_float = literal == "-0"
+                    || (literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err());
+                if integer && read_as_float {
+                    return true;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 fn describe(error: &ciborium::de::Error<std::io::Error>) -> &'static str {
@@ -156,6 +201,25 @@ mod tests {
         let data = decode(&StoredData::Json(r#"{"count": 3, "_f_": ["hi"]}"#.into())).unwrap();
         assert_eq!(data["count"], Value::Integer(3.into()));
         assert_eq!(data["_f_"], Value::Array(vec![Value::Text("hi".into())]));
+    }
+
+    #[test]
+    fn json_integers_beyond_64_bits_are_refused_not_rounded() {
+        for text in [
+            r#"{"big": 1180591620717411303424}"#,
+            r#"{"a": [1, -9223372036854775809]}"#,
+            r#"{"n": 18446744073709551616}"#,
+            r#"{"z": -0}"#,
+        ] {
+            let err = decode(&StoredData::Json(text.into())).unwrap_err();
+            assert!(err.contains("64 bits"), "{text}: {err}");
+        }
+        for text in [
+            r#"{"max": 18446744073709551615, "min": -9223372036854775808}"#,
+            r#"{"s": "1180591620717411303424", "f": 1.5e300, "e": "\"99999999999999999999"}"#,
+        ] {
+            assert!(decode(&StoredData::Json(text.into())).is_ok(), "{text}");
+        }
     }
 
     #[test]

@@ -56,13 +56,13 @@ impl Session {
     pub fn get_csrf_token(&mut self) -> Result<String, SessionError> {
         self.load()?;
         match self.data.get(CSRF_KEY) {
-            Some(Value::Text(token)) => Ok(token.clone()),
+            Some(Value::Text(token)) if !token.is_empty() => Ok(token.clone()),
             _ => self.new_csrf_token(),
         }
     }
 
     /// Whether `candidate` is the session's CSRF token, compared in constant
-    /// time. A session without a token matches nothing.
+    /// time. A session without a token, or with an empty one, matches nothing.
     ///
     /// # Errors
     ///
@@ -70,7 +70,11 @@ impl Session {
     pub fn check_csrf_token(&mut self, candidate: &str) -> Result<bool, SessionError> {
         self.load()?;
         Ok(match self.data.get(CSRF_KEY) {
-            Some(Value::Text(token)) => token.as_bytes().ct_eq(candidate.as_bytes()).into(),
+            // An empty token (written by something else) must not let a
+            // form without a token pass.
+            Some(Value::Text(token)) if !token.is_empty() => {
+                token.as_bytes().ct_eq(candidate.as_bytes()).into()
+            }
             _ => false,
         })
     }

@@ -83,7 +83,6 @@ fn login_rotates_the_id_and_the_old_one_is_dead() {
 /// empty candidate, so a form posted without a token passes the check, and
 /// `get_csrf_token` hands out "" instead of drawing a token.
 #[test]
-#[ignore = "core defect: an empty stored CSRF token matches an empty candidate (fix in core/src/csrf.rs, see the README's Security review)"]
 fn an_empty_stored_csrf_token_matches_nothing() {
     let backend = Arc::new(MemoryBackend::new());
     let manager = SessionManager::new(backend.clone(), SessionConfig::default());
