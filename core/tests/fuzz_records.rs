@@ -153,30 +153,14 @@ fn library_decodes(data: &StoredData) -> bool {
     }
 }
 
-/// Whether valid JSON text holds an integer serde_json cannot read exactly
-/// (outside `i64::MIN..=u64::MAX`): the library refuses such records rather
-/// than rounding them. Checked through serde_json's own tokens: such an
-/// integer is the only way to get a float from a literal without `.`/`e`.
+/// Whether valid JSON text holds an integer literal serde_json cannot read
+/// exactly (outside `i64::MIN..=u64::MAX`, or `-0`): the library refuses
+/// such records rather than rounding them. Every literal counts, even one
+/// that a later duplicate key shadows (the library scans the text).
 fn has_inexact_integer(text: &str) -> bool {
-    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
-        match value {
-            serde_json::Value::Number(n) if n.is_f64() => out.push(n.to_string()),
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return false;
-    };
-    let mut floats = Vec::new();
-    walk(&value, &mut floats);
-    // Count the float literals the text really has; any extra float came
-    // from an integer too large for 64 bits.
-    let mut literals = 0;
-    let mut chars = text.char_indices().peekable();
+    let mut chars = text.chars().peekable();
     let mut in_string = false;
-    while let Some((_, c)) = chars.next() {
+    while let Some(c) = chars.next() {
         match c {
             '\\' if in_string => {
                 chars.next();
@@ -184,7 +168,7 @@ fn has_inexact_integer(text: &str) -> bool {
             '"' => in_string = !in_string,
             '-' | '0'..='9' if !in_string => {
                 let mut literal = String::from(c);
-                while let Some(&(_, n)) = chars.peek() {
+                while let Some(&n) = chars.peek() {
                     if matches!(n, '0'..='9' | '.' | 'e' | 'E' | '+' | '-') {
                         literal.push(n);
                         chars.next();
@@ -192,12 +176,16 @@ fn has_inexact_integer(text: &str) -> bool {
                         break;
                     }
                 }
-                literals += usize::from(literal.contains(['.', 'e', 'E']));
+                let integer = !literal.contains(['.', 'e', 'E']);
+                let exact = literal.parse::<i64>().is_ok() || literal.parse::<u64>().is_ok();
+                if integer && (literal == "-0" || !exact) {
+                    return true;
+                }
             }
             _ => {}
         }
     }
-    floats.len() > literals
+    false
 }
 
 // ------------------------------------------------------------ generators
