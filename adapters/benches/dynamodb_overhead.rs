@@ -16,7 +16,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dynamodb_sessions::{SessionManager, Token};
 use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput, PutItemInput};
@@ -49,13 +49,26 @@ fn main() {
         bare_get(&bare, &table, &read_key);
     }
 
+    // The two halves of each side are timed too: load + read (GetItem)
+    // and insert + commit (PutItem).
+    let (mut ours_get, mut ours_put) = (Vec::new(), Vec::new());
+    let (mut bare_gets, mut bare_puts) = (Vec::new(), Vec::new());
     let (ours, theirs) = common::interleave(
         rounds,
         batch,
-        || write_cookie = full_cycle(&manager, &write_cookie),
         || {
+            let (cookie, get, put) = timed_full_cycle(&manager, &write_cookie);
+            write_cookie = cookie;
+            ours_get.push(get);
+            ours_put.push(put);
+        },
+        || {
+            let start = Instant::now();
             let item = bare_get(&bare, &table, &write_key).expect("the record");
+            let middle = Instant::now();
             bare_put(&bare, &table, item);
+            bare_gets.push(middle - start);
+            bare_puts.push(middle.elapsed());
         },
     );
     report(
@@ -63,6 +76,18 @@ fn main() {
         "bare GetItem + PutItem",
         ours,
         theirs,
+    );
+    report(
+        "full cycle: load + read",
+        "bare GetItem",
+        ours_get,
+        bare_gets,
+    );
+    report(
+        "full cycle: insert + commit",
+        "bare PutItem",
+        ours_put,
+        bare_puts,
     );
 
     let (ours, theirs) = common::interleave(
@@ -119,6 +144,25 @@ fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
         .expect("commit")
         .expect("a changed session sets a cookie");
     common::cookie_header(&set_cookie)
+}
+
+/// `full_cycle`, also returning the time of load + read and of insert + commit.
+fn timed_full_cycle(manager: &SessionManager, cookie: &str) -> (String, Duration, Duration) {
+    let start = Instant::now();
+    let mut session = manager.load(Some(cookie));
+    let visits: u64 = session.get("visits").expect("get").expect("a stored value");
+    let middle = Instant::now();
+    session.insert("visits", &(visits + 1)).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("commit")
+        .expect("a changed session sets a cookie");
+    let end = Instant::now();
+    (
+        common::cookie_header(&set_cookie),
+        middle - start,
+        end - middle,
+    )
 }
 
 fn read_cycle(manager: &SessionManager, cookie: &str) {

@@ -181,6 +181,18 @@ fn breakdown(c: &mut Criterion) {
             )
         })
     });
+    // The change proposed for core's codec::decode (see BENCHMARKS.md).
+    group.bench_function("CBOR decode map, 256-byte scratch (proposed)", |b| {
+        b.iter(|| {
+            black_box(
+                ciborium::de::from_reader_with_buffer::<BTreeMap<String, ciborium::Value>, _>(
+                    black_box(bytes.as_slice()),
+                    &mut [0; 256],
+                )
+                .unwrap(),
+            )
+        })
+    });
     group.bench_function("value get + insert (serde <-> Value)", |b| {
         b.iter_batched_ref(
             || map.clone(),
@@ -230,6 +242,25 @@ fn breakdown(c: &mut Criterion) {
             cookie.set_http_only(true);
             cookie.set_same_site(cookie::SameSite::Strict);
             black_box(cookie.to_string())
+        })
+    });
+    // The change proposed for core's session_cookie::issue: the same text,
+    // written directly.
+    group.bench_function("Set-Cookie written directly (proposed)", |b| {
+        b.iter(|| {
+            let value = format!("{}/{}", token.as_str(), black_box(7u64));
+            let mut out = String::with_capacity(128);
+            out.push_str("session_id");
+            out.push('=');
+            out.push_str(&value);
+            out.push_str("; HttpOnly");
+            out.push_str("; SameSite=Strict");
+            if black_box(false) {
+                out.push_str("; Secure");
+            }
+            out.push_str("; Path=");
+            out.push_str("/");
+            black_box(out)
         })
     });
     group.finish();

@@ -171,38 +171,55 @@ fn demo_rss() {
     );
 }
 
-/// Sends `n` cookieless `GET /` requests on one keep-alive connection.
+/// Sends `n` cookieless `GET /` requests on one keep-alive connection,
+/// pipelined (a writer thread sends them all while this one reads the
+/// answers): waiting for each answer would stall on Nagle's algorithm and
+/// delayed ACKs, about 40 ms a request.
 fn fill(address: &str, n: usize) {
     let stream = TcpStream::connect(address).expect("connect to the demo");
     stream.set_nodelay(true).ok();
     let mut writer = stream.try_clone().expect("clone the stream");
-    let mut reader = BufReader::new(stream);
     let request = format!("GET / HTTP/1.1\r\nHost: {address}\r\n\r\n");
-    let mut line = String::new();
-    let mut body = Vec::new();
-    for _ in 0..n {
-        writer.write_all(request.as_bytes()).expect("send");
-        let mut length = 0usize;
-        let mut status = String::new();
-        loop {
-            line.clear();
-            reader.read_line(&mut line).expect("read a header");
-            if status.is_empty() {
-                status = line.clone();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(request.len() * 64);
+            let mut left = n;
+            while left > 0 {
+                let now = left.min(64);
+                batch.clear();
+                for _ in 0..now {
+                    batch.extend_from_slice(request.as_bytes());
+                }
+                writer.write_all(&batch).expect("send");
+                left -= now;
             }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("a length");
+        });
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        let mut body = Vec::new();
+        for _ in 0..n {
+            let mut length = 0usize;
+            let mut status = String::new();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).expect("read a header");
+                if status.is_empty() {
+                    status = line.clone();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().expect("a length");
+                    }
                 }
             }
+            assert!(status.contains(" 200 "), "unexpected answer: {status}");
+            body.resize(length, 0);
+            reader.read_exact(&mut body).expect("read the body");
         }
-        assert!(status.contains(" 200 "), "unexpected answer: {status}");
-        body.resize(length, 0);
-        reader.read_exact(&mut body).expect("read the body");
-    }
+    });
 }
 
 fn status_kb(pid: u32, field: &str) -> i64 {

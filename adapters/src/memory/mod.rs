@@ -13,15 +13,35 @@ use parking_lot::RwLock;
 /// What the map holds under one key.
 #[derive(Debug, Clone)]
 enum Slot {
-    /// A record, with the state it had before its last write (`None`: it did
-    /// not exist), which stale reads return.
-    Record {
-        current: Record,
-        previous: Option<Record>,
-    },
+    /// A record, with what a lagging replica still shows of it.
+    Record { current: Record, previous: Lag },
     /// An item that is not a well-formed session record, as a foreign writer
     /// could leave in a DynamoDB table.
     Corrupt { reason: String },
+}
+
+/// The state a record had before its last write, kept only for writes made
+/// in stale-read mode: outside it nothing lags, and keeping every record's
+/// previous version would double the memory a session holds.
+#[derive(Debug, Clone)]
+enum Lag {
+    /// Written outside stale-read mode: replicas have caught up.
+    CaughtUp,
+    /// Created in stale-read mode: replicas do not have it yet.
+    Absent,
+    /// Written in stale-read mode: replicas still have this.
+    Was(Box<Record>),
+}
+
+impl Lag {
+    /// What an eventually consistent read returns in stale-read mode.
+    fn visible(&self, current: &Record) -> Option<Record> {
+        match self {
+            Lag::CaughtUp => Some(current.clone()),
+            Lag::Absent => None,
+            Lag::Was(previous) => Some(Record::clone(previous)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -64,9 +84,11 @@ impl MemoryBackend {
     }
 
     /// Turns stale-read mode on or off. When on, eventually consistent loads
-    /// return each record as it was before its last write (nothing, for a
-    /// record created once), the way a lagging DynamoDB replica can; strong
-    /// loads are always current. For testing read-your-writes without AWS.
+    /// return each record as it was before its last write made in this mode
+    /// (nothing, for a record created in it), the way a lagging DynamoDB
+    /// replica can; records last written outside the mode read as they are.
+    /// Strong loads are always current. For testing read-your-writes
+    /// without AWS.
     pub fn set_stale_reads(&self, on: bool) {
         self.inner.stale_reads.store(on, Ordering::SeqCst);
     }
@@ -116,6 +138,12 @@ impl MemoryBackend {
     }
 }
 
+impl MemoryBackend {
+    fn stale(&self) -> bool {
+        self.inner.stale_reads.load(Ordering::SeqCst)
+    }
+}
+
 impl Backend for MemoryBackend {
     fn load(
         &self,
@@ -123,14 +151,13 @@ impl Backend for MemoryBackend {
         consistency: Consistency,
     ) -> Result<Option<Record>, BackendError> {
         self.inner.counters.count_load(consistency);
-        let stale =
-            consistency == Consistency::Eventual && self.inner.stale_reads.load(Ordering::SeqCst);
+        let stale = consistency == Consistency::Eventual && self.stale();
         match self.inner.items.read().get(key) {
             None => Ok(None),
             Some(Slot::Corrupt { reason }) => Err(BackendError::Corrupt {
                 reason: reason.clone(),
             }),
-            Some(Slot::Record { previous, .. }) if stale => Ok(previous.clone()),
+            Some(Slot::Record { current, previous }) if stale => Ok(previous.visible(current)),
             Some(Slot::Record { current, .. }) => Ok(Some(current.clone())),
         }
     }
@@ -144,7 +171,11 @@ impl Backend for MemoryBackend {
         }
         let slot = Slot::Record {
             current: record.clone(),
-            previous: None,
+            previous: if self.stale() {
+                Lag::Absent
+            } else {
+                Lag::CaughtUp
+            },
         };
         items.insert(*key, slot);
         Ok(CreateOutcome::Created)
@@ -161,7 +192,12 @@ impl Backend for MemoryBackend {
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
             Some(Slot::Record { current, previous }) if current.version == expected_version => {
-                *previous = Some(std::mem::replace(current, record.clone()));
+                let old = std::mem::replace(current, record.clone());
+                *previous = if self.stale() {
+                    Lag::Was(Box::new(old))
+                } else {
+                    Lag::CaughtUp
+                };
                 Ok(ReplaceOutcome::Replaced)
             }
             _ => Ok(ReplaceOutcome::Conflict),
@@ -178,7 +214,11 @@ impl Backend for MemoryBackend {
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
             Some(Slot::Record { current, previous }) => {
-                *previous = Some(current.clone());
+                *previous = if self.stale() {
+                    Lag::Was(Box::new(current.clone()))
+                } else {
+                    Lag::CaughtUp
+                };
                 current.issued_at = issued_at;
                 current.expires_at = expires_at;
                 Ok(TouchOutcome::Touched)
@@ -209,5 +249,44 @@ impl Backend for MemoryBackend {
             }
             _ => Ok(DeleteOutcome::Conflict),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dynamodb_sessions::StoredData;
+
+    fn record(version: u64) -> Record {
+        Record {
+            version,
+            issued_at: 100,
+            expires_at: 1000,
+            created_at: Some(100),
+            data: StoredData::Cbor(vec![version as u8]),
+        }
+    }
+
+    #[test]
+    fn only_writes_made_in_stale_mode_lag() {
+        let backend = MemoryBackend::new();
+        let key = StorageKey::from_bytes([1; 32]);
+        let _ = backend.create(&key, &record(1)).unwrap();
+        let _ = backend.replace(&key, 1, &record(2)).unwrap();
+        backend.set_stale_reads(true);
+        // Written before the mode was on: the replica has caught up.
+        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        assert_eq!(eventual, Some(record(2)));
+        let _ = backend.replace(&key, 2, &record(3)).unwrap();
+        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        assert_eq!(eventual, Some(record(2)));
+        let _ = backend.touch(&key, 200, 1200).unwrap();
+        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        assert_eq!(eventual, Some(record(3)));
+        backend.set_stale_reads(false);
+        let _ = backend.touch(&key, 300, 1300).unwrap();
+        backend.set_stale_reads(true);
+        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        assert_eq!(eventual.map(|r| r.issued_at), Some(300));
     }
 }
