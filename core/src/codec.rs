@@ -75,8 +75,12 @@ pub(crate) fn to_json(value: &Value) -> Result<serde_json::Value, &'static str> 
 /// a description for the log, never containing the data itself.
 pub(crate) fn decode(data: &StoredData) -> Result<DataMap, String> {
     match data {
-        StoredData::Cbor(bytes) => ciborium::from_reader(bytes.as_slice())
-            .map_err(|e| format!("undecodable CBOR data: {}", describe(&e))),
+        // `from_reader` zeroes a 4 KB scratch buffer on every call; long
+        // strings are read in chunks through a small one just as well.
+        StoredData::Cbor(bytes) => {
+            ciborium::from_reader_with_buffer(bytes.as_slice(), &mut [0; 256])
+                .map_err(|e| format!("undecodable CBOR data: {}", describe(&e)))
+        }
         StoredData::Json(text) => {
             if has_integer_beyond_64_bits(text) {
                 // serde_json would read it as a float, and the next write

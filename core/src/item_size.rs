@@ -83,8 +83,15 @@ fn attribute(name: &str, value_size: usize) -> usize {
 
 /// Size of a DynamoDB number: 1 byte plus 1 per two significant digits.
 fn number_size(value: i128) -> usize {
-    let digits = value.unsigned_abs().to_string();
-    let significant = digits.trim_end_matches('0').len().max(1);
+    // Arithmetic rather than formatting: this runs twice per write.
+    let mut magnitude = value.unsigned_abs();
+    if magnitude == 0 {
+        return 2;
+    }
+    while magnitude % 10 == 0 {
+        magnitude /= 10;
+    }
+    let significant = magnitude.ilog10() as usize + 1;
     1 + significant.div_ceil(2)
 }
 
