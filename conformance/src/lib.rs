@@ -28,6 +28,7 @@ mod dynamodb_harness;
 pub mod dynamodb_local;
 pub mod fixture;
 mod harness;
+mod install;
 mod lagging_reads;
 mod memory_harness;
 pub mod python_env;

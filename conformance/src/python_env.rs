@@ -34,13 +34,13 @@
 //!     .unwrap();
 //! ```
 
+use crate::install::{self, InstallLock};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Environment variable naming a Python interpreter that already has the
 /// requirements installed, to use instead of making a virtualenv.
@@ -143,7 +143,8 @@ fn venv_python(venv: &Path) -> PathBuf {
 /// Whether the virtualenv finished installing and its interpreter still runs
 /// (a system upgrade can remove the Python it links to).
 fn is_ready(venv: &Path) -> bool {
-    fs::read_to_string(venv.join(MARKER)).is_ok_and(|digest| digest.trim() == requirements_digest())
+    fs::read_to_string(venv.join(MARKER))
+        .is_ok_and(|digest| digest.trim() == install::digest([REQUIREMENTS]))
         && Command::new(venv_python(venv))
             .arg("--version")
             .stdin(Stdio::null())
@@ -155,14 +156,15 @@ fn is_ready(venv: &Path) -> bool {
 
 /// Makes the virtualenv unless it is ready, and returns its interpreter.
 fn install() -> Result<PathBuf, Failure> {
-    let root = target_dir().join("python-venv");
-    let venv = root.join(format!("venv-{}", requirements_digest()));
+    let root = install::target_dir().join("python-venv");
+    let venv = root.join(format!("venv-{}", install::digest([REQUIREMENTS])));
     if is_ready(&venv) {
         return Ok(venv_python(&venv));
     }
     let broken = |what: String| move |e: io::Error| Failure::Broken(format!("{what}: {e}"));
     fs::create_dir_all(&root).map_err(broken(format!("creating {}", root.display())))?;
-    let _lock = InstallLock::acquire(&root.join("install.lock")).map_err(Failure::Broken)?;
+    let _lock = InstallLock::acquire(&root.join("install.lock"), INSTALL_LOCK_TIMEOUT)
+        .map_err(Failure::Broken)?;
     // Another process may have finished while we waited for the lock.
     if is_ready(&venv) {
         return Ok(venv_python(&venv));
@@ -225,93 +227,9 @@ fn install() -> Result<PathBuf, Failure> {
             String::from_utf8_lossy(&pip.stderr)
         )));
     }
-    fs::write(venv.join(MARKER), requirements_digest())
+    fs::write(venv.join(MARKER), install::digest([REQUIREMENTS]))
         .map_err(broken(format!("writing the marker in {}", venv.display())))?;
     Ok(venv_python(&venv))
-}
-
-/// FNV-1a of the requirements, naming the virtualenv so that a changed pin
-/// installs afresh beside the old one.
-fn requirements_digest() -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in REQUIREMENTS.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
-
-/// The Cargo target directory of the running test binary (as
-/// [`dynamodb_local`](crate::dynamodb_local) finds it).
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        let dir = PathBuf::from(dir);
-        if dir.is_absolute() {
-            return dir;
-        }
-        return Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    }
-    // Test binaries live in <target>/<profile>/deps/; Cargo marks <target>
-    // with CACHEDIR.TAG.
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe
-            .ancestors()
-            .skip(1)
-            .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        {
-            return dir.to_path_buf();
-        }
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("target")
-}
-
-/// An exclusive lock between processes: a directory that only one process
-/// can create. A lock older than the wait limit is taken to be left over by
-/// a killed process and broken.
-struct InstallLock {
-    path: PathBuf,
-}
-
-impl InstallLock {
-    fn acquire(path: &Path) -> Result<InstallLock, String> {
-        let started = Instant::now();
-        loop {
-            match fs::create_dir(path) {
-                Ok(()) => {
-                    return Ok(InstallLock {
-                        path: path.to_path_buf(),
-                    })
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(path)
-                        .and_then(|meta| meta.modified())
-                        .ok()
-                        .and_then(|modified| modified.elapsed().ok())
-                        .is_some_and(|age| age > INSTALL_LOCK_TIMEOUT);
-                    if stale {
-                        let _ = fs::remove_dir(path);
-                        continue;
-                    }
-                    if started.elapsed() > INSTALL_LOCK_TIMEOUT {
-                        return Err(format!(
-                            "timed out waiting for the install lock {}",
-                            path.display()
-                        ));
-                    }
-                    thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => return Err(format!("creating lock {}: {e}", path.display())),
-            }
-        }
-    }
-}
-
-impl Drop for InstallLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir(&self.path);
-    }
 }
 
 #[cfg(test)]
@@ -337,11 +255,5 @@ mod tests {
         for script in ["app.py", "driver.py", "requirements.txt"] {
             assert!(scripts_dir().join(script).is_file(), "{script} is missing");
         }
-    }
-
-    #[test]
-    fn digest_is_stable() {
-        assert_eq!(requirements_digest(), requirements_digest());
-        assert_eq!(requirements_digest().len(), 16);
     }
 }
