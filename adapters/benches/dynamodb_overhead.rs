@@ -15,13 +15,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{SessionManager, Token};
-use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput, PutItemInput};
+use dynamodb_sessions::SessionManager;
 
-use common::{micros, stats, Bare};
+use common::{bare_get, bare_put, full_cycle, key_of, micros, new_session, stats, Bare};
 
 fn main() {
     let Some(endpoint) = common::dynamodb_endpoint() else {
@@ -123,29 +121,6 @@ fn report(ours_name: &str, theirs_name: &str, mut ours: Vec<Duration>, mut their
     );
 }
 
-/// Creates a session holding a user name and a counter; its cookie header.
-fn new_session(manager: &SessionManager) -> String {
-    let mut session = manager.load(None);
-    session.insert("user", "ada").expect("insert");
-    session.insert("visits", &0u64).expect("insert");
-    let set_cookie = manager
-        .commit(session, false)
-        .expect("create")
-        .expect("a cookie");
-    common::cookie_header(&set_cookie)
-}
-
-fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
-    let mut session = manager.load(Some(cookie));
-    let visits: u64 = session.get("visits").expect("get").expect("a stored value");
-    session.insert("visits", &(visits + 1)).expect("insert");
-    let set_cookie = manager
-        .commit(session, false)
-        .expect("commit")
-        .expect("a changed session sets a cookie");
-    common::cookie_header(&set_cookie)
-}
-
 /// `full_cycle`, also returning the time of load + read and of insert + commit.
 fn timed_full_cycle(manager: &SessionManager, cookie: &str) -> (String, Duration, Duration) {
     let start = Instant::now();
@@ -171,59 +146,4 @@ fn read_cycle(manager: &SessionManager, cookie: &str) {
     assert!(user.is_some(), "the session was not found");
     let set_cookie = manager.commit(session, false).expect("commit");
     debug_assert!(set_cookie.is_none());
-}
-
-/// The storage key of a `session_id=<token>/<version>` header.
-fn key_of(cookie: &str) -> Vec<u8> {
-    let value = cookie.split_once('=').expect("name=value").1;
-    let token = value.split_once('/').expect("token/version").0;
-    Token::parse(token)
-        .expect("a token")
-        .storage_key()
-        .as_bytes()
-        .to_vec()
-}
-
-fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> Option<HashMap<String, AttributeValue>> {
-    let input = GetItemInput {
-        table_name: table.to_owned(),
-        key: HashMap::from([(
-            "sid".to_owned(),
-            AttributeValue {
-                b: Some(key.to_vec().into()),
-                ..AttributeValue::default()
-            },
-        )]),
-        consistent_read: Some(false),
-        ..GetItemInput::default()
-    };
-    bare.runtime
-        .block_on(bare.client.get_item(input))
-        .expect("GetItem")
-        .item
-}
-
-/// Writes `item` back with its version one up, under the backend's
-/// condition (`ver` is still the one read).
-fn bare_put(bare: &Bare, table: &str, mut item: HashMap<String, AttributeValue>) {
-    let version: u64 = item["ver"].n.as_deref().expect("ver").parse().expect("ver");
-    let number = |n: u64| AttributeValue {
-        n: Some(n.to_string()),
-        ..AttributeValue::default()
-    };
-    item.insert("ver".to_owned(), number(version + 1));
-    let input = PutItemInput {
-        table_name: table.to_owned(),
-        item,
-        condition_expression: Some("#ver = :expected".to_owned()),
-        expression_attribute_names: Some(HashMap::from([("#ver".to_owned(), "ver".to_owned())])),
-        expression_attribute_values: Some(HashMap::from([(
-            ":expected".to_owned(),
-            number(version),
-        )])),
-        ..PutItemInput::default()
-    };
-    bare.runtime
-        .block_on(bare.client.put_item(input))
-        .expect("PutItem");
 }

@@ -12,14 +12,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{SessionManager, Token};
-use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput, PutItemInput};
-
-use common::{micros, stats, Bare};
+use common::{bare_get, bare_put, full_cycle, key_of, micros, new_session, stats, Bare};
 
 fn main() {
     let Some(endpoint) = common::dynamodb_endpoint() else {
@@ -61,7 +57,7 @@ fn main() {
             let key = key_of(&cookies[i]);
             while Instant::now() < deadline {
                 let start = Instant::now();
-                let item = bare_get(&bare, &table, &key);
+                let item = bare_get(&bare, &table, &key).expect("the record");
                 bare_put(&bare, &table, item);
                 out.push(start.elapsed());
             }
@@ -146,79 +142,4 @@ fn run(
         (samples, start.elapsed())
     });
     (samples, elapsed)
-}
-
-fn new_session(manager: &SessionManager) -> String {
-    let mut session = manager.load(None);
-    session.insert("user", "ada").expect("insert");
-    session.insert("visits", &0u64).expect("insert");
-    let set_cookie = manager
-        .commit(session, false)
-        .expect("create")
-        .expect("a cookie");
-    common::cookie_header(&set_cookie)
-}
-
-fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
-    let mut session = manager.load(Some(cookie));
-    let visits: u64 = session.get("visits").expect("get").expect("a stored value");
-    session.insert("visits", &(visits + 1)).expect("insert");
-    let set_cookie = manager
-        .commit(session, false)
-        .expect("commit")
-        .expect("a changed session sets a cookie");
-    common::cookie_header(&set_cookie)
-}
-
-fn key_of(cookie: &str) -> Vec<u8> {
-    let value = cookie.split_once('=').expect("name=value").1;
-    let token = value.split_once('/').expect("token/version").0;
-    Token::parse(token)
-        .expect("a token")
-        .storage_key()
-        .as_bytes()
-        .to_vec()
-}
-
-fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> HashMap<String, AttributeValue> {
-    let input = GetItemInput {
-        table_name: table.to_owned(),
-        key: HashMap::from([(
-            "sid".to_owned(),
-            AttributeValue {
-                b: Some(key.to_vec().into()),
-                ..AttributeValue::default()
-            },
-        )]),
-        consistent_read: Some(false),
-        ..GetItemInput::default()
-    };
-    bare.runtime
-        .block_on(bare.client.get_item(input))
-        .expect("GetItem")
-        .item
-        .expect("the record")
-}
-
-fn bare_put(bare: &Bare, table: &str, mut item: HashMap<String, AttributeValue>) {
-    let version: u64 = item["ver"].n.as_deref().expect("ver").parse().expect("ver");
-    let number = |n: u64| AttributeValue {
-        n: Some(n.to_string()),
-        ..AttributeValue::default()
-    };
-    item.insert("ver".to_owned(), number(version + 1));
-    let input = PutItemInput {
-        table_name: table.to_owned(),
-        item,
-        condition_expression: Some("#ver = :expected".to_owned()),
-        expression_attribute_names: Some(HashMap::from([("#ver".to_owned(), "ver".to_owned())])),
-        expression_attribute_values: Some(HashMap::from([(
-            ":expected".to_owned(),
-            number(version),
-        )])),
-        ..PutItemInput::default()
-    };
-    bare.runtime
-        .block_on(bare.client.put_item(input))
-        .expect("PutItem");
 }

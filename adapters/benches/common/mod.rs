@@ -2,14 +2,15 @@
 //! A/B runs, and DynamoDB Local set-up (the same instance the tests use).
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{SessionConfig, SessionManager};
+use dynamodb_sessions::{SessionConfig, SessionManager, Token};
 use dynamodb_sessions_adapters::dynamodb::{http_client, DynamoDbBackend};
 use dynamodb_sessions_conformance::dynamodb_local::{unique_table_name, DynamoDbLocal};
 use rusoto_core::credential::StaticProvider;
 use rusoto_core::Region;
-use rusoto_dynamodb::DynamoDbClient;
+use rusoto_dynamodb::{AttributeValue, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput};
 
 /// A duration from an environment variable in milliseconds, or `default`.
 pub fn env_millis(name: &str, default: u64) -> Duration {
@@ -205,4 +206,82 @@ pub fn machine() -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores available")
+}
+
+/// Creates a session holding a user name and a counter; its cookie header.
+pub fn new_session(manager: &SessionManager) -> String {
+    let mut session = manager.load(None);
+    session.insert("user", "ada").expect("insert");
+    session.insert("visits", &0u64).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("create")
+        .expect("a cookie");
+    cookie_header(&set_cookie)
+}
+
+pub fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
+    let mut session = manager.load(Some(cookie));
+    let visits: u64 = session.get("visits").expect("get").expect("a stored value");
+    session.insert("visits", &(visits + 1)).expect("insert");
+    let set_cookie = manager
+        .commit(session, false)
+        .expect("commit")
+        .expect("a changed session sets a cookie");
+    cookie_header(&set_cookie)
+}
+
+/// The storage key of a `session_id=<token>/<version>` header.
+pub fn key_of(cookie: &str) -> Vec<u8> {
+    let value = cookie.split_once('=').expect("name=value").1;
+    let token = value.split_once('/').expect("token/version").0;
+    Token::parse(token)
+        .expect("a token")
+        .storage_key()
+        .as_bytes()
+        .to_vec()
+}
+
+pub fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> Option<HashMap<String, AttributeValue>> {
+    let input = GetItemInput {
+        table_name: table.to_owned(),
+        key: HashMap::from([(
+            "sid".to_owned(),
+            AttributeValue {
+                b: Some(key.to_vec().into()),
+                ..AttributeValue::default()
+            },
+        )]),
+        consistent_read: Some(false),
+        ..GetItemInput::default()
+    };
+    bare.runtime
+        .block_on(bare.client.get_item(input))
+        .expect("GetItem")
+        .item
+}
+
+/// Writes `item` back with its version one up, under the backend's
+/// condition (`ver` is still the one read).
+pub fn bare_put(bare: &Bare, table: &str, mut item: HashMap<String, AttributeValue>) {
+    let version: u64 = item["ver"].n.as_deref().expect("ver").parse().expect("ver");
+    let number = |n: u64| AttributeValue {
+        n: Some(n.to_string()),
+        ..AttributeValue::default()
+    };
+    item.insert("ver".to_owned(), number(version + 1));
+    let input = PutItemInput {
+        table_name: table.to_owned(),
+        item,
+        condition_expression: Some("#ver = :expected".to_owned()),
+        expression_attribute_names: Some(HashMap::from([("#ver".to_owned(), "ver".to_owned())])),
+        expression_attribute_values: Some(HashMap::from([(
+            ":expected".to_owned(),
+            number(version),
+        )])),
+        ..PutItemInput::default()
+    };
+    bare.runtime
+        .block_on(bare.client.put_item(input))
+        .expect("PutItem");
 }
