@@ -28,6 +28,7 @@
 
 mod backend;
 mod call_counts;
+mod cbor;
 mod clock;
 mod codec;
 mod commit;

@@ -50,13 +50,50 @@ pub(crate) fn find(header: &str, name: &str) -> Option<CookieValue> {
 }
 
 /// A `Set-Cookie` value that stores `value` with the configured attributes.
+///
+/// Written directly rather than through `cookie::Cookie`, which costs a few
+/// owned strings per response: the text is exactly what `cookie` renders (a
+/// test compares the two over every combination of settings), and every part
+/// of it was validated when the settings were built.
 pub(crate) fn issue(config: &SessionConfig, value: String, is_https: bool) -> String {
-    let mut cookie = base(config, value, is_https);
-    if let Some(max_age) = config.max_age() {
-        let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-        cookie.set_max_age(cookie::time::Duration::seconds(seconds));
+    use std::fmt::Write as _;
+
+    let mut header = String::with_capacity(128);
+    header.push_str(config.cookie_name());
+    header.push('=');
+    header.push_str(&value);
+    if config.http_only() {
+        header.push_str("; HttpOnly");
     }
-    cookie.to_string()
+    match config.same_site() {
+        Some(SameSite::Strict) => header.push_str("; SameSite=Strict"),
+        Some(SameSite::Lax) => header.push_str("; SameSite=Lax"),
+        Some(SameSite::None) => header.push_str("; SameSite=None"),
+        None => {}
+    }
+    if secure(config, is_https) {
+        header.push_str("; Secure");
+    }
+    header.push_str("; Path=");
+    header.push_str(config.path());
+    if let Some(domain) = config.domain() {
+        header.push_str("; Domain=");
+        header.push_str(domain.strip_prefix('.').unwrap_or(domain));
+    }
+    if let Some(max_age) = config.max_age() {
+        let _ = write!(
+            header,
+            "; Max-Age={}",
+            max_age.as_secs().min(i64::MAX as u64)
+        );
+    }
+    header
+}
+
+/// Browsers drop `SameSite=None` cookies without `Secure`, so `None` implies it.
+fn secure(config: &SessionConfig, is_https: bool) -> bool {
+    let same_site_none = config.same_site() == Some(SameSite::None);
+    config.secure().unwrap_or(is_https || same_site_none)
 }
 
 /// A `Set-Cookie` value that makes the browser drop the session cookie.
@@ -72,9 +109,7 @@ fn base(config: &SessionConfig, value: String, is_https: bool) -> Cookie<'static
     if let Some(domain) = config.domain() {
         cookie.set_domain(domain.to_owned());
     }
-    // Browsers drop SameSite=None cookies without Secure, so None implies it.
-    let same_site_none = config.same_site() == Some(SameSite::None);
-    cookie.set_secure(config.secure().unwrap_or(is_https || same_site_none));
+    cookie.set_secure(secure(config, is_https));
     cookie.set_http_only(config.http_only());
     cookie.set_same_site(config.same_site().map(|s| match s {
         SameSite::Strict => cookie::SameSite::Strict,
@@ -190,6 +225,47 @@ mod tests {
         let header = issue(&lax, "v/1".into(), false);
         assert!(header.contains("SameSite=Lax"), "{header}");
         assert!(!header.contains("Secure"), "{header}");
+    }
+
+    /// `issue` writes exactly what the `cookie` crate renders.
+    #[test]
+    fn issued_text_matches_the_cookie_crate() {
+        for http_only in [true, false] {
+            for same_site in [
+                None,
+                Some(SameSite::Strict),
+                Some(SameSite::Lax),
+                Some(SameSite::None),
+            ] {
+                for secure in [None, Some(true), Some(false)] {
+                    for domain in [None, Some("example.com"), Some(".example.com")] {
+                        for max_age in [None, Some(Duration::from_secs(3600))] {
+                            let Ok(config) = SessionConfig::builder()
+                                .http_only(http_only)
+                                .same_site(same_site)
+                                .secure(secure)
+                                .domain(domain.map(str::to_owned))
+                                .max_age(max_age)
+                                .path("/app")
+                                .build()
+                            else {
+                                continue;
+                            };
+                            for https in [false, true] {
+                                let value = "tok/7".to_owned();
+                                let mut expected = base(&config, value.clone(), https);
+                                if let Some(max_age) = config.max_age() {
+                                    expected.set_max_age(cookie::time::Duration::seconds(
+                                        max_age.as_secs() as i64,
+                                    ));
+                                }
+                                assert_eq!(issue(&config, value, https), expected.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
