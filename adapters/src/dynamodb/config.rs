@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rusoto_core::credential::{
-    CredentialsError, DefaultCredentialsProvider, ProvideAwsCredentials,
+    CredentialsError, DefaultCredentialsProvider, ProfileProvider, ProvideAwsCredentials,
 };
 use rusoto_core::{DispatchSignedRequest, HttpClient, Region};
 use rusoto_dynamodb::DynamoDbClient;
@@ -23,14 +23,39 @@ pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
 
 type ClientFactory = Box<dyn FnOnce(Region) -> DynamoDbClient + Send>;
 
+/// The client a build uses: the caller's, or one to make for a region.
+enum ClientPlan {
+    Given(DynamoDbClient),
+    Make(Region, Option<ClientFactory>),
+}
+
+/// The region the builder was given, if any.
+#[derive(Debug, Clone)]
+enum RegionChoice {
+    /// [`DynamoDbBackendBuilder::region`]: used as it is.
+    Given(Region),
+    /// [`DynamoDbBackendBuilder::region_name`]: checked at build.
+    Named(String),
+}
+
 /// Builds a [`DynamoDbBackend`]. Start from [`DynamoDbBackend::builder`].
 ///
 /// Without further settings the backend finds its region, endpoint and
 /// credentials the way AWS tools do:
 ///
-/// * region: `AWS_DEFAULT_REGION`, `AWS_REGION`, then the profile's region,
-///   then `us-east-1` ([`Region::default`]);
-/// * endpoint: the region's, unless `AWS_ENDPOINT_URL_DYNAMODB` or
+/// * region: the first of `AWS_DEFAULT_REGION`, `AWS_REGION` and the
+///   profile's `region` (`AWS_PROFILE` or `default`, in `AWS_CONFIG_FILE` or
+///   `~/.aws/config`) that is set and not blank; `us-east-1` only when none
+///   is. Any region name works, including regions newer than rusoto's list,
+///   which ends in early 2022 (e.g. `eu-central-2`, `mx-central-1`):
+///   requests go to that region's endpoint and are signed for it; see
+///   [`region_name`](Self::region_name) for the rules. A name that is not a
+///   region name, or whose endpoint is unknown, fails [`build`](Self::build)
+///   with [`BuildError::InvalidRegion`] or [`BuildError::UnknownRegion`]
+///   instead of falling back to another region;
+/// * endpoint: the region's (`https://dynamodb.<region>.amazonaws.com`, or
+///   the partition's domain, e.g. `amazonaws.com.cn` for `cn-*`), unless
+///   [`endpoint`](Self::endpoint), `AWS_ENDPOINT_URL_DYNAMODB` or
 ///   `AWS_ENDPOINT_URL` names another (e.g. DynamoDB Local);
 /// * credentials: rusoto's [`DefaultCredentialsProvider`]: environment,
 ///   profile, container role, instance role.
@@ -54,7 +79,7 @@ type ClientFactory = Box<dyn FnOnce(Region) -> DynamoDbClient + Send>;
 /// ```
 pub struct DynamoDbBackendBuilder {
     table_name: String,
-    region: Option<Region>,
+    region: Option<RegionChoice>,
     endpoint: Option<String>,
     client: Option<DynamoDbClient>,
     client_factory: Option<ClientFactory>,
@@ -93,9 +118,62 @@ impl DynamoDbBackendBuilder {
     }
 
     /// Uses this region instead of the one from the environment or profile.
-    /// A [`Region::Custom`] also sets the endpoint.
+    /// A [`Region::Custom`] also sets the endpoint. rusoto's list of regions
+    /// ends in early 2022: name newer ones with
+    /// [`region_name`](Self::region_name). The later of the two calls wins.
     pub fn region(mut self, region: Region) -> Self {
-        self.region = Some(region);
+        self.region = Some(RegionChoice::Given(region));
+        self
+    }
+
+    /// Uses the region of this name (e.g. `"eu-central-2"`) instead of the
+    /// one from the environment or profile. The later of this and
+    /// [`region`](Self::region) wins.
+    ///
+    /// Region names are checked when the backend is built, and these rules
+    /// also apply to `AWS_DEFAULT_REGION`, `AWS_REGION` and the profile's
+    /// region:
+    ///
+    /// * Surrounding whitespace is ignored and case does not matter
+    ///   (`EU-WEST-1` is `eu-west-1`), as rusoto always parsed them; the
+    ///   name is signed and sent in lowercase. rusoto's compact spellings of
+    ///   its own regions (`euwest1`) still work.
+    /// * Anything that is not a DNS label (1 to 63 ASCII letters, digits and
+    ///   hyphens, not starting or ending with a hyphen), e.g. `""`,
+    ///   `"eu west 1"` or `"http://x"`, is [`BuildError::InvalidRegion`].
+    /// * Without an explicit endpoint, requests go to
+    ///   `https://dynamodb.<region>.<domain>`, with the domain of the AWS
+    ///   partition the name belongs to, as the AWS SDKs derive it:
+    ///   `amazonaws.com` for `<area>-<place>-<n>` with an area of `us`,
+    ///   `eu`, `ap`, `sa`, `ca`, `me`, `af`, `il` or `mx`, and for
+    ///   `us-gov-<place>-<n>`; `amazonaws.com.cn` for `cn-<place>-<n>`;
+    ///   `c2s.ic.gov` for `us-iso-…`, `sc2s.sgov.gov` for `us-isob-…`,
+    ///   `csp.hci.ic.gov` for `us-isof-…`, `cloud.adc-e.uk` for `eu-isoe-…`
+    ///   and `amazonaws.eu` for `eusc-de-…` (`<place>` is letters and
+    ///   digits, `<n>` digits). A name of no known partition (`local`, or an
+    ///   area AWS added later) is [`BuildError::UnknownRegion`]: give its
+    ///   endpoint with [`endpoint`](Self::endpoint) or
+    ///   `AWS_ENDPOINT_URL_DYNAMODB`.
+    /// * With an explicit endpoint, the name only signs the requests, so any
+    ///   valid label works (e.g. `local` for DynamoDB Local).
+    ///
+    /// ```
+    /// use dynamodb_sessions_adapters::dynamodb::{BuildError, DynamoDbBackend};
+    ///
+    /// // Zurich, which rusoto 0.48 does not list: dynamodb.eu-central-2.amazonaws.com.
+    /// let backend = DynamoDbBackend::builder("sessions")
+    ///     .region_name("eu-central-2")
+    ///     .build()?;
+    ///
+    /// let error = DynamoDbBackend::builder("sessions")
+    ///     .region_name("eu west 1")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(error, BuildError::InvalidRegion { .. }));
+    /// # Ok::<(), BuildError>(())
+    /// ```
+    pub fn region_name(mut self, name: impl Into<String>) -> Self {
+        self.region = Some(RegionChoice::Named(name.into()));
         self
     }
 
@@ -197,11 +275,27 @@ impl DynamoDbBackendBuilder {
     /// # Errors
     ///
     /// [`BuildError::InvalidTableName`] for a name DynamoDB would refuse,
-    /// [`BuildError::Credentials`] when rusoto's default credential chain
-    /// cannot be set up, [`BuildError::Runtime`] when the runtime's threads
-    /// cannot be started.
+    /// [`BuildError::InvalidRegion`] for a region name that is not one,
+    /// [`BuildError::UnknownRegion`] for a region whose endpoint is unknown
+    /// when no endpoint is given, [`BuildError::Credentials`] when rusoto's
+    /// default credential chain cannot be set up, [`BuildError::Runtime`]
+    /// when the runtime's threads cannot be started.
     pub fn build(self) -> Result<DynamoDbBackend, BuildError> {
         validate_table_name(&self.table_name)?;
+        // A caller's client keeps its own region; otherwise the region is
+        // settled, or refused, before anything is started.
+        let client = match self.client {
+            Some(client) => ClientPlan::Given(client),
+            None => ClientPlan::Make(
+                resolve_region(
+                    self.region,
+                    self.endpoint,
+                    &|name| std::env::var(name).ok(),
+                    &|| ProfileProvider::region().ok().flatten(),
+                )?,
+                self.client_factory,
+            ),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.worker_threads)
             .thread_name("dynamodb-sessions")
@@ -211,20 +305,13 @@ impl DynamoDbBackendBuilder {
         let client = {
             // Anything the client sets up on creation belongs to our runtime.
             let _guard = runtime.enter();
-            match (self.client, self.client_factory) {
-                (Some(client), _) => client,
-                (None, factory) => {
-                    let region = resolve_region(self.region, self.endpoint, &|name| {
-                        std::env::var(name).ok()
-                    });
-                    match factory {
-                        Some(factory) => factory(region),
-                        None => {
-                            let provider = DefaultCredentialsProvider::new()
-                                .map_err(BuildError::Credentials)?;
-                            DynamoDbClient::new_with(http_client(), provider, region)
-                        }
-                    }
+            match client {
+                ClientPlan::Given(client) => client,
+                ClientPlan::Make(region, Some(factory)) => factory(region),
+                ClientPlan::Make(region, None) => {
+                    let provider =
+                        DefaultCredentialsProvider::new().map_err(BuildError::Credentials)?;
+                    DynamoDbClient::new_with(http_client(), provider, region)
                 }
             }
         };
@@ -271,44 +358,151 @@ pub fn http_client() -> impl DispatchSignedRequest + Send + Sync + 'static {
     )
 }
 
-/// Where the region and endpoint come from, given the explicit settings and
-/// a way to read environment variables.
-pub(crate) fn resolve_region(
-    region: Option<Region>,
+/// Where the region and endpoint come from, given the explicit settings, a
+/// way to read environment variables and a way to read the profile's region.
+///
+/// Never another region than the one named: a name that is not a region
+/// name, or whose endpoint cannot be derived when no endpoint is given, is an
+/// error, and `us-east-1` is taken only when no region is set anywhere.
+fn resolve_region(
+    region: Option<RegionChoice>,
     endpoint: Option<String>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Region {
-    let non_empty = |name: &str| env(name).filter(|value| !value.trim().is_empty());
-    let (region, region_name) = match region {
-        Some(region) => {
-            let name = region.name().to_owned();
-            (region, name)
+    profile_region: &dyn Fn() -> Option<String>,
+) -> Result<Region, BuildError> {
+    let non_empty = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
+    let resolved = match region {
+        // A custom region names its own endpoint; only an explicit one
+        // replaces it, the variables do not.
+        Some(RegionChoice::Given(Region::Custom {
+            name,
+            endpoint: own,
+        })) => {
+            return Ok(Region::Custom {
+                name,
+                endpoint: endpoint.map_or(own, |endpoint| clean_endpoint(&endpoint)),
+            });
         }
-        None => match non_empty("AWS_DEFAULT_REGION").or_else(|| non_empty("AWS_REGION")) {
-            // An unknown name is kept for signing against a custom endpoint.
-            Some(name) => (
-                Region::from_str(name.trim()).unwrap_or_default(),
-                name.trim().to_owned(),
-            ),
-            None => {
-                let region = Region::default();
-                let name = region.name().to_owned();
-                (region, name)
+        Some(RegionChoice::Given(region)) => Resolved::Known(region),
+        Some(RegionChoice::Named(name)) => {
+            Resolved::named(&name, "DynamoDbBackendBuilder::region_name")?
+        }
+        None => {
+            let found = non_empty(env("AWS_DEFAULT_REGION"))
+                .map(|name| (name, "AWS_DEFAULT_REGION"))
+                .or_else(|| non_empty(env("AWS_REGION")).map(|name| (name, "AWS_REGION")))
+                .or_else(|| non_empty(profile_region()).map(|name| (name, "the AWS profile")));
+            match found {
+                Some((name, origin)) => Resolved::named(&name, origin)?,
+                // Only when no region is configured anywhere.
+                None => Resolved::Known(Region::UsEast1),
             }
-        },
+        }
     };
-    let endpoint = match (endpoint, &region) {
-        (Some(endpoint), _) => Some(endpoint),
-        (None, Region::Custom { .. }) => None,
-        (None, _) => non_empty(ENDPOINT_ENV_DYNAMODB).or_else(|| non_empty(ENDPOINT_ENV)),
-    };
-    match endpoint {
-        Some(endpoint) => Region::Custom {
-            name: region_name,
-            endpoint: endpoint.trim().trim_end_matches('/').to_owned(),
+    let endpoint = endpoint
+        .or_else(|| non_empty(env(ENDPOINT_ENV_DYNAMODB)).or_else(|| non_empty(env(ENDPOINT_ENV))));
+    match (resolved, endpoint) {
+        // The region then only names the signing region.
+        (resolved, Some(endpoint)) => Ok(Region::Custom {
+            name: resolved.name().to_owned(),
+            endpoint: clean_endpoint(&endpoint),
+        }),
+        (Resolved::Known(region), None) => Ok(region),
+        (Resolved::Other { name, origin }, None) => match dynamodb_endpoint(&name) {
+            Some(endpoint) => Ok(Region::Custom { name, endpoint }),
+            None => Err(BuildError::UnknownRegion { name, origin }),
         },
-        None => region,
     }
+}
+
+/// A region named by the builder, the environment or the profile.
+enum Resolved {
+    /// One of rusoto's regions, which knows its endpoint.
+    Known(Region),
+    /// A valid name rusoto does not know, in lowercase.
+    Other { name: String, origin: &'static str },
+}
+
+impl Resolved {
+    /// Checks `name` (from `origin`): any case, surrounding whitespace
+    /// ignored, then a DNS label.
+    fn named(name: &str, origin: &'static str) -> Result<Resolved, BuildError> {
+        let lower = name.trim().to_ascii_lowercase();
+        if !is_dns_label(&lower) {
+            return Err(BuildError::InvalidRegion {
+                name: name.to_owned(),
+                origin,
+            });
+        }
+        Ok(match Region::from_str(&lower) {
+            Ok(region) => Resolved::Known(region),
+            Err(_) => Resolved::Other {
+                name: lower,
+                origin,
+            },
+        })
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Resolved::Known(region) => region.name(),
+            Resolved::Other { name, .. } => name,
+        }
+    }
+}
+
+/// 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a
+/// hyphen: the shape the AWS SDKs require of a region name.
+fn is_dns_label(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// The DynamoDB endpoint of a region rusoto does not know (`name` is a
+/// lowercase DNS label), or `None` when the name belongs to no partition.
+///
+/// As the AWS SDKs derive it: `https://dynamodb.{region}.{dnsSuffix}` (the
+/// default rule of DynamoDB's endpoint rule set), with the partitions'
+/// `regionRegex` and `dnsSuffix` from the SDKs' `partitions.json`. Unlike
+/// the SDKs, a name of no partition is refused rather than sent to the
+/// `aws` partition's domain.
+fn dynamodb_endpoint(name: &str) -> Option<String> {
+    let word = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric());
+    let number = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = name.split('-').collect();
+    let dns_suffix = match parts.as_slice() {
+        [area, place, n] if word(place) && number(n) => match *area {
+            // aws: ^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$
+            "us" | "eu" | "ap" | "sa" | "ca" | "me" | "af" | "il" | "mx" => "amazonaws.com",
+            // aws-cn: ^cn\-\w+\-\d+$
+            "cn" => "amazonaws.com.cn",
+            _ => return None,
+        },
+        [area, kind, place, n] if word(place) && number(n) => match (*area, *kind) {
+            // aws-us-gov: ^us\-gov\-\w+\-\d+$
+            ("us", "gov") => "amazonaws.com",
+            // aws-iso: ^us\-iso\-\w+\-\d+$
+            ("us", "iso") => "c2s.ic.gov",
+            // aws-iso-b: ^us\-isob\-\w+\-\d+$
+            ("us", "isob") => "sc2s.sgov.gov",
+            // aws-iso-f: ^us\-isof\-\w+\-\d+$
+            ("us", "isof") => "csp.hci.ic.gov",
+            // aws-iso-e: ^eu\-isoe\-\w+\-\d+$
+            ("eu", "isoe") => "cloud.adc-e.uk",
+            // aws-eusc: ^eusc\-(de)\-\w+\-\d+$
+            ("eusc", "de") => "amazonaws.eu",
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(format!("https://dynamodb.{name}.{dns_suffix}"))
+}
+
+/// An endpoint as given, without surrounding whitespace or trailing slashes.
+fn clean_endpoint(endpoint: &str) -> String {
+    endpoint.trim().trim_end_matches('/').to_owned()
 }
 
 /// Checks a table name against DynamoDB's rules: 3 to 255 characters from
@@ -336,6 +530,28 @@ pub enum BuildError {
         /// The refused name.
         name: String,
     },
+    /// A region name (from [`DynamoDbBackendBuilder::region_name`],
+    /// `AWS_DEFAULT_REGION`, `AWS_REGION` or the profile) is not one: it is
+    /// not 1 to 63 ASCII letters, digits and hyphens with a letter or digit
+    /// at each end. No region is assumed in its place.
+    InvalidRegion {
+        /// The refused name, as given.
+        name: String,
+        /// Where it came from: `"DynamoDbBackendBuilder::region_name"`,
+        /// `"AWS_DEFAULT_REGION"`, `"AWS_REGION"` or `"the AWS profile"`.
+        origin: &'static str,
+    },
+    /// No endpoint was given and the region name belongs to no AWS
+    /// partition known here, so its DynamoDB endpoint is unknown (see
+    /// [`DynamoDbBackendBuilder::region_name`]). Give the endpoint with
+    /// [`DynamoDbBackendBuilder::endpoint`], `AWS_ENDPOINT_URL_DYNAMODB` or a
+    /// [`Region::Custom`]. No region is assumed in its place.
+    UnknownRegion {
+        /// The region name, in lowercase.
+        name: String,
+        /// Where it came from, as for [`BuildError::InvalidRegion`].
+        origin: &'static str,
+    },
     /// rusoto's default credential chain could not be set up.
     Credentials(CredentialsError),
     /// The backend's tokio runtime could not be started.
@@ -349,6 +565,15 @@ impl fmt::Display for BuildError {
                 f,
                 "invalid DynamoDB table name {name:?}: use 3 to 255 characters of a-z, A-Z, 0-9, _, - and ."
             ),
+            BuildError::InvalidRegion { name, origin } => write!(
+                f,
+                "invalid AWS region name {name:?} (from {origin}): use a region's name, e.g. eu-central-2"
+            ),
+            BuildError::UnknownRegion { name, origin } => write!(
+                f,
+                "no known DynamoDB endpoint for region {name:?} (from {origin}): \
+                 name the endpoint with DynamoDbBackendBuilder::endpoint or {ENDPOINT_ENV_DYNAMODB}"
+            ),
             BuildError::Credentials(_) => f.write_str("cannot set up AWS credentials"),
             BuildError::Runtime(_) => f.write_str("cannot start the DynamoDB backend's runtime"),
         }
@@ -358,7 +583,9 @@ impl fmt::Display for BuildError {
 impl Error for BuildError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            BuildError::InvalidTableName { .. } => None,
+            BuildError::InvalidTableName { .. }
+            | BuildError::InvalidRegion { .. }
+            | BuildError::UnknownRegion { .. } => None,
             BuildError::Credentials(e) => Some(e),
             BuildError::Runtime(e) => Some(e),
         }
@@ -368,6 +595,7 @@ impl Error for BuildError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusoto_core::signature::SignedRequest;
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -378,6 +606,10 @@ mod tests {
         move |name| vars.get(name).cloned()
     }
 
+    fn no_profile() -> Option<String> {
+        None
+    }
+
     fn custom(name: &str, endpoint: &str) -> Region {
         Region::Custom {
             name: name.into(),
@@ -385,39 +617,327 @@ mod tests {
         }
     }
 
+    fn given(region: Region) -> Option<RegionChoice> {
+        Some(RegionChoice::Given(region))
+    }
+
+    fn named(name: &str) -> Option<RegionChoice> {
+        Some(RegionChoice::Named(name.into()))
+    }
+
+    /// The region from the environment variables only, which must resolve.
+    fn from_env(vars: &[(&str, &str)]) -> Region {
+        resolve_region(None, None, &env(vars), &no_profile).unwrap()
+    }
+
+    /// Where rusoto's DynamoDB client sends a request for `region` (scheme
+    /// and host), and the region it signs it for.
+    fn destination(region: &Region) -> (String, String) {
+        let request = SignedRequest::new("POST", "dynamodb", region, "/");
+        (
+            format!("{}://{}", request.scheme(), request.hostname()),
+            request.region.name().to_owned(),
+        )
+    }
+
+    /// Resolves `name` given in each of the four ways (builder, both
+    /// variables, profile) without an endpoint, checks that all agree, and
+    /// returns where requests go.
+    fn destination_of(name: &str) -> (String, String) {
+        let ways = [
+            resolve_region(named(name), None, &env(&[]), &no_profile),
+            resolve_region(
+                None,
+                None,
+                &env(&[("AWS_DEFAULT_REGION", name)]),
+                &no_profile,
+            ),
+            resolve_region(None, None, &env(&[("AWS_REGION", name)]), &no_profile),
+            resolve_region(None, None, &env(&[]), &|| Some(name.to_owned())),
+        ];
+        let regions: Vec<Region> = ways
+            .into_iter()
+            .map(|way| way.unwrap_or_else(|e| panic!("{name}: {e}")))
+            .collect();
+        assert!(
+            regions.iter().all(|r| *r == regions[0]),
+            "{name}: {regions:?}"
+        );
+        destination(&regions[0])
+    }
+
     #[test]
     fn region_from_environment() {
-        let region = resolve_region(None, None, &env(&[("AWS_REGION", "eu-west-1")]));
-        assert_eq!(region, Region::EuWest1);
-        let region = resolve_region(
-            None,
-            None,
-            &env(&[
-                ("AWS_DEFAULT_REGION", "eu-central-1"),
-                ("AWS_REGION", "eu-west-1"),
-            ]),
-        );
+        assert_eq!(from_env(&[("AWS_REGION", "eu-west-1")]), Region::EuWest1);
+        let region = from_env(&[
+            ("AWS_DEFAULT_REGION", "eu-central-1"),
+            ("AWS_REGION", "eu-west-1"),
+        ]);
         assert_eq!(region, Region::EuCentral1);
     }
 
     #[test]
+    fn region_precedence_and_default() {
+        let profile = || Some("ap-south-2".to_owned());
+        let resolve = |vars: &[(&str, &str)]| resolve_region(None, None, &env(vars), &profile);
+        // The variables before the profile, AWS_DEFAULT_REGION first.
+        assert_eq!(
+            destination(&resolve(&[("AWS_REGION", "ca-west-1")]).unwrap()).1,
+            "ca-west-1"
+        );
+        assert_eq!(
+            destination(
+                &resolve(&[
+                    ("AWS_DEFAULT_REGION", "mx-central-1"),
+                    ("AWS_REGION", "ca-west-1")
+                ])
+                .unwrap()
+            )
+            .1,
+            "mx-central-1"
+        );
+        // Blank variables are unset, so the profile's region is taken.
+        let region = resolve(&[("AWS_DEFAULT_REGION", ""), ("AWS_REGION", "  ")]).unwrap();
+        assert_eq!(
+            destination(&region),
+            (
+                "https://dynamodb.ap-south-2.amazonaws.com".to_owned(),
+                "ap-south-2".to_owned()
+            )
+        );
+        // The builder's name before all of them.
+        let region = resolve_region(
+            named("il-central-1"),
+            None,
+            &env(&[("AWS_REGION", "ca-west-1")]),
+            &profile,
+        )
+        .unwrap();
+        assert_eq!(destination(&region).1, "il-central-1");
+        // us-east-1 only when nothing names a region; a blank profile
+        // region names none.
+        assert_eq!(
+            resolve_region(None, None, &env(&[("AWS_REGION", " ")]), &no_profile).unwrap(),
+            Region::UsEast1
+        );
+        assert_eq!(
+            resolve_region(None, None, &env(&[]), &|| Some(" ".to_owned())).unwrap(),
+            Region::UsEast1
+        );
+    }
+
+    #[test]
+    fn regions_newer_than_rusoto_reach_their_own_endpoint() {
+        for name in [
+            "eu-central-2",
+            "me-central-1",
+            "il-central-1",
+            "ap-south-2",
+            "ca-west-1",
+            "mx-central-1",
+            "eu-south-2",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-7",
+        ] {
+            assert!(Region::from_str(name).is_err(), "{name} is known to rusoto");
+            assert_eq!(
+                destination_of(name),
+                (
+                    format!("https://dynamodb.{name}.amazonaws.com"),
+                    name.to_owned()
+                ),
+            );
+            assert_eq!(
+                resolve_region(named(name), None, &env(&[]), &no_profile).unwrap(),
+                custom(name, &format!("https://dynamodb.{name}.amazonaws.com"))
+            );
+        }
+    }
+
+    #[test]
+    fn china_regions_use_the_china_domain() {
+        // Two rusoto knows, and one it does not (the partition's rule).
+        for name in ["cn-north-1", "cn-northwest-1", "cn-south-1"] {
+            assert_eq!(
+                destination_of(name),
+                (
+                    format!("https://dynamodb.{name}.amazonaws.com.cn"),
+                    name.to_owned()
+                ),
+            );
+        }
+        assert_eq!(from_env(&[("AWS_REGION", "cn-north-1")]), Region::CnNorth1);
+    }
+
+    #[test]
+    fn other_partitions_use_their_domains() {
+        for (name, host) in [
+            ("us-gov-west-1", "dynamodb.us-gov-west-1.amazonaws.com"),
+            ("us-gov-east-1", "dynamodb.us-gov-east-1.amazonaws.com"),
+            ("us-gov-north-1", "dynamodb.us-gov-north-1.amazonaws.com"),
+            ("us-iso-east-1", "dynamodb.us-iso-east-1.c2s.ic.gov"),
+            ("us-iso-west-1", "dynamodb.us-iso-west-1.c2s.ic.gov"),
+            ("us-isob-east-1", "dynamodb.us-isob-east-1.sc2s.sgov.gov"),
+            ("us-isof-south-1", "dynamodb.us-isof-south-1.csp.hci.ic.gov"),
+            ("eu-isoe-west-1", "dynamodb.eu-isoe-west-1.cloud.adc-e.uk"),
+            ("eusc-de-east-1", "dynamodb.eusc-de-east-1.amazonaws.eu"),
+        ] {
+            assert_eq!(
+                destination_of(name),
+                (format!("https://{host}"), name.to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_read_in_any_case_and_spelling_rusoto_knows() {
+        for name in ["eu-west-1", "EU-WEST-1", " Eu-West-1\n", "euwest1"] {
+            assert_eq!(
+                resolve_region(named(name), None, &env(&[]), &no_profile).unwrap(),
+                Region::EuWest1,
+                "{name:?}"
+            );
+            assert_eq!(from_env(&[("AWS_REGION", name)]), Region::EuWest1);
+        }
+        assert_eq!(
+            destination_of("eu-west-1"),
+            (
+                "https://dynamodb.eu-west-1.amazonaws.com".to_owned(),
+                "eu-west-1".to_owned()
+            )
+        );
+        assert_eq!(
+            destination_of(" EU-Central-2 "),
+            (
+                "https://dynamodb.eu-central-2.amazonaws.com".to_owned(),
+                "eu-central-2".to_owned()
+            )
+        );
+        // With an endpoint the name is signed in rusoto's canonical form.
+        let region = resolve_region(
+            named("EuWest1"),
+            Some("http://127.0.0.1:8000".into()),
+            &env(&[]),
+            &no_profile,
+        );
+        assert_eq!(
+            region.unwrap(),
+            custom("eu-west-1", "http://127.0.0.1:8000")
+        );
+    }
+
+    #[test]
+    fn names_that_are_not_region_names_are_refused() {
+        let long = "a".repeat(64);
+        let bad = [
+            "",
+            "  ",
+            "eu west 1",
+            "http://x",
+            "eu-west-1.",
+            "eu-west-1/",
+            "-eu-west-1",
+            "eu-west-1-",
+            "eu_west_1",
+            "eü-west-1",
+            long.as_str(),
+        ];
+        for name in bad {
+            let is_invalid = |result: Result<Region, BuildError>, origin: &str| {
+                matches!(
+                    result,
+                    Err(BuildError::InvalidRegion { name: ref n, origin: o }) if n == name && o == origin
+                )
+            };
+            for endpoint in [None, Some("http://127.0.0.1:8000".to_owned())] {
+                let result = resolve_region(named(name), endpoint.clone(), &env(&[]), &no_profile);
+                assert!(
+                    is_invalid(result, "DynamoDbBackendBuilder::region_name"),
+                    "{name:?}"
+                );
+                if name.trim().is_empty() {
+                    continue; // a blank variable or profile region is unset
+                }
+                let vars = env(&[("AWS_REGION", name)]);
+                let result = resolve_region(None, endpoint.clone(), &vars, &no_profile);
+                assert!(is_invalid(result, "AWS_REGION"), "{name:?}");
+                // A bad AWS_DEFAULT_REGION is not skipped for AWS_REGION.
+                let vars = env(&[("AWS_DEFAULT_REGION", name), ("AWS_REGION", "eu-west-1")]);
+                let result = resolve_region(None, endpoint.clone(), &vars, &no_profile);
+                assert!(is_invalid(result, "AWS_DEFAULT_REGION"), "{name:?}");
+                let profile = || Some(name.to_owned());
+                let result = resolve_region(None, endpoint.clone(), &env(&[]), &profile);
+                assert!(is_invalid(result, "the AWS profile"), "{name:?}");
+            }
+        }
+        let error = resolve_region(named("eu west 1"), None, &env(&[]), &no_profile)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("\"eu west 1\""), "{error}");
+    }
+
+    #[test]
+    fn names_of_no_partition_are_refused_without_an_endpoint() {
+        for name in [
+            "local",
+            "xx-west-1",
+            "eu-west",
+            "eucentral2",
+            "eu-central-x",
+            "us-foo-east-1",
+            "eu--west-1",
+            "cn-north",
+            "us-gov-1-west",
+        ] {
+            for (vars, origin) in [
+                (vec![], "DynamoDbBackendBuilder::region_name"),
+                (vec![("AWS_REGION", name)], "AWS_REGION"),
+            ] {
+                let choice = if vars.is_empty() { named(name) } else { None };
+                let result = resolve_region(choice.clone(), None, &env(&vars), &no_profile);
+                assert!(
+                    matches!(
+                        &result,
+                        Err(BuildError::UnknownRegion { name: n, origin: o }) if n == name && *o == origin
+                    ),
+                    "{name}: {result:?}"
+                );
+                // Any endpoint makes it usable as the signing region.
+                let result = resolve_region(
+                    choice,
+                    Some("https://ddb.example.test".into()),
+                    &env(&vars),
+                    &no_profile,
+                );
+                assert_eq!(result.unwrap(), custom(name, "https://ddb.example.test"));
+            }
+        }
+        let error = resolve_region(named("local"), None, &env(&[]), &no_profile)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(ENDPOINT_ENV_DYNAMODB), "{error}");
+    }
+
+    #[test]
     fn endpoint_from_environment_prefers_the_dynamodb_one() {
-        let region = resolve_region(
-            None,
-            None,
-            &env(&[
-                ("AWS_REGION", "eu-west-1"),
-                (ENDPOINT_ENV, "http://generic:1"),
-                (ENDPOINT_ENV_DYNAMODB, "http://dynamo:2/"),
-            ]),
-        );
+        let region = from_env(&[
+            ("AWS_REGION", "eu-west-1"),
+            (ENDPOINT_ENV, "http://generic:1"),
+            (ENDPOINT_ENV_DYNAMODB, "http://dynamo:2/"),
+        ]);
         assert_eq!(region, custom("eu-west-1", "http://dynamo:2"));
-        let region = resolve_region(
-            None,
-            None,
-            &env(&[("AWS_REGION", "local"), (ENDPOINT_ENV, "http://generic:1")]),
-        );
+        let region = from_env(&[("AWS_REGION", "local"), (ENDPOINT_ENV, "http://generic:1")]);
         assert_eq!(region, custom("local", "http://generic:1"));
+        let region = from_env(&[
+            ("AWS_REGION", "mx-central-1"),
+            (ENDPOINT_ENV_DYNAMODB, "http://dynamo:2"),
+        ]);
+        assert_eq!(region, custom("mx-central-1", "http://dynamo:2"));
+        assert_eq!(
+            destination(&region),
+            ("http://dynamo:2".to_owned(), "mx-central-1".to_owned())
+        );
     }
 
     #[test]
@@ -426,24 +946,78 @@ mod tests {
             ("AWS_REGION", "eu-west-1"),
             (ENDPOINT_ENV_DYNAMODB, "http://dynamo:2"),
         ]);
+        let resolve = |region: Option<RegionChoice>, endpoint: Option<&str>| {
+            resolve_region(region, endpoint.map(str::to_owned), &vars, &no_profile).unwrap()
+        };
         assert_eq!(
-            resolve_region(Some(Region::UsWest2), Some("https://x.test".into()), &vars),
+            resolve(given(Region::UsWest2), Some("https://x.test")),
             custom("us-west-2", "https://x.test")
         );
         assert_eq!(
-            resolve_region(None, Some("http://127.0.0.1:8000".into()), &vars),
+            resolve(None, Some("http://127.0.0.1:8000")),
             custom("eu-west-1", "http://127.0.0.1:8000")
         );
         assert_eq!(
-            resolve_region(Some(custom("r", "http://c:3")), None, &vars),
+            resolve(given(custom("r", "http://c:3")), None),
             custom("r", "http://c:3")
         );
         assert_eq!(
-            resolve_region(Some(Region::UsWest2), None, &vars),
+            resolve(given(Region::UsWest2), None),
             custom("us-west-2", "http://dynamo:2")
         );
+        // A named region, new or in another partition, keeps an explicit
+        // endpoint too.
+        assert_eq!(
+            resolve(named("eu-central-2"), Some("http://127.0.0.1:8000/")),
+            custom("eu-central-2", "http://127.0.0.1:8000")
+        );
+        assert_eq!(
+            resolve(named("cn-north-1"), None),
+            custom("cn-north-1", "http://dynamo:2")
+        );
         let no_env = env(&[("AWS_REGION", "ap-south-1"), (ENDPOINT_ENV, " ")]);
-        assert_eq!(resolve_region(None, None, &no_env), Region::ApSouth1);
+        assert_eq!(
+            resolve_region(None, None, &no_env, &no_profile).unwrap(),
+            Region::ApSouth1
+        );
+    }
+
+    #[test]
+    fn the_later_region_setting_wins() {
+        let builder = DynamoDbBackend::builder("sessions")
+            .region(Region::UsEast1)
+            .region_name("eu-central-2");
+        assert!(matches!(&builder.region, Some(RegionChoice::Named(n)) if n == "eu-central-2"));
+        let builder = builder.region(Region::EuWest1);
+        assert!(matches!(
+            builder.region,
+            Some(RegionChoice::Given(Region::EuWest1))
+        ));
+    }
+
+    #[test]
+    fn build_refuses_bad_region_names() {
+        let build = |name: &str| {
+            DynamoDbBackend::builder("sessions")
+                .region_name(name)
+                .static_credentials("a", "b")
+                .build()
+        };
+        assert!(matches!(
+            build("eu west 1").err(),
+            Some(BuildError::InvalidRegion { .. })
+        ));
+        assert!(matches!(
+            build("").err(),
+            Some(BuildError::InvalidRegion { .. })
+        ));
+        assert!(build("eu-central-2").is_ok());
+        // Without static credentials, too: the region is checked first.
+        let error = DynamoDbBackend::builder("sessions")
+            .region_name("http://x")
+            .build()
+            .err();
+        assert!(matches!(error, Some(BuildError::InvalidRegion { .. })));
     }
 
     #[test]
