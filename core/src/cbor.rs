@@ -17,6 +17,17 @@ use crate::codec::DataMap;
 /// Deeper nesting is left to ciborium, which enforces its own limit.
 const MAX_DEPTH: usize = 64;
 
+/// The most room, in bytes, reserved for an array's or a map's items before
+/// they are read. A declared length is only a claim: a record of 400 KB can
+/// declare 2^32 − 1 items at each of `MAX_DEPTH` levels, and every open
+/// level sees nearly the whole input still ahead of it, so even "no more
+/// than the rest of the input could hold" reserved at every level adds up to
+/// most of a gigabyte. A declaration the rest of the input cannot hold is
+/// refused outright; beyond this room, a collection grows as its items
+/// actually arrive. At most `MAX_DEPTH × RESERVE_BYTES` (32 KiB) is ever
+/// reserved ahead of the items.
+const RESERVE_BYTES: usize = 512;
+
 /// Reads `bytes` as one CBOR map of text keys; `None` means "not handled
 /// here" (unusual encodings and every malformed input alike).
 pub(crate) fn read_map(bytes: &[u8]) -> Option<DataMap> {
@@ -25,6 +36,7 @@ pub(crate) fn read_map(bytes: &[u8]) -> Option<DataMap> {
     if major != MAP {
         return None;
     }
+    let len = reader.declared_len(len, 2)?;
     let mut map = DataMap::new();
     for _ in 0..len {
         let (major, len) = reader.header()?;
@@ -186,19 +198,21 @@ impl<'a> Reader<'a> {
             BYTES => Value::Bytes(self.take(usize::try_from(argument).ok()?)?.to_vec()),
             TEXT => Value::Text(self.text(argument)?),
             ARRAY => {
-                // Never trust a declared length for an allocation.
-                let mut items = Vec::with_capacity(self.remaining().min(argument_len(argument)?));
-                for _ in 0..argument {
-                    items.push(self.value(depth + 1)?);
+                let declared = self.declared_len(argument, 1)?;
+                let mut items = with_room(declared);
+                for _ in 0..declared {
+                    let item = self.value(depth + 1)?;
+                    push_within(&mut items, item, declared);
                 }
                 Value::Array(items)
             }
             MAP => {
-                let mut entries = Vec::with_capacity(self.remaining().min(argument_len(argument)?));
-                for _ in 0..argument {
+                let declared = self.declared_len(argument, 2)?;
+                let mut entries = with_room(declared);
+                for _ in 0..declared {
                     let key = self.value(depth + 1)?;
                     let value = self.value(depth + 1)?;
-                    entries.push((key, value));
+                    push_within(&mut entries, (key, value), declared);
                 }
                 Value::Map(entries)
             }
@@ -217,10 +231,38 @@ impl<'a> Reader<'a> {
     fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
+
+    fn remaining_u64(&self) -> u64 {
+        u64::try_from(self.remaining()).unwrap_or(u64::MAX)
+    }
+
+    /// The item count a collection declares, if the rest of the input can
+    /// hold that many items of at least `min_item_bytes` each; `None` ("not
+    /// handled here") otherwise.
+    fn declared_len(&self, declared: u64, min_item_bytes: u64) -> Option<usize> {
+        if declared > self.remaining_u64() / min_item_bytes {
+            return None;
+        }
+        usize::try_from(declared).ok()
+    }
 }
 
-fn argument_len(argument: u64) -> Option<usize> {
-    usize::try_from(argument).ok()
+/// An empty vector for a collection declaring `declared` items, with room
+/// for no more than `RESERVE_BYTES` of them: a declaration is never trusted
+/// for an allocation.
+fn with_room<T>(declared: usize) -> Vec<T> {
+    Vec::with_capacity(declared.min(RESERVE_BYTES / std::mem::size_of::<T>().max(1)))
+}
+
+/// Pushes onto a collection declaring `declared` items (more than it holds
+/// yet): room grows by doubling as items actually arrive, and never past the
+/// declared count, so a complete collection holds no spare room.
+fn push_within<T>(items: &mut Vec<T>, item: T, declared: usize) {
+    if items.len() == items.capacity() {
+        let more = items.len().max(1).min(declared - items.len());
+        items.reserve_exact(more);
+    }
+    items.push(item);
 }
 
 #[cfg(test)]
@@ -283,7 +325,29 @@ mod tests {
                 }
             ),
             proptest::collection::vec(any::<u8>(), 0..64),
+            // A header declaring a huge length spliced in anywhere.
+            (encoded_map(), any::<prop::sample::Index>(), huge_header()).prop_map(
+                |(mut bytes, at, header)| {
+                    let i = at.index(bytes.len() + 1);
+                    bytes.splice(i..i, header);
+                    bytes
+                }
+            ),
         ]
+    }
+
+    /// An array, map, byte or text string header declaring far more than
+    /// any record holds.
+    fn huge_header() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::sample::select(vec![BYTES, TEXT, ARRAY, MAP]),
+            prop::sample::select(vec![u64::from(u32::MAX), u64::MAX, 1 << 40, 100_000]),
+        )
+            .prop_map(|(major, argument)| {
+                let mut out = Vec::new();
+                header(&mut out, major, argument);
+                out
+            })
     }
 
     proptest! {
@@ -321,6 +385,78 @@ mod tests {
             if let Some(ours) = read_map(&bytes) {
                 prop_assert!(same(&map, &ours));
             }
+        }
+    }
+
+    /// `{"k": <rest>}`.
+    fn record_of(rest: &[u8]) -> Vec<u8> {
+        let mut bytes = vec![0xa1, 0x61, b'k'];
+        bytes.extend_from_slice(rest);
+        bytes
+    }
+
+    /// Issue 11, item 8: declared lengths the input cannot hold are handed
+    /// on at once, before anything is allocated for them.
+    #[test]
+    fn declarations_the_input_cannot_hold_are_not_read() {
+        let mut cases = Vec::new();
+        for major in [ARRAY, MAP, BYTES, TEXT] {
+            for argument in [u64::from(u32::MAX), u64::MAX] {
+                let mut rest = Vec::new();
+                for _ in 0..MAX_DEPTH {
+                    header(&mut rest, major, argument);
+                    if major == MAP {
+                        rest.push(0xf6);
+                    }
+                }
+                rest.resize(rest.len() + 100_000, 0xf6);
+                cases.push(record_of(&rest));
+            }
+        }
+        // One more entry than the rest could hold, at the top and inside.
+        cases.push(vec![0xa2, 0x61, b'k', 0xf6]);
+        cases.push(record_of(&[0x82, 0xf6]));
+        cases.push(record_of(&[0xa2, 0xf6, 0xf6, 0xf6]));
+        for bytes in cases {
+            assert_eq!(read_map(&bytes), None, "{:x?}", &bytes[..12]);
+        }
+        // Exactly as much as the rest holds is read.
+        assert!(read_map(&record_of(&[0x82, 0xf6, 0xf6])).is_some());
+        assert!(read_map(&record_of(&[0xa1, 0xf6, 0xf6])).is_some());
+    }
+
+    /// Room ahead of the items is bounded, and a complete collection keeps
+    /// no spare room however it grew.
+    #[test]
+    fn collections_get_exactly_the_room_their_items_take() {
+        let value = std::mem::size_of::<Value>();
+        assert_eq!(
+            with_room::<Value>(usize::MAX).capacity(),
+            RESERVE_BYTES / value
+        );
+        let entry = std::mem::size_of::<(Value, Value)>();
+        assert_eq!(
+            with_room::<(Value, Value)>(1 << 40).capacity(),
+            RESERVE_BYTES / entry
+        );
+        assert_eq!(with_room::<Value>(3).capacity(), 3);
+        for n in [0u64, 1, 15, 16, 17, 100, 1_000, 4_097] {
+            let mut array = Vec::new();
+            header(&mut array, ARRAY, n);
+            array.resize(array.len() + n as usize, 0xf6);
+            let mut map = Vec::new();
+            header(&mut map, MAP, n);
+            map.resize(map.len() + 2 * n as usize, 0xf6);
+            let array = read_map(&record_of(&array)).unwrap();
+            let map = read_map(&record_of(&map)).unwrap();
+            let (Value::Array(items), Value::Map(entries)) = (&array["k"], &map["k"]) else {
+                panic!("{array:?} {map:?}");
+            };
+            assert_eq!((items.len(), items.capacity()), (n as usize, n as usize));
+            assert_eq!(
+                (entries.len(), entries.capacity()),
+                (n as usize, n as usize)
+            );
         }
     }
 
