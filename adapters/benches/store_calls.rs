@@ -107,7 +107,7 @@ fn main() {
         ),
     ];
 
-    println!("| request | eventual reads | strong reads | creates | replaces | touches | deletes | total | Set-Cookie |");
+    println!("| request | eventual reads | strong reads | creates | replaces | touches | ends | total | Set-Cookie |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for (name, advance, with_cookie, request) in kinds {
         let (c, set) = measure(advance, with_cookie, request);
@@ -118,7 +118,7 @@ fn main() {
             c.creates,
             c.replaces,
             c.touches,
-            c.deletes,
+            c.ends,
             c.total(),
             if set { "yes" } else { "no" }
         );
@@ -144,7 +144,7 @@ fn main() {
         c.creates,
         c.replaces,
         c.touches,
-        c.deletes,
+        c.ends,
         c.total()
     );
 }

@@ -16,7 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
+    item_size, Backend, BackendError, Consistency, CreateOutcome, DataEncoding, Operation, Record,
     ReplaceOutcome, StorageKey, StoredData, Token, TouchOutcome, MAX_ITEM_SIZE,
 };
 use dynamodb_sessions_adapters::dynamodb::{
@@ -194,7 +194,12 @@ fn every_method_and_outcome() {
     );
 
     assert_eq!(
-        backend.touch(&key, later(), later() + 1200).unwrap(),
+        backend.touch(&key, 1, later(), later() + 1200).unwrap(),
+        TouchOutcome::Conflict,
+        "not the stored version"
+    );
+    assert_eq!(
+        backend.touch(&key, 2, later(), later() + 1200).unwrap(),
         TouchOutcome::Touched
     );
     let touched = backend.load(&key, Consistency::Strong).unwrap().unwrap();
@@ -207,12 +212,31 @@ fn every_method_and_outcome() {
         }
     );
 
-    backend.delete(&key).unwrap();
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
-    backend.delete(&key).unwrap();
+    let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
+    backend.end(&key, &tombstone).unwrap();
+    assert_eq!(
+        backend.load(&key, Consistency::Strong).unwrap(),
+        Some(tombstone.clone())
+    );
+    backend
+        .end(&key, &Record::tombstone(later(), DataEncoding::Cbor))
+        .unwrap();
+    assert_eq!(
+        backend.load(&key, Consistency::Strong).unwrap(),
+        Some(tombstone),
+        "an ended record stays as the first end left it"
+    );
 
-    // A touch never creates; a replace of a missing record is a conflict.
-    assert_eq!(backend.touch(&key, 1, 2).unwrap(), TouchOutcome::Missing);
+    // A touch never creates; a replace of a missing record is a conflict;
+    // ending a missing record creates nothing either.
+    let key = self::key();
+    assert_eq!(
+        backend.touch(&key, 1, 1, 2).unwrap(),
+        TouchOutcome::Conflict
+    );
+    backend
+        .end(&key, &Record::tombstone(now(), DataEncoding::Cbor))
+        .unwrap();
     assert_eq!(
         backend.replace(&key, 1, &record(2, b"x")).unwrap(),
         ReplaceOutcome::Conflict
@@ -233,8 +257,9 @@ fn items_have_exactly_the_documented_layout() {
     let item = raw_item(&backend, &key).expect("stored");
     let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
     names.sort_unstable();
-    assert_eq!(names, ["crt", "dat", "exp", "iss", "sid", "ver"]);
+    assert_eq!(names, ["crt", "dat", "exp", "iss", "sid", "ver", "wid"]);
     assert_eq!(item["sid"].b.as_deref(), Some(&key.as_bytes()[..]));
+    assert_eq!(item["wid"].b.as_ref().map(|b| b.len()), Some(16));
     assert_eq!(item["ver"].n.as_deref(), Some("1"));
     let expected = record(1, b"cbor");
     assert_eq!(item["iss"].n, Some(expected.issued_at.to_string()));
@@ -391,6 +416,81 @@ fn oversized_items_are_refused_before_sending_with_their_size() {
     ));
 }
 
+/// DynamoDB's own verdict, with our check off, agrees with `item_size` to
+/// the byte: every item of exactly 400 KB is stored and every item one byte
+/// larger is refused, over numbers whose base-100 digits fall differently
+/// (110 = 1|10 and 1234560 = 1|23|45|60 used to be counted a byte short).
+#[test]
+fn dynamodb_agrees_with_item_size_at_exactly_the_limit() {
+    let Some(endpoint) = local() else { return };
+    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("exactlimit"))
+        .check_item_size(false)
+        .build()
+        .unwrap();
+    backend.create_table_if_missing().unwrap();
+    let versions: [u64; 8] = [
+        1,
+        10,
+        110,
+        1_100,
+        1_234_560,
+        99_999_999,
+        10_000_001,
+        u64::MAX - 1,
+    ];
+    let times: [i64; 8] = [
+        later(),
+        later() + 110,
+        later() + 1_234_560,
+        1_000_000_000_000,
+        4_102_444_800,
+        later() + 1,
+        later() + 99,
+        later() + 100,
+    ];
+    let mut cases = 0;
+    for (i, version) in versions.into_iter().enumerate() {
+        for (j, time) in times.into_iter().enumerate() {
+            let created_at = match (i + j) % 3 {
+                0 => None,
+                1 => Some(times[(j + 1) % times.len()] - 7_200),
+                _ => Some(1_234_560),
+            };
+            let shell = Record {
+                version,
+                issued_at: time - (j as i64) * 11,
+                expires_at: time,
+                created_at,
+                data: StoredData::Cbor(Vec::new()),
+            };
+            for size in [MAX_ITEM_SIZE, MAX_ITEM_SIZE + 1] {
+                let key = key();
+                let overhead = item_size(&key, &shell);
+                let record = Record {
+                    data: StoredData::Cbor(vec![0x5a; size - overhead]),
+                    ..shell.clone()
+                };
+                assert_eq!(item_size(&key, &record), size);
+                let result = backend.create(&key, &record);
+                if size == MAX_ITEM_SIZE {
+                    assert_eq!(
+                        result.unwrap(),
+                        CreateOutcome::Created,
+                        "{version} {time} {created_at:?}"
+                    );
+                } else {
+                    assert!(
+                        matches!(result, Err(BackendError::ItemTooLarge { .. })),
+                        "{version} {time} {created_at:?}: {result:?}"
+                    );
+                }
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 128);
+}
+
 #[test]
 fn dynamodb_refusing_an_oversized_item_is_item_too_large() {
     let Some(endpoint) = local() else { return };
@@ -431,8 +531,8 @@ fn a_missing_table_is_rejected_with_the_aws_error_as_source() {
         backend.load(&key, Consistency::Eventual).map(|_| ()),
         backend.create(&key, &record(1, b"x")).map(|_| ()),
         backend.replace(&key, 1, &record(2, b"x")).map(|_| ()),
-        backend.touch(&key, 1, 2).map(|_| ()),
-        backend.delete(&key),
+        backend.touch(&key, 1, 1, 2).map(|_| ()),
+        backend.end(&key, &Record::tombstone(now(), DataEncoding::Cbor)),
     ];
     for result in results {
         match result {
@@ -486,7 +586,7 @@ fn a_silent_endpoint_times_out_per_attempt() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
-    match backend.touch(&key(), 1, 2) {
+    match backend.touch(&key(), 1, 1, 2) {
         Err(BackendError::Timeout {
             operation: Operation::Touch,
             after,
@@ -522,6 +622,7 @@ fn fast_retries(attempts: u32) -> RetryConfig {
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
         attempt_timeout: Duration::from_millis(700),
+        call_timeout: Duration::from_secs(5),
     }
 }
 
@@ -544,11 +645,19 @@ fn throttling_and_server_errors_are_retried() {
 
     proxy.inject([THROUGHPUT, THROTTLED]);
     assert_eq!(
-        backend.touch(&key, now(), later()).unwrap(),
+        backend.touch(&key, 1, now(), later()).unwrap(),
         TouchOutcome::Touched
     );
     proxy.inject([SERVER_ERROR]);
-    backend.delete(&key).unwrap();
+    backend
+        .end(&key, &Record::tombstone(now(), DataEncoding::Cbor))
+        .unwrap();
+    assert!(direct
+        .load(&key, Consistency::Strong)
+        .unwrap()
+        .unwrap()
+        .is_ended());
+    let key = self::key();
     proxy.inject([THROTTLED]);
     assert_eq!(backend.load(&key, Consistency::Eventual).unwrap(), None);
 }
@@ -568,7 +677,7 @@ fn persistent_throttling_is_throttled_and_5xx_unavailable() {
         other => panic!("{other:?}"),
     }
     proxy.inject([SERVER_ERROR, UNAVAILABLE, SERVER_ERROR]);
-    match backend.touch(&key, 1, 2) {
+    match backend.touch(&key, 1, 1, 2) {
         Err(BackendError::Unavailable {
             operation: Operation::Touch,
             attempts: 3,
@@ -583,9 +692,9 @@ fn persistent_throttling_is_throttled_and_5xx_unavailable() {
         r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"no"}"#,
     )]);
     assert!(matches!(
-        backend.delete(&key),
+        backend.end(&key, &Record::tombstone(now(), DataEncoding::Cbor)),
         Err(BackendError::Rejected {
-            operation: Operation::Delete,
+            operation: Operation::End,
             ..
         })
     ));
@@ -652,6 +761,140 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
     assert_eq!(
         direct.load(&key, Consistency::Strong).unwrap(),
         Some(record(3, b"theirs"))
+    );
+}
+
+/// Issue 11, defect 1: A and B load version 1 and write the same data as
+/// version 2. B commits; A's first attempt is lost, its retry fails the
+/// version check, and the item holds the same version, data and creation
+/// time. A did not write it: a conflict, never Ok.
+#[test]
+fn an_identical_concurrent_write_is_not_taken_for_ours() {
+    let Some((direct, backend, proxy)) = behind_proxy("identical", fast_retries(3)) else {
+        return;
+    };
+    let key = key();
+    let _ = direct.create(&key, &record(1, b"n=5")).unwrap();
+    assert_eq!(
+        direct.replace(&key, 1, &record(2, b"n=6")).unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    proxy.inject([Fault::Reset]);
+    assert_eq!(
+        backend.replace(&key, 1, &record(2, b"n=6")).unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    // The same for a create whose key someone else filled meanwhile.
+    let key = self::key();
+    let _ = direct.create(&key, &record(1, b"n=5")).unwrap();
+    proxy.inject([Fault::Reset]);
+    assert_eq!(
+        backend.create(&key, &record(1, b"n=5")).unwrap(),
+        CreateOutcome::AlreadyExists
+    );
+}
+
+/// A write applied by a lost attempt, then written over by another request
+/// before the check: nothing left proves whether it was ours, so the
+/// caller hears that plainly instead of a guess.
+#[test]
+fn a_write_superseded_before_its_check_is_outcome_unknown() {
+    let Some((direct, backend, proxy)) = behind_proxy("superseded", fast_retries(3)) else {
+        return;
+    };
+    let key = key();
+    let _ = direct.create(&key, &record(1, b"v1")).unwrap();
+    // Attempt 1 is applied; its answer comes after the 700 ms attempt
+    // timeout, and meanwhile another request writes version 3 on top.
+    proxy.inject([Fault::DelayAnswer(Duration::from_millis(1500))]);
+    let other = {
+        let (direct, key) = (direct.clone(), key);
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            direct.replace(&key, 2, &record(3, b"v3")).unwrap()
+        })
+    };
+    let ours = backend.replace(&key, 1, &record(2, b"v2"));
+    assert_eq!(other.join().unwrap(), ReplaceOutcome::Replaced);
+    assert!(
+        matches!(
+            ours,
+            Err(BackendError::OutcomeUnknown {
+                operation: Operation::Replace
+            })
+        ),
+        "{ours:?}"
+    );
+}
+
+/// Issue 11, defect 3, at the store: a login's tombstone for the old ID
+/// whose first attempt is lost, after another request's logout ended the
+/// record. The ended record is not ours: a conflict, never "done".
+#[test]
+fn a_login_tombstone_after_a_logout_is_a_conflict() {
+    let Some((direct, backend, proxy)) = behind_proxy("loginlogout", fast_retries(3)) else {
+        return;
+    };
+    let key = key();
+    let _ = direct.create(&key, &record(1, b"cart")).unwrap();
+    direct
+        .end(&key, &Record::tombstone(now(), DataEncoding::Cbor))
+        .unwrap();
+    proxy.inject([Fault::Reset]);
+    assert_eq!(
+        backend
+            .replace(&key, 1, &Record::tombstone(now(), DataEncoding::Cbor))
+            .unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    // Applied and the answer lost: ours, exactly.
+    let key = self::key();
+    let _ = direct.create(&key, &record(1, b"cart")).unwrap();
+    proxy.inject([Fault::ApplyThenReset]);
+    assert_eq!(
+        backend
+            .replace(&key, 1, &Record::tombstone(now(), DataEncoding::Cbor))
+            .unwrap(),
+        ReplaceOutcome::Replaced
+    );
+}
+
+/// Issue 11, defect 11: the read that decides a lost answer used to start
+/// a fresh set of retries, so a call could run about twice its bound. One
+/// deadline now covers every attempt, backoff and check.
+#[test]
+fn one_deadline_covers_every_attempt_and_the_check() {
+    let retry = RetryConfig {
+        max_attempts: 10,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        attempt_timeout: Duration::from_millis(300),
+        call_timeout: Duration::from_millis(1000),
+    };
+    let Some((direct, backend, proxy)) = behind_proxy("deadline", retry) else {
+        return;
+    };
+    let key = key();
+    let _ = direct.create(&key, &record(1, b"v1")).unwrap();
+    // Applied with its answer lost, then a condition failure, then every
+    // check read too slow.
+    proxy.inject([Fault::ApplyThenReset, Fault::Forward]);
+    proxy.inject(std::iter::repeat(Fault::DelayAnswer(Duration::from_millis(600))).take(10));
+    let started = std::time::Instant::now();
+    let result = backend.replace(&key, 1, &record(2, b"v2"));
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(result, Err(BackendError::Timeout { .. })),
+        "{result:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(1000 + 150),
+        "took {elapsed:?} against a 1 s deadline"
+    );
+    // The write was ours all along; a plain read shows it.
+    assert_eq!(
+        direct.load(&key, Consistency::Strong).unwrap(),
+        Some(record(2, b"v2"))
     );
 }
 
@@ -789,7 +1032,7 @@ fn many_threads_share_one_backend() {
                         ReplaceOutcome::Replaced
                     );
                     assert_eq!(
-                        backend.touch(&own, now(), later()).unwrap(),
+                        backend.touch(&own, version + 1, now(), later()).unwrap(),
                         TouchOutcome::Touched
                     );
                 }
@@ -800,7 +1043,9 @@ fn many_threads_share_one_backend() {
                         .map(|r| r.version),
                     Some(5)
                 );
-                backend.delete(&own).unwrap();
+                backend
+                    .end(&own, &Record::tombstone(now(), DataEncoding::Cbor))
+                    .unwrap();
                 wins
             })
         })
@@ -861,20 +1106,27 @@ fn calls_from_inside_a_tokio_runtime_work() {
     let in_runtime = backend.clone();
     multi_thread.block_on(async move {
         let task = tokio::spawn(async move {
-            in_runtime.delete(&key).unwrap();
+            in_runtime
+                .end(&key, &Record::tombstone(now(), DataEncoding::Cbor))
+                .unwrap();
             // The last handle may be dropped inside a runtime.
             drop(in_runtime);
         });
         task.await.unwrap();
     });
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+    assert!(backend
+        .load(&key, Consistency::Strong)
+        .unwrap()
+        .unwrap()
+        .is_ended());
 
     // A backend built and dropped entirely inside a runtime.
     let endpoint = local().unwrap();
     let table = backend.table_name().to_owned();
     multi_thread.block_on(async move {
         let inner = builder_at(&endpoint, &table).build().unwrap();
-        assert_eq!(inner.load(&key, Consistency::Eventual).unwrap(), None);
+        let ended = inner.load(&key, Consistency::Eventual).unwrap();
+        assert!(ended.unwrap().is_ended());
         drop(inner);
     });
 }

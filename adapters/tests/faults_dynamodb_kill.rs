@@ -30,19 +30,15 @@ const RETRY: RetryConfig = RetryConfig {
     base_delay: Duration::from_millis(10),
     max_delay: Duration::from_millis(50),
     attempt_timeout: Duration::from_millis(300),
+    call_timeout: Duration::from_millis(650),
 };
 
-/// The longest one backend operation may take: every attempt runs out of
-/// time and every backoff is at its ceiling.
-fn operation_bound() -> Duration {
-    RETRY.attempt_timeout * RETRY.max_attempts + RETRY.max_delay * (RETRY.max_attempts - 1)
-}
-
 /// The longest one manager call may take: a load is an eventual read and at
-/// most one strong read; a commit is one conditional write and, when an
-/// attempt may have been applied, one strong read that checks it.
+/// most one strong read, a commit here one conditional write (whose check
+/// of a lost answer runs within the write's own deadline): two backend
+/// calls, each within the call timeout.
 fn call_bound() -> Duration {
-    operation_bound() * 2
+    RETRY.call_timeout * 2
 }
 
 /// Scheduling slack on a shared 2-core machine (a JVM is starting up on it

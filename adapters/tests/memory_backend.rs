@@ -3,8 +3,8 @@
 //! conformance suite.
 
 use dynamodb_sessions::{
-    Backend, CallCounts, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
-    StoredData, TouchOutcome,
+    Backend, CallCounts, Consistency, CreateOutcome, DataEncoding, Record, ReplaceOutcome,
+    StorageKey, StoredData, TouchOutcome,
 };
 use dynamodb_sessions_adapters::MemoryBackend;
 
@@ -59,8 +59,10 @@ fn counters_count_every_kind_and_reset() {
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
     let _ = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
-    let _ = backend.touch(&key(1), 200, 1200).unwrap();
-    backend.delete(&key(1)).unwrap();
+    let _ = backend.touch(&key(1), 2, 200, 1200).unwrap();
+    backend
+        .end(&key(1), &Record::tombstone(300, DataEncoding::Cbor))
+        .unwrap();
     assert_eq!(
         backend.counts(),
         CallCounts {
@@ -69,7 +71,7 @@ fn counters_count_every_kind_and_reset() {
             creates: 2,
             replaces: 1,
             touches: 1,
-            deletes: 1,
+            ends: 1,
         }
     );
     backend.reset_counts();
@@ -105,7 +107,10 @@ fn clones_share_one_store_across_threads() {
                         backend.create(&k, &record(1, 1000)).unwrap(),
                         CreateOutcome::Created
                     );
-                    assert_eq!(backend.touch(&k, 1, 2000).unwrap(), TouchOutcome::Touched);
+                    assert_eq!(
+                        backend.touch(&k, 1, 1, 2000).unwrap(),
+                        TouchOutcome::Touched
+                    );
                 }
             });
         }

@@ -1,10 +1,11 @@
 //! Cases on the [`Backend`] trait itself: every method, every outcome.
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Record,
+    item_size, Backend, BackendError, Consistency, CreateOutcome, DataEncoding, Record,
     ReplaceOutcome, StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
 };
 
+use crate::fixture::now;
 use crate::Harness;
 
 fn key(byte: u8) -> StorageKey {
@@ -12,7 +13,7 @@ fn key(byte: u8) -> StorageKey {
 }
 
 fn record(version: u64, data: &[u8]) -> Record {
-    let now = crate::fixture::now();
+    let now = now();
     Record {
         version,
         issued_at: now,
@@ -92,14 +93,20 @@ pub fn replace_of_a_missing_record_conflicts<H: Harness>(harness: &H) {
     assert_eq!(strong(&backend, &key(1)), None);
 }
 
-/// Touch changes `iss` and `exp` only.
+/// Touch changes `iss` and `exp` only, at the expected version only.
 pub fn touch_updates_only_the_times<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
     let r = record(3, b"data");
     let _ = backend.create(&key(1), &r).unwrap();
     let later = r.issued_at + 500;
     assert_eq!(
-        backend.touch(&key(1), later, later + 1200).unwrap(),
+        backend.touch(&key(1), 2, later, later + 1200).unwrap(),
+        TouchOutcome::Conflict,
+        "another version"
+    );
+    assert_eq!(strong(&backend, &key(1)), Some(r.clone()));
+    assert_eq!(
+        backend.touch(&key(1), 3, later, later + 1200).unwrap(),
         TouchOutcome::Touched
     );
     let expected = Record {
@@ -110,21 +117,50 @@ pub fn touch_updates_only_the_times<H: Harness>(harness: &H) {
     assert_eq!(strong(&backend, &key(1)), Some(expected));
 }
 
-/// Touch of a missing record reports it and creates no item.
+/// Touch of a missing or ended record conflicts and creates nothing.
 pub fn touch_of_a_missing_record_creates_nothing<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
-    assert_eq!(backend.touch(&key(1), 1, 2).unwrap(), TouchOutcome::Missing);
+    assert_eq!(
+        backend.touch(&key(1), 1, 1, 2).unwrap(),
+        TouchOutcome::Conflict
+    );
     assert_eq!(strong(&backend, &key(1)), None);
+    let _ = backend.create(&key(2), &record(1, b"x")).unwrap();
+    let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
+    backend.end(&key(2), &tombstone).unwrap();
+    assert_eq!(
+        backend.touch(&key(2), Record::ENDED_VERSION, 1, 2).unwrap(),
+        TouchOutcome::Touched,
+        "a touch at the ended version is a plain condition"
+    );
+    assert!(strong(&backend, &key(2)).unwrap().is_ended());
 }
 
-/// Delete removes a record; deleting again, or deleting nothing, succeeds.
-pub fn delete_present_and_absent<H: Harness>(harness: &H) {
+/// End puts a tombstone on a live record only: ending again, or ending a
+/// missing key, writes nothing, and no create can use an ended key.
+pub fn end_present_and_absent<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
-    let _ = backend.create(&key(1), &record(1, b"x")).unwrap();
-    backend.delete(&key(1)).unwrap();
-    assert_eq!(strong(&backend, &key(1)), None);
-    backend.delete(&key(1)).unwrap();
-    backend.delete(&key(2)).unwrap();
+    let _ = backend.create(&key(1), &record(4, b"x")).unwrap();
+    let first = Record::tombstone(now(), DataEncoding::Cbor);
+    backend.end(&key(1), &first).unwrap();
+    assert_eq!(strong(&backend, &key(1)), Some(first.clone()));
+    let second = Record::tombstone(now() + 10, DataEncoding::Json);
+    backend.end(&key(1), &second).unwrap();
+    assert_eq!(
+        strong(&backend, &key(1)),
+        Some(first),
+        "the first end stays"
+    );
+    backend.end(&key(2), &second).unwrap();
+    assert_eq!(strong(&backend, &key(2)), None, "a logout creates no item");
+    assert_eq!(
+        backend.create(&key(1), &record(1, b"again")).unwrap(),
+        CreateOutcome::AlreadyExists
+    );
+    assert_eq!(
+        backend.replace(&key(1), 4, &record(5, b"late")).unwrap(),
+        ReplaceOutcome::Conflict
+    );
 }
 
 /// Loads of a missing key, of either consistency, return nothing.
@@ -166,6 +202,29 @@ pub fn item_size_limit<H: Harness>(harness: &H) {
     assert_eq!(strong(&backend, &key(1)).map(|r| r.version), Some(1));
 }
 
+/// A touch whose longer numbers would push an item of exactly 400 KB over
+/// the limit is refused, as DynamoDB refuses it, and changes nothing.
+pub fn touch_past_the_size_limit_is_refused<H: Harness>(harness: &H) {
+    let backend = harness.fresh_backend();
+    let key = key(1);
+    // Round numbers take few bytes: 17|00|00|00|00 is one base-100 digit.
+    let round = (now() / 100_000_000 + 1) * 100_000_000;
+    let mut full = Record {
+        issued_at: round,
+        expires_at: round,
+        ..record(1, b"")
+    };
+    let overhead = item_size(&key, &full);
+    full.data = StoredData::Cbor(vec![1; MAX_ITEM_SIZE - overhead]);
+    assert_eq!(backend.create(&key, &full).unwrap(), CreateOutcome::Created);
+    let result = backend.touch(&key, 1, round + 1, round + 1);
+    assert!(
+        matches!(result, Err(BackendError::ItemTooLarge { .. })),
+        "{result:?}"
+    );
+    assert_eq!(strong(&backend, &key), Some(full));
+}
+
 /// Every byte value survives a round trip, and so does JSON text.
 pub fn data_round_trips<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
@@ -204,24 +263,25 @@ pub fn keys_differing_in_one_byte<H: Harness>(harness: &H) {
     }
 }
 
-/// A versioned delete removes only the expected version, and conflicts on a
-/// missing record.
-pub fn delete_at_version<H: Harness>(harness: &H) {
+/// A replace to a tombstone (a login ending its old ID) happens only at the
+/// expected version, and nothing replaces a tombstone afterwards.
+pub fn replace_with_a_tombstone_at_version<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
     let _ = backend.create(&key(1), &record(1, b"v1")).unwrap();
     let _ = backend.replace(&key(1), 1, &record(2, b"v2")).unwrap();
+    let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
     assert_eq!(
-        backend.delete_at_version(&key(1), 1).unwrap(),
-        DeleteOutcome::Conflict
+        backend.replace(&key(1), 1, &tombstone).unwrap(),
+        ReplaceOutcome::Conflict
     );
     assert_eq!(strong(&backend, &key(1)).map(|r| r.version), Some(2));
     assert_eq!(
-        backend.delete_at_version(&key(1), 2).unwrap(),
-        DeleteOutcome::Deleted
+        backend.replace(&key(1), 2, &tombstone).unwrap(),
+        ReplaceOutcome::Replaced
     );
-    assert_eq!(strong(&backend, &key(1)), None);
+    assert_eq!(strong(&backend, &key(1)), Some(tombstone.clone()));
     assert_eq!(
-        backend.delete_at_version(&key(1), 2).unwrap(),
-        DeleteOutcome::Conflict
+        backend.replace(&key(1), 2, &tombstone).unwrap(),
+        ReplaceOutcome::Conflict
     );
 }

@@ -97,6 +97,12 @@ impl<B: Backend + 'static> Fixture<B> {
             .load(&key_of(cookie), Consistency::Strong)
             .expect("load failed")
     }
+
+    /// Whether the record behind `cookie` has ended (logout or login): a
+    /// tombstone is stored under its key.
+    pub fn is_ended(&self, cookie: &str) -> bool {
+        self.stored(cookie).is_some_and(|record| record.is_ended())
+    }
 }
 
 /// The `name=value` pair of a `Set-Cookie` value, as a browser sends it back.

@@ -1,8 +1,8 @@
 //! A wrapper whose eventually consistent reads lag behind, on any backend.
 
 use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
+    TouchOutcome,
 };
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -67,24 +67,17 @@ impl<B: Backend> Backend for LaggingReads<B> {
     fn touch(
         &self,
         key: &StorageKey,
+        expected_version: u64,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
         self.remember(key)?;
-        self.inner.touch(key, issued_at, expires_at)
+        self.inner
+            .touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
         self.remember(key)?;
-        self.inner.delete(key)
-    }
-
-    fn delete_at_version(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-    ) -> Result<DeleteOutcome, BackendError> {
-        self.remember(key)?;
-        self.inner.delete_at_version(key, expected_version)
+        self.inner.end(key, tombstone)
     }
 }

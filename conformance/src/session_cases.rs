@@ -184,18 +184,18 @@ pub fn concurrent_change_is_a_conflict<H: Harness>(harness: &H) {
     assert_eq!(f.stored(&cookie).unwrap(), before);
 }
 
-/// Invalidate deletes the record and expires the cookie; replaying the old
-/// cookie gives a fresh, empty session.
-pub fn invalidate_deletes_and_expires_the_cookie<H: Harness>(harness: &H) {
+/// Invalidate ends the record (a tombstone, no data) and expires the
+/// cookie; replaying the old cookie gives a fresh, empty session.
+pub fn invalidate_ends_the_record_and_expires_the_cookie<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     let cookie = f.start_session("user", 7);
     let ((_, set_cookie), counts) = f.counting(|| f.request(Some(&cookie), |s| s.invalidate()));
     let set_cookie = set_cookie.expect("an expiring cookie");
     assert!(set_cookie.starts_with("session_id=;"), "{set_cookie}");
     assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
-    assert_eq!(counts.deletes, 1);
+    assert_eq!(counts.ends, 1);
     assert_eq!(counts.total(), 1, "logout needs no read");
-    assert_eq!(f.stored(&cookie), None);
+    assert!(f.is_ended(&cookie));
 
     let ((user, set_cookie), _) =
         f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("user").unwrap()));
@@ -203,7 +203,7 @@ pub fn invalidate_deletes_and_expires_the_cookie<H: Harness>(harness: &H) {
     assert_eq!(set_cookie, None);
 }
 
-/// Data set after invalidate goes under a new ID; the old record is gone.
+/// Data set after invalidate goes under a new ID; the old record has ended.
 pub fn invalidate_then_data_starts_a_new_session<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     let cookie = f.start_session("user", 7);
@@ -218,13 +218,14 @@ pub fn invalidate_then_data_starts_a_new_session<H: Harness>(harness: &H) {
     let new_cookie = cookie_pair(&set_cookie.expect("cookie"));
     assert_ne!(key_of(&new_cookie), key_of(&cookie));
     assert_eq!(version_of(&new_cookie), 1);
-    assert_eq!((counts.loads(), counts.deletes, counts.creates), (1, 1, 1));
-    assert_eq!(f.stored(&cookie), None);
+    assert_eq!((counts.loads(), counts.ends, counts.creates), (1, 1, 1));
+    assert!(f.is_ended(&cookie));
     let (keys, _) = f.request(Some(&new_cookie), |s| s.keys().unwrap());
     assert_eq!(keys, vec!["guest".to_string()]);
 }
 
-/// regenerate_id moves the data to a new ID; the old cookie is dead.
+/// regenerate_id moves the data to a new ID and ends the old record at the
+/// version loaded; the old cookie is dead.
 pub fn regenerate_id_moves_the_data<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     let cookie = f.start_session("cart", 3);
@@ -238,8 +239,11 @@ pub fn regenerate_id_moves_the_data<H: Harness>(harness: &H) {
     let new_cookie = cookie_pair(&set_cookie.expect("cookie"));
     assert_ne!(key_of(&new_cookie), key_of(&cookie));
     assert_eq!(version_of(&new_cookie), 1);
-    assert_eq!((counts.loads(), counts.creates, counts.deletes), (1, 1, 1));
-    assert_eq!(f.stored(&cookie), None, "old record deleted");
+    assert_eq!(
+        (counts.loads(), counts.creates, counts.replaces, counts.ends),
+        (1, 1, 1, 0)
+    );
+    assert!(f.is_ended(&cookie), "old record ended");
     let stored = f.stored(&new_cookie).unwrap();
     assert_eq!(
         stored.created_at,
@@ -396,7 +400,7 @@ pub fn oversized_session_is_refused_before_writing<H: Harness>(harness: &H) {
         matches!(committed, Err(CommitError::TooLarge { .. })),
         "{committed:?}"
     );
-    assert!(f.stored(&cookie).is_some(), "not even the delete happened");
+    assert!(f.stored(&cookie).is_some(), "not even the end happened");
 
     // Just under the limit fits.
     let ((), committed) = f.try_request(None, |s| {
@@ -430,17 +434,36 @@ pub fn read_your_writes_when_eventual_reads_lag<H: Harness>(harness: &H) {
     assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 1));
 }
 
-/// A reissue of a session deleted meanwhile creates nothing and drops the cookie.
-pub fn reissue_of_a_deleted_session_drops_the_cookie<H: Harness>(harness: &H) {
+/// A reissue of a session ended, changed or logged in elsewhere meanwhile
+/// writes nothing and sets no cookie: the browser may already hold the
+/// other request's newer cookie, which clearing or re-sending ours would
+/// undo (issue 11, defect 5).
+pub fn reissue_after_a_change_elsewhere_sets_no_cookie<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
-    let cookie = f.start_session("n", 1);
-    f.clock.advance(500);
-    let mut session = f.manager.load(Some(&cookie));
-    session.load().unwrap();
-    let (_, _) = f.request(Some(&cookie), |s| s.invalidate());
-    let set_cookie = f.manager.commit(session, false).unwrap().expect("cookie");
-    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
-    assert_eq!(f.stored(&cookie), None, "the touch did not bring it back");
+    for other in ["logout", "login", "write"] {
+        let cookie = f.start_session("n", 1);
+        f.clock.advance(500);
+        let mut reader = f.manager.load(Some(&cookie));
+        assert_eq!(reader.get::<i64>("n").unwrap(), Some(1));
+        let (_, newer) = f.request(Some(&cookie), |s| match other {
+            "logout" => s.invalidate(),
+            "login" => s.regenerate_id().unwrap(),
+            _ => s.insert("n", &2).unwrap(),
+        });
+        let after_other = f.stored(&cookie);
+        assert_eq!(
+            f.manager.commit(reader, false).unwrap(),
+            None,
+            "{other}: no Set-Cookie"
+        );
+        assert_eq!(f.stored(&cookie), after_other, "{other}: nothing written");
+        if other != "logout" {
+            // The browser keeps the other request's cookie, and it works.
+            let newer = cookie_pair(&newer.expect("a cookie"));
+            let (n, _) = f.request(Some(&newer), |s| s.get::<i64>("n").unwrap());
+            assert_eq!(n, Some(if other == "write" { 2 } else { 1 }), "{other}");
+        }
+    }
 }
 
 /// Records that pyramid-dynamodb-sessions wrote (JSON text, no `crt`) load.
@@ -509,27 +532,37 @@ pub fn json_mode_writes_json_text<H: Harness>(harness: &H) {
     assert_eq!(f.stored(&cookie), before, "nothing was written");
 }
 
-/// A session that expires while its request runs is not written again: a
-/// change made in that request goes under a new ID.
+/// A session that expires while its request runs is never written again,
+/// not even under a new ID: a change or a login made in that request is
+/// `CommitError::Expired` and writes nothing, and the creation time never
+/// moves (issue 11, defect 4). A read-only request just sets no cookie.
 pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
-    let cookie = f.start_session("n", 1);
-    let before = f.stored(&cookie).unwrap();
-    f.clock.advance(1200);
-    let mut session = f.manager.load(Some(&cookie));
-    assert_eq!(session.get::<i64>("n").unwrap(), Some(1), "alive at load");
-    session.insert("n", &2).unwrap();
-    f.clock.advance(1);
-    let set_cookie = f.manager.commit(session, true).unwrap().expect("cookie");
-    let new_cookie = cookie_pair(&set_cookie);
-    assert_ne!(key_of(&new_cookie), key_of(&cookie));
-    assert_eq!(
-        f.stored(&cookie),
-        Some(before),
-        "the expired record is untouched"
-    );
+    for action in ["write", "login"] {
+        let cookie = f.start_session("n", 1);
+        let before = f.stored(&cookie).unwrap();
+        f.clock.advance(1200);
+        let mut session = f.manager.load(Some(&cookie));
+        assert_eq!(session.get::<i64>("n").unwrap(), Some(1), "alive at load");
+        if action == "login" {
+            session.regenerate_id().unwrap();
+        }
+        session.insert("n", &2).unwrap();
+        f.clock.advance(1);
+        let ((), counts) = f.counting(|| {
+            let result = f.manager.commit(session, true);
+            assert!(
+                matches!(result, Err(CommitError::Expired)),
+                "{action}: {result:?}"
+            );
+        });
+        assert_eq!(counts.total(), 0, "{action}: nothing written");
+        assert_eq!(f.stored(&cookie), Some(before), "{action}: untouched");
+        f.clock.set(f.start);
+    }
 
-    let mut session = f.manager.load(Some(&new_cookie));
+    let cookie = f.start_session("n", 1);
+    let mut session = f.manager.load(Some(&cookie));
     session.load().unwrap();
     f.clock.advance(1201);
     assert_eq!(
@@ -537,6 +570,41 @@ pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &
         None,
         "no reissue either"
     );
+}
+
+/// With an absolute lifetime, a session used in its last alive second and
+/// committed a second later cannot carry its data to a fresh record: no
+/// sequence of writes and logins keeps it alive past the lifetime, and its
+/// creation time never moves (defect 4).
+pub fn absolute_lifetime_cannot_be_extended<H: Harness>(harness: &H) {
+    let config = SessionConfig::builder()
+        .absolute_lifetime(Some(Duration::from_secs(1000)))
+        .build()
+        .unwrap();
+    let f = Fixture::with_config(harness, config);
+    let mut cookie = f.start_session("n", 0);
+    let created = f.stored(&cookie).unwrap().created_at;
+    // Loads at 200, 400, ... 1000 s (the last alive second), each commit a
+    // second after its load; every other one a login.
+    for step in 1..=5i64 {
+        f.clock.set(f.start + 200 * step);
+        let mut session = f.manager.load(Some(&cookie));
+        assert_eq!(session.get::<i64>("n").unwrap(), Some(step - 1), "alive");
+        if step % 2 == 0 {
+            session.regenerate_id().unwrap();
+        }
+        session.insert("n", &step).unwrap();
+        f.clock.advance(1);
+        match f.manager.commit(session, true) {
+            Ok(set_cookie) if step < 5 => cookie = cookie_pair(&set_cookie.unwrap()),
+            Err(CommitError::Expired) if step == 5 => {}
+            other => panic!("step {step}: {other:?}"),
+        }
+        let stored = f.stored(&cookie).unwrap();
+        assert_eq!(stored.created_at, created, "crt never moves");
+    }
+    let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, None, "over at the absolute lifetime");
 }
 
 /// A new session with nothing in it is not stored, whatever marked it.

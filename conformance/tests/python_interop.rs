@@ -616,15 +616,15 @@ fn json_mode_refuses_values_json_cannot_hold() {
     assert_eq!(number(&item, "ver"), 2, "nothing was written");
 }
 
-/// Python's reissue is an UpdateItem without a condition: if the session is
-/// deleted (our logout) while a Python request holds it, the reissue
-/// recreates an item without `ver` or `dat`. AWS documents that such an
-/// UpdateItem (legacy `AttributeUpdates`, default action PUT) creates the key
-/// plus `iss` and `exp`; DynamoDB Local 11.1 stores only the key. Either way
-/// the package then fails on that cookie (no `ver`) until the item goes,
-/// while we start a new session.
+/// Python's reissue is an UpdateItem without a condition. Our logout no
+/// longer deletes the item but ends it (a tombstone: `ver` at its maximum,
+/// `dat` an empty JSON object), so a Python request that held the session
+/// and reissues afterwards only refreshes the tombstone's `iss`/`exp`: the
+/// session stays ended for us, and Python reads an empty session instead of
+/// failing on a recreated item without `ver` (as it did while logout
+/// deleted the item).
 #[test]
-fn python_reissue_recreates_a_session_deleted_meanwhile() {
+fn python_reissue_after_our_logout_keeps_the_session_ended() {
     // reissue_time None: the package reissues on every unchanged request.
     let Some(mut fx) = Fixture::with_python_settings(json!({"reissue_time": null})) else {
         return;
@@ -639,24 +639,30 @@ fn python_reissue_recreates_a_session_deleted_meanwhile() {
     session.invalidate();
     let expired = rust.commit(session, false).unwrap().unwrap();
     assert!(expired.contains("Max-Age=0"), "{expired}");
-    assert!(raw_item(&fx.backend, &cookie).is_none(), "logout deleted");
+    let ended = u64::MAX.to_string();
+    let item = raw_item(&fx.backend, &cookie).expect("a tombstone");
+    assert_eq!(
+        item["ver"].n.as_deref(),
+        Some(ended.as_str()),
+        "logout ended it"
+    );
+    assert_eq!(item["dat"].s.as_deref(), Some("{}"));
     let reply = paused.resume();
     assert!(reply.error.is_none(), "{reply:?}");
     assert!(reply.set_cookie.is_some(), "the package reissued");
 
-    let item = fx
-        .raw_item(&cookie)
-        .expect("the reissue recreated the item");
-    let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
-    names.sort_unstable();
-    assert!(
-        names == ["exp", "iss", "sid"] || names == ["sid"],
-        "recreated item: {names:?}"
+    let item = fx.raw_item(&cookie).expect("still the tombstone");
+    assert_eq!(
+        item["ver"].n.as_deref(),
+        Some(ended.as_str()),
+        "still ended"
     );
-
-    let reply = fx.python.request(Some(&cookie), json!([["get", "n"]]));
-    let (kind, message) = reply.error.expect("the package needs ver");
-    assert_eq!(kind, "KeyError", "{message}");
+    let reply = fx.python.ok(Some(&cookie), json!([["get", "n"]]));
+    assert_eq!(
+        reply.results[0],
+        json!(null),
+        "Python sees an empty session"
+    );
     let mut session = rust.load(Some(&cookie));
     assert_eq!(
         session.get::<i64>("n").unwrap(),
@@ -705,4 +711,113 @@ fn python_big_integers_are_never_changed_by_us() {
     assert_ne!(cookie_pair(&header), cookie, "under a new ID");
     let reply = fx.python.ok(Some(&cookie), json!([["repr", "big"]]));
     assert_eq!(reply.results[0], json!(big), "Python's record is unchanged");
+}
+
+/// Floats as Python's `repr` (and so `json.dumps`) writes them, chosen to be
+/// awkward: digits a not correctly rounded parser gets wrong, both zeros,
+/// subnormals, the extremes, exponent notation.
+const AWKWARD_FLOATS: [&str; 14] = [
+    "24694.101300000002",
+    "24694.1013",
+    "0.30000000000000004",
+    "-0.0",
+    "5e-324",
+    "2.225073858507201e-308",
+    "2.2250738585072014e-308",
+    "1.7976931348623157e+308",
+    "-1.7976931348623157e+308",
+    "1e+16",
+    "9.999999999999999e-131",
+    "1000000000000000.2",
+    "-2.5e-07",
+    "123456789012345.67",
+];
+
+/// Issue 11, item 7: JSON mode rounded floats. Python writes awkward floats;
+/// Rust reads each exactly and writes the session changing only another
+/// key; Python reads back exactly the floats it wrote (compared by `repr`).
+#[test]
+fn python_floats_survive_a_rust_write() {
+    let Some(mut fx) = Fixture::new() else { return };
+    let mut actions = vec![json!(["set", "n", 1])];
+    let mut reprs = Vec::new();
+    for (i, text) in AWKWARD_FLOATS.iter().enumerate() {
+        actions.push(json!(["set_float", format!("f{i}"), text]));
+        reprs.push(json!(["repr", format!("f{i}")]));
+    }
+    let cookie = fx.python.ok(None, Value::Array(actions)).cookie();
+    let before = fx.python.ok(Some(&cookie), Value::Array(reprs.clone()));
+    let expected: Vec<Value> = AWKWARD_FLOATS.iter().map(|t| json!(t)).collect();
+    assert_eq!(before.results, expected, "Python's own repr");
+
+    let rust = fx.json_manager();
+    let mut session = rust.load(Some(&cookie));
+    for (i, text) in AWKWARD_FLOATS.iter().enumerate() {
+        let read = session.get::<f64>(&format!("f{i}")).unwrap();
+        let exact = text.parse::<f64>().unwrap();
+        assert_eq!(read.map(f64::to_bits), Some(exact.to_bits()), "{text}");
+    }
+    session.insert("n", &2).unwrap();
+    let rust_cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    assert_eq!(version_of(&rust_cookie), 2);
+
+    reprs.push(json!(["get", "n"]));
+    let after = fx.python.ok(Some(&rust_cookie), Value::Array(reprs));
+    assert_eq!(
+        after.results[..AWKWARD_FLOATS.len()],
+        expected[..],
+        "unchanged"
+    );
+    assert_eq!(after.results[AWKWARD_FLOATS.len()], json!(2));
+}
+
+/// The other direction: floats Rust wrote (the awkward ones and a few
+/// hundred arbitrary bit patterns) are read by Python exactly, and survive
+/// a Python write that changed only another key.
+#[test]
+fn rust_floats_survive_a_python_write() {
+    let Some(mut fx) = Fixture::new() else { return };
+    let mut floats: Vec<f64> = AWKWARD_FLOATS.iter().map(|t| t.parse().unwrap()).collect();
+    // xorshift64: arbitrary bit patterns, the same on every run.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    while floats.len() < 300 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let x = f64::from_bits(state);
+        if x.is_finite() {
+            floats.push(x);
+        }
+    }
+    let rust = fx.json_manager();
+    let mut session = rust.load(None);
+    for (i, x) in floats.iter().enumerate() {
+        session.insert(format!("f{i}"), x).unwrap();
+    }
+    session.insert("n", &1).unwrap();
+    let cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+
+    let mut actions: Vec<Value> = (0..floats.len())
+        .map(|i| json!(["repr", format!("f{i}")]))
+        .collect();
+    actions.push(json!(["set", "n", 2]));
+    let reply = fx.python.ok(Some(&cookie), Value::Array(actions));
+    for (x, repr) in floats.iter().zip(&reply.results) {
+        let repr = repr.as_str().expect("a repr");
+        // Python's repr is the shortest text that reads back as its float.
+        assert_eq!(
+            repr.parse::<f64>().unwrap().to_bits(),
+            x.to_bits(),
+            "{repr}"
+        );
+    }
+    let python_cookie = reply.cookie();
+    assert_eq!(version_of(&python_cookie), 2);
+
+    let mut session = rust.load(Some(&python_cookie));
+    assert_eq!(session.get::<i64>("n").unwrap(), Some(2));
+    for (i, x) in floats.iter().enumerate() {
+        let read = session.get::<f64>(&format!("f{i}")).unwrap();
+        assert_eq!(read.map(f64::to_bits), Some(x.to_bits()), "{x:e}");
+    }
 }

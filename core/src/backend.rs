@@ -39,24 +39,15 @@ pub enum ReplaceOutcome {
     Conflict,
 }
 
-/// Result of [`Backend::delete_at_version`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub enum DeleteOutcome {
-    /// The record had the expected version and was deleted.
-    Deleted,
-    /// The stored version differs, or the record is gone; nothing was deleted.
-    Conflict,
-}
-
 /// Result of [`Backend::touch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub enum TouchOutcome {
     /// The record's `iss` and `exp` were updated.
     Touched,
-    /// There is no such record; none was created.
-    Missing,
+    /// The stored version differs, or the record is gone; nothing was
+    /// written and no record was created.
+    Conflict,
 }
 
 /// Storage for session records: a small synchronous trait.
@@ -66,6 +57,23 @@ pub enum TouchOutcome {
 /// silent fallback. There are deliberately no provided methods: a default
 /// that, say, emulated `create` with an unconditional put would quietly
 /// overwrite sessions.
+///
+/// # Exact outcomes
+///
+/// `Ok(outcome)` from a write means exactly that outcome happened: a backend
+/// that retries must never report `Replaced` for a write it cannot prove was
+/// applied, nor `Conflict` for one that may have been. When it cannot tell
+/// (every answer lost, or the record changed again before it could check),
+/// it returns an error, and the caller treats the write as possibly applied.
+///
+/// # Versions never repeat
+///
+/// A key's record is created at version 1, each replace moves it one up,
+/// and ending it moves it to [`Record::ENDED_VERSION`], where it stays until
+/// it expires. No record is ever deleted and re-created under the same key
+/// by this library, so every condition names a state that, once left, never
+/// comes back: a write retried or delayed in the network can never apply
+/// late, and the record at a given version was written by exactly one call.
 ///
 /// Implementations must be safe to call from many threads at once.
 ///
@@ -109,7 +117,9 @@ pub trait Backend: Send + Sync {
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError>;
 
     /// Replaces the record under `key` only if its stored version equals
-    /// `expected_version`.
+    /// `expected_version`. `record` may be a [tombstone](Record::tombstone):
+    /// a login ends the session's old ID this way, only at the version it
+    /// loaded.
     ///
     /// # Errors
     ///
@@ -122,40 +132,34 @@ pub trait Backend: Send + Sync {
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError>;
 
-    /// Sets `iss` and `exp` of the record under `key`, only if it exists.
-    /// A touch never creates a record.
+    /// Sets `iss` and `exp` of the record under `key`, only if its stored
+    /// version equals `expected_version`. A touch never creates a record.
     ///
     /// # Errors
     ///
-    /// [`BackendError`] on I/O failure. A missing record is
-    /// [`TouchOutcome::Missing`].
+    /// [`BackendError`] on I/O failure, or [`BackendError::ItemTooLarge`] if
+    /// the new numbers would push the item over the limit. A version
+    /// mismatch, or a missing record, is [`TouchOutcome::Conflict`].
     fn touch(
         &self,
         key: &StorageKey,
+        expected_version: u64,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError>;
 
-    /// Deletes the record under `key`. Deleting a missing record succeeds.
+    /// Ends the session under `key` (logout): replaces its record with
+    /// `tombstone` (an [ended](Record::is_ended) record, see
+    /// [`Record::tombstone`]) unless there is no record or it has ended
+    /// already. Afterwards no live record is stored under `key`, whoever
+    /// ended it; a tombstone is never replaced by this call, so the first
+    /// end of a key is the only write that ever puts
+    /// [`Record::ENDED_VERSION`] there.
     ///
     /// # Errors
     ///
     /// [`BackendError`] on I/O failure.
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError>;
-
-    /// Deletes the record under `key` only if its stored version equals
-    /// `expected_version`. A login moves a session with it, so that a session
-    /// changed or logged out meanwhile is neither lost nor brought back.
-    ///
-    /// # Errors
-    ///
-    /// [`BackendError`] on I/O failure. A version mismatch, or a missing
-    /// record, is [`DeleteOutcome::Conflict`].
-    fn delete_at_version(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-    ) -> Result<DeleteOutcome, BackendError>;
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError>;
 }
 
 /// The backend operation that failed.
@@ -170,8 +174,8 @@ pub enum Operation {
     Replace,
     /// [`Backend::touch`].
     Touch,
-    /// [`Backend::delete`] and [`Backend::delete_at_version`].
-    Delete,
+    /// [`Backend::end`].
+    End,
 }
 
 impl fmt::Display for Operation {
@@ -181,7 +185,7 @@ impl fmt::Display for Operation {
             Operation::Create => "create",
             Operation::Replace => "replace",
             Operation::Touch => "touch",
-            Operation::Delete => "delete",
+            Operation::End => "end",
         })
     }
 }
@@ -242,6 +246,13 @@ pub enum BackendError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A write may or may not have been applied, and the store could not
+    /// tell which: an attempt's answer was lost and the record had already
+    /// been changed again (or ended) when the backend looked.
+    OutcomeUnknown {
+        /// What was attempted.
+        operation: Operation,
+    },
 }
 
 impl fmt::Display for BackendError {
@@ -283,6 +294,10 @@ impl fmt::Display for BackendError {
             BackendError::Corrupt { reason } => {
                 write!(f, "stored session record is corrupt: {reason}")
             }
+            BackendError::OutcomeUnknown { operation } => write!(
+                f,
+                "session {operation} may or may not have been applied: its answer was lost and the record changed again before it could be checked"
+            ),
         }
     }
 }
@@ -324,21 +339,14 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
     fn touch(
         &self,
         key: &StorageKey,
+        expected_version: u64,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
-        (**self).touch(key, issued_at, expires_at)
+        (**self).touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
-        (**self).delete(key)
-    }
-
-    fn delete_at_version(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-    ) -> Result<DeleteOutcome, BackendError> {
-        (**self).delete_at_version(key, expected_version)
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+        (**self).end(key, tombstone)
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
-    Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
+    TouchOutcome,
 };
 
 /// A relaxed atomic counter: exact totals, no ordering between counters.
@@ -44,7 +44,7 @@ pub struct CallCounter {
     creates: Counter,
     replaces: Counter,
     touches: Counter,
-    deletes: Counter,
+    ends: Counter,
 }
 
 impl CallCounter {
@@ -71,9 +71,9 @@ impl CallCounter {
         self.touches.increment();
     }
 
-    /// Counts a delete.
-    pub fn count_delete(&self) {
-        self.deletes.increment();
+    /// Counts an end (logout).
+    pub fn count_end(&self) {
+        self.ends.increment();
     }
 
     /// The counts so far.
@@ -84,7 +84,7 @@ impl CallCounter {
             creates: self.creates.get(),
             replaces: self.replaces.get(),
             touches: self.touches.get(),
-            deletes: self.deletes.get(),
+            ends: self.ends.get(),
         }
     }
 
@@ -96,7 +96,7 @@ impl CallCounter {
             &self.creates,
             &self.replaces,
             &self.touches,
-            &self.deletes,
+            &self.ends,
         ] {
             counter.reset();
         }
@@ -125,8 +125,8 @@ pub struct CallCounts {
     pub replaces: u64,
     /// Touches.
     pub touches: u64,
-    /// Deletes.
-    pub deletes: u64,
+    /// Ends (logouts; a login ends its old ID with a replace).
+    pub ends: u64,
 }
 
 impl CallCounts {
@@ -135,9 +135,9 @@ impl CallCounts {
         self.eventual_loads + self.strong_loads
     }
 
-    /// Creates, replaces, touches and deletes.
+    /// Creates, replaces, touches and ends.
     pub fn writes(&self) -> u64 {
-        self.creates + self.replaces + self.touches + self.deletes
+        self.creates + self.replaces + self.touches + self.ends
     }
 
     /// Every call.
@@ -219,24 +219,17 @@ impl<B: Backend> Backend for CountingBackend<B> {
     fn touch(
         &self,
         key: &StorageKey,
+        expected_version: u64,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
         self.counter.count_touch();
-        self.inner.touch(key, issued_at, expires_at)
+        self.inner
+            .touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
-        self.counter.count_delete();
-        self.inner.delete(key)
-    }
-
-    fn delete_at_version(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-    ) -> Result<DeleteOutcome, BackendError> {
-        self.counter.count_delete();
-        self.inner.delete_at_version(key, expected_version)
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+        self.counter.count_end();
+        self.inner.end(key, tombstone)
     }
 }

@@ -1,11 +1,17 @@
-//! What commit writes: the state table of DESIGN.md, in one place.
+//! What commit writes: the state table of the README, in one place.
+//!
+//! Every write is conditional on the version this request loaded, and a
+//! backend reports a write's outcome exactly or not at all (an error means
+//! "may or may not have happened"). Commit relies on both: it answers `Ok`
+//! only for writes known to be applied, and when it cannot know, it leaves
+//! the data in at least one record.
 
 use crate::codec;
 use crate::session::{Bound, Retired, Session};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
-    ensure_item_fits, BackendError, CommitError, CreateOutcome, DeleteOutcome, Operation, Record,
-    ReplaceOutcome, StorageKey, Token, TouchOutcome,
+    ensure_item_fits_with_reissue_room, BackendError, CommitError, CreateOutcome, Operation,
+    Record, ReplaceOutcome, StorageKey, Token, TouchOutcome,
 };
 
 /// How many fresh IDs a create tries before giving up. With 256-bit IDs a
@@ -30,8 +36,8 @@ impl Session {
         let backend = &self.shared.backend;
         let config = &self.shared.config;
 
-        if let Some(Retired::Logout(key)) = self.retired {
-            backend.delete(&key)?;
+        if let Some(Retired::Logout(key)) = &self.retired {
+            backend.end(key, &self.tombstone(now))?;
         }
         let mut created = None;
         let cookie = match write {
@@ -53,60 +59,87 @@ impl Session {
             }
             Write::Touch(bound) => {
                 let expires_at = self.expiry(now, bound.created_at);
-                match backend.touch(&bound.key, now, expires_at)? {
+                match backend.touch(&bound.key, bound.version, now, expires_at)? {
                     TouchOutcome::Touched => {
                         let value = CookieValue::render(&bound.token, bound.version);
                         Some(session_cookie::issue(config, value, is_https))
                     }
-                    // Deleted meanwhile (logout elsewhere, or TTL): the
-                    // cookie points at nothing, so drop it.
-                    TouchOutcome::Missing => Some(session_cookie::expire(config, is_https)),
+                    // Changed, ended or logged in elsewhere meanwhile: the
+                    // browser may already hold a newer cookie from that
+                    // request, which clearing or re-sending ours would undo.
+                    TouchOutcome::Conflict => None,
                 }
             }
         };
-        if let Some(Retired::Login { key, version }) = self.retired {
-            self.finish_login(&key, version, created.as_ref())?;
+        if let Some(Retired::Login(from)) = &self.retired {
+            self.finish_login(from, created.as_ref(), now)?;
         }
         Ok(cookie)
     }
 
-    /// Deletes the pre-login record if it is still the loaded version. If it
-    /// changed or ended meanwhile, or the delete fails, the move is undone so
-    /// that nothing is half-written: the new record goes, the old one stays
-    /// as the other request left it.
+    /// Ends the pre-login record, only if it is still the loaded version.
+    ///
+    /// - Ended: the login is done.
+    /// - Conflict (changed, logged out or moved by another request): the new
+    ///   record is ended again, so that a logged-out session does not live on
+    ///   under the new ID and a concurrent change is not forked; the old
+    ///   record stays as the other request left it.
+    /// - Unknown (an error): the old record may or may not have been ended,
+    ///   so the new one stays; the data is then in at least one of the two.
     fn finish_login(
         &self,
-        old: &StorageKey,
-        version: u64,
+        from: &Bound,
         created: Option<&StorageKey>,
+        now: i64,
     ) -> Result<(), CommitError> {
         let backend = &self.shared.backend;
-        let failure = match backend.delete_at_version(old, version) {
-            Ok(DeleteOutcome::Deleted) => return Ok(()),
-            Ok(DeleteOutcome::Conflict) => CommitError::Conflict,
-            Err(error) => CommitError::Backend(error),
-        };
-        if let Some(new) = created {
-            if let Err(error) = backend.delete(new) {
-                log::warn!(
-                    "could not undo an unfinished login ({error}); the new record expires by its TTL"
-                );
+        let tombstone = self.tombstone(now);
+        match backend.replace(&from.key, from.version, &tombstone)? {
+            ReplaceOutcome::Replaced => Ok(()),
+            ReplaceOutcome::Conflict => {
+                if let Some(new) = created {
+                    if let Err(error) = backend.end(new, &tombstone) {
+                        // Only this request knows the new ID, and it sends
+                        // no cookie for it: nobody can reach the record.
+                        log::warn!(
+                            "could not end the new record of a conflicting login ({error}); nobody holds its ID and it expires by its TTL"
+                        );
+                    }
+                }
+                Err(CommitError::Conflict)
             }
         }
-        Err(failure)
     }
 
     /// Decides the write and builds its record, refusing oversized items
     /// before anything touches the store.
     fn plan(&self, now: i64) -> Result<Write, CommitError> {
-        // A session that expired while the request ran is never written again.
-        let alive = self
-            .bound
-            .as_ref()
-            .filter(|b| !self.expired_at(b.expires_at, b.created_at, now));
-        match alive {
+        // Data of a session past its idle or absolute limit is never written
+        // again, neither in place nor under a new ID: carrying it over would
+        // let a session outlive its limits one request at a time.
+        let login_from = match &self.retired {
+            Some(Retired::Login(from)) => Some(from),
+            _ => None,
+        };
+        if login_from.is_some_and(|from| self.bound_expired(from, now)) {
+            return Err(CommitError::Expired);
+        }
+        match &self.bound {
+            Some(bound) if self.bound_expired(bound, now) => {
+                if self.changed {
+                    Err(CommitError::Expired)
+                } else {
+                    Ok(Write::Nothing)
+                }
+            }
             Some(bound) if self.changed => {
-                let version = bound.version.checked_add(1).ok_or(CommitError::Conflict)?;
+                // Below the tombstone's version: a session that reached it
+                // could not be ended any more.
+                let version = bound
+                    .version
+                    .checked_add(1)
+                    .filter(|v| *v < Record::ENDED_VERSION)
+                    .ok_or(CommitError::Conflict)?;
                 let record = self.record(now, version, bound.created_at.unwrap_or(now))?;
                 self.check_size(&bound.key, &record)?;
                 Ok(Write::Replace(bound.clone(), record))
@@ -119,13 +152,18 @@ impl Session {
             Some(_) => Ok(Write::Nothing),
             // An empty new session is not worth a record or a cookie.
             None if self.changed && !self.data.is_empty() => {
-                let record = self.record(now, 1, self.carried_created_at.unwrap_or(now))?;
+                let created_at = login_from.and_then(|from| from.created_at).unwrap_or(now);
+                let record = self.record(now, 1, created_at)?;
                 // Every key has the same length, so any key measures the item.
                 self.check_size(&StorageKey::from_bytes([0; 32]), &record)?;
                 Ok(Write::Create(record))
             }
             None => Ok(Write::Nothing),
         }
+    }
+
+    fn bound_expired(&self, bound: &Bound, now: i64) -> bool {
+        self.expired_at(bound.expires_at, bound.created_at, now)
     }
 
     fn record(&self, now: i64, version: u64, created_at: i64) -> Result<Record, CommitError> {
@@ -136,6 +174,10 @@ impl Session {
             created_at: Some(created_at),
             data: codec::encode(&self.data, self.shared.config.data_encoding())?,
         })
+    }
+
+    fn tombstone(&self, now: i64) -> Record {
+        Record::tombstone(now, self.shared.config.data_encoding())
     }
 
     /// `exp` for a write at `now`: the idle timeout, capped by the absolute
@@ -149,14 +191,18 @@ impl Session {
         }
     }
 
+    /// Refuses an item that is over the limit now or could be after any
+    /// later reissue, which rewrites `iss` and `exp` with other numbers.
     fn check_size(&self, key: &StorageKey, record: &Record) -> Result<(), CommitError> {
-        ensure_item_fits(Operation::Replace, key, record).map_err(|error| match error {
-            BackendError::ItemTooLarge {
-                size: Some(size),
-                limit,
-                ..
-            } => CommitError::TooLarge { size, limit },
-            other => CommitError::Backend(other),
+        ensure_item_fits_with_reissue_room(Operation::Replace, key, record).map_err(|error| {
+            match error {
+                BackendError::ItemTooLarge {
+                    size: Some(size),
+                    limit,
+                    ..
+                } => CommitError::TooLarge { size, limit },
+                other => CommitError::Backend(other),
+            }
         })
     }
 

@@ -76,9 +76,14 @@ impl Error for SessionError {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CommitError {
-    /// Another request changed or deleted the session since it was loaded.
+    /// Another request changed or ended the session since it was loaded.
     /// Nothing was written; reload and redo the change to retry.
     Conflict,
+    /// The session passed its idle timeout or absolute lifetime while the
+    /// request ran, and the request changed it (or logged in). Nothing was
+    /// written: an expired session's data is never written again, not even
+    /// under a new ID. Reload (the session is then new) and redo the change.
+    Expired,
     /// The session's item would exceed the store's limit. Nothing was written.
     TooLarge {
         /// The item's size in bytes.
@@ -104,8 +109,11 @@ pub enum CommitError {
         /// What JSON cannot hold, e.g. "a byte string".
         reason: &'static str,
     },
-    /// The store failed. If the commit both deletes and writes (logout then
-    /// new data, or a regenerated ID), the first step may have happened.
+    /// The store failed, and the write that failed may or may not have been
+    /// applied. If the commit makes several writes (logout then new data, or
+    /// a login), the earlier ones happened; a login whose last step is
+    /// unknown leaves the data in the old record or the new one, never in
+    /// neither.
     Backend(BackendError),
 }
 
@@ -114,6 +122,9 @@ impl fmt::Display for CommitError {
         match self {
             CommitError::Conflict => {
                 f.write_str("session was changed by another request since it was loaded")
+            }
+            CommitError::Expired => {
+                f.write_str("session expired while the request ran; nothing was written")
             }
             CommitError::TooLarge { size, limit } => write!(
                 f,

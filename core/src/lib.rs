@@ -44,14 +44,15 @@ mod session_cookie;
 mod token;
 
 pub use backend::{
-    Backend, BackendError, BoxError, Consistency, CreateOutcome, DeleteOutcome, Operation,
-    ReplaceOutcome, TouchOutcome,
+    Backend, BackendError, BoxError, Consistency, CreateOutcome, Operation, ReplaceOutcome,
+    TouchOutcome,
 };
 pub use call_counts::{CallCounter, CallCounts, CountingBackend};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ConfigError, DataEncoding, SameSite, SessionConfig, SessionConfigBuilder};
 pub use error::{CommitError, SessionError};
-pub use item_size::{ensure_item_fits, item_size, MAX_ITEM_SIZE};
+pub(crate) use item_size::ensure_item_fits_with_reissue_room;
+pub use item_size::{ensure_item_fits, item_size, MAX_ITEM_SIZE, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN};
 pub use manager::SessionManager;
 pub use record::{Record, StoredData};
 pub use session::Session;

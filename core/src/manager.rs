@@ -119,11 +119,12 @@ impl SessionManager {
     /// | new, untouched | none | none |
     /// | new, data set | create (a new ID on collision) | new `token/1` |
     /// | loaded, unchanged, written within `reissue_time` | none | none |
-    /// | loaded, unchanged, older than `reissue_time` | touch (only if it still exists) | same value, fresh `Max-Age` |
+    /// | loaded, unchanged, older than `reissue_time` | touch if the version is unchanged | same value, fresh `Max-Age`; none if changed or ended elsewhere |
     /// | loaded, changed | replace if the version is unchanged | `token/version+1` |
-    /// | invalidated | delete | expired |
-    /// | invalidated, then data set | delete, then create under a new ID | new `token/1` |
-    /// | ID regenerated | create under a new ID, then delete the old | new `token/1` |
+    /// | invalidated | end (a tombstone) | expired |
+    /// | invalidated, then data set | end, then create under a new ID | new `token/1` |
+    /// | ID regenerated | create under a new ID, then end the old if its version is unchanged | new `token/1` |
+    /// | expired since it was loaded, changed or regenerated | none | none ([`CommitError::Expired`]) |
     ///
     /// The session is used up either way; to retry after
     /// [`CommitError::Conflict`], load it again and redo the change. Sessions
@@ -132,10 +133,12 @@ impl SessionManager {
     ///
     /// # Errors
     ///
-    /// [`CommitError::Conflict`] when another request changed or deleted the
-    /// session since it was loaded, [`CommitError::TooLarge`] over 400 KB;
-    /// both before anything is written. Otherwise store, encoding or
-    /// random-source failures.
+    /// [`CommitError::Conflict`] when another request changed or ended the
+    /// session since it was loaded, [`CommitError::Expired`] when it expired
+    /// meanwhile, [`CommitError::TooLarge`] over 400 KB; nothing is written
+    /// in each case (a conflicting login ends the record it had just
+    /// created). Otherwise store, encoding or random-source failures; a
+    /// store failure means the write may or may not have been applied.
     pub fn commit(&self, session: Session, is_https: bool) -> Result<Option<String>, CommitError> {
         session.commit(is_https)
     }

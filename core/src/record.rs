@@ -1,5 +1,7 @@
 //! What a backend stores for one session.
 
+use crate::DataEncoding;
+
 /// A session record as it lives in the store: the attributes of one DynamoDB
 /// item except its key.
 ///
@@ -36,6 +38,50 @@ pub struct Record {
     pub created_at: Option<i64>,
     /// The encoded session data (`dat`).
     pub data: StoredData,
+}
+
+impl Record {
+    /// The version of an ended session's record (a tombstone). No write
+    /// follows it: it cannot be put in a cookie's successor, and
+    /// [`Backend::end`](crate::Backend::end) never replaces it.
+    pub const ENDED_VERSION: u64 = u64::MAX;
+
+    /// How long a tombstone stays before the table's TTL may remove it: an
+    /// hour, well past the 15 minutes after which AWS refuses a signed
+    /// request, so no delayed request can find the key free and apply late.
+    pub const TOMBSTONE_SECS: i64 = 3600;
+
+    /// The record that ends a session at `now` (unix seconds): no data,
+    /// [`ENDED_VERSION`](Self::ENDED_VERSION), expiring after
+    /// [`TOMBSTONE_SECS`](Self::TOMBSTONE_SECS). Its `dat` is an empty map in
+    /// `encoding`, so that pyramid-dynamodb-sessions reads it as an empty
+    /// session.
+    ///
+    /// ```
+    /// use dynamodb_sessions::{DataEncoding, Record};
+    ///
+    /// let tombstone = Record::tombstone(1_700_000_000, DataEncoding::Json);
+    /// assert!(tombstone.is_ended());
+    /// assert_eq!(tombstone.expires_at, 1_700_003_600);
+    /// ```
+    pub fn tombstone(now: i64, encoding: DataEncoding) -> Record {
+        Record {
+            version: Self::ENDED_VERSION,
+            issued_at: now,
+            expires_at: now.saturating_add(Self::TOMBSTONE_SECS),
+            created_at: None,
+            data: match encoding {
+                DataEncoding::Cbor => StoredData::Cbor(vec![0xa0]),
+                DataEncoding::Json => StoredData::Json("{}".to_owned()),
+            },
+        }
+    }
+
+    /// Whether this record marks an ended session (logout, or the old ID
+    /// of a login): it loads as no session.
+    pub fn is_ended(&self) -> bool {
+        self.version == Self::ENDED_VERSION
+    }
 }
 
 /// Encoded session data, tagged with its encoding so that each backend can

@@ -22,15 +22,15 @@ pub(crate) struct Bound {
     pub(crate) created_at: Option<i64>,
 }
 
-/// A record to delete at commit: unconditionally and before any new write
-/// on logout, so that a failed write cannot keep the old session alive; on
-/// login after the new write and only at the loaded version, so that a failed
-/// delete loses no data and a session changed or ended meanwhile is neither
-/// lost nor brought back.
-#[derive(Debug, Clone, Copy)]
+/// A record to end at commit: on logout before any new write, whatever its
+/// version, so that a failed write cannot keep the old session alive; on
+/// login after the new record is written, and only at the loaded version, so
+/// that a session changed or ended meanwhile is neither lost nor brought
+/// back.
+#[derive(Debug, Clone)]
 pub(crate) enum Retired {
     Logout(StorageKey),
-    Login { key: StorageKey, version: u64 },
+    Login(Bound),
 }
 
 /// The session of one request.
@@ -66,9 +66,6 @@ pub struct Session {
     pub(crate) changed: bool,
     pub(crate) invalidated: bool,
     pub(crate) retired: Option<Retired>,
-    /// Creation time carried over by `regenerate_id`, so that a login does not
-    /// restart the absolute lifetime.
-    pub(crate) carried_created_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -94,7 +91,6 @@ impl Session {
             changed: false,
             invalidated: false,
             retired: None,
-            carried_created_at: None,
         }
     }
 
@@ -126,9 +122,12 @@ impl Session {
         else {
             return Ok(());
         };
-        if record.version == 0 || record.version == u64::MAX {
-            // No write could follow: version 0 cannot be put in a cookie and
-            // u64::MAX cannot be incremented. Only a foreign writer makes these.
+        if record.is_ended() {
+            log::debug!("session ended (logout or login elsewhere); starting a new one");
+            return Ok(());
+        }
+        if record.version == 0 {
+            // Version 0 cannot be put in a cookie; only a foreign writer makes it.
             log::warn!(
                 "discarding a session record with an unusable version; starting a new session"
             );
@@ -305,27 +304,30 @@ impl Session {
         Ok(())
     }
 
-    /// Ends the session (logout): commit deletes its record and expires the
+    /// Ends the session (logout): commit ends its record (a tombstone) and expires the
     /// cookie. Data set afterwards starts a new session under a new ID.
     ///
-    /// Needs no store call of its own: an unloaded session is deleted by the
+    /// Needs no store call of its own: an unloaded session is ended by the
     /// key its cookie names.
     pub fn invalidate(&mut self) {
         if let Some(cookie) = self.incoming.take() {
             self.retire(Retired::Logout(cookie.token.storage_key()));
         } else if let Some(bound) = self.bound.take() {
             self.retire(Retired::Logout(bound.key));
+        } else if let Some(Retired::Login(from)) = self.retired.take() {
+            // A login then a logout in one request: the old ID just ends.
+            self.retire(Retired::Logout(from.key));
         }
         self.loaded = true;
         self.data.clear();
         self.changed = false;
         self.invalidated = true;
-        self.carried_created_at = None;
     }
 
     /// Moves the session to a new ID (call it on login, against session
-    /// fixation): commit writes the data under a fresh ID and deletes the old
-    /// record. The absolute lifetime keeps counting from the original creation.
+    /// fixation): commit writes the data under a fresh ID and ends the old
+    /// record, only if it is still the version this request loaded. The
+    /// absolute lifetime keeps counting from the original creation.
     ///
     /// # Errors
     ///
@@ -333,11 +335,7 @@ impl Session {
     pub fn regenerate_id(&mut self) -> Result<(), SessionError> {
         self.load()?;
         if let Some(bound) = self.bound.take() {
-            self.carried_created_at = bound.created_at;
-            self.retire(Retired::Login {
-                key: bound.key,
-                version: bound.version,
-            });
+            self.retire(Retired::Login(bound));
         }
         self.changed = true;
         Ok(())

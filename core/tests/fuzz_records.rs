@@ -23,7 +23,8 @@ use std::sync::Arc;
 
 use ciborium::Value;
 use dynamodb_sessions::{
-    Backend, Consistency, CreateOutcome, Record, SessionConfig, SessionManager, StoredData, Token,
+    Backend, Consistency, CreateOutcome, DataEncoding, Record, SessionConfig, SessionManager,
+    StoredData, Token,
 };
 use dynamodb_sessions_adapters::MemoryBackend;
 use proptest::prelude::*;
@@ -43,9 +44,82 @@ fn now() -> i64 {
 
 impl Target {
     fn new() -> Self {
+        Self::with_config(SessionConfig::default())
+    }
+
+    /// A manager that writes JSON, as while Python shares the table.
+    fn json() -> Self {
+        let config = SessionConfig::builder()
+            .data_encoding(DataEncoding::Json)
+            .build()
+            .expect("valid settings");
+        Self::with_config(config)
+    }
+
+    fn with_config(config: SessionConfig) -> Self {
         let backend = Arc::new(MemoryBackend::new());
-        let manager = SessionManager::new(backend.clone(), SessionConfig::default());
+        let manager = SessionManager::new(backend.clone(), config);
         Target { backend, manager }
+    }
+
+    /// Plants a version-1 record holding `data` under a new token; returns
+    /// the token.
+    fn plant(&self, data: StoredData) -> Token {
+        let token = Token::generate().expect("random");
+        let record = Record {
+            version: 1,
+            issued_at: now(),
+            expires_at: now() + 3600,
+            created_at: Some(now()),
+            data,
+        };
+        let outcome = self.backend.create(&token.storage_key(), &record);
+        assert_eq!(outcome.expect("create"), CreateOutcome::Created);
+        token
+    }
+
+    /// Issue 11, item 7: a float in a JSON record, written as `literal`,
+    /// is read as exactly `x`, and a commit that changed only another key
+    /// writes it back as text that reads as exactly `x` again.
+    fn check_float(&self, x: f64, literal: &str) -> Result<(), TestCaseError> {
+        let text = format!(r#"{{"n": 1, "price": {literal}}}"#);
+        let token = self.plant(StoredData::Json(text));
+        let cookie = format!("session_id={}/1", token.as_str());
+        let mut session = self.manager.load(Some(&cookie));
+        let read = session.get::<f64>("price").expect("a float");
+        prop_assert_eq!(read.map(f64::to_bits), Some(x.to_bits()), "{}", literal);
+        session.insert("n", &2).expect("insert");
+        let set_cookie = self.manager.commit(session, false).expect("commit");
+        prop_assert!(set_cookie.is_some_and(|c| c.contains("/2")));
+        let key = token.storage_key();
+        let stored = self.backend.load(&key, Consistency::Strong).expect("load");
+        let Some(Record {
+            data: StoredData::Json(written),
+            ..
+        }) = stored
+        else {
+            return Err(TestCaseError::fail(format!("not JSON: {stored:?}")));
+        };
+        // The literal as written, read by Rust's own (correctly rounded)
+        // parser rather than the library's.
+        let written_literal = written
+            .split_once(r#""price":"#)
+            .and_then(|(_, rest)| rest.split([',', '}']).next())
+            .unwrap_or_default();
+        let back = written_literal.trim().parse::<f64>().map(f64::to_bits);
+        prop_assert_eq!(
+            back,
+            Ok(x.to_bits()),
+            "{} written back as {}",
+            literal,
+            written
+        );
+        // Still a float for Python: `json.loads` reads `1.0` or `1e16` as
+        // one, but `1` as an int.
+        prop_assert!(written_literal.contains(['.', 'e', 'E']), "{}", written);
+        // Every record planted so far (all expire within the hour).
+        self.backend.purge_expired(i64::MAX);
+        Ok(())
     }
 
     fn check(&self, data: StoredData) -> Result<(), TestCaseError> {
@@ -134,7 +208,9 @@ impl Target {
             prop_assert!(!set_cookie.contains(token.as_str()), "{}", set_cookie);
             prop_assert_eq!(stored, Some(planted), "the corrupt record was touched");
         }
-        self.backend.delete(&key).expect("delete");
+        // Empty the store for the next case: everything expires before the
+        // end of time.
+        self.backend.purge_expired(i64::MAX);
         Ok(())
     }
 }
@@ -320,6 +396,57 @@ fn fuzz_json_dat() {
         fuzz_support::config().cases,
         started.elapsed()
     );
+}
+
+/// Every finite f64, written as JSON numbers are (shortest digits, in
+/// fixed and in exponent notation, as Rust and Python write them), survives
+/// a JSON-mode commit that did not touch it, bit for bit.
+#[test]
+fn fuzz_json_floats_survive_a_commit() {
+    let target = Target::json();
+    let mut runner = TestRunner::new(fuzz_support::config());
+    let floats = prop_oneof![
+        any::<u64>().prop_map(f64::from_bits),
+        (0u64..1 << 52).prop_map(f64::from_bits), // subnormals
+        any::<f32>().prop_map(f64::from),
+    ]
+    .prop_filter("finite", |x| x.is_finite());
+    let started = std::time::Instant::now();
+    runner
+        .run(&floats, |x| {
+            target.check_float(x, &format!("{x:?}"))?;
+            target.check_float(x, &format!("{x:e}"))?;
+            target.check_float(x, &format!("{x:E}"))
+        })
+        .unwrap();
+    eprintln!(
+        "fuzz_json_floats_survive_a_commit: {} cases in {:?}",
+        fuzz_support::config().cases,
+        started.elapsed()
+    );
+}
+
+#[test]
+fn awkward_json_floats_survive_a_commit() {
+    let target = Target::json();
+    for (x, literal) in [
+        (24694.101300000002, "24694.101300000002"),
+        (-0.0, "-0.0"),
+        (-0.0, "-0e0"),
+        (0.0, "0.0"),
+        (5e-324, "5e-324"),
+        (5e-324, "4.9406564584124654e-324"),
+        (2.225073858507201e-308, "2.225073858507201e-308"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (-1.7976931348623157e308, "-1.7976931348623157e308"),
+        (1e16, "1e+16"),
+        (0.1, "0.1"),
+        (9007199254740992.0, "9007199254740993.0"), // a tie, to even
+    ] {
+        target
+            .check_float(x, literal)
+            .unwrap_or_else(|e| panic!("{literal}: {e}"));
+    }
 }
 
 // ------------------------------------------------------ corpus replay

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dynamodb_sessions::{
-    Backend, BackendError, CommitError, Consistency, CreateOutcome, DeleteOutcome, Record,
-    ReplaceOutcome, SessionConfig, SessionManager, StorageKey, TouchOutcome,
+    Backend, BackendError, CommitError, Consistency, CreateOutcome, Record, ReplaceOutcome,
+    SessionConfig, SessionManager, StorageKey, TouchOutcome,
 };
 use dynamodb_sessions_adapters::MemoryBackend;
 
@@ -42,16 +42,18 @@ impl Backend for Colliding {
         self.inner.replace(key, v, r)
     }
 
-    fn touch(&self, key: &StorageKey, i: i64, e: i64) -> Result<TouchOutcome, BackendError> {
-        self.inner.touch(key, i, e)
+    fn touch(
+        &self,
+        key: &StorageKey,
+        v: u64,
+        i: i64,
+        e: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        self.inner.touch(key, v, i, e)
     }
 
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
-        self.inner.delete(key)
-    }
-
-    fn delete_at_version(&self, key: &StorageKey, v: u64) -> Result<DeleteOutcome, BackendError> {
-        self.inner.delete_at_version(key, v)
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+        self.inner.end(key, tombstone)
     }
 }
 

@@ -8,11 +8,16 @@
 //! | `exp` | N | [`Record::expires_at`] (the table's TTL attribute) |
 //! | `crt` | N | [`Record::created_at`], absent when `None` |
 //! | `dat` | B or S | [`StoredData::Cbor`] as B, [`StoredData::Json`] as S |
+//! | `wid` | B | the write's identity, added by the backend to every put |
 
 use std::collections::HashMap;
 
-use dynamodb_sessions::{BackendError, Operation, Record, StorageKey, StoredData};
+use dynamodb_sessions::{
+    BackendError, Operation, Record, StorageKey, StoredData, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN,
+};
 use rusoto_dynamodb::AttributeValue;
+
+use super::outcome::Stored;
 
 /// A DynamoDB item or key.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -29,6 +34,8 @@ pub(crate) const EXP: &str = "exp";
 pub(crate) const CRT: &str = "crt";
 /// The data attribute.
 pub(crate) const DAT: &str = "dat";
+/// The write identity attribute.
+pub(crate) const WID: &str = WRITE_ID_ATTRIBUTE;
 
 /// A binary attribute value.
 pub(crate) fn binary(bytes: &[u8]) -> AttributeValue {
@@ -89,6 +96,26 @@ pub(crate) fn to_item(
     };
     item.insert(DAT.to_owned(), data);
     Ok(item)
+}
+
+/// The version and write identity of a stored item, for deciding a write
+/// whose answer was lost. A missing or malformed `wid` is no identity (items
+/// written by pyramid-dynamodb-sessions have none).
+///
+/// # Errors
+///
+/// [`BackendError::Corrupt`] when `ver` is missing or unreadable.
+pub(crate) fn stored_identity(item: &Item) -> Result<Stored, BackendError> {
+    let write_id = match item.get(WID) {
+        Some(AttributeValue { b: Some(bytes), .. }) => {
+            <[u8; WRITE_ID_LEN]>::try_from(&bytes[..]).ok()
+        }
+        _ => None,
+    };
+    Ok(Stored {
+        version: required_number(item, VER)?,
+        write_id,
+    })
 }
 
 /// Reads a record back from a stored item.

@@ -13,14 +13,17 @@
 //! | `crt` | N | unix seconds of creation (absent in pyramid's items) |
 //! | `dat` | B or S | the data: CBOR as B, or pyramid's JSON as S |
 //!
+//! | `wid` | B | the identity of the write that stored the item (16 random bytes) |
+//!
 //! Every write is conditional: `create` is a PutItem with
 //! `attribute_not_exists(sid)`, `replace` a PutItem with `ver = :expected`,
-//! `touch` an UpdateItem of `iss` and `exp` with `attribute_exists(sid)` (it
-//! never creates an item); `delete` is an unconditional DeleteItem. At run
-//! time the backend needs only `dynamodb:GetItem`, `PutItem`, `UpdateItem`
-//! and `DeleteItem` on the table; [`DynamoDbBackend::create_table_if_missing`]
-//! needs `DescribeTable`, `CreateTable`, `DescribeTimeToLive` and
-//! `UpdateTimeToLive` besides.
+//! `touch` an UpdateItem of `iss` and `exp` with `ver = :expected` (it never
+//! creates an item), and `end` a PutItem of a tombstone on a live item. No
+//! item is ever deleted: versions of a key only grow, so no retried or
+//! delayed request can apply late. At run time the backend needs only
+//! `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table;
+//! [`DynamoDbBackend::create_table_if_missing`] needs `DescribeTable`,
+//! `CreateTable`, `DescribeTimeToLive` and `UpdateTimeToLive` besides.
 //!
 //! # Threads and runtimes
 //!
@@ -44,29 +47,32 @@
 //! [`BackendError::Corrupt`], anything else [`BackendError::Rejected`] with
 //! rusoto's error as its source.
 //!
-//! A `create` or `replace` whose attempt timed out or failed in transport
-//! may have been applied even so; if a retry then fails its condition, the
-//! backend reads the item (strongly consistent) and reports success when the
-//! stored record is the one it wrote, instead of a false conflict.
+//! A write whose attempt timed out or failed in transport may have been
+//! applied even so. Each write carries a random identity (`wid`); if a retry
+//! then fails its condition, the backend reads the item (strongly
+//! consistent, within the same deadline) and decides by that identity
+//! alone: ours, not ours (and never can be), or — when the item has moved
+//! on since — [`BackendError::OutcomeUnknown`]. It never guesses from
+//! content. One deadline ([`RetryConfig::call_timeout`]) bounds each call.
 
 mod config;
 mod error;
 #[cfg(test)]
 mod fuzz_item;
 mod item;
+mod outcome;
 mod provision;
 mod retry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use dynamodb_sessions::{
-    ensure_item_fits, Backend, BackendError, Consistency, CreateOutcome, DeleteOutcome, Operation,
-    Record, ReplaceOutcome, StorageKey, TouchOutcome,
+    ensure_item_fits, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
 };
-use rusoto_dynamodb::{
-    DeleteItemInput, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput,
-};
+use rusoto_dynamodb::{DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput};
 use std::collections::HashMap;
 
 pub use config::{
@@ -75,7 +81,10 @@ pub use config::{
 pub use provision::{ProvisionError, ProvisionReport};
 pub use retry::RetryConfig;
 
-use item::{from_item, key_item, number, to_item, EXP, ISS, SID, VER};
+use item::{
+    binary, from_item, key_item, number, stored_identity, to_item, Item, EXP, ISS, SID, VER, WID,
+};
+use outcome::{decide, new_write_id, Decision};
 use retry::{execute, Stop};
 
 /// Session storage in a DynamoDB table, with a blocking API.
@@ -263,56 +272,129 @@ impl DynamoDbBackend {
     }
 }
 
-/// The placeholder names of the attributes in expressions; placeholders
-/// keep clear of DynamoDB's reserved words.
-fn names(attributes: &[&str]) -> Option<HashMap<String, String>> {
-    Some(
-        attributes
-            .iter()
-            .map(|name| (format!("#{name}"), (*name).to_owned()))
-            .collect(),
-    )
-}
-
-/// Whether the stored record is the one we tried to write.
-fn is_ours(stored: &Record, ours: &Record) -> bool {
-    stored.version == ours.version
-        && stored.data == ours.data
-        && stored.created_at == ours.created_at
-}
-
 impl Inner {
-    async fn get(
+    async fn get_item(
         &self,
         operation: Operation,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+        deadline: Instant,
+    ) -> Result<Option<Item>, BackendError> {
         let input = GetItemInput {
             table_name: self.table_name.clone(),
             key: key_item(key),
             consistent_read: Some(consistency == Consistency::Strong),
             ..GetItemInput::default()
         };
-        let output = execute(&self.retry, operation, || {
+        let output = execute(&self.retry, operation, deadline, || {
             self.client.get_item(input.clone())
         })
         .await
         .map_err(|stop| stop_error(operation, stop))?;
-        output.item.as_ref().map(from_item).transpose()
+        Ok(output.item)
     }
 
-    /// After a conditional write failed its condition following an attempt
-    /// that may have been applied: whether the stored record is ours.
-    async fn wrote_ours(
+    /// A conditional PutItem of `record` under a fresh write identity. On
+    /// a failed condition after an attempt that may have been applied, the
+    /// item is read (strongly, within the same deadline) and the identity
+    /// decides: never the content.
+    async fn put(
         &self,
         operation: Operation,
         key: &StorageKey,
         record: &Record,
-    ) -> Result<bool, BackendError> {
-        let stored = self.get(operation, key, Consistency::Strong).await?;
-        Ok(stored.is_some_and(|stored| is_ours(&stored, record)))
+        condition: Condition,
+        deadline: Instant,
+    ) -> Result<Decision, BackendError> {
+        let write_id = new_write_id().ok_or(BackendError::Rejected {
+            operation,
+            source: "the operating system has no random bytes for a write identity".into(),
+        })?;
+        let mut item = to_item(operation, key, record)?;
+        item.insert(WID.to_owned(), binary(&write_id));
+        let (expression, names, values) = condition.expression();
+        let input = PutItemInput {
+            table_name: self.table_name.clone(),
+            item,
+            condition_expression: Some(expression),
+            expression_attribute_names: Some(names),
+            expression_attribute_values: values,
+            ..PutItemInput::default()
+        };
+        match execute(&self.retry, operation, deadline, || {
+            self.client.put_item(input.clone())
+        })
+        .await
+        {
+            Ok(_) => Ok(Decision::Applied),
+            Err(Stop::ConditionFailed { ambiguous: false }) => Ok(Decision::NotApplied),
+            Err(Stop::ConditionFailed { ambiguous: true }) => {
+                let stored = self
+                    .get_item(operation, key, Consistency::Strong, deadline)
+                    .await?
+                    .map(|item| stored_identity(&item))
+                    .transpose()?;
+                let decision = decide(condition.expected(), record.version, &write_id, stored);
+                log::debug!("session {operation}: a lost answer decided as {decision:?}");
+                Ok(decision)
+            }
+            Err(Stop::Error(error)) => Err(error),
+        }
     }
+}
+
+/// What a conditional put requires of the stored item.
+#[derive(Debug, Clone, Copy)]
+enum Condition {
+    /// No item under the key (create).
+    Absent,
+    /// The item is at this version (replace, or a login's tombstone).
+    AtVersion(u64),
+    /// A live item: present and not ended (logout).
+    Live,
+}
+
+impl Condition {
+    /// The version the write starts from, if it names one.
+    fn expected(self) -> Option<u64> {
+        match self {
+            Condition::AtVersion(version) => Some(version),
+            Condition::Absent | Condition::Live => None,
+        }
+    }
+
+    /// The condition expression with its placeholders; placeholders keep
+    /// clear of DynamoDB's reserved words.
+    fn expression(self) -> (String, HashMap<String, String>, Option<Item>) {
+        match self {
+            Condition::Absent => (
+                format!("attribute_not_exists(#{SID})"),
+                names(&[SID]),
+                None,
+            ),
+            Condition::AtVersion(version) => (
+                format!("#{VER} = :expected"),
+                names(&[VER]),
+                Some(HashMap::from([(":expected".to_owned(), number(version))])),
+            ),
+            // A corrupt item without `ver` is ended too.
+            Condition::Live => (
+                format!("attribute_exists(#{SID}) AND (attribute_not_exists(#{VER}) OR #{VER} <> :ended)"),
+                names(&[SID, VER]),
+                Some(HashMap::from([(
+                    ":ended".to_owned(),
+                    number(Record::ENDED_VERSION),
+                )])),
+            ),
+        }
+    }
+}
+
+fn names(attributes: &[&str]) -> HashMap<String, String> {
+    attributes
+        .iter()
+        .map(|name| (format!("#{name}"), (*name).to_owned()))
+        .collect()
 }
 
 /// The error for a stop that is not an expected condition failure.
@@ -327,45 +409,42 @@ fn stop_error(operation: Operation, stop: Stop) -> BackendError {
     }
 }
 
+/// A decision the caller must hear as an error: nothing proves either way.
+fn known(operation: Operation, decision: Decision) -> Result<bool, BackendError> {
+    match decision {
+        Decision::Applied => Ok(true),
+        Decision::NotApplied => Ok(false),
+        Decision::Unknown => Err(BackendError::OutcomeUnknown { operation }),
+    }
+}
+
 impl Backend for DynamoDbBackend {
     fn load(
         &self,
         key: &StorageKey,
         consistency: Consistency,
     ) -> Result<Option<Record>, BackendError> {
-        let inner = &*self.inner;
-        self.run(
-            Operation::Load,
-            inner.get(Operation::Load, key, consistency),
-        )
+        let operation = Operation::Load;
+        let deadline = self.inner.retry.deadline();
+        let item = self.run(
+            operation,
+            self.inner.get_item(operation, key, consistency, deadline),
+        )?;
+        item.as_ref().map(from_item).transpose()
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
         let operation = Operation::Create;
+        let deadline = self.inner.retry.deadline();
         self.check_size(operation, key, record)?;
-        let inner = &*self.inner;
-        let input = PutItemInput {
-            table_name: inner.table_name.clone(),
-            item: to_item(operation, key, record)?,
-            condition_expression: Some(format!("attribute_not_exists(#{SID})")),
-            expression_attribute_names: names(&[SID]),
-            ..PutItemInput::default()
-        };
-        self.run(operation, async {
-            match execute(&inner.retry, operation, || {
-                inner.client.put_item(input.clone())
-            })
-            .await
-            {
-                Ok(_) => Ok(CreateOutcome::Created),
-                Err(Stop::ConditionFailed { ambiguous: true })
-                    if inner.wrote_ours(operation, key, record).await? =>
-                {
-                    Ok(CreateOutcome::Created)
-                }
-                Err(Stop::ConditionFailed { .. }) => Ok(CreateOutcome::AlreadyExists),
-                Err(Stop::Error(error)) => Err(error),
-            }
+        let decision = self.run(
+            operation,
+            self.inner
+                .put(operation, key, record, Condition::Absent, deadline),
+        )?;
+        Ok(match known(operation, decision)? {
+            true => CreateOutcome::Created,
+            false => CreateOutcome::AlreadyExists,
         })
     }
 
@@ -376,170 +455,78 @@ impl Backend for DynamoDbBackend {
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
         let operation = Operation::Replace;
+        let deadline = self.inner.retry.deadline();
         self.check_size(operation, key, record)?;
-        let inner = &*self.inner;
-        let input = PutItemInput {
-            table_name: inner.table_name.clone(),
-            item: to_item(operation, key, record)?,
-            condition_expression: Some(format!("#{VER} = :expected")),
-            expression_attribute_names: names(&[VER]),
-            expression_attribute_values: Some(HashMap::from([(
-                ":expected".to_owned(),
-                number(expected_version),
-            )])),
-            ..PutItemInput::default()
-        };
-        self.run(operation, async {
-            match execute(&inner.retry, operation, || {
-                inner.client.put_item(input.clone())
-            })
-            .await
-            {
-                Ok(_) => Ok(ReplaceOutcome::Replaced),
-                Err(Stop::ConditionFailed { ambiguous: true })
-                    if inner.wrote_ours(operation, key, record).await? =>
-                {
-                    Ok(ReplaceOutcome::Replaced)
-                }
-                Err(Stop::ConditionFailed { .. }) => Ok(ReplaceOutcome::Conflict),
-                Err(Stop::Error(error)) => Err(error),
-            }
+        let condition = Condition::AtVersion(expected_version);
+        let decision = self.run(
+            operation,
+            self.inner.put(operation, key, record, condition, deadline),
+        )?;
+        Ok(match known(operation, decision)? {
+            true => ReplaceOutcome::Replaced,
+            false => ReplaceOutcome::Conflict,
         })
     }
 
     fn touch(
         &self,
         key: &StorageKey,
+        expected_version: u64,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
         let operation = Operation::Touch;
+        let deadline = self.inner.retry.deadline();
         let inner = &*self.inner;
         let input = UpdateItemInput {
             table_name: inner.table_name.clone(),
             key: key_item(key),
             update_expression: Some(format!("SET #{ISS} = :iss, #{EXP} = :exp")),
-            condition_expression: Some(format!("attribute_exists(#{SID})")),
-            expression_attribute_names: names(&[SID, ISS, EXP]),
+            condition_expression: Some(format!("#{VER} = :expected")),
+            expression_attribute_names: Some(names(&[VER, ISS, EXP])),
             expression_attribute_values: Some(HashMap::from([
+                (":expected".to_owned(), number(expected_version)),
                 (":iss".to_owned(), number(issued_at)),
                 (":exp".to_owned(), number(expires_at)),
             ])),
             ..UpdateItemInput::default()
         };
         self.run(operation, async {
-            // Setting the same two numbers again is harmless, so a touch
-            // needs no check after an ambiguous attempt.
-            match execute(&inner.retry, operation, || {
+            match execute(&inner.retry, operation, deadline, || {
                 inner.client.update_item(input.clone())
             })
             .await
             {
                 Ok(_) => Ok(TouchOutcome::Touched),
-                Err(Stop::ConditionFailed { .. }) => Ok(TouchOutcome::Missing),
-                Err(Stop::Error(error)) => Err(error),
-            }
-        })
-    }
-
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
-        let operation = Operation::Delete;
-        let inner = &*self.inner;
-        let input = DeleteItemInput {
-            table_name: inner.table_name.clone(),
-            key: key_item(key),
-            ..DeleteItemInput::default()
-        };
-        self.run(operation, async {
-            execute(&inner.retry, operation, || {
-                inner.client.delete_item(input.clone())
-            })
-            .await
-            .map(|_| ())
-            .map_err(|stop| stop_error(operation, stop))
-        })
-    }
-
-    fn delete_at_version(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-    ) -> Result<DeleteOutcome, BackendError> {
-        let operation = Operation::Delete;
-        let inner = &*self.inner;
-        let input = DeleteItemInput {
-            table_name: inner.table_name.clone(),
-            key: key_item(key),
-            condition_expression: Some(format!("#{VER} = :expected")),
-            expression_attribute_names: names(&[VER]),
-            expression_attribute_values: Some(HashMap::from([(
-                ":expected".to_owned(),
-                number(expected_version),
-            )])),
-            ..DeleteItemInput::default()
-        };
-        self.run(operation, async {
-            match execute(&inner.retry, operation, || {
-                inner.client.delete_item(input.clone())
-            })
-            .await
-            {
-                Ok(_) => Ok(DeleteOutcome::Deleted),
-                // An earlier attempt may have deleted it: if the item is
-                // gone, the delete has the outcome it was asked for.
-                Err(Stop::ConditionFailed { ambiguous: true })
-                    if inner
-                        .get(operation, key, Consistency::Strong)
-                        .await?
-                        .is_none() =>
-                {
-                    Ok(DeleteOutcome::Deleted)
+                Err(Stop::ConditionFailed { ambiguous: false }) => Ok(TouchOutcome::Conflict),
+                // The record moved on after an attempt that may have touched
+                // it: a touch leaves no identity to tell.
+                Err(Stop::ConditionFailed { ambiguous: true }) => {
+                    Err(BackendError::OutcomeUnknown { operation })
                 }
-                Err(Stop::ConditionFailed { .. }) => Ok(DeleteOutcome::Conflict),
                 Err(Stop::Error(error)) => Err(error),
             }
         })
+    }
+
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+        let operation = Operation::End;
+        let deadline = self.inner.retry.deadline();
+        self.check_size(operation, key, tombstone)?;
+        // Ended by us, by another request, or missing: the outcome asked for
+        // is that no live record is stored, and each of those is that.
+        self.run(
+            operation,
+            self.inner
+                .put(operation, key, tombstone, Condition::Live, deadline),
+        )
+        .map(|_| ())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dynamodb_sessions::StoredData;
-
-    #[test]
-    fn ours_means_same_version_data_and_creation() {
-        let ours = Record {
-            version: 2,
-            issued_at: 10,
-            expires_at: 20,
-            created_at: Some(1),
-            data: StoredData::Cbor(vec![1]),
-        };
-        // A touch in between changes iss/exp only: still ours.
-        let touched = Record {
-            issued_at: 11,
-            expires_at: 21,
-            ..ours.clone()
-        };
-        assert!(is_ours(&touched, &ours));
-        for other in [
-            Record {
-                version: 3,
-                ..ours.clone()
-            },
-            Record {
-                data: StoredData::Cbor(vec![2]),
-                ..ours.clone()
-            },
-            Record {
-                created_at: None,
-                ..ours.clone()
-            },
-        ] {
-            assert!(!is_ours(&other, &ours));
-        }
-    }
 
     #[test]
     fn backends_are_send_sync_and_clone() {

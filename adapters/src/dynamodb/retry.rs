@@ -2,7 +2,7 @@
 //! limit on every attempt.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dynamodb_sessions::{BackendError, Operation, MAX_ITEM_SIZE};
 use rusoto_core::RusotoError;
@@ -16,6 +16,10 @@ use super::error::{classify, Failure, ServiceError};
 /// `min(max_delay, base_delay * 2^(attempt - 1))` ("full jitter"). Only
 /// throttling, 5xx answers, transport errors and attempts that ran out of
 /// time are retried; everything else is final at once.
+///
+/// One deadline, [`call_timeout`](Self::call_timeout), covers the whole
+/// backend call: every attempt, every backoff and the read that decides a
+/// write whose answer was lost. No call returns later than that.
 ///
 /// ```
 /// use std::time::Duration;
@@ -38,6 +42,11 @@ pub struct RetryConfig {
     pub max_delay: Duration,
     /// Time limit of a single attempt. Default 2 s.
     pub attempt_timeout: Duration,
+    /// Time limit of a whole backend call, all attempts and checks
+    /// included. Default 5 s: room for a slow attempt and a retry or two,
+    /// short enough that a request waiting on the store fails while its
+    /// user is still there.
+    pub call_timeout: Duration,
 }
 
 impl Default for RetryConfig {
@@ -47,11 +56,17 @@ impl Default for RetryConfig {
             base_delay: Duration::from_millis(25),
             max_delay: Duration::from_secs(1),
             attempt_timeout: Duration::from_secs(2),
+            call_timeout: Duration::from_secs(5),
         }
     }
 }
 
 impl RetryConfig {
+    /// The deadline of a call starting now.
+    pub(crate) fn deadline(&self) -> Instant {
+        Instant::now() + self.call_timeout
+    }
+
     /// The longest backoff after failed attempt number `attempt` (1-based).
     pub(crate) fn backoff_ceiling(&self, attempt: u32) -> Duration {
         let factor = 1u32
@@ -90,10 +105,11 @@ pub(crate) enum Stop {
     Error(BackendError),
 }
 
-/// Runs `call` under `config`'s retry policy.
+/// Runs `call` under `config`'s retry policy, giving up at `deadline`.
 pub(crate) async fn execute<T, E, F, Fut>(
     config: &RetryConfig,
     operation: Operation,
+    deadline: Instant,
     mut call: F,
 ) -> Result<T, Stop>
 where
@@ -106,7 +122,15 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let failure = match tokio::time::timeout(config.attempt_timeout, call()).await {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Stop::Error(BackendError::Timeout {
+                operation,
+                after: config.call_timeout,
+            }));
+        }
+        let limit = config.attempt_timeout.min(remaining);
+        let failure = match tokio::time::timeout(limit, call()).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(error)) => Some(classify(error)),
             Err(_elapsed) => None,
@@ -140,15 +164,20 @@ where
                 ambiguous = true;
                 BackendError::Timeout {
                     operation,
-                    after: config.attempt_timeout,
+                    after: if limit < config.attempt_timeout {
+                        config.call_timeout
+                    } else {
+                        config.attempt_timeout
+                    },
                 }
             }
         };
-        if attempt >= max_attempts {
+        let pause = config.backoff(attempt);
+        if attempt >= max_attempts || Instant::now() + pause >= deadline {
             return Err(Stop::Error(error));
         }
         log::debug!("session {operation} attempt {attempt} failed, retrying: {error}");
-        tokio::time::sleep(config.backoff(attempt)).await;
+        tokio::time::sleep(pause).await;
     }
 }
 
@@ -165,6 +194,7 @@ mod tests {
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(2),
             attempt_timeout: Duration::from_millis(200),
+            call_timeout: Duration::from_secs(2),
         }
     }
 
@@ -203,14 +233,19 @@ mod tests {
     #[test]
     fn throttling_is_retried_then_reported() {
         let calls = Cell::new(0);
-        let result: Result<(), Stop> = run(execute(&fast(), Operation::Create, || {
-            calls.set(calls.get() + 1);
-            async {
-                Err(RusotoError::Service(
-                    PutItemError::ProvisionedThroughputExceeded("slow".into()),
-                ))
-            }
-        }));
+        let result: Result<(), Stop> = run(execute(
+            &fast(),
+            Operation::Create,
+            fast().deadline(),
+            || {
+                calls.set(calls.get() + 1);
+                async {
+                    Err(RusotoError::Service(
+                        PutItemError::ProvisionedThroughputExceeded("slow".into()),
+                    ))
+                }
+            },
+        ));
         assert_eq!(calls.get(), 3);
         match result {
             Err(Stop::Error(BackendError::Throttled { attempts: 3, .. })) => {}
@@ -221,7 +256,7 @@ mod tests {
     #[test]
     fn a_transient_failure_then_success_succeeds() {
         let calls = Cell::new(0);
-        let result = run(execute(&fast(), Operation::Load, || {
+        let result = run(execute(&fast(), Operation::Load, fast().deadline(), || {
             calls.set(calls.get() + 1);
             let n = calls.get();
             async move {
@@ -240,27 +275,37 @@ mod tests {
     #[test]
     fn a_condition_failure_after_a_timeout_is_ambiguous() {
         let calls = Cell::new(0);
-        let result: Result<(), Stop> = run(execute(&fast(), Operation::Replace, || {
-            calls.set(calls.get() + 1);
-            let n = calls.get();
-            async move {
-                if n == 1 {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
+        let result: Result<(), Stop> = run(execute(
+            &fast(),
+            Operation::Replace,
+            fast().deadline(),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n == 1 {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                    Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
+                        "no".into(),
+                    )))
                 }
-                Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
-                    "no".into(),
-                )))
-            }
-        }));
+            },
+        ));
         assert!(matches!(
             result,
             Err(Stop::ConditionFailed { ambiguous: true })
         ));
-        let result: Result<(), Stop> = run(execute(&fast(), Operation::Replace, || async {
-            Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
-                "no".into(),
-            )))
-        }));
+        let result: Result<(), Stop> = run(execute(
+            &fast(),
+            Operation::Replace,
+            fast().deadline(),
+            || async {
+                Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
+                    "no".into(),
+                )))
+            },
+        ));
         assert!(matches!(
             result,
             Err(Stop::ConditionFailed { ambiguous: false })
@@ -269,10 +314,15 @@ mod tests {
 
     #[test]
     fn timeouts_are_reported_as_timeouts() {
-        let result: Result<(), Stop> = run(execute(&fast(), Operation::Touch, || async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Err(RusotoError::<PutItemError>::Blocking)
-        }));
+        let result: Result<(), Stop> = run(execute(
+            &fast(),
+            Operation::Touch,
+            fast().deadline(),
+            || async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Err(RusotoError::<PutItemError>::Blocking)
+            },
+        ));
         match result {
             Err(Stop::Error(BackendError::Timeout { after, .. })) => {
                 assert_eq!(after, Duration::from_millis(200))
@@ -284,14 +334,15 @@ mod tests {
     #[test]
     fn rejections_are_final_at_once() {
         let calls = Cell::new(0);
-        let result: Result<(), Stop> = run(execute(&fast(), Operation::Delete, || {
-            calls.set(calls.get() + 1);
-            async {
-                Err(RusotoError::Service(PutItemError::ResourceNotFound(
-                    "x".into(),
-                )))
-            }
-        }));
+        let result: Result<(), Stop> =
+            run(execute(&fast(), Operation::End, fast().deadline(), || {
+                calls.set(calls.get() + 1);
+                async {
+                    Err(RusotoError::Service(PutItemError::ResourceNotFound(
+                        "x".into(),
+                    )))
+                }
+            }));
         assert_eq!(calls.get(), 1);
         assert!(matches!(
             result,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use dynamodb_sessions::{
     ensure_item_fits, Backend, BackendError, CallCounter, CallCounts, Consistency, CreateOutcome,
-    DeleteOutcome, Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
+    Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
 };
 use parking_lot::RwLock;
 
@@ -52,9 +52,9 @@ struct Inner {
 }
 
 /// Session records in a map, under exactly DynamoDB's conditions: create only
-/// if absent, replace only at the expected version, touch only if present,
-/// and the same 400 KB item limit counted the same way. What passes on it
-/// passes on DynamoDB.
+/// if absent, replace and touch only at the expected version, end only a
+/// live record, and the same 400 KB item limit on every write, counted the
+/// same way. What passes on it passes on DynamoDB.
 ///
 /// The handle is cheap to clone; clones share the same map, so one backend
 /// can serve many threads and a test can keep a handle to inspect it.
@@ -142,6 +142,15 @@ impl MemoryBackend {
     fn stale(&self) -> bool {
         self.inner.stale_reads.load(Ordering::SeqCst)
     }
+
+    /// What a lagging replica shows after a write that replaced `old`.
+    fn lag_after_write(&self, old: Record) -> Lag {
+        if self.stale() {
+            Lag::Was(Box::new(old))
+        } else {
+            Lag::CaughtUp
+        }
+    }
 }
 
 impl Backend for MemoryBackend {
@@ -193,11 +202,7 @@ impl Backend for MemoryBackend {
         match items.get_mut(key) {
             Some(Slot::Record { current, previous }) if current.version == expected_version => {
                 let old = std::mem::replace(current, record.clone());
-                *previous = if self.stale() {
-                    Lag::Was(Box::new(old))
-                } else {
-                    Lag::CaughtUp
-                };
+                *previous = self.lag_after_write(old);
                 Ok(ReplaceOutcome::Replaced)
             }
             _ => Ok(ReplaceOutcome::Conflict),
@@ -207,48 +212,50 @@ impl Backend for MemoryBackend {
     fn touch(
         &self,
         key: &StorageKey,
+        expected_version: u64,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
         self.inner.counters.count_touch();
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
-            Some(Slot::Record { current, previous }) => {
-                *previous = if self.stale() {
-                    Lag::Was(Box::new(current.clone()))
-                } else {
-                    Lag::CaughtUp
+            Some(Slot::Record { current, previous }) if current.version == expected_version => {
+                let touched = Record {
+                    issued_at,
+                    expires_at,
+                    ..current.clone()
                 };
-                current.issued_at = issued_at;
-                current.expires_at = expires_at;
+                // DynamoDB refuses an update that makes the item too large.
+                ensure_item_fits(Operation::Touch, key, &touched)?;
+                let old = std::mem::replace(current, touched);
+                *previous = self.lag_after_write(old);
                 Ok(TouchOutcome::Touched)
             }
-            // DynamoDB's `attribute_exists(sid)` holds for any item, well-formed or not.
-            Some(Slot::Corrupt { .. }) => Ok(TouchOutcome::Touched),
-            None => Ok(TouchOutcome::Missing),
+            // A corrupt item has no version to match, as on DynamoDB.
+            _ => Ok(TouchOutcome::Conflict),
         }
     }
 
-    fn delete(&self, key: &StorageKey) -> Result<(), BackendError> {
-        self.inner.counters.count_delete();
-        self.inner.items.write().remove(key);
-        Ok(())
-    }
-
-    fn delete_at_version(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-    ) -> Result<DeleteOutcome, BackendError> {
-        self.inner.counters.count_delete();
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+        self.inner.counters.count_end();
+        ensure_item_fits(Operation::End, key, tombstone)?;
         let mut items = self.inner.items.write();
-        match items.get(key) {
-            Some(Slot::Record { current, .. }) if current.version == expected_version => {
-                items.remove(key);
-                Ok(DeleteOutcome::Deleted)
+        match items.get_mut(key) {
+            Some(Slot::Record { current, previous }) if !current.is_ended() => {
+                let old = std::mem::replace(current, tombstone.clone());
+                *previous = self.lag_after_write(old);
             }
-            _ => Ok(DeleteOutcome::Conflict),
+            Some(slot @ Slot::Corrupt { .. }) => {
+                *slot = Slot::Record {
+                    current: tombstone.clone(),
+                    previous: Lag::CaughtUp,
+                };
+            }
+            // Missing or ended already: nothing to end, and a logout never
+            // creates an item.
+            _ => {}
         }
+        Ok(())
     }
 }
 
@@ -280,11 +287,11 @@ mod tests {
         let _ = backend.replace(&key, 2, &record(3)).unwrap();
         let eventual = backend.load(&key, Consistency::Eventual).unwrap();
         assert_eq!(eventual, Some(record(2)));
-        let _ = backend.touch(&key, 200, 1200).unwrap();
+        let _ = backend.touch(&key, 3, 200, 1200).unwrap();
         let eventual = backend.load(&key, Consistency::Eventual).unwrap();
         assert_eq!(eventual, Some(record(3)));
         backend.set_stale_reads(false);
-        let _ = backend.touch(&key, 300, 1300).unwrap();
+        let _ = backend.touch(&key, 3, 300, 1300).unwrap();
         backend.set_stale_reads(true);
         let eventual = backend.load(&key, Consistency::Eventual).unwrap();
         assert_eq!(eventual.map(|r| r.issued_at), Some(300));

@@ -26,6 +26,11 @@ pub enum Fault {
     /// Read it, then close the connection without answering or forwarding
     /// (a transport error; nothing is applied).
     Reset,
+    /// Forward it (so DynamoDB applies it), then close the connection
+    /// without passing the answer on: applied, and the answer lost at once.
+    ApplyThenReset,
+    /// Forward it unchanged: a way to let requests through before a fault.
+    Forward,
 }
 
 /// A proxy in front of DynamoDB Local that applies scripted faults to the
@@ -115,8 +120,13 @@ fn serve(
         let Some(answer) = read_message(upstream_stream)? else {
             return Ok(());
         };
-        if let Some(Fault::DelayAnswer(delay)) = fault {
-            thread::sleep(delay);
+        match fault {
+            Some(Fault::DelayAnswer(delay)) => thread::sleep(delay),
+            Some(Fault::ApplyThenReset) => {
+                let _ = client.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            _ => {}
         }
         client.write_all(&answer)?;
     }
