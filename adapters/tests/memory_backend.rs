@@ -10,6 +10,7 @@ use dynamodb_sessions_adapters::MemoryBackend;
 
 fn record(version: u64, expires_at: i64) -> Record {
     Record {
+        successor: None,
         version,
         issued_at: 100,
         expires_at,
@@ -60,7 +61,7 @@ fn counters_count_every_kind_and_reset() {
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
     let _ = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
     let _ = backend.touch(&key(1), 2, 200, 1200).unwrap();
-    backend
+    let _ = backend
         .end(&key(1), &Record::tombstone(300, DataEncoding::Cbor))
         .unwrap();
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Cases on the [`Backend`] trait itself: every method, every outcome.
 
 use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, DataEncoding, Record,
+    item_size, Backend, BackendError, Consistency, CreateOutcome, DataEncoding, EndOutcome, Record,
     ReplaceOutcome, StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
 };
 
@@ -15,6 +15,7 @@ fn key(byte: u8) -> StorageKey {
 fn record(version: u64, data: &[u8]) -> Record {
     let now = now();
     Record {
+        successor: None,
         version,
         issued_at: now,
         expires_at: now + 1200,
@@ -127,7 +128,7 @@ pub fn touch_of_a_missing_record_creates_nothing<H: Harness>(harness: &H) {
     assert_eq!(strong(&backend, &key(1)), None);
     let _ = backend.create(&key(2), &record(1, b"x")).unwrap();
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
-    backend.end(&key(2), &tombstone).unwrap();
+    assert_eq!(backend.end(&key(2), &tombstone).unwrap(), EndOutcome::Ended);
     assert_eq!(
         backend.touch(&key(2), Record::ENDED_VERSION, 1, 2).unwrap(),
         TouchOutcome::Touched,
@@ -137,22 +138,43 @@ pub fn touch_of_a_missing_record_creates_nothing<H: Harness>(harness: &H) {
 }
 
 /// End puts a tombstone on a live record only: ending again, or ending a
-/// missing key, writes nothing, and no create can use an ended key.
+/// missing key, writes nothing and says so (with the successor a login's
+/// tombstone names), and no create can use an ended key.
 pub fn end_present_and_absent<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
     let _ = backend.create(&key(1), &record(4, b"x")).unwrap();
     let first = Record::tombstone(now(), DataEncoding::Cbor);
-    backend.end(&key(1), &first).unwrap();
+    assert_eq!(backend.end(&key(1), &first).unwrap(), EndOutcome::Ended);
     assert_eq!(strong(&backend, &key(1)), Some(first.clone()));
     let second = Record::tombstone(now() + 10, DataEncoding::Json);
-    backend.end(&key(1), &second).unwrap();
+    assert_eq!(
+        backend.end(&key(1), &second).unwrap(),
+        EndOutcome::AlreadyEnded { successor: None }
+    );
     assert_eq!(
         strong(&backend, &key(1)),
         Some(first),
         "the first end stays"
     );
-    backend.end(&key(2), &second).unwrap();
+    assert_eq!(backend.end(&key(2), &second).unwrap(), EndOutcome::Missing);
     assert_eq!(strong(&backend, &key(2)), None, "a logout creates no item");
+    // A login's tombstone names where the session went.
+    let _ = backend.create(&key(3), &record(2, b"y")).unwrap();
+    let moved = Record {
+        successor: Some(key(4)),
+        ..Record::tombstone(now(), DataEncoding::Cbor)
+    };
+    assert_eq!(
+        backend.replace(&key(3), 2, &moved).unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    assert_eq!(strong(&backend, &key(3)), Some(moved));
+    assert_eq!(
+        backend.end(&key(3), &second).unwrap(),
+        EndOutcome::AlreadyEnded {
+            successor: Some(key(4))
+        }
+    );
     assert_eq!(
         backend.create(&key(1), &record(1, b"again")).unwrap(),
         CreateOutcome::AlreadyExists

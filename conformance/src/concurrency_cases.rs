@@ -89,6 +89,30 @@ pub fn update_racing_invalidate_never_resurrects<H: Harness>(harness: &H) {
     }
 }
 
+/// A logout through a stale tab's old ID after a login elsewhere moved the
+/// session on: the logout follows the login and ends the new record too, so
+/// the user is logged out whichever response the browser keeps.
+pub fn logout_through_an_old_id_follows_the_login<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let old = f.start_session("user", 7);
+    let mut stale_tab = f.manager.load(Some(&old));
+    stale_tab.invalidate();
+    let (_, first) = f.request(Some(&old), |s| s.regenerate_id().unwrap());
+    let first = crate::fixture::cookie_pair(&first.unwrap());
+    let (_, second) = f.request(Some(&first), |s| s.regenerate_id().unwrap());
+    let second = crate::fixture::cookie_pair(&second.unwrap());
+    let ((), counts) = f.counting(|| {
+        let set_cookie = f.manager.commit(stale_tab, false).unwrap().unwrap();
+        assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    });
+    assert_eq!(counts.ends, 3, "the old ID, then each login's new one");
+    for cookie in [&old, &first, &second] {
+        assert!(f.is_ended(cookie));
+        let (user, _) = f.request(Some(cookie), |s| s.get::<i64>("user").unwrap());
+        assert_eq!(user, None);
+    }
+}
+
 /// A login (regenerate_id) racing a logout or a change of the same session:
 /// the login is a conflict, the logged-out session stays gone, the other
 /// request's change stays, and no second live session appears.

@@ -30,6 +30,7 @@ pub fn undecodable_data_starts_a_new_session<H: Harness>(harness: &H) {
     let cookie = f.start_session("n", 1);
     let mut record = f.stored(&cookie).unwrap();
     record.data = StoredData::Json("[not a map".into());
+    record.version = 2;
     let _ = f
         .backend
         .inner()

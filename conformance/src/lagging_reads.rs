@@ -1,8 +1,8 @@
 //! A wrapper whose eventually consistent reads lag behind, on any backend.
 
 use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
-    TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
 };
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -76,7 +76,7 @@ impl<B: Backend> Backend for LaggingReads<B> {
             .touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.remember(key)?;
         self.inner.end(key, tombstone)
     }

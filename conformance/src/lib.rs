@@ -100,6 +100,7 @@ macro_rules! conformance_suite {
             concurrency_cases::concurrent_increments_lose_no_update,
             concurrency_cases::update_racing_invalidate_never_resurrects,
             concurrency_cases::login_racing_logout_or_change_is_a_conflict,
+            concurrency_cases::logout_through_an_old_id_follows_the_login,
             backend_cases::replace_with_a_tombstone_at_version,
             corruption_cases::undecodable_data_starts_a_new_session,
             corruption_cases::malformed_items_start_a_new_session,

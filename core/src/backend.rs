@@ -50,6 +50,22 @@ pub enum TouchOutcome {
     Conflict,
 }
 
+/// Result of [`Backend::end`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum EndOutcome {
+    /// The live record was replaced by the tombstone.
+    Ended,
+    /// The record had ended already. If a login ended it, `successor` names
+    /// the record the session moved to, which a logout then ends too.
+    AlreadyEnded {
+        /// The [successor](Record::successor) of the stored tombstone.
+        successor: Option<StorageKey>,
+    },
+    /// There is no record under the key; nothing was written.
+    Missing,
+}
+
 /// Storage for session records: a small synchronous trait.
 ///
 /// Every write is conditional in the way DynamoDB's conditional writes are,
@@ -87,6 +103,7 @@ pub enum TouchOutcome {
 ///     expires_at: 1200,
 ///     created_at: Some(0),
 ///     data: StoredData::Cbor(vec![0xa0]),
+///     successor: None,
 /// };
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::Created);
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::AlreadyExists);
@@ -123,8 +140,10 @@ pub trait Backend: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`BackendError`] on I/O failure or an oversized item. A version
-    /// mismatch, or a missing record, is [`ReplaceOutcome::Conflict`].
+    /// [`BackendError`] on I/O failure or an oversized item, and
+    /// [`BackendError::Rejected`] if `record.version` is not above
+    /// `expected_version` (versions only grow). A version mismatch, or a
+    /// missing record, is [`ReplaceOutcome::Conflict`].
     fn replace(
         &self,
         key: &StorageKey,
@@ -159,7 +178,7 @@ pub trait Backend: Send + Sync {
     /// # Errors
     ///
     /// [`BackendError`] on I/O failure.
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError>;
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError>;
 }
 
 /// The backend operation that failed.
@@ -313,6 +332,32 @@ impl Error for BackendError {
     }
 }
 
+/// Refuses a replace that would not move the version up: the outcome of
+/// writes is decided on versions that only grow (see [`Backend`]), so a
+/// backend must not accept one that stays or goes back. Backends call it in
+/// `replace`.
+///
+/// ```
+/// use dynamodb_sessions::{ensure_version_grows, DataEncoding, Record};
+///
+/// let tombstone = Record::tombstone(0, DataEncoding::Cbor);
+/// assert!(ensure_version_grows(3, &tombstone).is_ok());
+/// assert!(ensure_version_grows(u64::MAX, &tombstone).is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`BackendError::Rejected`] when `record.version <= expected_version`.
+pub fn ensure_version_grows(expected_version: u64, record: &Record) -> Result<(), BackendError> {
+    if record.version > expected_version {
+        return Ok(());
+    }
+    Err(BackendError::Rejected {
+        operation: Operation::Replace,
+        source: "a replace must move the record's version up".into(),
+    })
+}
+
 /// A shared backend is a backend, so one store can serve several managers.
 impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
     fn load(
@@ -346,7 +391,7 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
         (**self).touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         (**self).end(key, tombstone)
     }
 }

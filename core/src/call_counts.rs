@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
-    Backend, BackendError, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
-    TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
 };
 
 /// A relaxed atomic counter: exact totals, no ordering between counters.
@@ -228,7 +228,7 @@ impl<B: Backend> Backend for CountingBackend<B> {
             .touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.counter.count_end();
         self.inner.end(key, tombstone)
     }

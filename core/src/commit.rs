@@ -10,13 +10,21 @@ use crate::codec;
 use crate::session::{Bound, Retired, Session};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
-    ensure_item_fits_with_reissue_room, BackendError, CommitError, CreateOutcome, Operation,
-    Record, ReplaceOutcome, StorageKey, Token, TouchOutcome,
+    ensure_item_fits_with_reissue_room, BackendError, CommitError, Consistency, CreateOutcome,
+    EndOutcome, Operation, Record, ReplaceOutcome, StorageKey, Token, TouchOutcome,
 };
 
 /// How many fresh IDs a create tries before giving up. With 256-bit IDs a
 /// second attempt already means something other than bad luck is wrong.
 const CREATE_ATTEMPTS: u32 = 3;
+
+/// How many logins a logout follows from the ID it was given (a stale tab
+/// logging out after one or more logins elsewhere).
+const MAX_LOGOUT_HOPS: u32 = 8;
+
+/// How many times a login whose last answer was lost reads the old record
+/// (and, if it is still untouched, ends it again) to learn its outcome.
+const LOGIN_CHECKS: u32 = 2;
 
 /// The write a commit makes, decided and size-checked before anything is written.
 enum Write {
@@ -37,7 +45,7 @@ impl Session {
         let config = &self.shared.config;
 
         if let Some(Retired::Logout(key)) = &self.retired {
-            backend.end(key, &self.tombstone(now))?;
+            self.end_following_logins(key, now)?;
         }
         let mut created = None;
         let cookie = match write {
@@ -57,58 +65,146 @@ impl Session {
                 let value = CookieValue::render(&bound.token, record.version);
                 Some(session_cookie::issue(config, value, is_https))
             }
-            Write::Touch(bound) => {
-                let expires_at = self.expiry(now, bound.created_at);
-                match backend.touch(&bound.key, bound.version, now, expires_at)? {
-                    TouchOutcome::Touched => {
-                        let value = CookieValue::render(&bound.token, bound.version);
-                        Some(session_cookie::issue(config, value, is_https))
-                    }
-                    // Changed, ended or logged in elsewhere meanwhile: the
-                    // browser may already hold a newer cookie from that
-                    // request, which clearing or re-sending ours would undo.
-                    TouchOutcome::Conflict => None,
-                }
-            }
+            Write::Touch(bound) => self.reissue(&bound, now, is_https),
         };
         if let Some(Retired::Login(from)) = &self.retired {
-            self.finish_login(from, created.as_ref(), now)?;
+            self.finish_login(from, created, now)?;
         }
         Ok(cookie)
     }
 
-    /// Ends the pre-login record, only if it is still the loaded version.
+    /// A reissue (touch) of an unchanged session. Its outcome never changes
+    /// what the request read, so nothing about it fails the request:
+    ///
+    /// - without `max_age` the cookie has no expiry to refresh, so none is
+    ///   sent: a login racing this request can then never find its new
+    ///   cookie overwritten by our old one;
+    /// - changed, ended or logged in elsewhere meanwhile: no cookie, since
+    ///   the browser may already hold that request's newer one;
+    /// - a failed touch is logged and skipped; the next request tries again.
+    fn reissue(&self, bound: &Bound, now: i64, is_https: bool) -> Option<String> {
+        let config = &self.shared.config;
+        let expires_at = self.expiry(now, bound.created_at);
+        match self
+            .shared
+            .backend
+            .touch(&bound.key, bound.version, now, expires_at)
+        {
+            Ok(TouchOutcome::Touched) if config.max_age().is_some() => {
+                let value = CookieValue::render(&bound.token, bound.version);
+                Some(session_cookie::issue(config, value, is_https))
+            }
+            Ok(_) => None,
+            Err(error) => {
+                log::warn!("could not reissue a session ({error}); it keeps its expiry");
+                None
+            }
+        }
+    }
+
+    /// Ends the record under `key` (logout) and, if a login had already
+    /// moved the session on from it, the records it moved to: a stale tab's
+    /// logout logs the user out of the session they are in now.
+    fn end_following_logins(&self, key: &StorageKey, now: i64) -> Result<(), CommitError> {
+        let tombstone = self.tombstone(now);
+        let mut key = *key;
+        for _ in 0..MAX_LOGOUT_HOPS {
+            match self.shared.backend.end(&key, &tombstone)? {
+                EndOutcome::AlreadyEnded {
+                    successor: Some(next),
+                } => key = next,
+                EndOutcome::Ended
+                | EndOutcome::AlreadyEnded { successor: None }
+                | EndOutcome::Missing => return Ok(()),
+            }
+        }
+        log::warn!("a logout followed {MAX_LOGOUT_HOPS} logins and stopped there");
+        Ok(())
+    }
+
+    /// Ends the pre-login record, only if it is still the loaded version,
+    /// with a tombstone that names the new record.
     ///
     /// - Ended: the login is done.
     /// - Conflict (changed, logged out or moved by another request): the new
     ///   record is ended again, so that a logged-out session does not live on
     ///   under the new ID and a concurrent change is not forked; the old
     ///   record stays as the other request left it.
-    /// - Unknown (an error): the old record may or may not have been ended,
-    ///   so the new one stays; the data is then in at least one of the two.
+    /// - Unknown (an error): the old record itself tells, since only our
+    ///   tombstone names our new record; see [`Self::settle_login`].
     fn finish_login(
         &self,
         from: &Bound,
-        created: Option<&StorageKey>,
+        created: Option<StorageKey>,
         now: i64,
     ) -> Result<(), CommitError> {
+        let tombstone = Record {
+            successor: created,
+            ..self.tombstone(now)
+        };
+        match self
+            .shared
+            .backend
+            .replace(&from.key, from.version, &tombstone)
+        {
+            Ok(ReplaceOutcome::Replaced) => Ok(()),
+            Ok(ReplaceOutcome::Conflict) => Err(self.undo_login(created, now)),
+            Err(error) => match created {
+                Some(new) => self.settle_login(from, new, &tombstone, error),
+                None => Err(error.into()),
+            },
+        }
+    }
+
+    /// After a lost answer: reads the old record. Our tombstone there (the
+    /// one naming `new`) means the login is done; another tombstone or a
+    /// newer version means it lost a race; the loaded version means ours has
+    /// not been applied, so it is tried again. If the store cannot say, the
+    /// new record stays, so the data is in at least one of the two.
+    fn settle_login(
+        &self,
+        from: &Bound,
+        new: StorageKey,
+        tombstone: &Record,
+        error: BackendError,
+    ) -> Result<(), CommitError> {
         let backend = &self.shared.backend;
-        let tombstone = self.tombstone(now);
-        match backend.replace(&from.key, from.version, &tombstone)? {
-            ReplaceOutcome::Replaced => Ok(()),
-            ReplaceOutcome::Conflict => {
-                if let Some(new) = created {
-                    if let Err(error) = backend.end(new, &tombstone) {
-                        // Only this request knows the new ID, and it sends
-                        // no cookie for it: nobody can reach the record.
-                        log::warn!(
-                            "could not end the new record of a conflicting login ({error}); nobody holds its ID and it expires by its TTL"
-                        );
-                    }
+        for _ in 0..LOGIN_CHECKS {
+            match backend.load(&from.key, Consistency::Strong) {
+                Ok(Some(old)) if old.is_ended() && old.successor == Some(new) => return Ok(()),
+                Ok(Some(old)) if old.is_ended() || old.version != from.version => {
+                    return Err(self.undo_login(Some(new), tombstone.issued_at))
                 }
-                Err(CommitError::Conflict)
+                Ok(Some(_)) => {
+                    if let Ok(ReplaceOutcome::Replaced) =
+                        backend.replace(&from.key, from.version, tombstone)
+                    {
+                        return Ok(());
+                    }
+                    // A conflict may be our earlier attempt landing late:
+                    // read again.
+                }
+                Ok(None) | Err(_) => break,
             }
         }
+        log::warn!(
+            "a login's outcome is unknown ({error}); its new record stays, unreachable until it expires"
+        );
+        Err(CommitError::Backend(error))
+    }
+
+    /// Ends the record a login that lost a race had created, and says so.
+    fn undo_login(&self, created: Option<StorageKey>, now: i64) -> CommitError {
+        if let Some(new) = created {
+            if let Err(error) = self.shared.backend.end(&new, &self.tombstone(now)) {
+                // Only this request knows the new ID, and it sends no cookie
+                // for it: nobody can reach the record.
+                log::warn!(
+                    "could not end the new record of a conflicting login ({error}); nobody holds its ID and it expires by its TTL"
+                );
+            }
+        }
+        CommitError::Conflict
     }
 
     /// Decides the write and builds its record, refusing oversized items
@@ -168,6 +264,7 @@ impl Session {
 
     fn record(&self, now: i64, version: u64, created_at: i64) -> Result<Record, CommitError> {
         Ok(Record {
+            successor: None,
             version,
             issued_at: now,
             expires_at: self.expiry(now, Some(created_at)),

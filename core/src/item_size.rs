@@ -21,7 +21,8 @@ pub const WRITE_ID_LEN: usize = 16;
 /// Binary and string values count their length in bytes. A number counts one
 /// byte plus one per base-100 digit, with leading and trailing zero digits
 /// dropped: DynamoDB stores numbers as base-100 digits aligned at the decimal
-/// point, so 110 (digits 1|10) counts 3 bytes while 1100 (11|00) counts 2.
+/// point, so 110 (digits 1|10) counts 3 bytes while 1100 (11|00) counts 2; a
+/// negative number counts one byte more.
 ///
 /// ```
 /// use dynamodb_sessions::{item_size, Record, StorageKey, StoredData};
@@ -32,6 +33,7 @@ pub const WRITE_ID_LEN: usize = 16;
 ///     expires_at: 1_700_001_200,
 ///     created_at: None,
 ///     data: StoredData::Cbor(vec![0; 100]),
+///     successor: None,
 /// };
 /// let size = item_size(&StorageKey::from_bytes([0; 32]), &record);
 /// // sid, ver (1), iss (17|00|00|00|00: one digit), exp (17|00|00|12|00: four), wid, dat
@@ -51,11 +53,14 @@ fn fixed_size(key: &StorageKey, record: &Record) -> usize {
         size += attribute("crt", number_size(created_at.into()));
     }
     size += attribute(WRITE_ID_ATTRIBUTE, WRITE_ID_LEN);
+    if let Some(successor) = &record.successor {
+        size += attribute("nxt", successor.as_bytes().len());
+    }
     size + attribute("dat", record.data.len())
 }
 
-/// The largest size of `iss` or `exp`: any `i64`, 19 digits.
-const WIDEST_NUMBER: usize = 1 + 10;
+/// The largest size of `iss` or `exp`: any `i64`, 19 digits and a sign.
+const WIDEST_NUMBER: usize = 1 + 10 + 1;
 
 /// The item's size after any later reissue, which rewrites `iss` and `exp`
 /// with numbers that may be longer: both counted at their widest.
@@ -96,6 +101,7 @@ pub(crate) fn ensure_item_fits_with_reissue_room(
 ///     expires_at: 1200,
 ///     created_at: None,
 ///     data: StoredData::Cbor(vec![0; 100]),
+///     successor: None,
 /// };
 /// let key = StorageKey::from_bytes([0; 32]);
 /// assert!(ensure_item_fits(Operation::Create, &key, &record).is_ok());
@@ -127,8 +133,13 @@ fn attribute(name: &str, value_size: usize) -> usize {
     name.len() + value_size
 }
 
-/// Size of a DynamoDB number: 1 byte plus 1 per significant base-100 digit.
+/// Size of a DynamoDB number: 1 byte plus 1 per significant base-100 digit,
+/// plus 1 for a negative number (checked against DynamoDB Local).
 fn number_size(value: i128) -> usize {
+    usize::from(value < 0) + magnitude_size(value)
+}
+
+fn magnitude_size(value: i128) -> usize {
     // Arithmetic rather than formatting: this runs twice per write.
     let mut magnitude = value.unsigned_abs();
     if magnitude == 0 {
@@ -159,8 +170,9 @@ mod tests {
         assert_eq!(number_size(1_000_000), 2);
         assert_eq!(number_size(1_234_560), 5, "1|23|45|60");
         assert_eq!(number_size(1_700_001_200), 1 + 4);
-        assert_eq!(number_size(-15), 2);
-        assert_eq!(number_size(i64::MAX.into()), WIDEST_NUMBER);
+        assert_eq!(number_size(-15), 3);
+        assert_eq!(number_size(-110), 4);
+        assert_eq!(number_size(i64::MAX.into()), WIDEST_NUMBER - 1);
         assert_eq!(number_size(i64::MIN.into()), WIDEST_NUMBER);
     }
 
@@ -168,6 +180,7 @@ mod tests {
     fn reissue_room_covers_any_iss_and_exp() {
         let key = StorageKey::from_bytes([0; 32]);
         let record = Record {
+            successor: None,
             version: 1,
             issued_at: 1_700_000_000,
             expires_at: 1_700_000_000,
@@ -176,7 +189,7 @@ mod tests {
         };
         let widest = Record {
             issued_at: i64::MIN,
-            expires_at: i64::MAX,
+            expires_at: i64::MIN,
             ..record.clone()
         };
         assert_eq!(

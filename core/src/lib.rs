@@ -44,8 +44,8 @@ mod session_cookie;
 mod token;
 
 pub use backend::{
-    Backend, BackendError, BoxError, Consistency, CreateOutcome, Operation, ReplaceOutcome,
-    TouchOutcome,
+    ensure_version_grows, Backend, BackendError, BoxError, Consistency, CreateOutcome, EndOutcome,
+    Operation, ReplaceOutcome, TouchOutcome,
 };
 pub use call_counts::{CallCounter, CallCounts, CountingBackend};
 pub use clock::{Clock, ManualClock, SystemClock};

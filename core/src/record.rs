@@ -1,6 +1,6 @@
 //! What a backend stores for one session.
 
-use crate::DataEncoding;
+use crate::{DataEncoding, StorageKey};
 
 /// A session record as it lives in the store: the attributes of one DynamoDB
 /// item except its key.
@@ -12,6 +12,7 @@ use crate::DataEncoding;
 /// | `expires_at` | `exp` (N) | when the session idles out; the table's TTL attribute |
 /// | `created_at` | `crt` (N) | unix seconds of creation, for the absolute lifetime |
 /// | `data` | `dat` (B or S) | the session's data, encoded |
+/// | `successor` | `nxt` (B) | for the tombstone a login leaves: where the session moved |
 ///
 /// ```
 /// use dynamodb_sessions::{Record, StoredData};
@@ -22,6 +23,7 @@ use crate::DataEncoding;
 ///     expires_at: 1_700_001_200,
 ///     created_at: Some(1_700_000_000),
 ///     data: StoredData::Cbor(vec![0xa0]),
+///     successor: None,
 /// };
 /// assert_eq!(record.data.len(), 1);
 /// ```
@@ -38,6 +40,12 @@ pub struct Record {
     pub created_at: Option<i64>,
     /// The encoded session data (`dat`).
     pub data: StoredData,
+    /// For the tombstone a login leaves under the session's old ID: the
+    /// storage key of the record the session moved to (`nxt`), so that the
+    /// login can tell its own tombstone from a logout's after a lost answer,
+    /// and a logout through the old ID can follow the session. Never a
+    /// token: it opens nothing. `None` for every other record.
+    pub successor: Option<StorageKey>,
 }
 
 impl Record {
@@ -53,9 +61,10 @@ impl Record {
 
     /// The record that ends a session at `now` (unix seconds): no data,
     /// [`ENDED_VERSION`](Self::ENDED_VERSION), expiring after
-    /// [`TOMBSTONE_SECS`](Self::TOMBSTONE_SECS). Its `dat` is an empty map in
-    /// `encoding`, so that pyramid-dynamodb-sessions reads it as an empty
-    /// session.
+    /// [`TOMBSTONE_SECS`](Self::TOMBSTONE_SECS), and no
+    /// [`successor`](Self::successor) (a login sets it). Its `dat` is an
+    /// empty map in `encoding`, so that pyramid-dynamodb-sessions reads it as
+    /// an empty session.
     ///
     /// ```
     /// use dynamodb_sessions::{DataEncoding, Record};
@@ -74,6 +83,7 @@ impl Record {
                 DataEncoding::Cbor => StoredData::Cbor(vec![0xa0]),
                 DataEncoding::Json => StoredData::Json("{}".to_owned()),
             },
+            successor: None,
         }
     }
 

@@ -305,6 +305,7 @@ fn load(backend: &Arc<MemoryBackend>, manager: &SessionManager, bytes: Vec<u8>) 
     let token = Token::generate().expect("random");
     let key = token.storage_key();
     let record = Record {
+        successor: None,
         version: 1,
         issued_at: now(),
         expires_at: now() + 3600,

@@ -67,6 +67,7 @@ impl Target {
     fn plant(&self, data: StoredData) -> Token {
         let token = Token::generate().expect("random");
         let record = Record {
+            successor: None,
             version: 1,
             issued_at: now(),
             expires_at: now() + 3600,
@@ -126,6 +127,7 @@ impl Target {
         let token = Token::generate().expect("random");
         let key = token.storage_key();
         let planted = Record {
+            successor: None,
             version: 1,
             issued_at: now(),
             expires_at: now() + 3600,

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dynamodb_sessions::{
-    Backend, BackendError, CommitError, Consistency, CreateOutcome, Record, ReplaceOutcome,
-    SessionConfig, SessionManager, StorageKey, TouchOutcome,
+    Backend, BackendError, CommitError, Consistency, CreateOutcome, EndOutcome, Record,
+    ReplaceOutcome, SessionConfig, SessionManager, StorageKey, TouchOutcome,
 };
 use dynamodb_sessions_adapters::MemoryBackend;
 
@@ -52,7 +52,7 @@ impl Backend for Colliding {
         self.inner.touch(key, v, i, e)
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.inner.end(key, tombstone)
     }
 }

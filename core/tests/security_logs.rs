@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, ManualClock, Operation, Record,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, ManualClock, Operation, Record,
     ReplaceOutcome, SessionConfig, SessionManager, StorageKey, StoredData, Token, TouchOutcome,
 };
 use dynamodb_sessions_adapters::MemoryBackend;
@@ -109,7 +109,7 @@ impl Backend for Flaky {
         self.fail(Operation::Touch)?;
         self.inner.touch(key, version, iss, exp)
     }
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.fail(Operation::End)?;
         self.inner.end(key, tombstone)
     }
@@ -185,8 +185,11 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         corrupt_key: Mutex::new(None),
         failing: Mutex::new(false),
     });
+    // A max_age, so that a reissue sends its cookie again (and that cookie
+    // is checked for secrets too).
     let config = SessionConfig::builder()
         .absolute_lifetime(Some(std::time::Duration::from_secs(86_400)))
+        .max_age(Some(std::time::Duration::from_secs(3600)))
         .build()
         .unwrap();
     let manager = SessionManager::with_clock(backend.clone(), config, clock.clone());
@@ -266,6 +269,7 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         let token = Token::generate().unwrap();
         s.tokens.push(token.as_str().to_owned());
         let record = Record {
+            successor: None,
             version,
             issued_at: 1_700_000_000,
             expires_at,

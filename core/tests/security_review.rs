@@ -92,6 +92,7 @@ fn an_empty_stored_csrf_token_matches_nothing() {
         .unwrap()
         .as_secs() as i64;
     let record = Record {
+        successor: None,
         version: 1,
         issued_at: now,
         expires_at: now + 600,

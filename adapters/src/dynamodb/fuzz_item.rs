@@ -179,6 +179,7 @@ fn item() -> impl Strategy<Value = Item> {
     )
         .prop_map(|(version, issued_at, expires_at, created_at, data)| {
             let record = dynamodb_sessions::Record {
+                successor: None,
                 version,
                 issued_at,
                 expires_at,

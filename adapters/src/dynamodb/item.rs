@@ -8,6 +8,7 @@
 //! | `exp` | N | [`Record::expires_at`] (the table's TTL attribute) |
 //! | `crt` | N | [`Record::created_at`], absent when `None` |
 //! | `dat` | B or S | [`StoredData::Cbor`] as B, [`StoredData::Json`] as S |
+//! | `nxt` | B | [`Record::successor`], only in a login's tombstone |
 //! | `wid` | B | the write's identity, added by the backend to every put |
 
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ pub(crate) const CRT: &str = "crt";
 pub(crate) const DAT: &str = "dat";
 /// The write identity attribute.
 pub(crate) const WID: &str = WRITE_ID_ATTRIBUTE;
+/// The successor attribute of a login's tombstone.
+pub(crate) const NXT: &str = "nxt";
 
 /// A binary attribute value.
 pub(crate) fn binary(bytes: &[u8]) -> AttributeValue {
@@ -95,6 +98,9 @@ pub(crate) fn to_item(
         }
     };
     item.insert(DAT.to_owned(), data);
+    if let Some(successor) = &record.successor {
+        item.insert(NXT.to_owned(), binary(successor.as_bytes()));
+    }
     Ok(item)
 }
 
@@ -136,12 +142,22 @@ pub(crate) fn from_item(item: &Item) -> Result<Record, BackendError> {
             )))
         }
     };
+    let successor = match item.get(NXT) {
+        None => None,
+        Some(AttributeValue { b: Some(bytes), .. }) => {
+            Some(StorageKey::from_bytes(bytes[..].try_into().map_err(
+                |_| corrupt(format!("attribute `{NXT}` is not 32 bytes")),
+            )?))
+        }
+        Some(_) => return Err(corrupt(format!("attribute `{NXT}` is not binary (B)"))),
+    };
     Ok(Record {
         version: required_number(item, VER)?,
         issued_at: required_number(item, ISS)?,
         expires_at: required_number(item, EXP)?,
         created_at: optional_number(item, CRT)?,
         data,
+        successor,
     })
 }
 
@@ -174,6 +190,7 @@ mod tests {
 
     fn record(data: StoredData, created_at: Option<i64>) -> Record {
         Record {
+            successor: None,
             version: 7,
             issued_at: 1_700_000_000,
             expires_at: 1_700_001_200,

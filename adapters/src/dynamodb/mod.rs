@@ -69,8 +69,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dynamodb_sessions::{
-    ensure_item_fits, Backend, BackendError, Consistency, CreateOutcome, Operation, Record,
-    ReplaceOutcome, StorageKey, TouchOutcome,
+    ensure_item_fits, ensure_version_grows, Backend, BackendError, Consistency, CreateOutcome,
+    EndOutcome, Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
 };
 use rusoto_dynamodb::{DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput};
 use std::collections::HashMap;
@@ -306,6 +306,22 @@ impl Inner {
         condition: Condition,
         deadline: Instant,
     ) -> Result<Decision, BackendError> {
+        let (decision, _) = self
+            .put_keeping_check(operation, key, record, condition, deadline)
+            .await?;
+        Ok(decision)
+    }
+
+    /// As [`put`](Self::put), also returning the item the check read, if
+    /// one was made (`Some(None)`: the key was empty).
+    async fn put_keeping_check(
+        &self,
+        operation: Operation,
+        key: &StorageKey,
+        record: &Record,
+        condition: Condition,
+        deadline: Instant,
+    ) -> Result<(Decision, Option<Option<Item>>), BackendError> {
         let write_id = new_write_id().ok_or(BackendError::Rejected {
             operation,
             source: "the operating system has no random bytes for a write identity".into(),
@@ -326,17 +342,16 @@ impl Inner {
         })
         .await
         {
-            Ok(_) => Ok(Decision::Applied),
-            Err(Stop::ConditionFailed { ambiguous: false }) => Ok(Decision::NotApplied),
+            Ok(_) => Ok((Decision::Applied, None)),
+            Err(Stop::ConditionFailed { ambiguous: false }) => Ok((Decision::NotApplied, None)),
             Err(Stop::ConditionFailed { ambiguous: true }) => {
-                let stored = self
+                let item = self
                     .get_item(operation, key, Consistency::Strong, deadline)
-                    .await?
-                    .map(|item| stored_identity(&item))
-                    .transpose()?;
+                    .await?;
+                let stored = item.as_ref().map(stored_identity).transpose()?;
                 let decision = decide(condition.expected(), record.version, &write_id, stored);
                 log::debug!("session {operation}: a lost answer decided as {decision:?}");
-                Ok(decision)
+                Ok((decision, Some(item)))
             }
             Err(Stop::Error(error)) => Err(error),
         }
@@ -456,6 +471,7 @@ impl Backend for DynamoDbBackend {
     ) -> Result<ReplaceOutcome, BackendError> {
         let operation = Operation::Replace;
         let deadline = self.inner.retry.deadline();
+        ensure_version_grows(expected_version, record)?;
         self.check_size(operation, key, record)?;
         let condition = Condition::AtVersion(expected_version);
         let decision = self.run(
@@ -509,18 +525,39 @@ impl Backend for DynamoDbBackend {
         })
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         let operation = Operation::End;
         let deadline = self.inner.retry.deadline();
         self.check_size(operation, key, tombstone)?;
-        // Ended by us, by another request, or missing: the outcome asked for
-        // is that no live record is stored, and each of those is that.
-        self.run(
-            operation,
-            self.inner
-                .put(operation, key, tombstone, Condition::Live, deadline),
-        )
-        .map(|_| ())
+        let inner = &*self.inner;
+        self.run(operation, async {
+            let (decision, stored) = inner
+                .put_keeping_check(operation, key, tombstone, Condition::Live, deadline)
+                .await?;
+            if decision == Decision::Applied {
+                return Ok(EndOutcome::Ended);
+            }
+            // The condition failed: the record was missing or had ended. A
+            // lost answer may hide our own end, which the identity decides.
+            let stored = match stored {
+                Some(stored) => stored,
+                None => {
+                    inner
+                        .get_item(operation, key, Consistency::Strong, deadline)
+                        .await?
+                }
+            };
+            let Some(item) = stored else {
+                return Ok(EndOutcome::Missing);
+            };
+            let record = from_item(&item)?;
+            if !record.is_ended() {
+                return Err(BackendError::OutcomeUnknown { operation });
+            }
+            Ok(EndOutcome::AlreadyEnded {
+                successor: record.successor,
+            })
+        })
     }
 }
 

@@ -62,9 +62,13 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// The deadline of a call starting now.
+    /// The deadline of a call starting now; a timeout too large to add
+    /// (`Duration::MAX` for "no limit") is a year.
     pub(crate) fn deadline(&self) -> Instant {
-        Instant::now() + self.call_timeout
+        let now = Instant::now();
+        now.checked_add(self.call_timeout)
+            .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+            .unwrap_or(now)
     }
 
     /// The longest backoff after failed attempt number `attempt` (1-based).
@@ -310,6 +314,44 @@ mod tests {
             result,
             Err(Stop::ConditionFailed { ambiguous: false })
         ));
+    }
+
+    #[test]
+    fn a_call_timeout_too_large_to_add_is_no_overflow() {
+        let config = RetryConfig {
+            call_timeout: Duration::MAX,
+            ..RetryConfig::default()
+        };
+        assert!(config.deadline() > Instant::now() + Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn one_deadline_bounds_every_attempt() {
+        let config = RetryConfig {
+            max_attempts: 20,
+            attempt_timeout: Duration::from_millis(100),
+            call_timeout: Duration::from_millis(250),
+            ..fast()
+        };
+        let started = Instant::now();
+        let result: Result<(), Stop> = run(execute(
+            &config,
+            Operation::Load,
+            config.deadline(),
+            || async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Err(RusotoError::<PutItemError>::Blocking)
+            },
+        ));
+        assert!(matches!(
+            result,
+            Err(Stop::Error(BackendError::Timeout { .. }))
+        ));
+        assert!(
+            started.elapsed() < Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

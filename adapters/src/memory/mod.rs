@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions::{
-    ensure_item_fits, Backend, BackendError, CallCounter, CallCounts, Consistency, CreateOutcome,
-    Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
+    ensure_item_fits, ensure_version_grows, Backend, BackendError, CallCounter, CallCounts,
+    Consistency, CreateOutcome, EndOutcome, Operation, Record, ReplaceOutcome, StorageKey,
+    TouchOutcome,
 };
 use parking_lot::RwLock;
 
@@ -197,6 +198,7 @@ impl Backend for MemoryBackend {
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
         self.inner.counters.count_replace();
+        ensure_version_grows(expected_version, record)?;
         ensure_item_fits(Operation::Replace, key, record)?;
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
@@ -236,26 +238,31 @@ impl Backend for MemoryBackend {
         }
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<(), BackendError> {
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.inner.counters.count_end();
         ensure_item_fits(Operation::End, key, tombstone)?;
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
-            Some(Slot::Record { current, previous }) if !current.is_ended() => {
+            Some(Slot::Record { current, .. }) if current.is_ended() => {
+                Ok(EndOutcome::AlreadyEnded {
+                    successor: current.successor,
+                })
+            }
+            Some(Slot::Record { current, previous }) => {
                 let old = std::mem::replace(current, tombstone.clone());
                 *previous = self.lag_after_write(old);
+                Ok(EndOutcome::Ended)
             }
             Some(slot @ Slot::Corrupt { .. }) => {
                 *slot = Slot::Record {
                     current: tombstone.clone(),
                     previous: Lag::CaughtUp,
                 };
+                Ok(EndOutcome::Ended)
             }
-            // Missing or ended already: nothing to end, and a logout never
-            // creates an item.
-            _ => {}
+            // A logout never creates an item.
+            None => Ok(EndOutcome::Missing),
         }
-        Ok(())
     }
 }
 
@@ -266,6 +273,7 @@ mod tests {
 
     fn record(version: u64) -> Record {
         Record {
+            successor: None,
             version,
             issued_at: 100,
             expires_at: 1000,
