@@ -29,6 +29,7 @@ pub mod dynamodb_local;
 pub mod fixture;
 mod harness;
 mod install;
+pub mod interleavings;
 mod lagging_reads;
 mod memory_harness;
 pub mod python_env;

@@ -1,0 +1,486 @@
+//! The fault layer: a backend wrapper between the manager and the store
+//! under test that makes every call a yield point of the schedule and, per
+//! call, lets the seed decide what the network does to it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dynamodb_sessions::{
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Operation, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
+};
+
+use super::rng::SimRng;
+use super::scheduler;
+use super::shared::{CallRecord, Done, Env, Event, LateCall, RequestId, WriteSpec};
+use super::store::{self, Stored};
+
+/// How often each fault is injected, in calls per thousand. Each call gets
+/// at most one of them; the rest pass unharmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultRates {
+    /// Dropped before reaching the store: an error, nothing applied.
+    pub drop: u32,
+    /// Applied, then the answer lost: a timeout error.
+    pub lose_answer: u32,
+    /// Held in flight for a few steps, before and/or after it is applied,
+    /// while other requests and the clock move on.
+    pub delay: u32,
+    /// Writes only: an error now, and the same call reaches the store at a
+    /// random later step (a retried request whose first copy arrives late).
+    pub late_duplicate: u32,
+    /// Calls for which the [`WireFaults`] hook, if any, is asked to inject
+    /// faults below the backend (into a proxy).
+    pub wire: u32,
+}
+
+impl Default for FaultRates {
+    fn default() -> Self {
+        FaultRates {
+            drop: 50,
+            lose_answer: 60,
+            delay: 120,
+            late_duplicate: 40,
+            wire: 0,
+        }
+    }
+}
+
+impl FaultRates {
+    /// No faults at all: only the interleavings.
+    pub const NONE: FaultRates = FaultRates {
+        drop: 0,
+        lose_answer: 0,
+        delay: 0,
+        late_duplicate: 0,
+        wire: 0,
+    };
+}
+
+/// Faults below the backend: the DynamoDB test queues them in its proxy
+/// right before the fault layer makes the inner call.
+pub trait WireFaults: Send + Sync {
+    /// Queues faults for the store call about to be made (one `operation`,
+    /// which the backend may retry), drawing every choice from `rng`.
+    /// Returns the kinds queued, for the statistics and the trace; empty if
+    /// none.
+    fn before_call(&self, operation: Operation, rng: &mut SimRng) -> Vec<&'static str>;
+}
+
+/// One backend call, kept whole so that it can be applied late.
+#[derive(Debug, Clone)]
+pub(crate) enum Call {
+    Load {
+        key: StorageKey,
+        consistency: Consistency,
+    },
+    Create {
+        key: StorageKey,
+        record: Record,
+    },
+    Replace {
+        key: StorageKey,
+        expected: u64,
+        record: Record,
+    },
+    Touch {
+        key: StorageKey,
+        expected: u64,
+        issued_at: i64,
+        expires_at: i64,
+    },
+    End {
+        key: StorageKey,
+        tombstone: Record,
+    },
+}
+
+/// A call's answer.
+#[derive(Debug, Clone)]
+pub(crate) enum Answer {
+    Loaded(Option<Record>),
+    Created(CreateOutcome),
+    Replaced(ReplaceOutcome),
+    Touched(TouchOutcome),
+    Ended(EndOutcome),
+}
+
+impl Answer {
+    fn done(&self) -> Done {
+        match self {
+            Answer::Loaded(_) => Done::Loaded,
+            Answer::Created(outcome) => Done::Created(*outcome),
+            Answer::Replaced(outcome) => Done::Replaced(*outcome),
+            Answer::Touched(outcome) => Done::Touched(*outcome),
+            Answer::Ended(outcome) => Done::Ended(*outcome),
+        }
+    }
+
+    fn describe(&self, env: &Env) -> String {
+        match self {
+            Answer::Loaded(None) => "none".to_owned(),
+            Answer::Loaded(Some(record)) => store::decode(record).describe(env.start),
+            Answer::Created(outcome) => format!("{outcome:?}"),
+            Answer::Replaced(outcome) => format!("{outcome:?}"),
+            Answer::Touched(outcome) => format!("{outcome:?}"),
+            Answer::Ended(EndOutcome::AlreadyEnded {
+                successor: Some(next),
+            }) => format!("AlreadyEnded, moved on to K{}", env.key_id(next)),
+            Answer::Ended(outcome) => format!("{outcome:?}"),
+        }
+    }
+}
+
+impl Call {
+    pub(crate) fn key(&self) -> &StorageKey {
+        match self {
+            Call::Load { key, .. }
+            | Call::Create { key, .. }
+            | Call::Replace { key, .. }
+            | Call::Touch { key, .. }
+            | Call::End { key, .. } => key,
+        }
+    }
+
+    pub(crate) fn operation(&self) -> Operation {
+        match self {
+            Call::Load { .. } => Operation::Load,
+            Call::Create { .. } => Operation::Create,
+            Call::Replace { .. } => Operation::Replace,
+            Call::Touch { .. } => Operation::Touch,
+            Call::End { .. } => Operation::End,
+        }
+    }
+
+    fn write(&self) -> Option<WriteSpec> {
+        let tag = |record: &Record| match store::decode(record) {
+            Stored::Record(view) => view.tag,
+            _ => None,
+        };
+        match self {
+            Call::Load { .. } => None,
+            Call::Create { record, .. } => Some(WriteSpec::Create { tag: tag(record) }),
+            Call::Replace {
+                expected, record, ..
+            } => Some(WriteSpec::Replace {
+                expected: *expected,
+                tag: tag(record),
+                tombstone: record.is_ended(),
+                successor: record.successor,
+            }),
+            Call::Touch {
+                expected,
+                expires_at,
+                ..
+            } => Some(WriteSpec::Touch {
+                expected: *expected,
+                expires_at: *expires_at,
+            }),
+            Call::End { .. } => Some(WriteSpec::End),
+        }
+    }
+
+    fn apply<B: Backend + ?Sized>(&self, backend: &B) -> Result<Answer, BackendError> {
+        Ok(match self {
+            Call::Load { key, consistency } => Answer::Loaded(backend.load(key, *consistency)?),
+            Call::Create { key, record } => Answer::Created(backend.create(key, record)?),
+            Call::Replace {
+                key,
+                expected,
+                record,
+            } => Answer::Replaced(backend.replace(key, *expected, record)?),
+            Call::Touch {
+                key,
+                expected,
+                issued_at,
+                expires_at,
+            } => Answer::Touched(backend.touch(key, *expected, *issued_at, *expires_at)?),
+            Call::End { key, tombstone } => Answer::Ended(backend.end(key, tombstone)?),
+        })
+    }
+
+    /// A short description for the trace, keys by their numbers.
+    fn describe(&self, env: &Env) -> String {
+        let key = format!("K{}", env.key_id(self.key()));
+        let tag = |record: &Record| match store::decode(record) {
+            Stored::Record(view) => view.tag.map_or("no tag".to_owned(), |t| format!("t{t}")),
+            Stored::Ended(Some(next)) => format!("a tombstone naming K{}", env.key_id(&next)),
+            Stored::Ended(None) => "a tombstone".to_owned(),
+            other => other.describe(env.start),
+        };
+        match self {
+            Call::Load { consistency, .. } => format!("load {key} {consistency:?}"),
+            Call::Create { record, .. } => format!("create {key} {}", tag(record)),
+            Call::Replace {
+                expected, record, ..
+            } => format!("replace {key} @v{expected} with {}", tag(record)),
+            Call::Touch {
+                expected,
+                expires_at,
+                ..
+            } => format!("touch {key} @v{expected} exp={}", expires_at - env.start),
+            Call::End { .. } => format!("end {key}"),
+        }
+    }
+}
+
+/// What the network does to one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Pass,
+    Drop,
+    LoseAnswer,
+    /// Steps to stay in flight before and after applying.
+    Delay(u64, u64),
+    LateDuplicate,
+}
+
+fn draw_fault(rng: &mut SimRng, rates: &FaultRates, write: bool) -> Fault {
+    let duplicate = if write { rates.late_duplicate } else { 0 };
+    let pass = 1000u32.saturating_sub(rates.drop + rates.lose_answer + rates.delay + duplicate);
+    match rng.weighted(&[pass, rates.drop, rates.lose_answer, rates.delay, duplicate]) {
+        Some(1) => Fault::Drop,
+        Some(2) => Fault::LoseAnswer,
+        Some(3) => {
+            let before = rng.below(4);
+            Fault::Delay(before, rng.range(u64::from(before == 0), 4))
+        }
+        Some(4) => Fault::LateDuplicate,
+        _ => Fault::Pass,
+    }
+}
+
+fn dropped(operation: Operation) -> BackendError {
+    BackendError::Unavailable {
+        operation,
+        attempts: 1,
+        source: "injected fault: the request was dropped".into(),
+    }
+}
+
+fn lost(operation: Operation) -> BackendError {
+    BackendError::Timeout {
+        operation,
+        after: Duration::from_millis(100),
+    }
+}
+
+impl Env {
+    /// Makes `call` on the store under test, and logs it for the checker:
+    /// what an `end` is about to end, the wire faults queued for it, its
+    /// answer and how long it took. `told` says whether the manager will see
+    /// the answer.
+    pub(crate) fn apply<B: Backend + ?Sized>(
+        &self,
+        backend: &B,
+        call: &Call,
+        request: RequestId,
+        told: bool,
+    ) -> Result<Answer, BackendError> {
+        let key = self.key_id(call.key());
+        let before = match call {
+            Call::End {
+                key: storage_key, ..
+            } => {
+                let found = store::observe(&*self.observer, storage_key);
+                self.push(Event::EndFound {
+                    request,
+                    found: found.clone(),
+                });
+                Some(found)
+            }
+            _ => None,
+        };
+        let wire = match &self.wire {
+            Some(hook) if self.roll(|rng| rng.chance(self.rates.wire)) => {
+                self.roll(|rng| hook.before_call(call.operation(), rng))
+            }
+            _ => Vec::new(),
+        };
+        for kind in &wire {
+            self.fault(kind);
+        }
+        let started = Instant::now();
+        let result = call.apply(backend);
+        let elapsed = started.elapsed();
+        self.push(Event::Call(CallRecord {
+            request,
+            key,
+            write: call.write(),
+            answer: result
+                .as_ref()
+                .map(Answer::done)
+                .map_err(ToString::to_string),
+            told,
+            before,
+            elapsed,
+        }));
+        if let (true, Ok(Answer::Loaded(Some(record))), Call::Load { consistency, .. }) =
+            (told, &result, call)
+        {
+            if let Stored::Record(record) = store::decode(record) {
+                self.push(Event::Loaded {
+                    request,
+                    record,
+                    strong: *consistency == Consistency::Strong,
+                });
+            }
+        }
+        let wire = if wire.is_empty() {
+            String::new()
+        } else {
+            format!(" [wire: {}]", wire.join(", "))
+        };
+        let answer = match &result {
+            Ok(answer) => answer.describe(self),
+            Err(error) => format!("error: {error}"),
+        };
+        let fate = if told { "" } else { " (answer lost)" };
+        self.trace(
+            Some(request),
+            format!("{}{wire} -> {answer}{fate}", call.describe(self)),
+        );
+        result
+    }
+}
+
+/// Wraps the store under test for the manager of one schedule.
+pub(crate) struct FaultyBackend<B: ?Sized> {
+    inner: Arc<B>,
+    env: Arc<Env>,
+}
+
+impl<B: Backend + ?Sized> FaultyBackend<B> {
+    pub(crate) fn new(inner: Arc<B>, env: Arc<Env>) -> Self {
+        FaultyBackend { inner, env }
+    }
+
+    fn call(&self, call: Call) -> Result<Answer, BackendError> {
+        let env = &*self.env;
+        let request = scheduler::current().unwrap_or(usize::MAX);
+        let operation = call.operation();
+        let what = call.describe(env);
+        env.scheduler.yield_now(|| format!("before {what}"), 0);
+        if env.scheduler.aborted() {
+            return Err(dropped(operation));
+        }
+        let fault = env.roll(|rng| draw_fault(rng, &env.rates, !matches!(call, Call::Load { .. })));
+        match fault {
+            Fault::Drop => {
+                env.fault("drop");
+                env.trace(Some(request), format!("{what}: dropped, not applied"));
+                env.scheduler.yield_now(|| format!("after {what}"), 0);
+                Err(dropped(operation))
+            }
+            Fault::LateDuplicate => {
+                env.fault("late duplicate");
+                let due = env.scheduler.step() + env.roll(|rng| rng.range(1, 40));
+                env.trace(
+                    Some(request),
+                    format!("{what}: held in the network, arrives later; error now"),
+                );
+                env.hold_back(LateCall { request, call, due });
+                env.scheduler.yield_now(|| format!("after {what}"), 0);
+                Err(lost(operation))
+            }
+            Fault::Pass | Fault::LoseAnswer | Fault::Delay(..) => {
+                let (before, after) = match fault {
+                    Fault::Delay(before, after) => (before, after),
+                    _ => (0, 0),
+                };
+                if before > 0 || after > 0 {
+                    env.fault("delay");
+                }
+                if before > 0 {
+                    env.scheduler
+                        .yield_now(|| format!("{what} in flight (delayed)"), before);
+                    if env.scheduler.aborted() {
+                        return Err(dropped(operation));
+                    }
+                }
+                let told = fault != Fault::LoseAnswer;
+                if !told {
+                    env.fault("lost answer");
+                }
+                let result = env.apply(&*self.inner, &call, request, told);
+                env.scheduler
+                    .yield_now(|| format!("answer to {what} in flight"), after);
+                if told {
+                    result
+                } else {
+                    Err(lost(operation))
+                }
+            }
+        }
+    }
+}
+
+impl<B: Backend + ?Sized> Backend for FaultyBackend<B> {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        match self.call(Call::Load {
+            key: *key,
+            consistency,
+        })? {
+            Answer::Loaded(record) => Ok(record),
+            other => unreachable!("a load answered {other:?}"),
+        }
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        match self.call(Call::Create {
+            key: *key,
+            record: record.clone(),
+        })? {
+            Answer::Created(outcome) => Ok(outcome),
+            other => unreachable!("a create answered {other:?}"),
+        }
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        match self.call(Call::Replace {
+            key: *key,
+            expected: expected_version,
+            record: record.clone(),
+        })? {
+            Answer::Replaced(outcome) => Ok(outcome),
+            other => unreachable!("a replace answered {other:?}"),
+        }
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        match self.call(Call::Touch {
+            key: *key,
+            expected: expected_version,
+            issued_at,
+            expires_at,
+        })? {
+            Answer::Touched(outcome) => Ok(outcome),
+            other => unreachable!("a touch answered {other:?}"),
+        }
+    }
+
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+        match self.call(Call::End {
+            key: *key,
+            tombstone: tombstone.clone(),
+        })? {
+            Answer::Ended(outcome) => Ok(outcome),
+            other => unreachable!("an end answered {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,826 @@
+//! One schedule: a few browsers whose requests (tabs) overlap, each request
+//! drawing a random action, all through the fault layer, on a manual clock
+//! that the schedule moves too; every promise checked after every step.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use dynamodb_sessions::{Backend, Clock, ManualClock, SessionConfig, SessionManager};
+
+use super::browser::{parse_set_cookie, Browser, Parsed};
+use super::faulty::{FaultRates, FaultyBackend, WireFaults};
+use super::invariants::{self, Delivery, Fate, Invariant, Scene, Seen, SetCookie};
+use super::oracle::{Ack, LogoutAck, Oracle, Written};
+use super::request::{self, Action, Request};
+use super::runner::{Stats, Violation, TRACE_ENV};
+use super::shared::{Done, Env, Event, Outcome, RequestId};
+use super::store::{self, KeyId, RecordView, StoreView, Stored, Tag};
+
+/// Where the clock starts: far from today, and in the future, so that
+/// DynamoDB's TTL (which compares `exp` with the real time) never removes
+/// a record the checker still looks at.
+pub const START: i64 = 2_000_000_000;
+/// The idle timeout of the schedules' sessions, in seconds.
+pub const TIMEOUT: i64 = 60;
+/// Their reissue time, in seconds.
+pub const REISSUE: i64 = 10;
+/// Their absolute lifetime, in seconds.
+pub const ABSOLUTE: i64 = 150;
+
+/// What a schedule may do.
+#[derive(Clone)]
+pub struct Options {
+    /// Requests per schedule, drawn between these bounds (inclusive).
+    pub requests: (usize, usize),
+    /// Browsers per schedule, drawn between these bounds (inclusive).
+    pub browsers: (usize, usize),
+    /// At most this many requests in flight at once (across browsers).
+    pub max_in_flight: usize,
+    /// How often each fault is injected.
+    pub faults: FaultRates,
+    /// Faults below the backend (the DynamoDB test's proxy), if any.
+    pub wire: Option<Arc<dyn WireFaults>>,
+    /// The longest a single store call may take (invariant e).
+    pub call_bound: Duration,
+    /// How long a request's turn may take before it counts as hung.
+    pub turn_timeout: Duration,
+    /// A schedule that has not finished after this many steps is reported.
+    pub max_steps: u64,
+    /// Whether eventually consistent reads may lag behind writes (as on
+    /// DynamoDB, or `MemoryBackend` in stale-read mode). Then an eventual
+    /// read that returns after a logout may still show the logged-out data;
+    /// otherwise no read may.
+    pub lagging_reads: bool,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("requests", &self.requests)
+            .field("browsers", &self.browsers)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("faults", &self.faults)
+            .field("wire", &self.wire.is_some())
+            .field("call_bound", &self.call_bound)
+            .field("turn_timeout", &self.turn_timeout)
+            .field("max_steps", &self.max_steps)
+            .field("lagging_reads", &self.lagging_reads)
+            .finish()
+    }
+}
+
+impl Default for Options {
+    /// For an in-memory store: every call within 1 s.
+    fn default() -> Self {
+        Options {
+            requests: (6, 14),
+            browsers: (2, 3),
+            max_in_flight: 4,
+            faults: FaultRates::default(),
+            wire: None,
+            call_bound: Duration::from_secs(1),
+            turn_timeout: Duration::from_secs(30),
+            max_steps: 5_000,
+            lagging_reads: false,
+        }
+    }
+}
+
+/// The sessions' settings: short times, so that a schedule of a few dozen
+/// clock moves crosses the reissue time, the timeout and the absolute
+/// lifetime. With a `max_age` a reissue sends the cookie again; without,
+/// it sends none.
+pub fn session_config(max_age: Option<Duration>) -> SessionConfig {
+    SessionConfig::builder()
+        .max_age(max_age)
+        .timeout(Duration::from_secs(TIMEOUT as u64))
+        .reissue_time(Duration::from_secs(REISSUE as u64))
+        .absolute_lifetime(Some(Duration::from_secs(ABSOLUTE as u64)))
+        .build()
+        .expect("valid settings")
+}
+
+/// Runs the schedule of `seed`: the manager on `backend` (through the fault
+/// layer), the checker reading `observer` (the same store, reached
+/// directly; for an in-memory store, the same handle).
+///
+/// # Errors
+///
+/// The first [`Violation`] found, with the seed and the trace.
+pub fn run<B, O>(
+    seed: u64,
+    options: &Options,
+    backend: Arc<B>,
+    observer: Arc<O>,
+) -> Result<Stats, Violation>
+where
+    B: Backend + 'static,
+    O: Backend + 'static,
+{
+    let mut world = World::new(seed, options, backend, observer);
+    let result = world.drive();
+    world.shutdown();
+    if std::env::var_os(TRACE_ENV).is_some() {
+        eprintln!("seed {seed}:\n  {}", world.trace.join("\n  "));
+    }
+    match result {
+        Ok(()) => {
+            world.finish();
+            Ok(world.stats)
+        }
+        Err((invariant, message)) => Err(Violation {
+            seed,
+            invariant,
+            message,
+            trace: world.trace,
+        }),
+    }
+}
+
+type Failure = (Invariant, String);
+
+/// The main thread's choice for the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Start,
+    Run(RequestId),
+    Deliver(usize),
+    Clock,
+    Late(usize),
+}
+
+/// What the main thread keeps about one request.
+#[derive(Debug, Clone)]
+struct RequestState {
+    browser: usize,
+    action: Action,
+    tag: Tag,
+    /// The key its cookie named when it started.
+    cookie_key: Option<KeyId>,
+    /// The tag it loaded.
+    parent: Option<Tag>,
+    /// The records loads handed it, in order: with the step, and whether
+    /// the read was strong.
+    loaded: Vec<(RecordView, u64, bool)>,
+    /// Keys its writes were told succeeded.
+    own_writes: BTreeSet<KeyId>,
+    /// Whether it committed a tagged write.
+    wrote: bool,
+    /// The tags of the records its logout's `end`s found (several when
+    /// it follows logins that moved the session on).
+    ended: Vec<Tag>,
+}
+
+/// A response waiting to reach its browser.
+#[derive(Debug, Clone)]
+struct Response {
+    request: RequestId,
+    set_cookie: Option<String>,
+}
+
+struct World<B> {
+    options: Options,
+    env: Arc<Env>,
+    backend: Arc<B>,
+    clock: Arc<ManualClock>,
+    manager: SessionManager,
+    cookie_name: String,
+    browsers: Vec<Browser>,
+    /// Per browser: requests started whose response has not arrived.
+    open: Vec<usize>,
+    requests: BTreeMap<RequestId, RequestState>,
+    to_start: usize,
+    pending: Vec<Response>,
+    oracle: Oracle,
+    store: StoreView,
+    /// Each key's last version and `exp`, to notice `exp` moving back.
+    exps: BTreeMap<KeyId, (u64, i64)>,
+    trace: Vec<String>,
+    stats: Stats,
+    threads: Vec<JoinHandle<()>>,
+    step: u64,
+}
+
+impl<B: Backend + 'static> World<B> {
+    fn new<O: Backend + 'static>(
+        seed: u64,
+        options: &Options,
+        backend: Arc<B>,
+        observer: Arc<O>,
+    ) -> Self {
+        let env = Arc::new(Env::new(
+            seed,
+            options.faults,
+            options.wire.clone(),
+            observer,
+            START,
+        ));
+        let clock = Arc::new(ManualClock::new(START));
+        // Half the schedules give the cookie a Max-Age, so that reissues
+        // send it again.
+        let max_age = env
+            .roll(|rng| rng.chance(500))
+            .then_some(Duration::from_secs(3600));
+        let config = session_config(max_age);
+        let cookie_name = config.cookie_name().to_owned();
+        let manager = SessionManager::with_clock(
+            FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env)),
+            config,
+            Arc::clone(&clock),
+        );
+        let draw = |(low, high): (usize, usize)| {
+            env.roll(|rng| rng.range(low as u64, high.max(low) as u64) as usize)
+        };
+        let browsers = vec![Browser::default(); draw(options.browsers).max(1)];
+        let open = vec![0; browsers.len()];
+        let to_start = draw(options.requests);
+        World {
+            options: options.clone(),
+            env,
+            backend,
+            clock,
+            manager,
+            cookie_name,
+            browsers,
+            open,
+            requests: BTreeMap::new(),
+            to_start,
+            pending: Vec::new(),
+            oracle: Oracle::default(),
+            store: StoreView::default(),
+            exps: BTreeMap::new(),
+            trace: Vec::new(),
+            stats: Stats {
+                schedules: 1,
+                ..Stats::default()
+            },
+            threads: Vec::new(),
+            step: 0,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    fn scene(&self) -> Scene<'_> {
+        Scene {
+            oracle: &self.oracle,
+            store: &self.store,
+            now: self.now(),
+            absolute: ABSOLUTE,
+            start: START,
+        }
+    }
+
+    fn drive(&mut self) -> Result<(), Failure> {
+        while let Some(choice) = self.choose() {
+            self.step = self.env.scheduler.next_step();
+            self.stats.steps += 1;
+            if self.step > self.options.max_steps {
+                return Err((
+                    Invariant::Harness,
+                    format!(
+                        "the schedule did not finish in {} steps",
+                        self.options.max_steps
+                    ),
+                ));
+            }
+            let line = self.perform(choice)?;
+            self.settle(line)?;
+        }
+        Ok(())
+    }
+
+    fn choose(&mut self) -> Option<Choice> {
+        let waiting = self.env.scheduler.waiting();
+        let late = self.env.late_due();
+        let step = self.env.scheduler.step();
+        let mut choices = Vec::new();
+        if self.to_start > 0
+            && waiting.len() < self.options.max_in_flight
+            && !self.may_start().is_empty()
+        {
+            choices.push((Choice::Start, 3));
+        }
+        for request in waiting.iter().filter(|w| w.eligible) {
+            choices.push((Choice::Run(request.id), 4));
+        }
+        for index in 0..self.pending.len() {
+            choices.push((Choice::Deliver(index), 2));
+        }
+        for (index, _) in late.iter().enumerate().filter(|(_, due)| **due <= step) {
+            choices.push((Choice::Late(index), 1));
+        }
+        if choices.is_empty() {
+            // Only delayed calls and held-back writes are left: let them go.
+            for request in &waiting {
+                choices.push((Choice::Run(request.id), 4));
+            }
+            for index in 0..late.len() {
+                choices.push((Choice::Late(index), 1));
+            }
+        }
+        if choices.is_empty() {
+            return None;
+        }
+        if self.to_start > 0 || !waiting.is_empty() {
+            choices.push((Choice::Clock, 2));
+        }
+        let weights: Vec<u32> = choices.iter().map(|(_, weight)| *weight).collect();
+        let index = self.env.roll(|rng| rng.weighted(&weights))?;
+        Some(choices[index].0)
+    }
+
+    /// Takes one step; returns the trace line to show if the step logs none.
+    fn perform(&mut self, choice: Choice) -> Result<Option<String>, Failure> {
+        match choice {
+            Choice::Start => {
+                self.start_request();
+                Ok(None)
+            }
+            Choice::Run(id) => self.run_request(id),
+            Choice::Deliver(index) => {
+                self.deliver(index)?;
+                Ok(None)
+            }
+            Choice::Clock => {
+                let seconds = self.env.roll(|rng| match rng.weighted(&[40, 6, 3, 1]) {
+                    Some(1) => REISSUE + 1,
+                    Some(2) => TIMEOUT + 1,
+                    Some(3) => ABSOLUTE + 1,
+                    _ => rng.range(1, 5) as i64,
+                });
+                self.clock.advance(seconds);
+                Ok(Some(format!(
+                    "#{} clock +{seconds} s -> {}",
+                    self.step,
+                    self.now() - START
+                )))
+            }
+            Choice::Late(index) => {
+                let late = self.env.take_late(index);
+                self.env.trace(
+                    Some(late.request),
+                    "a held-back copy reaches the store:".to_owned(),
+                );
+                let _ = self
+                    .env
+                    .apply(&*self.backend, &late.call, late.request, false);
+                Ok(None)
+            }
+        }
+    }
+
+    /// The browsers that may send a request now: those with a cookie, and
+    /// those waiting for no response. A browser without a session sends
+    /// one request (the first page) and waits, as browsers do; only then do
+    /// its tabs share, and race on, one session.
+    fn may_start(&self) -> Vec<usize> {
+        (0..self.browsers.len())
+            .filter(|b| self.browsers[*b].key().is_some() || self.open[*b] == 0)
+            .collect()
+    }
+
+    fn start_request(&mut self) {
+        // Browser 0, when it may, sends most requests: its tabs overlap
+        // often, which is where sessions race.
+        let candidates = self.may_start();
+        let (browser, action) = self.env.roll(|rng| {
+            let browser = if candidates.contains(&0) && rng.chance(600) {
+                0
+            } else {
+                candidates[rng.below(candidates.len() as u64) as usize]
+            };
+            (browser, Action::draw(rng))
+        });
+        self.to_start -= 1;
+        self.open[browser] += 1;
+        let id = self.requests.len() + 1;
+        if action == Action::ReadLate {
+            self.clock.advance(REISSUE + 1);
+        }
+        let jar = &self.browsers[browser];
+        let request = Request {
+            id,
+            action,
+            cookie: jar.header(&self.cookie_name),
+            // Request numbers are unique in a schedule: r5 writes t5.
+            tag: id as Tag,
+        };
+        self.trace.push(format!(
+            "#{} start r{id} b{browser} {} with {}{}",
+            self.step,
+            action.name(),
+            jar.describe(),
+            if action == Action::ReadLate {
+                format!(" (clock +{} s -> {})", REISSUE + 1, self.now() - START)
+            } else {
+                String::new()
+            }
+        ));
+        self.requests.insert(
+            id,
+            RequestState {
+                browser,
+                action,
+                tag: request.tag,
+                cookie_key: jar.key(),
+                parent: None,
+                loaded: Vec::new(),
+                own_writes: BTreeSet::new(),
+                wrote: false,
+                ended: Vec::new(),
+            },
+        );
+        self.stats.requests += 1;
+        let (manager, clock, env) = (
+            self.manager.clone(),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.env),
+        );
+        let handle = self.env.scheduler.spawn(id, move || {
+            request::serve(&request, &manager, &clock, &env);
+        });
+        self.threads.push(handle);
+    }
+
+    fn run_request(&mut self, id: RequestId) -> Result<Option<String>, Failure> {
+        use super::scheduler::Turn;
+        match self.env.scheduler.give_turn(id, self.options.turn_timeout) {
+            Turn::Parked => {
+                let label = self
+                    .env
+                    .scheduler
+                    .waiting()
+                    .into_iter()
+                    .find(|w| w.id == id)
+                    .map(|w| w.label)
+                    .unwrap_or_default();
+                Ok(Some(format!("{} {label}", self.prefix(id))))
+            }
+            Turn::Finished(None) => Ok(Some(format!("{} done", self.prefix(id)))),
+            Turn::Finished(Some(panic)) => {
+                Err((Invariant::Harness, format!("r{id} panicked: {panic}")))
+            }
+            Turn::Hung => Err((
+                Invariant::CallBound,
+                format!(
+                    "r{id} neither yielded nor finished within {:?}",
+                    self.options.turn_timeout
+                ),
+            )),
+        }
+    }
+
+    fn prefix(&self, id: RequestId) -> String {
+        match self.requests.get(&id) {
+            Some(r) => format!("#{} r{id} b{} {}:", self.step, r.browser, r.action.name()),
+            None => format!("#{} r{id}:", self.step),
+        }
+    }
+
+    fn deliver(&mut self, index: usize) -> Result<(), Failure> {
+        let response = self.pending.remove(index);
+        let Some(state) = self.requests.get(&response.request) else {
+            return Ok(());
+        };
+        self.open[state.browser] -= 1;
+        let parsed = match response.set_cookie.as_deref() {
+            None => None,
+            Some(header) => Some(
+                parse_set_cookie(header, &self.cookie_name)
+                    .map_err(|why| (Invariant::Harness, why))?,
+            ),
+        };
+        let (set, numbered) = match &parsed {
+            None => (SetCookie::None, None),
+            // A cleared cookie names no key.
+            Some(clear @ Parsed::Clear) => (SetCookie::Clear, Some((clear, 0))),
+            Some(value @ Parsed::Value { key, .. }) => {
+                let id = self.env.key_id(key);
+                (SetCookie::Value(id), Some((value, id)))
+            }
+        };
+        let browser = &mut self.browsers[state.browser];
+        let delivered_before = browser.known_keys();
+        browser.apply(numbered);
+        self.trace.push(format!(
+            "#{} deliver r{} to b{}: {}",
+            self.step,
+            response.request,
+            state.browser,
+            match set {
+                SetCookie::None => "no Set-Cookie".to_owned(),
+                SetCookie::Clear => "cookie cleared".to_owned(),
+                SetCookie::Value(_) => format!("cookie {}", browser.describe()),
+            }
+        ));
+        let delivery = Delivery {
+            request: response.request,
+            browser: state.browser,
+            logout: state.action == Action::Logout,
+            set,
+            own_write: matches!(set, SetCookie::Value(key) if state.own_writes.contains(&key)),
+            delivered_before,
+        };
+        match invariants::delivery(&self.scene(), &delivery) {
+            Ok(true) => {
+                *self
+                    .stats
+                    .notes
+                    .entry("cookie overtaken by events")
+                    .or_default() += 1
+            }
+            Ok(false) => {}
+            Err(message) => return Err((Invariant::CookiesPointAtLive, message)),
+        }
+        if set == SetCookie::Clear && state.action != Action::Logout {
+            *self
+                .stats
+                .notes
+                .entry("non-logout cleared a cookie")
+                .or_default() += 1;
+        }
+        Ok(())
+    }
+
+    /// After a step: reads what it logged, brings the picture of the store
+    /// up to date, and checks every promise.
+    fn settle(&mut self, line: Option<String>) -> Result<(), Failure> {
+        let mut written = BTreeSet::new();
+        let mut calls = Vec::new();
+        let mut seen = Vec::new();
+        let mut committed = Vec::new();
+        let mut traced = false;
+        for event in self.env.drain() {
+            match event {
+                Event::Trace { request, line } => {
+                    let prefix = match request {
+                        Some(id) => self.prefix(id),
+                        None => format!("#{}", self.step),
+                    };
+                    self.trace.push(format!("{prefix} {line}"));
+                    traced = true;
+                }
+                Event::Fault { kind } => *self.stats.faults.entry(kind).or_default() += 1,
+                Event::Call(call) => {
+                    self.stats.calls += 1;
+                    self.stats.slowest_call = self.stats.slowest_call.max(call.elapsed);
+                    invariants::call_bound(&call, self.options.call_bound)
+                        .map_err(|m| (Invariant::CallBound, m))?;
+                    if call.write.is_some() {
+                        written.insert(call.key);
+                    }
+                    calls.push(call);
+                }
+                Event::EndFound { request, found } => {
+                    let Some(state) = self.requests.get_mut(&request) else {
+                        continue;
+                    };
+                    if let (Action::Logout, Stored::Record(record)) = (state.action, &found) {
+                        if let Some(tag) = record.tag {
+                            self.oracle.logged_out.push(tag);
+                            state.ended.push(tag);
+                        }
+                    }
+                }
+                Event::Loaded {
+                    request,
+                    record,
+                    strong,
+                } => {
+                    if let Some(state) = self.requests.get_mut(&request) {
+                        state.loaded.push((record, self.step, strong));
+                    }
+                }
+                Event::Saw {
+                    request,
+                    tag,
+                    n,
+                    now,
+                } => {
+                    let Some(state) = self.requests.get_mut(&request) else {
+                        continue;
+                    };
+                    state.parent = tag;
+                    if let Some(tag) = tag {
+                        let loaded = state
+                            .loaded
+                            .iter()
+                            .rev()
+                            .find(|(record, _, _)| record.tag == Some(tag));
+                        seen.push(Seen {
+                            request,
+                            tag,
+                            n,
+                            now,
+                            record: loaded.map(|(record, _, _)| *record),
+                            loaded_step: loaded.map_or(self.step, |(_, step, _)| *step),
+                            strong: loaded.is_some_and(|(_, _, strong)| *strong),
+                        });
+                    }
+                }
+                Event::LoadFailed { request, .. } => {
+                    *self.stats.outcomes.entry("load error").or_default() += 1;
+                    self.pending.push(Response {
+                        request,
+                        set_cookie: None,
+                    });
+                }
+                Event::Intent {
+                    request,
+                    tag,
+                    parent,
+                    n,
+                    now,
+                } => {
+                    let root_created = match parent {
+                        None => now,
+                        Some(p) => self.oracle.root_created(p).ok_or_else(|| {
+                            (
+                                Invariant::Harness,
+                                format!("r{request} continued t{p}, which is unknown"),
+                            )
+                        })?,
+                    };
+                    self.oracle.writes.insert(
+                        tag,
+                        Written {
+                            request,
+                            parent,
+                            root_created,
+                            n,
+                        },
+                    );
+                    if let Some(state) = self.requests.get_mut(&request) {
+                        state.wrote = true;
+                    }
+                }
+                Event::Committed {
+                    request,
+                    outcome,
+                    set_cookie,
+                } => committed.push((request, outcome, set_cookie)),
+            }
+        }
+        if let (false, Some(line)) = (traced, line) {
+            self.trace.push(line);
+        }
+        self.refresh(&written)?;
+
+        for call in &calls {
+            invariants::exact_outcome(call, &self.scene())
+                .map_err(|m| (Invariant::AcknowledgedWrites, m))?;
+        }
+        for call in calls {
+            if call.told && call.answer.is_ok_and(Done::wrote) {
+                if let Some(state) = self.requests.get_mut(&call.request) {
+                    state.own_writes.insert(call.key);
+                }
+            }
+        }
+        for seen in &seen {
+            invariants::load_within_limits(&self.scene(), seen)
+                .map_err(|m| (Invariant::Lifetimes, m))?;
+            invariants::no_load_after_logout(&self.scene(), seen, self.options.lagging_reads)
+                .map_err(|m| (Invariant::LoggedOutStaysOut, m))?;
+        }
+        for (request, outcome, set_cookie) in committed {
+            self.committed(request, outcome, set_cookie)?;
+        }
+        let scene = self.scene();
+        invariants::stored_lifetimes(&scene).map_err(|m| (Invariant::Lifetimes, m))?;
+        invariants::acknowledged_writes(&scene).map_err(|m| (Invariant::AcknowledgedWrites, m))?;
+        let cookies: Vec<(usize, KeyId)> = self
+            .browsers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, browser)| browser.key().map(|key| (index, key)))
+            .collect();
+        invariants::logged_out_stays_out(&scene, &cookies)
+            .map_err(|m| (Invariant::LoggedOutStaysOut, m))
+    }
+
+    /// Reads the keys written in this step, strongly and directly.
+    fn refresh(&mut self, written: &BTreeSet<KeyId>) -> Result<(), Failure> {
+        for key in written {
+            let Some(storage_key) = self.env.key(*key) else {
+                continue;
+            };
+            let stored = store::observe(&*self.env.observer, &storage_key);
+            if let Stored::Unreadable(why) = &stored {
+                return Err((
+                    Invariant::Harness,
+                    format!("the checker could not read K{key}: {why}"),
+                ));
+            }
+            if let Stored::Record(record) = &stored {
+                let last = self.exps.insert(*key, (record.version, record.expires_at));
+                if last.is_some_and(|(version, exp)| {
+                    version == record.version && record.expires_at < exp
+                }) {
+                    // A touch that arrived late, after a later one.
+                    *self.stats.notes.entry("exp moved back").or_default() += 1;
+                }
+            }
+            self.store.keys.insert(*key, stored);
+        }
+        Ok(())
+    }
+
+    fn committed(
+        &mut self,
+        request: RequestId,
+        outcome: Outcome,
+        set_cookie: Option<String>,
+    ) -> Result<(), Failure> {
+        *self.stats.outcomes.entry(outcome.name()).or_default() += 1;
+        let Some(state) = self.requests.get(&request).cloned() else {
+            return Ok(());
+        };
+        if outcome == Outcome::Ok {
+            let parsed = set_cookie
+                .as_deref()
+                .map(|header| parse_set_cookie(header, &self.cookie_name))
+                .transpose()
+                .map_err(|why| (Invariant::Harness, why))?;
+            if let (true, Some(Parsed::Value { key, .. })) = (state.wrote, &parsed) {
+                let key = self.env.key_id(key);
+                self.oracle.acks.push(Ack {
+                    request,
+                    tag: state.tag,
+                    key,
+                });
+            }
+            if let (Action::Logout, Some(key)) = (state.action, state.cookie_key) {
+                invariants::logout_applied(&self.scene(), request, key)
+                    .map_err(|m| (Invariant::LoggedOutStaysOut, m))?;
+            }
+            if let (Action::Logout, Some(key)) = (state.action, state.cookie_key) {
+                for ended in &state.ended {
+                    self.oracle.logout_acks.push(LogoutAck {
+                        request,
+                        key,
+                        ended: *ended,
+                        step: self.step,
+                    });
+                }
+            }
+        }
+        if let (Action::Login, Some(parent)) = (state.action, state.parent) {
+            let scene = self.scene();
+            invariants::login_keeps_data(&scene, request, parent)
+                .map_err(|m| (Invariant::LoginKeepsData, m))?;
+            // Allowed, but worth knowing how often: a login whose outcome is
+            // unknown had moved the data to the new ID, which no browser
+            // will ever hold; the old cookie now loads an empty session.
+            if matches!(outcome, Outcome::Backend(_))
+                && !matches!(scene.fate(parent), Fate::Kept(key) if Some(key) == state.cookie_key)
+                && matches!(scene.fate(parent), Fate::Kept(_))
+            {
+                *self
+                    .stats
+                    .notes
+                    .entry("login outcome unknown, data only under the new ID")
+                    .or_default() += 1;
+            }
+        }
+        self.pending.push(Response {
+            request,
+            set_cookie,
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.stats.fingerprint = fingerprint(&self.trace);
+    }
+
+    fn shutdown(&mut self) {
+        self.env.scheduler.abort();
+        for handle in self.threads.drain(..) {
+            // A thread stuck in a call that never returns cannot be
+            // joined; after a while it is left behind.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !handle.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+/// FNV-1a over the trace: equal traces, equal fingerprints.
+fn fingerprint(trace: &[String]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for byte in trace.iter().flat_map(|line| line.bytes().chain([b'\n'])) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}

@@ -1,0 +1,269 @@
+//! The randomized fault × interleaving test on `MemoryBackend`: many
+//! seed-replayable schedules of overlapping requests from a few browsers,
+//! with dropped calls, lost answers, delays and late duplicates, checked
+//! after every step (see `dynamodb_sessions_conformance::interleavings`).
+//!
+//! ```sh
+//! # CI's bounded run (also part of `cargo test --workspace`):
+//! cargo test -p dynamodb-sessions-conformance --test interleavings
+//! # the long run, 10,000 schedules or more:
+//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions-conformance \
+//!     --test interleavings -- --ignored
+//! # replay one seed with its trace:
+//! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions-conformance \
+//!     --test interleavings -- --nocapture memory_schedules
+//! ```
+//!
+//! The last tests run the checker against deliberately broken stores, to
+//! show that each kind of violation is caught.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dynamodb_sessions::{
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
+};
+use dynamodb_sessions_adapters::MemoryBackend;
+use dynamodb_sessions_conformance::interleavings::{
+    self, FaultRates, Invariant, Options, Schedules, Stats, Violation,
+};
+
+/// Schedules per CI run: about 11 s in a debug build on the 2-core machine.
+const CI_SCHEDULES: u64 = 800;
+/// Schedules of the long run unless `INTERLEAVINGS_SCHEDULES` says otherwise.
+const LONG_SCHEDULES: u64 = 10_000;
+
+fn on_memory(seed: u64, options: &Options) -> Result<Stats, Violation> {
+    let store = Arc::new(MemoryBackend::new());
+    interleavings::run(seed, options, Arc::clone(&store), store)
+}
+
+/// A schedule's statistics without the one figure that depends on timing.
+fn replayable(seed: u64) -> Stats {
+    let stats = on_memory(seed, &Options::default()).expect("a clean schedule");
+    Stats {
+        slowest_call: Duration::ZERO,
+        ..stats
+    }
+}
+
+#[test]
+fn memory_schedules() {
+    let summary = Schedules::from_env(CI_SCHEDULES)
+        .run("MemoryBackend", |seed| on_memory(seed, &Options::default()));
+    println!("{summary}");
+    summary.assert_no_violations();
+    assert!(summary.stats.schedules > 0);
+}
+
+/// Eventually consistent reads that lag (MemoryBackend's stale-read mode:
+/// an eventual read shows each key as it was before its last write).
+#[test]
+fn memory_schedules_with_lagging_reads() {
+    let options = Options {
+        lagging_reads: true,
+        ..Options::default()
+    };
+    let summary =
+        Schedules::from_env(CI_SCHEDULES / 4).run("MemoryBackend, lagging reads", |seed| {
+            let store = Arc::new(MemoryBackend::new());
+            store.set_stale_reads(true);
+            interleavings::run(seed, &options, Arc::clone(&store), store)
+        });
+    println!("{summary}");
+    summary.assert_no_violations();
+}
+
+#[test]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions-conformance --test interleavings -- --ignored"]
+fn memory_schedules_long() {
+    let summary = Schedules::from_env(LONG_SCHEDULES)
+        .run("MemoryBackend", |seed| on_memory(seed, &Options::default()));
+    println!("{summary}");
+    summary.assert_no_violations();
+}
+
+/// The same seed replays the same schedule, step for step.
+#[test]
+fn a_seed_replays_its_schedule() {
+    for seed in [3, 17, 4242] {
+        assert_eq!(replayable(seed), replayable(seed), "seed {seed}");
+    }
+    assert_ne!(replayable(17).fingerprint, replayable(18).fingerprint);
+}
+
+/// A store broken in one way, to show the checker notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breakage {
+    /// Every third replace answers `Replaced` without writing.
+    DropsAcknowledgedReplaces,
+    /// `end` answers done without ending.
+    IgnoresLogouts,
+    /// Replaces move `crt` to the write's time.
+    MovesCreationTime,
+    /// A login's tombstone is written but answered `Conflict`, so the
+    /// manager undoes the new record too: the data is in neither.
+    TombstoneAppliedButConflict,
+    /// Every call takes 30 ms.
+    Slow,
+}
+
+struct Broken {
+    inner: MemoryBackend,
+    breakage: Breakage,
+    replaces: AtomicU64,
+}
+
+impl Broken {
+    fn new(breakage: Breakage) -> Self {
+        Broken {
+            inner: MemoryBackend::new(),
+            breakage,
+            replaces: AtomicU64::new(0),
+        }
+    }
+
+    fn slow(&self) {
+        if self.breakage == Breakage::Slow {
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+}
+
+impl Backend for Broken {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        self.slow();
+        self.inner.load(key, consistency)
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        self.slow();
+        self.inner.create(key, record)
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        self.slow();
+        let n = self.replaces.fetch_add(1, Ordering::SeqCst);
+        match self.breakage {
+            Breakage::DropsAcknowledgedReplaces if n % 3 == 2 && !record.is_ended() => {
+                Ok(ReplaceOutcome::Replaced)
+            }
+            Breakage::MovesCreationTime if !record.is_ended() => {
+                let moved = Record {
+                    created_at: Some(record.issued_at),
+                    ..record.clone()
+                };
+                self.inner.replace(key, expected_version, &moved)
+            }
+            Breakage::TombstoneAppliedButConflict if record.is_ended() => {
+                let _ = self.inner.replace(key, expected_version, record)?;
+                Ok(ReplaceOutcome::Conflict)
+            }
+            _ => self.inner.replace(key, expected_version, record),
+        }
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        self.slow();
+        self.inner
+            .touch(key, expected_version, issued_at, expires_at)
+    }
+
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+        self.slow();
+        if self.breakage == Breakage::IgnoresLogouts {
+            return Ok(EndOutcome::Ended);
+        }
+        self.inner.end(key, tombstone)
+    }
+}
+
+/// Runs schedules on a broken store (whose answers the checker reads
+/// through the same broken handle, but loads are honest) until the first
+/// violation; returns it.
+fn first_violation(breakage: Breakage, options: &Options) -> Violation {
+    for seed in 0..300 {
+        let store = Arc::new(Broken::new(breakage));
+        if let Err(violation) = interleavings::run(seed, options, Arc::clone(&store), store) {
+            return violation;
+        }
+    }
+    panic!("{breakage:?}: 300 schedules and no violation found");
+}
+
+#[test]
+fn the_checker_catches_a_store_that_drops_acknowledged_writes() {
+    let violation = first_violation(Breakage::DropsAcknowledgedReplaces, &Options::default());
+    assert_eq!(
+        violation.invariant,
+        Invariant::AcknowledgedWrites,
+        "{violation}"
+    );
+    // The report names the seed and replays it.
+    assert!(violation.to_string().contains("INTERLEAVINGS_SEED"));
+}
+
+#[test]
+fn the_checker_catches_a_store_that_ignores_logouts() {
+    let options = Options {
+        faults: FaultRates::NONE,
+        ..Options::default()
+    };
+    let violation = first_violation(Breakage::IgnoresLogouts, &options);
+    assert!(
+        matches!(
+            violation.invariant,
+            Invariant::AcknowledgedWrites | Invariant::LoggedOutStaysOut
+        ),
+        "{violation}"
+    );
+}
+
+#[test]
+fn the_checker_catches_a_moving_creation_time() {
+    let violation = first_violation(Breakage::MovesCreationTime, &Options::default());
+    assert_eq!(violation.invariant, Invariant::Lifetimes, "{violation}");
+}
+
+#[test]
+fn the_checker_catches_a_login_that_loses_both_records() {
+    let options = Options {
+        faults: FaultRates::NONE,
+        ..Options::default()
+    };
+    let violation = first_violation(Breakage::TombstoneAppliedButConflict, &options);
+    assert!(
+        matches!(
+            violation.invariant,
+            Invariant::LoginKeepsData | Invariant::AcknowledgedWrites
+        ),
+        "{violation}"
+    );
+}
+
+#[test]
+fn the_checker_catches_a_slow_store() {
+    let options = Options {
+        call_bound: Duration::from_millis(20),
+        ..Options::default()
+    };
+    let violation = first_violation(Breakage::Slow, &options);
+    assert_eq!(violation.invariant, Invariant::CallBound, "{violation}");
+}
