@@ -660,7 +660,7 @@ fn throttling_and_server_errors_are_retried() {
 
     proxy.inject([THROUGHPUT, THROTTLED]);
     assert_eq!(
-        backend.touch(&key, 1, now(), later()).unwrap(),
+        backend.touch(&key, 1, later(), later() + 1200).unwrap(),
         TouchOutcome::Touched
     );
     proxy.inject([SERVER_ERROR]);
@@ -1047,7 +1047,9 @@ fn many_threads_share_one_backend() {
                         ReplaceOutcome::Replaced
                     );
                     assert_eq!(
-                        backend.touch(&own, version + 1, now(), later()).unwrap(),
+                        backend
+                            .touch(&own, version + 1, later(), later() + 1200)
+                            .unwrap(),
                         TouchOutcome::Touched
                     );
                 }

@@ -54,6 +54,11 @@ struct Stats {
     ok_commits: [u64; 3],
     ok_loads: [u64; 3],
     typed_errors: [u64; 3],
+    /// Conflicts: a write whose call timed out while DynamoDB Local was
+    /// slow may land after the next load, and the next commit then
+    /// conflicts, as it must. Counted apart from errors; the lost-commit
+    /// check still holds them to account.
+    conflicts: [u64; 3],
     error_kinds: BTreeMap<String, u64>,
     unexpected: Vec<String>,
     worst_call: Duration,
@@ -194,6 +199,9 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
                             tracked.acked = next;
                         }
                         Ok(None) => panic!("a changed session sets a cookie"),
+                        Err(CommitError::Conflict) => {
+                            stats.lock().unwrap().conflicts[now_phase] += 1
+                        }
                         Err(error) => record_error(&stats, now_phase, classify_commit(&error)),
                     }
                 }
@@ -241,13 +249,15 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
     let acked_total: u64 = stats.ok_commits.iter().sum();
     eprintln!(
         "SIGKILL fault test: {THREADS} threads, outage {outage:?} (kill to answering again); \
-         Ok commits before/during/after = {:?}, Ok loads = {:?}, typed errors = {:?} {:?}; \
+         Ok commits before/during/after = {:?}, Ok loads = {:?}, typed errors = {:?} {:?}, \
+         conflicts = {:?}; \
          worst call {:?}, worst failed call {:?} (bound {:?} + slack {SLACK:?}); \
          sessions checked {}, acknowledged commits {acked_total}, lost {}",
         stats.ok_commits,
         stats.ok_loads,
         stats.typed_errors,
         stats.error_kinds,
+        stats.conflicts,
         stats.worst_call,
         stats.worst_failed_call,
         call_bound(),

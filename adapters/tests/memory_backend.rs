@@ -109,7 +109,7 @@ fn clones_share_one_store_across_threads() {
                         CreateOutcome::Created
                     );
                     assert_eq!(
-                        backend.touch(&k, 1, 1, 2000).unwrap(),
+                        backend.touch(&k, 1, 200, 2000).unwrap(),
                         TouchOutcome::Touched
                     );
                 }

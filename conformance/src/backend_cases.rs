@@ -110,6 +110,19 @@ pub fn touch_updates_only_the_times<H: Harness>(harness: &H) {
         backend.touch(&key(1), 3, later, later + 1200).unwrap(),
         TouchOutcome::Touched
     );
+    // A touch held up in the network, arriving after a later one, never
+    // moves the expiry back.
+    assert_eq!(
+        backend
+            .touch(&key(1), 3, later - 1, later - 1 + 1200)
+            .unwrap(),
+        TouchOutcome::Conflict
+    );
+    assert_eq!(
+        backend.touch(&key(1), 3, later, later + 1200).unwrap(),
+        TouchOutcome::Conflict,
+        "nor rewrites it at the same second"
+    );
     let expected = Record {
         issued_at: later,
         expires_at: later + 1200,
@@ -130,7 +143,9 @@ pub fn touch_of_a_missing_record_creates_nothing<H: Harness>(harness: &H) {
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
     assert_eq!(backend.end(&key(2), &tombstone).unwrap(), EndOutcome::Ended);
     assert_eq!(
-        backend.touch(&key(2), Record::ENDED_VERSION, 1, 2).unwrap(),
+        backend
+            .touch(&key(2), Record::ENDED_VERSION, now() + 100, now() + 200)
+            .unwrap(),
         TouchOutcome::Touched,
         "a touch at the ended version is a plain condition"
     );

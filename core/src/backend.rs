@@ -152,13 +152,16 @@ pub trait Backend: Send + Sync {
     ) -> Result<ReplaceOutcome, BackendError>;
 
     /// Sets `iss` and `exp` of the record under `key`, only if its stored
-    /// version equals `expected_version`. A touch never creates a record.
+    /// version equals `expected_version` and its stored `iss` is older than
+    /// `issued_at`, so that a touch held up in the network never moves a
+    /// session's expiry back. A touch never creates a record.
     ///
     /// # Errors
     ///
     /// [`BackendError`] on I/O failure, or [`BackendError::ItemTooLarge`] if
     /// the new numbers would push the item over the limit. A version
-    /// mismatch, or a missing record, is [`TouchOutcome::Conflict`].
+    /// mismatch, a record touched as late already, or a missing record is
+    /// [`TouchOutcome::Conflict`].
     fn touch(
         &self,
         key: &StorageKey,

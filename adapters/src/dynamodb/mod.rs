@@ -498,7 +498,7 @@ impl Backend for DynamoDbBackend {
             table_name: inner.table_name.clone(),
             key: key_item(key),
             update_expression: Some(format!("SET #{ISS} = :iss, #{EXP} = :exp")),
-            condition_expression: Some(format!("#{VER} = :expected")),
+            condition_expression: Some(format!("#{VER} = :expected AND #{ISS} < :iss")),
             expression_attribute_names: Some(names(&[VER, ISS, EXP])),
             expression_attribute_values: Some(HashMap::from([
                 (":expected".to_owned(), number(expected_version)),

@@ -221,7 +221,9 @@ impl Backend for MemoryBackend {
         self.inner.counters.count_touch();
         let mut items = self.inner.items.write();
         match items.get_mut(key) {
-            Some(Slot::Record { current, previous }) if current.version == expected_version => {
+            Some(Slot::Record { current, previous })
+                if current.version == expected_version && current.issued_at < issued_at =>
+            {
                 let touched = Record {
                     issued_at,
                     expires_at,

@@ -170,10 +170,12 @@ impl Call {
             }),
             Call::Touch {
                 expected,
+                issued_at,
                 expires_at,
                 ..
             } => Some(WriteSpec::Touch {
                 expected: *expected,
+                issued_at: *issued_at,
                 expires_at: *expires_at,
             }),
             Call::End { .. } => Some(WriteSpec::End),

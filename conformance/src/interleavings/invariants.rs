@@ -188,10 +188,20 @@ pub(crate) fn exact_outcome(call: &CallRecord, scene: &Scene<'_>) -> Result<(), 
             WriteSpec::Touch {
                 expected,
                 expires_at,
+                ..
             },
             Done::Touched(TouchOutcome::Touched),
         ) => at(expected) && record.is_some_and(|r| r.expires_at == expires_at),
-        (WriteSpec::Touch { expected, .. }, Done::Touched(TouchOutcome::Conflict)) => !at(expected),
+        // Another version, or touched as late already: a touch only moves
+        // `iss` forward.
+        (
+            WriteSpec::Touch {
+                expected,
+                issued_at,
+                ..
+            },
+            Done::Touched(TouchOutcome::Conflict),
+        ) => !at(expected) || record.is_some_and(|r| r.issued_at >= issued_at),
         // Ended: there was a record (live or expired), now our tombstone.
         (WriteSpec::End, Done::Ended(EndOutcome::Ended)) => {
             matches!(before, Stored::Record(_)) && *found == Stored::Ended(None)
@@ -606,6 +616,7 @@ mod tests {
         assert!(exact_outcome(&replaced, &scene(&oracle, &after, 0)).is_ok());
         let touch = WriteSpec::Touch {
             expected: 2,
+            issued_at: i64::MAX,
             expires_at: 75,
         };
         let touched = call(touch, Done::Touched(TouchOutcome::Touched));

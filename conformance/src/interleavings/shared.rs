@@ -63,8 +63,12 @@ pub(crate) enum WriteSpec {
         tombstone: bool,
         successor: Option<StorageKey>,
     },
-    /// `touch` at `expected`, setting `exp`.
-    Touch { expected: u64, expires_at: i64 },
+    /// `touch` at `expected`, setting `iss` (only forward) and `exp`.
+    Touch {
+        expected: u64,
+        issued_at: i64,
+        expires_at: i64,
+    },
     /// `end` (logout, or the undo of a conflicting login).
     End,
 }
