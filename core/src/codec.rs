@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use ciborium::Value;
 
-use crate::cbor;
 use crate::{CommitError, DataEncoding, StoredData};
 
 /// The session's data: string keys to self-describing values.
@@ -15,7 +14,7 @@ pub(crate) fn encode(data: &DataMap, encoding: DataEncoding) -> Result<StoredDat
     match encoding {
         DataEncoding::Cbor => {
             let mut bytes = Vec::with_capacity(64);
-            cbor::write_map(data, &mut bytes).map_err(CommitError::Encode)?;
+            ciborium::into_writer(data, &mut bytes).map_err(CommitError::Encode)?;
             Ok(StoredData::Cbor(bytes))
         }
         DataEncoding::Json => {
@@ -78,11 +77,14 @@ pub(crate) fn decode(data: &StoredData) -> Result<DataMap, String> {
     match data {
         // `from_reader` zeroes a 4 KB scratch buffer on every call; long
         // strings are read in chunks through a small one just as well.
-        StoredData::Cbor(bytes) => match cbor::read_map(bytes) {
-            Some(map) => Ok(map),
-            None => ciborium::from_reader_with_buffer(bytes.as_slice(), &mut [0; 256])
-                .map_err(|e| format!("undecodable CBOR data: {}", describe(&e))),
-        },
+        // ciborium sizes nothing from a declared length: arrays, maps and
+        // strings grow as their items and bytes actually arrive, and nesting
+        // stops at its recursion limit (`tests/cbor_memory.rs` checks the
+        // peak on hostile records).
+        StoredData::Cbor(bytes) => {
+            ciborium::from_reader_with_buffer(bytes.as_slice(), &mut [0; 256])
+                .map_err(|e| format!("undecodable CBOR data: {}", describe(&e)))
+        }
         StoredData::Json(text) => {
             if has_integer_beyond_64_bits(text) {
                 // serde_json would read it as a float, and the next write

@@ -28,7 +28,6 @@
 
 mod backend;
 mod call_counts;
-mod cbor;
 mod clock;
 mod codec;
 mod commit;
