@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, Consistency, Record, ReplaceOutcome, SessionConfig, SessionManager, StoredData, Token,
+    store::{Backend, Consistency, Record, ReplaceOutcome, StoredData, Token},
+    SessionConfig, SessionManager,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 use tower_sessions::session::Id;
 use tower_sessions::{MemoryStore, Session as TowerSession};
 
@@ -215,7 +216,7 @@ fn breakdown(c: &mut Criterion) {
     });
     group.bench_function("item size check", |b| {
         b.iter(|| {
-            black_box(dynamodb_sessions::item_size(
+            black_box(dynamodb_sessions::store::item_size(
                 black_box(&key),
                 black_box(&record),
             ))

@@ -23,8 +23,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{SessionConfig, SessionManager};
-use dynamodb_sessions_adapters::MemoryBackend;
 
 struct Counting;
 

@@ -6,8 +6,11 @@
 
 use std::sync::Arc;
 
-use dynamodb_sessions::{CallCounts, ManualClock, Session, SessionConfig, SessionManager};
-use dynamodb_sessions_adapters::MemoryBackend;
+use dynamodb_sessions::MemoryBackend;
+use dynamodb_sessions::{
+    testing::{CallCounts, ManualClock},
+    Session, SessionConfig, SessionManager,
+};
 
 const T0: i64 = 1_700_000_000;
 

@@ -1,20 +1,64 @@
-//! Storage backends for `dynamodb-sessions`.
+//! Server-side web sessions for blocking Rust servers, stored in Amazon
+//! DynamoDB or in memory.
 //!
-//! - [`MemoryBackend`]: an in-memory map with DynamoDB's conditions and size
-//!   limit, for tests and single-process deployments.
-//! - [`DynamoDbBackend`]: a blocking backend over rusoto's DynamoDB client,
-//!   with retries, timeouts and a table-provisioning helper.
+//! An application adds this one crate. The root holds what it uses: a
+//! [`SessionManager`] over a backend ([`MemoryBackend`], or
+//! [`DynamoDbBackend`] with the default `dynamodb` feature), its
+//! [`SessionConfig`], the per-request [`Session`], the errors, and the glue
+//! for blocking servers ([`HttpSessions`], with the `tiny-http` and
+//! `rouille` features).
 //!
-//! The [`http`] module glues a session manager to blocking HTTP servers:
-//! tiny_http with the `tiny-http` feature, rouille with the `rouille`
-//! feature.
+//! ```
+//! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+//!
+//! let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+//! let mut session = manager.load(Some("session_id=garbage"));
+//! let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
+//! session.insert("visits", &visits)?;
+//! let set_cookie = manager.commit(session, true)?;
+//! assert!(set_cookie.unwrap().starts_with("session_id="));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `dynamodb` | yes | [`DynamoDbBackend`] and the [`dynamodb`] module (rusoto, tokio, hyper) |
+//! | `tiny-http` | no | `http::tiny_http` |
+//! | `rouille` | no | `http::rouille` |
+//!
+//! A memory-only build (`default-features = false`) compiles no DynamoDB
+//! client. Backend authors implement [`store::Backend`] from the
+//! `dynamodb-sessions-core` crate (re-exported here as [`store`]) and check
+//! it with `dynamodb-sessions-conformance`; [`testing`] has the helpers for
+//! testing session logic.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod http;
 mod memory;
 
+#[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoDbBackend;
+pub use dynamodb_sessions_core::{
+    BackendError, Clock, CommitError, ConfigError, DataEncoding, Operation, SameSite, Session,
+    SessionConfig, SessionConfigBuilder, SessionError, SessionManager, SystemClock,
+};
 pub use http::{HttpSessions, TrustForwardedProto};
 pub use memory::MemoryBackend;
+
+/// What a storage backend implements and uses (the `dynamodb-sessions-core`
+/// crate's `store` module).
+pub mod store {
+    pub use dynamodb_sessions_core::store::*;
+}
+
+/// Helpers for testing session logic without AWS: a clock moved by hand, a
+/// backend wrapper that counts calls, and [`MemoryBackend`]'s test knobs.
+///
+/// [`MemoryBackend`]: crate::MemoryBackend
+pub mod testing {
+    pub use dynamodb_sessions_core::testing::*;
+}

@@ -15,14 +15,17 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, DataEncoding, Operation, Record,
-    ReplaceOutcome, StorageKey, StoredData, Token, TouchOutcome, MAX_ITEM_SIZE,
-};
-use dynamodb_sessions_adapters::dynamodb::{
+use dynamodb_sessions::dynamodb::{
     http_client, DynamoDbBackend, DynamoDbBackendBuilder, ProvisionError, RetryConfig,
 };
-use dynamodb_sessions_conformance::dynamodb_local;
+use dynamodb_sessions::{
+    store::{
+        item_size, Backend, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
+        StoredData, Token, TouchOutcome, MAX_ITEM_SIZE,
+    },
+    BackendError, DataEncoding, Operation,
+};
+use dynamodb_sessions_test_support::dynamodb_local;
 use rusoto_core::credential::StaticProvider;
 use rusoto_core::Region;
 use support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};

@@ -6,7 +6,7 @@
 mod support;
 
 use dynamodb_sessions::{SessionConfig, SessionManager};
-use dynamodb_sessions_conformance::DynamoDbHarness;
+use dynamodb_sessions_test_support::DynamoDbHarness;
 
 fn dynamodb() -> Option<impl Fn(SessionConfig) -> SessionManager> {
     let harness = DynamoDbHarness::shared()?;
@@ -27,8 +27,8 @@ mod rouille {
 /// --create-table`, as a user would start it.
 #[test]
 fn demo_options_create_and_use_a_table() {
-    use dynamodb_sessions_adapters::TrustForwardedProto;
-    use dynamodb_sessions_conformance::dynamodb_local;
+    use dynamodb_sessions::TrustForwardedProto;
+    use dynamodb_sessions_test_support::dynamodb_local;
     use support::options::Options;
 
     let Some(endpoint) = dynamodb_local::endpoint() else {

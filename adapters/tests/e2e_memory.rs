@@ -3,8 +3,8 @@
 
 mod support;
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{SessionConfig, SessionManager};
-use dynamodb_sessions_adapters::MemoryBackend;
 
 fn memory() -> Option<impl Fn(SessionConfig) -> SessionManager> {
     Some(|config| SessionManager::new(MemoryBackend::new(), config))
@@ -88,10 +88,7 @@ mod demo_options {
         let config = options.session_config().unwrap();
         assert_eq!(config.secure(), Some(true));
         assert_eq!(config.max_age(), Some(std::time::Duration::from_secs(60)));
-        assert_eq!(
-            options.trust(),
-            dynamodb_sessions_adapters::TrustForwardedProto::Yes
-        );
+        assert_eq!(options.trust(), dynamodb_sessions::TrustForwardedProto::Yes);
         let plain = parse(&[], &[]).unwrap().session_config().unwrap();
         assert_eq!(plain, dynamodb_sessions::SessionConfig::default());
     }

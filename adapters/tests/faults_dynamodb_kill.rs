@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
 use dynamodb_sessions::{BackendError, CommitError, SessionConfig, SessionError, SessionManager};
-use dynamodb_sessions_adapters::dynamodb::{DynamoDbBackend, RetryConfig};
-use dynamodb_sessions_conformance::dynamodb_local::{unique_table_name, PrivateDynamoDbLocal};
+use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, PrivateDynamoDbLocal};
 use rusoto_core::Region;
 
 const THREADS: usize = 4;

@@ -8,12 +8,12 @@ mod support_faults;
 
 use std::time::{Duration, Instant};
 
+use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
 use dynamodb_sessions::{
-    Backend, BackendError, CommitError, Consistency, Operation, Record, SessionConfig,
-    SessionError, SessionManager, Token,
+    store::{Backend, Consistency, Record, Token},
+    BackendError, CommitError, Operation, SessionConfig, SessionError, SessionManager,
 };
-use dynamodb_sessions_adapters::dynamodb::{DynamoDbBackend, RetryConfig};
-use dynamodb_sessions_conformance::dynamodb_local;
+use dynamodb_sessions_test_support::dynamodb_local;
 use rusoto_core::Region;
 use support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
 
@@ -264,7 +264,7 @@ fn all_records(direct: &DynamoDbBackend) -> Vec<Record> {
         .into_iter()
         .map(|item| {
             let key = item["sid"].b.as_ref().expect("sid");
-            let key = dynamodb_sessions::StorageKey::from_bytes(key[..].try_into().unwrap());
+            let key = dynamodb_sessions::store::StorageKey::from_bytes(key[..].try_into().unwrap());
             direct.load(&key, Consistency::Strong).unwrap().unwrap()
         })
         .collect()

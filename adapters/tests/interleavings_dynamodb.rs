@@ -20,12 +20,12 @@ mod support_faults;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
 use dynamodb_sessions::Operation;
-use dynamodb_sessions_adapters::dynamodb::{DynamoDbBackend, RetryConfig};
-use dynamodb_sessions_conformance::dynamodb_local;
 use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Options, Schedules, SimRng, WireFaults,
 };
+use dynamodb_sessions_test_support::dynamodb_local;
 use rusoto_core::Region;
 use support_faults::{Fault, Proxy, THROTTLED};
 

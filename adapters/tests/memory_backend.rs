@@ -2,11 +2,15 @@
 //! sharing between threads. Its DynamoDB semantics are covered by the
 //! conformance suite.
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, CallCounts, Consistency, CreateOutcome, DataEncoding, Record, ReplaceOutcome,
-    StorageKey, StoredData, TouchOutcome,
+    store::{
+        Backend, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey, StoredData,
+        TouchOutcome,
+    },
+    testing::CallCounts,
+    DataEncoding,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 
 fn record(version: u64, expires_at: i64) -> Record {
     Record {

@@ -1,8 +1,11 @@
 //! Cases on the [`Backend`] trait itself: every method, every outcome.
 
-use dynamodb_sessions::{
-    item_size, Backend, BackendError, Consistency, CreateOutcome, DataEncoding, EndOutcome, Record,
-    ReplaceOutcome, StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
+use dynamodb_sessions_core::{
+    store::{
+        item_size, Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
+        StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
+    },
+    BackendError, DataEncoding,
 };
 
 use crate::fixture::now;

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 
-use dynamodb_sessions::CommitError;
+use dynamodb_sessions_core::CommitError;
 
 use crate::fixture::Fixture;
 use crate::Harness;

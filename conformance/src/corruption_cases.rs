@@ -1,6 +1,6 @@
 //! Records the manager cannot use: never a panic, never overwritten.
 
-use dynamodb_sessions::{Backend, Consistency, ReplaceOutcome, StoredData};
+use dynamodb_sessions_core::store::{Backend, Consistency, ReplaceOutcome, StoredData};
 
 use crate::fixture::{cookie_pair, key_of, Fixture};
 use crate::{Corruption, Harness};
@@ -40,7 +40,7 @@ pub fn undecodable_data_starts_a_new_session<H: Harness>(harness: &H) {
 }
 
 /// Items with a missing or wrongly typed attribute load as a typed
-/// [`Corrupt`](dynamodb_sessions::BackendError::Corrupt) error from the
+/// [`Corrupt`](dynamodb_sessions_core::BackendError::Corrupt) error from the
 /// backend, and as a new session through the manager; the item stays.
 pub fn malformed_items_start_a_new_session<H: Harness>(harness: &H) {
     for corruption in [
@@ -59,7 +59,7 @@ pub fn malformed_items_start_a_new_session<H: Harness>(harness: &H) {
         };
         let err = load().expect_err("a corrupt item is an error at the backend");
         assert!(
-            matches!(err, dynamodb_sessions::BackendError::Corrupt { .. }),
+            matches!(err, dynamodb_sessions_core::BackendError::Corrupt { .. }),
             "{corruption:?}: {err:?}"
         );
         let still_corrupt = || load().err().map(|e| e.to_string());

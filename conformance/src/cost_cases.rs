@@ -1,6 +1,6 @@
 //! What each kind of request costs in store calls.
 
-use dynamodb_sessions::CallCounts;
+use dynamodb_sessions_core::testing::CallCounts;
 
 use crate::fixture::{cookie_pair, Fixture};
 use crate::Harness;

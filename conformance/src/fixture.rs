@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use dynamodb_sessions::{
-    Backend, CallCounts, CommitError, Consistency, CountingBackend, ManualClock, Record, Session,
-    SessionConfig, SessionManager, StorageKey, Token,
+use dynamodb_sessions_core::{
+    store::{Backend, Consistency, Record, StorageKey, Token},
+    testing::{CallCounts, CountingBackend, ManualClock},
+    CommitError, Session, SessionConfig, SessionManager,
 };
 
 use crate::Harness;
@@ -13,8 +14,8 @@ use crate::Harness;
 /// The current unix time, in whole seconds. Records carry real-looking
 /// times because DynamoDB's TTL deletes items whose `exp` has passed.
 pub fn now() -> i64 {
-    use dynamodb_sessions::Clock as _;
-    dynamodb_sessions::SystemClock.now().timestamp()
+    use dynamodb_sessions_core::Clock as _;
+    dynamodb_sessions_core::SystemClock.now().timestamp()
 }
 
 /// A manager, its counted backend and its clock.

@@ -1,6 +1,6 @@
 //! What a backend must provide to run the suite.
 
-use dynamodb_sessions::{Backend, StorageKey};
+use dynamodb_sessions_core::store::{Backend, StorageKey};
 
 /// A way to corrupt an item that [`Backend`] itself cannot express, because
 /// its records are always well-formed. A foreign writer can still leave such
@@ -21,8 +21,8 @@ pub enum Corruption {
 /// Connects the suite to one backend.
 ///
 /// ```
-/// use dynamodb_sessions::StorageKey;
-/// use dynamodb_sessions_adapters::MemoryBackend;
+/// use dynamodb_sessions_core::store::StorageKey;
+/// use dynamodb_sessions::MemoryBackend;
 /// use dynamodb_sessions_conformance::{Corruption, Harness};
 ///
 /// struct Memory;

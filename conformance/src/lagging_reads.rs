@@ -1,8 +1,11 @@
 //! A wrapper whose eventually consistent reads lag behind, on any backend.
 
-use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+use dynamodb_sessions_core::{
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        TouchOutcome,
+    },
+    BackendError,
 };
 use parking_lot::Mutex;
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! One conformance suite for `dynamodb-sessions` backends.
 //!
-//! Every backend must pass the same cases: the [`Backend`](dynamodb_sessions::Backend)
+//! Every backend must pass the same cases: the [`Backend`](dynamodb_sessions_core::store::Backend)
 //! contract method by method, then the whole session state machine through
 //! the manager on a manual clock, hostile cookies, concurrency, corrupt
 //! records and the store calls each kind of request costs. A backend that
@@ -13,9 +13,9 @@
 //! dynamodb_sessions_conformance::conformance_suite!(Some(MyHarness::new()));
 //! ```
 //!
-//! [`MemoryHarness`] and [`DynamoDbHarness`] are the harnesses of the two
-//! bundled backends; the latter runs AWS DynamoDB Local through
-//! [`dynamodb_local`].
+//! The crate depends on `dynamodb-sessions-core` only, so a backend of your
+//! own runs the suite without compiling any DynamoDB client. The harnesses
+//! of the two bundled backends live with this repository's own tests.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -24,21 +24,14 @@ pub mod concurrency_cases;
 pub mod cookie_cases;
 pub mod corruption_cases;
 pub mod cost_cases;
-mod dynamodb_harness;
-pub mod dynamodb_local;
 pub mod fixture;
 mod harness;
-mod install;
 pub mod interleavings;
 mod lagging_reads;
-mod memory_harness;
-pub mod python_env;
 pub mod session_cases;
 
-pub use dynamodb_harness::DynamoDbHarness;
 pub use harness::{Corruption, Harness};
 pub use lagging_reads::LaggingReads;
-pub use memory_harness::MemoryHarness;
 
 /// Emits one `#[test]` per conformance case for the harness `$harness`, an
 /// expression of type `Option<H>` where `H: Harness`, evaluated afresh in

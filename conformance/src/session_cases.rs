@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use dynamodb_sessions::{
-    CommitError, DataEncoding, Record, SessionConfig, SessionError, StoredData,
+use dynamodb_sessions_core::{
+    store::{Record, StoredData},
+    CommitError, DataEncoding, SessionConfig, SessionError,
 };
 
 use crate::fixture::{cookie_pair, key_of, version_of, Fixture};
@@ -491,7 +492,7 @@ pub fn json_records_load<H: Harness>(harness: &H) {
         created_at: None,
         data: StoredData::Json(r#"{"n": 5, "_f_": ["hi"]}"#.to_owned()),
     };
-    use dynamodb_sessions::{Backend, ReplaceOutcome};
+    use dynamodb_sessions_core::store::{Backend, ReplaceOutcome};
     assert_eq!(
         f.backend
             .inner()

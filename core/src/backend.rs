@@ -94,8 +94,8 @@ pub enum EndOutcome {
 /// Implementations must be safe to call from many threads at once.
 ///
 /// ```
-/// use dynamodb_sessions::{Backend, Consistency, CreateOutcome, Record, StoredData, Token};
-/// # fn demo(backend: &dyn Backend) -> Result<(), dynamodb_sessions::BackendError> {
+/// use dynamodb_sessions_core::store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token};
+/// # fn demo(backend: &dyn Backend) -> Result<(), dynamodb_sessions_core::BackendError> {
 /// let key = Token::generate().unwrap().storage_key();
 /// let record = Record {
 ///     version: 1,
@@ -341,7 +341,7 @@ impl Error for BackendError {
 /// `replace`.
 ///
 /// ```
-/// use dynamodb_sessions::{ensure_version_grows, DataEncoding, Record};
+/// use dynamodb_sessions_core::{DataEncoding, store::{ensure_version_grows, Record}};
 ///
 /// let tombstone = Record::tombstone(0, DataEncoding::Cbor);
 /// assert!(ensure_version_grows(3, &tombstone).is_ok());

@@ -28,7 +28,7 @@ impl Counter {
 /// Thread-safe counters of backend calls by kind, for backends to embed.
 ///
 /// ```
-/// use dynamodb_sessions::{CallCounter, Consistency};
+/// use dynamodb_sessions_core::{store::Consistency, testing::CallCounter};
 ///
 /// let counter = CallCounter::default();
 /// counter.count_load(Consistency::Strong);
@@ -106,7 +106,7 @@ impl CallCounter {
 /// How many backend calls of each kind were made, failed ones included.
 ///
 /// ```
-/// use dynamodb_sessions::CallCounts;
+/// use dynamodb_sessions_core::testing::CallCounts;
 ///
 /// let counts = CallCounts { eventual_loads: 1, creates: 1, ..CallCounts::default() };
 /// assert_eq!(counts.loads(), 1);
@@ -150,8 +150,8 @@ impl CallCounts {
 /// kind of request costs, or to feed metrics.
 ///
 /// ```
-/// use dynamodb_sessions::{CountingBackend, SessionConfig, SessionManager};
-/// use dynamodb_sessions_adapters::MemoryBackend;
+/// use dynamodb_sessions_core::{SessionConfig, SessionManager, testing::CountingBackend};
+/// use dynamodb_sessions::MemoryBackend;
 ///
 /// let backend = std::sync::Arc::new(CountingBackend::new(MemoryBackend::new()));
 /// let manager = SessionManager::new(backend.clone(), SessionConfig::default());

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 /// A source of the current time.
 ///
 /// ```
-/// use dynamodb_sessions::{Clock, SystemClock};
+/// use dynamodb_sessions_core::{Clock, SystemClock};
 ///
 /// assert!(SystemClock.now().timestamp() > 1_600_000_000);
 /// ```
@@ -31,7 +31,7 @@ impl Clock for SystemClock {
 /// It counts whole seconds, as session records do.
 ///
 /// ```
-/// use dynamodb_sessions::{Clock, ManualClock};
+/// use dynamodb_sessions_core::{Clock, testing::ManualClock};
 ///
 /// let clock = ManualClock::new(1_700_000_000);
 /// clock.advance(120);

@@ -51,7 +51,7 @@ pub enum DataEncoding {
 ///
 /// ```
 /// use std::time::Duration;
-/// use dynamodb_sessions::SessionConfig;
+/// use dynamodb_sessions_core::SessionConfig;
 ///
 /// let config = SessionConfig::builder()
 ///     .cookie_name("sid")

@@ -38,8 +38,8 @@ impl Session {
     /// The session's CSRF token, drawing one if it has none.
     ///
     /// ```
-    /// use dynamodb_sessions::{SessionConfig, SessionManager};
-    /// use dynamodb_sessions_adapters::MemoryBackend;
+    /// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+    /// use dynamodb_sessions::MemoryBackend;
     ///
     /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     /// let mut session = manager.load(None);
@@ -47,7 +47,7 @@ impl Session {
     /// assert_eq!(session.get_csrf_token()?, token);
     /// assert!(session.check_csrf_token(&token)?);
     /// assert!(!session.check_csrf_token("forged")?);
-    /// # Ok::<(), dynamodb_sessions::SessionError>(())
+    /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
     /// ```
     ///
     /// # Errors

@@ -17,8 +17,8 @@ impl Session {
     /// `allow_duplicate` false, a message already queued is not added again.
     ///
     /// ```
-    /// use dynamodb_sessions::{SessionConfig, SessionManager};
-    /// use dynamodb_sessions_adapters::MemoryBackend;
+    /// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+    /// use dynamodb_sessions::MemoryBackend;
     ///
     /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     /// let mut session = manager.load(None);
@@ -26,7 +26,7 @@ impl Session {
     /// session.flash("Saved.", "", false)?;
     /// assert_eq!(session.pop_flash::<String>("")?, vec!["Saved.".to_string()]);
     /// assert!(session.pop_flash::<String>("")?.is_empty());
-    /// # Ok::<(), dynamodb_sessions::SessionError>(())
+    /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
     /// ```
     ///
     /// # Errors

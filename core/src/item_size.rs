@@ -25,7 +25,7 @@ pub const WRITE_ID_LEN: usize = 16;
 /// negative number counts one byte more.
 ///
 /// ```
-/// use dynamodb_sessions::{item_size, Record, StorageKey, StoredData};
+/// use dynamodb_sessions_core::store::{item_size, Record, StorageKey, StoredData};
 ///
 /// let record = Record {
 ///     version: 1,
@@ -93,7 +93,7 @@ pub(crate) fn ensure_item_fits_with_reissue_room(
 /// sent anywhere. Backends call it in `create` and `replace`.
 ///
 /// ```
-/// use dynamodb_sessions::{ensure_item_fits, BackendError, Operation, Record, StorageKey, StoredData};
+/// use dynamodb_sessions_core::{BackendError, Operation, store::{ensure_item_fits, Record, StorageKey, StoredData}};
 ///
 /// let mut record = Record {
 ///     version: 1,

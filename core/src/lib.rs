@@ -12,8 +12,8 @@
 //! tokens. Nothing in this crate does I/O except through the backend.
 //!
 //! ```
-//! use dynamodb_sessions::{SessionConfig, SessionManager};
-//! use dynamodb_sessions_adapters::MemoryBackend;
+//! use dynamodb_sessions_core::{SessionConfig, SessionManager};
+//! use dynamodb_sessions::MemoryBackend;
 //!
 //! let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
 //! let mut session = manager.load(Some("session_id=garbage"));
@@ -42,17 +42,40 @@ mod session;
 mod session_cookie;
 mod token;
 
-pub use backend::{
-    ensure_version_grows, Backend, BackendError, BoxError, Consistency, CreateOutcome, EndOutcome,
-    Operation, ReplaceOutcome, TouchOutcome,
-};
-pub use call_counts::{CallCounter, CallCounts, CountingBackend};
-pub use clock::{Clock, ManualClock, SystemClock};
+// What applications use.
+pub use backend::{BackendError, Operation};
+pub use clock::{Clock, SystemClock};
 pub use config::{ConfigError, DataEncoding, SameSite, SessionConfig, SessionConfigBuilder};
 pub use error::{CommitError, SessionError};
-pub(crate) use item_size::ensure_item_fits_with_reissue_room;
-pub use item_size::{ensure_item_fits, item_size, MAX_ITEM_SIZE, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN};
 pub use manager::SessionManager;
-pub use record::{Record, StoredData};
 pub use session::Session;
-pub use token::{StorageKey, Token, TOKEN_LEN};
+
+pub(crate) use backend::{
+    Backend, Consistency, CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome,
+};
+pub(crate) use item_size::ensure_item_fits_with_reissue_room;
+pub(crate) use record::{Record, StoredData};
+pub(crate) use token::{StorageKey, Token};
+
+/// What a storage backend implements and uses: the [`Backend`](store::Backend)
+/// trait, the [`Record`](store::Record) it stores, the typed outcomes of its
+/// conditional writes, and DynamoDB's item-size rules, which every backend
+/// applies the same way.
+pub mod store {
+    pub use crate::backend::{
+        ensure_version_grows, Backend, BackendError, BoxError, Consistency, CreateOutcome,
+        EndOutcome, Operation, ReplaceOutcome, TouchOutcome,
+    };
+    pub use crate::item_size::{
+        ensure_item_fits, item_size, MAX_ITEM_SIZE, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN,
+    };
+    pub use crate::record::{Record, StoredData};
+    pub use crate::token::{StorageKey, Token, TOKEN_LEN};
+}
+
+/// Helpers for testing session logic and backends: a clock moved by hand
+/// and a backend wrapper that counts calls.
+pub mod testing {
+    pub use crate::call_counts::{CallCounter, CallCounts, CountingBackend};
+    pub use crate::clock::ManualClock;
+}

@@ -30,8 +30,8 @@ impl Shared {
 ///    returns the `Set-Cookie` header value to send, if any.
 ///
 /// ```
-/// use dynamodb_sessions::{SessionConfig, SessionManager};
-/// use dynamodb_sessions_adapters::MemoryBackend;
+/// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+/// use dynamodb_sessions::MemoryBackend;
 ///
 /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
 ///
@@ -70,8 +70,8 @@ impl SessionManager {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use dynamodb_sessions::{ManualClock, SessionConfig, SessionManager};
-    /// use dynamodb_sessions_adapters::MemoryBackend;
+    /// use dynamodb_sessions_core::{SessionConfig, SessionManager, testing::ManualClock};
+    /// use dynamodb_sessions::MemoryBackend;
     ///
     /// let clock = Arc::new(ManualClock::new(1_700_000_000));
     /// let manager = SessionManager::with_clock(MemoryBackend::new(), SessionConfig::default(), clock.clone());

@@ -15,7 +15,7 @@ use crate::{DataEncoding, StorageKey};
 /// | `successor` | `nxt` (B) | for the tombstone a login leaves: where the session moved |
 ///
 /// ```
-/// use dynamodb_sessions::{Record, StoredData};
+/// use dynamodb_sessions_core::store::{Record, StoredData};
 ///
 /// let record = Record {
 ///     version: 1,
@@ -67,7 +67,7 @@ impl Record {
     /// an empty session.
     ///
     /// ```
-    /// use dynamodb_sessions::{DataEncoding, Record};
+    /// use dynamodb_sessions_core::{DataEncoding, store::Record};
     ///
     /// let tombstone = Record::tombstone(1_700_000_000, DataEncoding::Json);
     /// assert!(tombstone.is_ended());

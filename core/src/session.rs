@@ -47,14 +47,14 @@ pub(crate) enum Retired {
 /// a value written as one type can be read back as any compatible one.
 ///
 /// ```
-/// use dynamodb_sessions::{SessionConfig, SessionManager};
-/// use dynamodb_sessions_adapters::MemoryBackend;
+/// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+/// use dynamodb_sessions::MemoryBackend;
 ///
 /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
 /// let mut session = manager.load(None);
 /// session.insert("user", "ada")?;
 /// assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
-/// # Ok::<(), dynamodb_sessions::SessionError>(())
+/// # Ok::<(), dynamodb_sessions_core::SessionError>(())
 /// ```
 pub struct Session {
     pub(crate) shared: Arc<Shared>,

@@ -19,7 +19,7 @@ pub const TOKEN_LEN: usize = 43;
 /// [`StorageKey`]. `Debug` hides it so it cannot leak into logs by accident.
 ///
 /// ```
-/// use dynamodb_sessions::Token;
+/// use dynamodb_sessions_core::store::Token;
 ///
 /// let token = Token::generate().unwrap();
 /// assert_eq!(token.as_str().len(), 43);
@@ -44,7 +44,7 @@ impl Token {
     /// base64url characters. Anything else is `None`.
     ///
     /// ```
-    /// use dynamodb_sessions::Token;
+    /// use dynamodb_sessions_core::store::Token;
     ///
     /// assert!(Token::parse(&"A".repeat(43)).is_some());
     /// assert!(Token::parse("short").is_none());
@@ -82,7 +82,7 @@ impl fmt::Debug for Token {
 /// bytes, so keys stay out of logs and error messages.
 ///
 /// ```
-/// use dynamodb_sessions::StorageKey;
+/// use dynamodb_sessions_core::store::StorageKey;
 ///
 /// let key = StorageKey::from_bytes([7; 32]);
 /// assert_eq!(key.as_bytes(), &[7; 32]);

@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{SessionConfig, SessionManager, Token};
-use dynamodb_sessions_adapters::dynamodb::{http_client, DynamoDbBackend};
-use dynamodb_sessions_conformance::dynamodb_local::{unique_table_name, DynamoDbLocal};
+use dynamodb_sessions::dynamodb::{http_client, DynamoDbBackend};
+use dynamodb_sessions::{store::Token, SessionConfig, SessionManager};
+use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, DynamoDbLocal};
 use rusoto_core::credential::StaticProvider;
 use rusoto_core::Region;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput};
@@ -146,7 +146,7 @@ impl Bare {
 }
 
 /// The manager the benches use: default settings, system clock.
-pub fn manager<B: dynamodb_sessions::Backend + 'static>(backend: B) -> SessionManager {
+pub fn manager<B: dynamodb_sessions::store::Backend + 'static>(backend: B) -> SessionManager {
     SessionManager::new(backend, SessionConfig::default())
 }
 

@@ -6,9 +6,12 @@
 use std::error::Error;
 use std::time::Duration;
 
-use dynamodb_sessions::{Backend, Consistency, SessionConfig, SessionManager, StorageKey};
-use dynamodb_sessions_adapters::dynamodb::ENDPOINT_ENV_DYNAMODB;
-use dynamodb_sessions_adapters::{DynamoDbBackend, MemoryBackend, TrustForwardedProto};
+use dynamodb_sessions::dynamodb::ENDPOINT_ENV_DYNAMODB;
+use dynamodb_sessions::{
+    store::{Backend, Consistency, StorageKey},
+    SessionConfig, SessionManager,
+};
+use dynamodb_sessions::{DynamoDbBackend, MemoryBackend, TrustForwardedProto};
 
 /// Environment variable naming the DynamoDB table.
 pub const TABLE_ENV: &str = "DEMO_TABLE";

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use dynamodb_sessions_adapters::HttpSessions;
+use dynamodb_sessions::HttpSessions;
 use tiny_http::{Header, Request, Response, Server};
 
 use super::app::{self, Reply};

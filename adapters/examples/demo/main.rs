@@ -20,7 +20,7 @@ mod tiny_http_server;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use dynamodb_sessions_adapters::HttpSessions;
+use dynamodb_sessions::HttpSessions;
 
 use options::{Options, USAGE};
 

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dynamodb_sessions_adapters::HttpSessions;
+use dynamodb_sessions::HttpSessions;
 
 use options::{Options, USAGE};
 

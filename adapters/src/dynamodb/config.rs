@@ -64,7 +64,7 @@ enum RegionChoice {
 ///
 /// ```
 /// use std::time::Duration;
-/// use dynamodb_sessions_adapters::dynamodb::DynamoDbBackend;
+/// use dynamodb_sessions::dynamodb::DynamoDbBackend;
 ///
 /// // DynamoDB Local on this machine, any credentials.
 /// let backend = DynamoDbBackend::builder("sessions")
@@ -75,7 +75,7 @@ enum RegionChoice {
 ///     .build()?;
 /// assert_eq!(backend.table_name(), "sessions");
 /// assert_eq!(backend.retry_config().max_attempts, 3);
-/// # Ok::<(), dynamodb_sessions_adapters::dynamodb::BuildError>(())
+/// # Ok::<(), dynamodb_sessions::dynamodb::BuildError>(())
 /// ```
 pub struct DynamoDbBackendBuilder {
     table_name: String,
@@ -158,7 +158,7 @@ impl DynamoDbBackendBuilder {
     ///   valid label works (e.g. `local` for DynamoDB Local).
     ///
     /// ```
-    /// use dynamodb_sessions_adapters::dynamodb::{BuildError, DynamoDbBackend};
+    /// use dynamodb_sessions::dynamodb::{BuildError, DynamoDbBackend};
     ///
     /// // Zurich, which rusoto 0.48 does not list: dynamodb.eu-central-2.amazonaws.com.
     /// let backend = DynamoDbBackend::builder("sessions")
@@ -260,7 +260,7 @@ impl DynamoDbBackendBuilder {
     }
 
     /// Whether `create` and `replace` refuse an item over 400 KB (as
-    /// [`dynamodb_sessions::item_size`] counts it) before sending it, with
+    /// [`dynamodb_sessions::store::item_size`] counts it) before sending it, with
     /// its size in the error (default true). When false, DynamoDB decides,
     /// and its refusal is still [`BackendError::ItemTooLarge`].
     ///
@@ -337,7 +337,7 @@ impl DynamoDbBackendBuilder {
 /// use rusoto_core::credential::StaticProvider;
 /// use rusoto_core::Region;
 /// use rusoto_dynamodb::DynamoDbClient;
-/// use dynamodb_sessions_adapters::dynamodb::{http_client, DynamoDbBackend};
+/// use dynamodb_sessions::dynamodb::{http_client, DynamoDbBackend};
 ///
 /// let region = Region::Custom {
 ///     name: "us-east-1".into(),
@@ -346,7 +346,7 @@ impl DynamoDbBackendBuilder {
 /// let credentials = StaticProvider::new_minimal("local".into(), "local".into());
 /// let client = DynamoDbClient::new_with(http_client(), credentials, region);
 /// let backend = DynamoDbBackend::with_client(client, "sessions")?;
-/// # Ok::<(), dynamodb_sessions_adapters::dynamodb::BuildError>(())
+/// # Ok::<(), dynamodb_sessions::dynamodb::BuildError>(())
 /// ```
 pub fn http_client() -> impl DispatchSignedRequest + Send + Sync + 'static {
     HttpClient::from_connector(

@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use dynamodb_sessions::BoxError;
+use dynamodb_sessions_core::store::BoxError;
 use rusoto_core::RusotoError;
 use rusoto_dynamodb::{DeleteItemError, GetItemError, PutItemError, UpdateItemError};
 

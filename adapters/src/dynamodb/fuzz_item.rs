@@ -16,7 +16,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use dynamodb_sessions::{BackendError, Operation, StorageKey, StoredData};
+use dynamodb_sessions_core::{
+    store::{StorageKey, StoredData},
+    BackendError, Operation,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rusoto_dynamodb::AttributeValue;
@@ -178,7 +181,7 @@ fn item() -> impl Strategy<Value = Item> {
         ],
     )
         .prop_map(|(version, issued_at, expires_at, created_at, data)| {
-            let record = dynamodb_sessions::Record {
+            let record = dynamodb_sessions_core::store::Record {
                 successor: None,
                 version,
                 issued_at,

@@ -13,8 +13,9 @@
 
 use std::collections::HashMap;
 
-use dynamodb_sessions::{
-    BackendError, Operation, Record, StorageKey, StoredData, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN,
+use dynamodb_sessions_core::{
+    store::{Record, StorageKey, StoredData, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN},
+    BackendError, Operation,
 };
 use rusoto_dynamodb::AttributeValue;
 

@@ -68,9 +68,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use dynamodb_sessions::{
-    ensure_item_fits, ensure_version_grows, Backend, BackendError, Consistency, CreateOutcome,
-    EndOutcome, Operation, Record, ReplaceOutcome, StorageKey, TouchOutcome,
+use dynamodb_sessions_core::{
+    store::{
+        ensure_item_fits, ensure_version_grows, Backend, Consistency, CreateOutcome, EndOutcome,
+        Record, ReplaceOutcome, StorageKey, TouchOutcome,
+    },
+    BackendError, Operation,
 };
 use rusoto_dynamodb::{DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput};
 use std::collections::HashMap;
@@ -93,8 +96,8 @@ use retry::{execute, Stop};
 /// model and how failures are reported.
 ///
 /// ```no_run
-/// use dynamodb_sessions::{Backend, Consistency, StorageKey};
-/// use dynamodb_sessions_adapters::dynamodb::DynamoDbBackend;
+/// use dynamodb_sessions::store::{Backend, Consistency, StorageKey};
+/// use dynamodb_sessions::dynamodb::DynamoDbBackend;
 ///
 /// // Region, endpoint and credentials from the environment, as AWS tools
 /// // find them.

@@ -4,11 +4,11 @@
 //! Content cannot decide it: two requests can write the same data at the
 //! same version. Each write therefore carries a random identity (`wid`,
 //! [`WriteId`]) that only it could have stored, and the decision rests on
-//! two facts of the item protocol (see [`Backend`](dynamodb_sessions::Backend)):
+//! two facts of the item protocol (see [`Backend`](dynamodb_sessions::store::Backend)):
 //! a key's version only ever grows, and exactly one write ever produces a
 //! given version of a key.
 
-use dynamodb_sessions::WRITE_ID_LEN;
+use dynamodb_sessions_core::store::WRITE_ID_LEN;
 
 /// The identity of one write call, stored with the item it writes.
 pub(crate) type WriteId = [u8; WRITE_ID_LEN];
@@ -73,7 +73,7 @@ pub(crate) fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dynamodb_sessions::Record;
+    use dynamodb_sessions_core::store::Record;
 
     const TOMBSTONE: u64 = Record::ENDED_VERSION;
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::BoxError;
+use dynamodb_sessions_core::store::BoxError;
 use rusoto_core::RusotoError;
 use rusoto_dynamodb::{
     AttributeDefinition, CreateTableError, CreateTableInput, DescribeTableError,

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{BackendError, Operation, MAX_ITEM_SIZE};
+use dynamodb_sessions_core::{store::MAX_ITEM_SIZE, BackendError, Operation};
 use rusoto_core::RusotoError;
 
 use super::error::{classify, Failure, ServiceError};
@@ -23,7 +23,7 @@ use super::error::{classify, Failure, ServiceError};
 ///
 /// ```
 /// use std::time::Duration;
-/// use dynamodb_sessions_adapters::dynamodb::RetryConfig;
+/// use dynamodb_sessions::dynamodb::RetryConfig;
 ///
 /// let retry = RetryConfig {
 ///     max_attempts: 6,

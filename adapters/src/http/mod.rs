@@ -34,7 +34,7 @@ pub mod rouille;
 #[cfg(feature = "tiny-http")]
 pub mod tiny_http;
 
-use dynamodb_sessions::{CommitError, Session, SessionManager};
+use dynamodb_sessions_core::{CommitError, Session, SessionManager};
 
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
@@ -143,7 +143,7 @@ pub const FORWARDED_PROTO_HEADER: &str = "X-Forwarded-Proto";
 /// HTTP/2 splits them and some clients send them; `None` without any.
 ///
 /// ```
-/// use dynamodb_sessions_adapters::http::join_cookie_headers;
+/// use dynamodb_sessions::http::join_cookie_headers;
 ///
 /// assert_eq!(join_cookie_headers(["a=1", "session_id=x/1"]).as_deref(), Some("a=1; session_id=x/1"));
 /// assert_eq!(join_cookie_headers(Vec::<&str>::new()), None);
@@ -173,7 +173,7 @@ pub fn join_cookie_headers<'a>(values: impl IntoIterator<Item = &'a str>) -> Opt
 /// by its last entry.
 ///
 /// ```
-/// use dynamodb_sessions_adapters::http::{is_https, TrustForwardedProto};
+/// use dynamodb_sessions::http::{is_https, TrustForwardedProto};
 ///
 /// assert!(!is_https(false, ["https"], TrustForwardedProto::No));
 /// assert!(is_https(false, ["https"], TrustForwardedProto::Yes));

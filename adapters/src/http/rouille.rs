@@ -6,8 +6,8 @@
 //!
 //! ```
 //! use dynamodb_sessions::{SessionConfig, SessionManager};
-//! use dynamodb_sessions_adapters::http::HttpSessions;
-//! use dynamodb_sessions_adapters::MemoryBackend;
+//! use dynamodb_sessions::http::HttpSessions;
+//! use dynamodb_sessions::MemoryBackend;
 //! use rouille::{Request, Response};
 //!
 //! let sessions = HttpSessions::new(SessionManager::new(
@@ -66,7 +66,7 @@ pub fn cookie_header(request: &Request) -> Option<String> {
 /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header.
 ///
 /// ```
-/// use dynamodb_sessions_adapters::http::{rouille::is_https, TrustForwardedProto};
+/// use dynamodb_sessions::http::{rouille::is_https, TrustForwardedProto};
 /// use rouille::Request;
 ///
 /// let headers = vec![("X-Forwarded-Proto".to_owned(), "https".to_owned())];
@@ -100,7 +100,7 @@ fn header_values<'a>(request: &'a Request, name: &'a str) -> impl Iterator<Item 
 mod tests {
     use super::*;
     use crate::http::HttpSessions;
-    use dynamodb_sessions::{SessionConfig, SessionManager};
+    use dynamodb_sessions_core::{SessionConfig, SessionManager};
 
     use crate::MemoryBackend;
 

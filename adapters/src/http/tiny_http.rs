@@ -6,8 +6,8 @@
 //!
 //! ```
 //! use dynamodb_sessions::{SessionConfig, SessionManager};
-//! use dynamodb_sessions_adapters::http::HttpSessions;
-//! use dynamodb_sessions_adapters::MemoryBackend;
+//! use dynamodb_sessions::http::HttpSessions;
+//! use dynamodb_sessions::MemoryBackend;
 //! use tiny_http::{Request, Response, TestRequest};
 //!
 //! let sessions = HttpSessions::new(SessionManager::new(
@@ -64,7 +64,7 @@ pub fn cookie_header(request: &Request) -> Option<String> {
 /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header.
 ///
 /// ```
-/// use dynamodb_sessions_adapters::http::{tiny_http::is_https, TrustForwardedProto};
+/// use dynamodb_sessions::http::{tiny_http::is_https, TrustForwardedProto};
 /// use tiny_http::{Header, Request, TestRequest};
 ///
 /// let proxied = || -> Request {
@@ -110,7 +110,7 @@ mod tests {
     use super::*;
     use crate::http::HttpSessions;
     use ::tiny_http::TestRequest;
-    use dynamodb_sessions::{SessionConfig, SessionManager};
+    use dynamodb_sessions_core::{SessionConfig, SessionManager};
 
     use crate::MemoryBackend;
 

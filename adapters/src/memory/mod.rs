@@ -4,10 +4,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dynamodb_sessions::{
-    ensure_item_fits, ensure_version_grows, Backend, BackendError, CallCounter, CallCounts,
-    Consistency, CreateOutcome, EndOutcome, Operation, Record, ReplaceOutcome, StorageKey,
-    TouchOutcome,
+use dynamodb_sessions_core::{
+    store::{
+        ensure_item_fits, ensure_version_grows, Backend, Consistency, CreateOutcome, EndOutcome,
+        Record, ReplaceOutcome, StorageKey, TouchOutcome,
+    },
+    testing::{CallCounter, CallCounts},
+    BackendError, Operation,
 };
 use parking_lot::RwLock;
 
@@ -62,7 +65,7 @@ struct Inner {
 ///
 /// ```
 /// use dynamodb_sessions::{SessionConfig, SessionManager};
-/// use dynamodb_sessions_adapters::MemoryBackend;
+/// use dynamodb_sessions::MemoryBackend;
 ///
 /// let backend = MemoryBackend::new();
 /// let manager = SessionManager::new(backend.clone(), SessionConfig::default());
@@ -271,7 +274,7 @@ impl Backend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dynamodb_sessions::StoredData;
+    use dynamodb_sessions_core::store::StoredData;
 
     fn record(version: u64) -> Record {
         Record {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use dynamodb_sessions::TrustForwardedProto;
 use dynamodb_sessions::{SessionConfig, SessionManager};
-use dynamodb_sessions_adapters::TrustForwardedProto;
 
 use super::browser::{Browser, COOKIE};
 use super::{Demo, ServerKind};

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use dynamodb_sessions::SessionManager;
-use dynamodb_sessions_adapters::{HttpSessions, TrustForwardedProto};
+use dynamodb_sessions::{HttpSessions, TrustForwardedProto};
 
 /// The servers the demo runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

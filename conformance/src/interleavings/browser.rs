@@ -1,7 +1,7 @@
 //! A simulated browser: a cookie jar holding at most one session cookie,
 //! and the keys responses have pointed it at.
 
-use dynamodb_sessions::{StorageKey, Token};
+use dynamodb_sessions_core::store::{StorageKey, Token};
 
 use super::store::KeyId;
 

@@ -5,9 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Operation, Record,
-    ReplaceOutcome, StorageKey, TouchOutcome,
+use dynamodb_sessions_core::{
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        TouchOutcome,
+    },
+    BackendError, Operation,
 };
 
 use super::rng::SimRng;

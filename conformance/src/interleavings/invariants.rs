@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::oracle::Oracle;
 use super::shared::{CallRecord, Done, RequestId, WriteSpec};
 use super::store::{KeyId, RecordView, StoreView, Stored, Tag};
-use dynamodb_sessions::{CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome};
+use dynamodb_sessions_core::store::{CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome};
 
 /// The promises a schedule is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

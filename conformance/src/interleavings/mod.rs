@@ -26,7 +26,7 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use dynamodb_sessions_adapters::MemoryBackend;
+//! use dynamodb_sessions::MemoryBackend;
 //! use dynamodb_sessions_conformance::interleavings::{self, Options, Schedules};
 //!
 //! // INTERLEAVINGS_SEED / INTERLEAVINGS_SCHEDULES override the range.
@@ -38,7 +38,7 @@
 //! summary.assert_no_violations();
 //! ```
 //!
-//! [`SessionManager`]: dynamodb_sessions::SessionManager
+//! [`SessionManager`]: dynamodb_sessions_core::SessionManager
 
 mod browser;
 mod faulty;

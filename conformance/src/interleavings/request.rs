@@ -1,8 +1,8 @@
 //! One simulated request: what its handler does with the session, run on
 //! its own thread under the scheduler.
 
-use dynamodb_sessions::{
-    BackendError, Clock, CommitError, ManualClock, Session, SessionError, SessionManager,
+use dynamodb_sessions_core::{
+    testing::ManualClock, BackendError, Clock, CommitError, Session, SessionError, SessionManager,
 };
 
 use super::browser::{parse_set_cookie, Parsed};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use dynamodb_sessions::{
+use dynamodb_sessions_core::store::{
     Backend, CreateOutcome, EndOutcome, ReplaceOutcome, StorageKey, TouchOutcome,
 };
 

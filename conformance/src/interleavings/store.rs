@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use dynamodb_sessions::{Backend, BackendError, Consistency, Record, StorageKey, StoredData};
+use dynamodb_sessions_core::{
+    store::{Backend, Consistency, Record, StorageKey, StoredData},
+    BackendError,
+};
 
 /// A storage key's number within a schedule (`K1`, `K2`, … in the trace),
 /// in the order the keys were first seen: stable across replays, unlike the
@@ -189,7 +192,7 @@ mod tests {
         assert_eq!((view.tag, view.n, view.version), (Some(17), Some(3), 2));
         assert!(view.alive(70, 150) && !view.alive(71, 150));
         assert!(!view.alive(60, 50), "past crt + absolute");
-        let tombstone = Record::tombstone(10, dynamodb_sessions::DataEncoding::Cbor);
+        let tombstone = Record::tombstone(10, dynamodb_sessions_core::DataEncoding::Cbor);
         assert_eq!(decode(&tombstone), Stored::Ended(None));
     }
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{Backend, Clock, ManualClock, SessionConfig, SessionManager};
+use dynamodb_sessions_core::{
+    store::Backend, testing::ManualClock, Clock, SessionConfig, SessionManager,
+};
 
 use super::browser::{parse_set_cookie, Browser, Parsed};
 use super::faulty::{FaultRates, FaultyBackend, WireFaults};

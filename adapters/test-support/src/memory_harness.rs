@@ -1,9 +1,9 @@
 //! The suite's harness for [`MemoryBackend`].
 
-use dynamodb_sessions::StorageKey;
-use dynamodb_sessions_adapters::MemoryBackend;
+use dynamodb_sessions::store::StorageKey;
+use dynamodb_sessions::MemoryBackend;
 
-use crate::{Corruption, Harness};
+use dynamodb_sessions_conformance::{Corruption, Harness};
 
 /// Runs the suite on [`MemoryBackend`], a fresh map per case.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,6 +22,7 @@ impl Harness for MemoryHarness {
             Corruption::WrongVersionType => "attribute ver is not a number",
             Corruption::MissingData => "missing attribute dat",
             Corruption::WrongExpiryType => "attribute exp is not a number",
+            other => panic!("no way to plant {other:?} yet"),
         };
         backend.insert_corrupt(*key, reason);
     }

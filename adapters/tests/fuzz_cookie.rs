@@ -21,8 +21,8 @@ mod fuzz_support;
 
 use std::sync::Arc;
 
-use dynamodb_sessions::{CountingBackend, SessionConfig, SessionManager, Token};
-use dynamodb_sessions_adapters::MemoryBackend;
+use dynamodb_sessions::MemoryBackend;
+use dynamodb_sessions::{store::Token, testing::CountingBackend, SessionConfig, SessionManager};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 

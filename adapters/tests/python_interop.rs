@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use dynamodb_sessions::DynamoDbBackend;
 use dynamodb_sessions::{
-    CommitError, DataEncoding, SessionConfig, SessionError, SessionManager, Token,
+    store::Token, CommitError, DataEncoding, SessionConfig, SessionError, SessionManager,
 };
-use dynamodb_sessions_adapters::DynamoDbBackend;
-use dynamodb_sessions_conformance::dynamodb_local::DynamoDbLocal;
-use dynamodb_sessions_conformance::python_env::{scripts_dir, PythonEnv};
-use dynamodb_sessions_conformance::DynamoDbHarness;
+use dynamodb_sessions_test_support::dynamodb_local::DynamoDbLocal;
+use dynamodb_sessions_test_support::python_env::{scripts_dir, PythonEnv};
+use dynamodb_sessions_test_support::DynamoDbHarness;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput};
 use serde_json::{json, Value};
 

@@ -25,7 +25,7 @@
 //! not come up) panics with what went wrong.
 //!
 //! ```no_run
-//! use dynamodb_sessions_conformance::dynamodb_local;
+//! use dynamodb_sessions_test_support::dynamodb_local;
 //!
 //! let Some(endpoint) = dynamodb_local::endpoint() else {
 //!     return; // java or npm missing outside CI: already explained on stderr
@@ -133,7 +133,7 @@ pub fn endpoint() -> Option<String> {
 /// process id, a per-process counter and the current time.
 ///
 /// ```
-/// use dynamodb_sessions_conformance::dynamodb_local::unique_table_name;
+/// use dynamodb_sessions_test_support::dynamodb_local::unique_table_name;
 ///
 /// let a = unique_table_name("sessions");
 /// let b = unique_table_name("sessions");
@@ -383,7 +383,7 @@ fn start(lib_dir: &Path) -> Result<DynamoDbLocal, String> {
 /// shared instance) when the test process exits however it exits.
 ///
 /// ```no_run
-/// use dynamodb_sessions_conformance::dynamodb_local::PrivateDynamoDbLocal;
+/// use dynamodb_sessions_test_support::dynamodb_local::PrivateDynamoDbLocal;
 ///
 /// let Some(mut local) = PrivateDynamoDbLocal::start().unwrap() else {
 ///     return; // java or npm missing outside CI

@@ -22,11 +22,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ciborium::Value;
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, Consistency, CreateOutcome, DataEncoding, Record, SessionConfig, SessionManager,
-    StoredData, Token,
+    store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token},
+    DataEncoding, SessionConfig, SessionManager,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 

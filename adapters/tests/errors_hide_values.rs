@@ -3,8 +3,8 @@
 
 use std::error::Error;
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{SessionConfig, SessionManager};
-use dynamodb_sessions_adapters::MemoryBackend;
 
 #[test]
 fn a_decode_error_does_not_quote_the_value() {

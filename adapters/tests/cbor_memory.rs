@@ -24,10 +24,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, CreateOutcome, Record, SessionConfig, SessionManager, StoredData, Token,
+    store::{Backend, CreateOutcome, Record, StoredData, Token},
+    SessionConfig, SessionManager,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 
 // ------------------------------------------------------ counting allocator
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, CreateOutcome, Record, SessionConfig, SessionManager, StoredData, Token,
+    store::{Backend, CreateOutcome, Record, StoredData, Token},
+    SessionConfig, SessionManager,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 
 #[test]
 fn ids_are_256_random_bits() {

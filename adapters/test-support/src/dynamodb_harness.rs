@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use dynamodb_sessions::StorageKey;
-use dynamodb_sessions_adapters::DynamoDbBackend;
+use dynamodb_sessions::store::StorageKey;
+use dynamodb_sessions::DynamoDbBackend;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
-use crate::{Corruption, Harness};
+use dynamodb_sessions_conformance::{Corruption, Harness};
 
 /// Runs the suite on [`DynamoDbBackend`] against the process-wide DynamoDB
 /// Local, a new table per case.
@@ -68,7 +68,7 @@ impl Harness for DynamoDbHarness {
                 ..AttributeValue::default()
             },
         );
-        let now = crate::fixture::now();
+        let now = dynamodb_sessions_conformance::fixture::now();
         item.insert("iss".to_owned(), number(&now.to_string()));
         item.insert("exp".to_owned(), number(&(now + 1200).to_string()));
         item.insert(
@@ -96,6 +96,7 @@ impl Harness for DynamoDbHarness {
             Corruption::WrongExpiryType => {
                 item.insert("exp".to_owned(), text("tomorrow"));
             }
+            other => panic!("no way to plant {other:?} yet"),
         }
         let input = PutItemInput {
             table_name: backend.table_name().to_owned(),

@@ -17,11 +17,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, ManualClock, Operation, Record,
-    ReplaceOutcome, SessionConfig, SessionManager, StorageKey, StoredData, Token, TouchOutcome,
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        StoredData, Token, TouchOutcome,
+    },
+    testing::ManualClock,
+    BackendError, Operation, SessionConfig, SessionManager,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 
 // ------------------------------------------------------------ test logger
 

@@ -4,11 +4,14 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, BackendError, CommitError, Consistency, CreateOutcome, EndOutcome, Record,
-    ReplaceOutcome, SessionConfig, SessionManager, StorageKey, TouchOutcome,
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        TouchOutcome,
+    },
+    BackendError, CommitError, SessionConfig, SessionManager,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 
 /// Answers `AlreadyExists` to the first `collisions` creates, as if the drawn
 /// IDs were taken; otherwise the memory backend.

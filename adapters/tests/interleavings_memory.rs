@@ -21,11 +21,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        TouchOutcome,
+    },
+    BackendError,
 };
-use dynamodb_sessions_adapters::MemoryBackend;
 use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Invariant, Options, Schedules, Stats, Violation,
 };

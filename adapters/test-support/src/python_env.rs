@@ -23,7 +23,7 @@
 //! that CI never skips them quietly.
 //!
 //! ```no_run
-//! use dynamodb_sessions_conformance::python_env::{scripts_dir, PythonEnv};
+//! use dynamodb_sessions_test_support::python_env::{scripts_dir, PythonEnv};
 //!
 //! let Some(env) = PythonEnv::shared() else {
 //!     return; // no usable python3 outside CI: already explained on stderr

@@ -15,7 +15,7 @@ pub(crate) fn target_dir() -> PathBuf {
         if dir.is_absolute() {
             return dir;
         }
-        return Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+        return workspace_root().join(dir);
     }
     // Test binaries live in <target>/<profile>/deps/; Cargo marks <target>
     // with CACHEDIR.TAG.
@@ -28,9 +28,12 @@ pub(crate) fn target_dir() -> PathBuf {
             return dir.to_path_buf();
         }
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("target")
+    workspace_root().join("target")
+}
+
+/// The workspace's root: this crate lives in `adapters/test-support/`.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// FNV-1a of `parts`, in 16 hex digits: names an install directory after the
