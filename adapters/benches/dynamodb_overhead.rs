@@ -11,7 +11,7 @@
 //! first, so both see the same noise. Settings (environment): `BENCH_ROUNDS`
 //! (default 20), `BENCH_BATCH` (calls per side per round, default 25).
 //!
-//! `cargo bench -p dynamodb-sessions-adapters --bench dynamodb_overhead`
+//! `cargo bench -p dynamodb-sessions --bench dynamodb_overhead`
 
 mod common;
 

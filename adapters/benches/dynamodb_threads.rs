@@ -8,7 +8,7 @@
 //! (environment): `BENCH_SECONDS_MS` per thread count and side (default
 //! 3000), `BENCH_THREADS` (comma-separated, default `1,2,4,8`).
 //!
-//! `cargo bench -p dynamodb-sessions-adapters --bench dynamodb_threads`
+//! `cargo bench -p dynamodb-sessions --bench dynamodb_threads`
 
 mod common;
 

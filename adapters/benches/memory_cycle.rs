@@ -9,7 +9,7 @@
 //! costs nanoseconds, less than any runtime's `block_on`, so the comparison
 //! does not penalise tower-sessions for being async.
 //!
-//! `cargo bench -p dynamodb-sessions-adapters --bench memory_cycle -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p dynamodb-sessions --bench memory_cycle -- --warm-up-time 1 --measurement-time 3`
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -14,7 +14,7 @@
 //! Settings (environment): `BENCH_DEMO_SESSIONS` (default 100000),
 //! `BENCH_DEMO_BIN` (a demo binary to use instead of building one).
 //!
-//! `cargo bench -p dynamodb-sessions-adapters --bench memory_footprint`
+//! `cargo bench -p dynamodb-sessions --bench memory_footprint`
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -240,7 +240,7 @@ fn build_demo() -> PathBuf {
             "build",
             "--release",
             "-p",
-            "dynamodb-sessions-adapters",
+            "dynamodb-sessions",
             "--example",
             "demo",
             "--features",

@@ -2,7 +2,7 @@
 //! `MemoryBackend`'s counters (the same counts `CountingBackend` gives for
 //! any backend; the conformance suite checks them on DynamoDB Local too).
 //!
-//! `cargo bench -p dynamodb-sessions-adapters --bench store_calls`
+//! `cargo bench -p dynamodb-sessions --bench store_calls`
 
 use std::sync::Arc;
 

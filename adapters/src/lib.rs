@@ -33,7 +33,7 @@
 //! testing session logic.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
@@ -62,3 +62,8 @@ pub mod store {
 pub mod testing {
     pub use dynamodb_sessions_core::testing::*;
 }
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -897,7 +897,10 @@ fn one_deadline_covers_every_attempt_and_the_check() {
     // Applied with its answer lost, then a condition failure, then every
     // check read too slow.
     proxy.inject([Fault::ApplyThenReset, Fault::Forward]);
-    proxy.inject(std::iter::repeat(Fault::DelayAnswer(Duration::from_millis(600))).take(10));
+    proxy.inject(std::iter::repeat_n(
+        Fault::DelayAnswer(Duration::from_millis(600)),
+        10,
+    ));
     let started = std::time::Instant::now();
     let result = backend.replace(&key, 1, &record(2, b"v2"));
     let elapsed = started.elapsed();

@@ -144,7 +144,7 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
                     step += 1;
                     let now_phase = usize::from(phase.load(Ordering::SeqCst));
                     // A new session every fourth step (and until there is one).
-                    if sessions.is_empty() || step % 4 == 0 {
+                    if sessions.is_empty() || step.is_multiple_of(4) {
                         let mut session = manager.load(None);
                         let first = vec![u32::try_from(worker).unwrap_or(0) * 1_000_000];
                         session.insert("history", &first).expect("insert");

@@ -104,13 +104,13 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
     for fault in faults {
         for k in 0..ATTEMPTS as usize {
             // k failures on the load (an eventual read) ...
-            proxy.inject(std::iter::repeat(fault.clone()).take(k));
+            proxy.inject(std::iter::repeat_n(fault.clone(), k));
             let mut session = manager.load(Some(&cookie));
             assert_eq!(session.get::<u32>("n").unwrap(), Some(expected_n));
             // ... and k on the conditional replace.
             expected_n += 1;
             session.insert("n", &expected_n).unwrap();
-            proxy.inject(std::iter::repeat(fault.clone()).take(k));
+            proxy.inject(std::iter::repeat_n(fault.clone(), k));
             let started = Instant::now();
             let next = cookie_of(&manager.commit(session, false).unwrap().unwrap());
             let took = started.elapsed();
@@ -141,7 +141,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     let budget = ATTEMPTS as usize;
 
     // Load: throttled on every attempt.
-    proxy.inject(std::iter::repeat(THROTTLED).take(budget));
+    proxy.inject(std::iter::repeat_n(THROTTLED, budget));
     let mut session = manager.load(Some(&cookie));
     match session.load() {
         Err(SessionError::Load(BackendError::Throttled {
@@ -156,7 +156,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
 
     // Replace: 5xx on every attempt. Nothing is written.
     session.insert("n", &2u32).unwrap();
-    proxy.inject(std::iter::repeat(SERVER_ERROR).take(budget));
+    proxy.inject(std::iter::repeat_n(SERVER_ERROR, budget));
     let requests = proxy.requests();
     match manager.commit(session, false) {
         Err(CommitError::Backend(BackendError::Unavailable {
@@ -173,7 +173,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     // they were applied; here they were not): a typed error, nothing written.
     let mut session = manager.load(Some(&cookie));
     session.insert("n", &3u32).unwrap();
-    proxy.inject(std::iter::repeat(Fault::Reset).take(budget));
+    proxy.inject(std::iter::repeat_n(Fault::Reset, budget));
     assert!(matches!(
         manager.commit(session, false),
         Err(CommitError::Backend(BackendError::Unavailable { .. }))
@@ -183,7 +183,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     // Create (a new session): throttled throughout, typed, nothing stored.
     let mut session = manager.load(None);
     session.insert("n", &9u32).unwrap();
-    proxy.inject(std::iter::repeat(THROUGHPUT).take(budget));
+    proxy.inject(std::iter::repeat_n(THROUGHPUT, budget));
     match manager.commit(session, false) {
         Err(CommitError::Backend(BackendError::Throttled {
             operation: Operation::Create,
@@ -197,7 +197,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     // retried logout then works).
     let mut session = manager.load(Some(&cookie));
     session.invalidate();
-    proxy.inject(std::iter::repeat(UNAVAILABLE).take(budget));
+    proxy.inject(std::iter::repeat_n(UNAVAILABLE, budget));
     assert!(matches!(
         manager.commit(session, false),
         Err(CommitError::Backend(BackendError::Unavailable {
@@ -289,7 +289,10 @@ fn a_login_whose_last_answers_are_lost_is_settled_by_the_old_record() {
     // The create goes through; the old ID's tombstone is applied and its
     // answer lost, then every retry is lost too.
     proxy.inject([Fault::Forward]);
-    proxy.inject(std::iter::repeat(Fault::ApplyThenReset).take(ATTEMPTS as usize));
+    proxy.inject(std::iter::repeat_n(
+        Fault::ApplyThenReset,
+        ATTEMPTS as usize,
+    ));
     let new_cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
     assert!(stored(&direct, &cookie).unwrap().is_ended());
     let mut session = manager.load(Some(&new_cookie));
@@ -315,9 +318,12 @@ fn a_login_whose_outcome_stays_unknown_keeps_the_data() {
     let mut session = manager.load(Some(&cookie));
     session.regenerate_id().unwrap();
     proxy.inject([Fault::Forward]);
-    proxy.inject(std::iter::repeat(Fault::ApplyThenReset).take(ATTEMPTS as usize));
+    proxy.inject(std::iter::repeat_n(
+        Fault::ApplyThenReset,
+        ATTEMPTS as usize,
+    ));
     // Two checks (a read and, if untouched, one more end), each retried.
-    proxy.inject(std::iter::repeat(Fault::Reset).take(4 * ATTEMPTS as usize));
+    proxy.inject(std::iter::repeat_n(Fault::Reset, 4 * ATTEMPTS as usize));
     let result = manager.commit(session, false);
     assert!(matches!(result, Err(CommitError::Backend(_))), "{result:?}");
     let records = all_records(&direct);

@@ -8,10 +8,10 @@
 //! takes a fraction of a second; the checker reads the table directly.
 //!
 //! ```sh
-//! cargo test -p dynamodb-sessions-adapters --test interleavings_dynamodb
-//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions-adapters \
+//! cargo test -p dynamodb-sessions --test interleavings_dynamodb
+//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
 //!     --test interleavings_dynamodb -- --ignored
-//! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions-adapters \
+//! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions \
 //!     --test interleavings_dynamodb -- --nocapture dynamodb_schedules
 //! ```
 
@@ -145,7 +145,7 @@ fn dynamodb_schedules() {
 }
 
 #[test]
-#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions-adapters --test interleavings_dynamodb -- --ignored"]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_dynamodb -- --ignored"]
 fn dynamodb_schedules_long() {
     run_schedules(LONG_SCHEDULES);
 }

@@ -5,13 +5,13 @@
 //!
 //! ```sh
 //! # CI's bounded run (also part of `cargo test --workspace`):
-//! cargo test -p dynamodb-sessions-conformance --test interleavings
+//! cargo test -p dynamodb-sessions --test interleavings_memory
 //! # the long run, 10,000 schedules or more:
-//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions-conformance \
-//!     --test interleavings -- --ignored
+//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
+//!     --test interleavings_memory -- --ignored
 //! # replay one seed with its trace:
-//! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions-conformance \
-//!     --test interleavings -- --nocapture memory_schedules
+//! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions \
+//!     --test interleavings_memory -- --nocapture memory_schedules
 //! ```
 //!
 //! The last tests run the checker against deliberately broken stores, to
@@ -80,7 +80,7 @@ fn memory_schedules_with_lagging_reads() {
 }
 
 #[test]
-#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions-conformance --test interleavings -- --ignored"]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_memory -- --ignored"]
 fn memory_schedules_long() {
     let summary = Schedules::from_env(LONG_SCHEDULES)
         .run("MemoryBackend", |seed| on_memory(seed, &Options::default()));

@@ -147,7 +147,7 @@ fn magnitude_size(value: i128) -> usize {
     }
     // Trailing zero base-100 digits are not stored; a lone trailing decimal
     // zero (110 = 1|10) is part of a stored digit.
-    while magnitude % 100 == 0 {
+    while magnitude.is_multiple_of(100) {
         magnitude /= 100;
     }
     let decimal_digits = magnitude.ilog10() as usize + 1;

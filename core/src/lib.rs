@@ -1,7 +1,9 @@
-//! Server-side web sessions for blocking Rust servers.
+//! The core of `dynamodb-sessions`, for backend authors. Applications depend
+//! on the `dynamodb-sessions` crate, which re-exports this one's API with
+//! the backends and the server glue.
 //!
-//! The session data lives in a store behind the synchronous [`Backend`]
-//! trait (DynamoDB or memory, in the `dynamodb-sessions-adapters` crate); the
+//! The session data lives in a store behind the synchronous
+//! [`store::Backend`] trait (DynamoDB or memory, in `dynamodb-sessions`); the
 //! browser holds only a cookie `<token>/<version>`, where the token is 256
 //! random bits and the store keys records by the token's SHA-256.
 //!
@@ -57,8 +59,8 @@ pub(crate) use item_size::ensure_item_fits_with_reissue_room;
 pub(crate) use record::{Record, StoredData};
 pub(crate) use token::{StorageKey, Token};
 
-/// What a storage backend implements and uses: the [`Backend`](store::Backend)
-/// trait, the [`Record`](store::Record) it stores, the typed outcomes of its
+/// What a storage backend implements and uses: the [`store::Backend`]
+/// trait, the [`store::Record`] it stores, the typed outcomes of its
 /// conditional writes, and DynamoDB's item-size rules, which every backend
 /// applies the same way.
 pub mod store {

@@ -66,7 +66,7 @@ impl SessionManager {
     }
 
     /// A manager on a clock of your choice, e.g. a
-    /// [`ManualClock`](crate::ManualClock) in tests.
+    /// [`ManualClock`](crate::testing::ManualClock) in tests.
     ///
     /// ```
     /// use std::sync::Arc;

@@ -51,7 +51,7 @@ pub struct Record {
 impl Record {
     /// The version of an ended session's record (a tombstone). No write
     /// follows it: it cannot be put in a cookie's successor, and
-    /// [`Backend::end`](crate::Backend::end) never replaces it.
+    /// [`Backend::end`](crate::store::Backend::end) never replaces it.
     pub const ENDED_VERSION: u64 = u64::MAX;
 
     /// How long a tombstone stays before the table's TTL may remove it: an

@@ -2,8 +2,8 @@
 //! a flash message and a CSRF-protected form.
 //!
 //! ```text
-//! cargo run -p dynamodb-sessions-adapters --example demo --features tiny-http
-//! cargo run -p dynamodb-sessions-adapters --example demo --features tiny-http -- \
+//! cargo run -p dynamodb-sessions --example demo --features tiny-http
+//! cargo run -p dynamodb-sessions --example demo --features tiny-http -- \
 //!     --endpoint http://127.0.0.1:8000 --table sessions --create-table
 //! ```
 //!

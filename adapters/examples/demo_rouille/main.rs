@@ -2,7 +2,7 @@
 //! `demo` example (the app logic lives in `examples/common/app.rs`).
 //!
 //! ```text
-//! cargo run -p dynamodb-sessions-adapters --example demo_rouille --features rouille
+//! cargo run -p dynamodb-sessions --example demo_rouille --features rouille
 //! ```
 //!
 //! See `--help` for every option.

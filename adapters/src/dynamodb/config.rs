@@ -260,11 +260,11 @@ impl DynamoDbBackendBuilder {
     }
 
     /// Whether `create` and `replace` refuse an item over 400 KB (as
-    /// [`dynamodb_sessions::store::item_size`] counts it) before sending it, with
+    /// [`store::item_size`](crate::store::item_size) counts it) before sending it, with
     /// its size in the error (default true). When false, DynamoDB decides,
     /// and its refusal is still [`BackendError::ItemTooLarge`].
     ///
-    /// [`BackendError::ItemTooLarge`]: dynamodb_sessions::BackendError::ItemTooLarge
+    /// [`BackendError::ItemTooLarge`]: crate::BackendError::ItemTooLarge
     pub fn check_item_size(mut self, check: bool) -> Self {
         self.check_item_size = check;
         self

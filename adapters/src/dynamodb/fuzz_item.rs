@@ -11,7 +11,7 @@
 //!
 //! `cargo test` runs a short pass and replays
 //! `adapters/tests/corpus/attribute_maps/`; the long run is
-//! `PROPTEST_CASES=1000000 cargo test --release -p dynamodb-sessions-adapters --lib fuzz_item`.
+//! `PROPTEST_CASES=1000000 cargo test --release -p dynamodb-sessions --lib fuzz_item`.
 
 use std::collections::HashMap;
 use std::path::Path;

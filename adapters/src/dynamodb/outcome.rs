@@ -4,7 +4,7 @@
 //! Content cannot decide it: two requests can write the same data at the
 //! same version. Each write therefore carries a random identity (`wid`,
 //! [`WriteId`]) that only it could have stored, and the decision rests on
-//! two facts of the item protocol (see [`Backend`](dynamodb_sessions::store::Backend)):
+//! two facts of the item protocol (see [`Backend`](crate::store::Backend)):
 //! a key's version only ever grows, and exactly one write ever produces a
 //! given version of a key.
 

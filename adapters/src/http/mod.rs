@@ -3,7 +3,7 @@
 //! A request needs three things from its server: the `Cookie` header, a way
 //! to add the `Set-Cookie` header to the response, and whether it came over
 //! HTTPS (the cookie's `Secure` flag follows it unless the
-//! [`SessionConfig`](dynamodb_sessions::SessionConfig) forces it). This
+//! [`SessionConfig`](crate::SessionConfig) forces it). This
 //! module has the server-neutral part; the optional features add one small
 //! wrapper per server:
 //!
@@ -27,7 +27,7 @@
 //! sets (or overwrites) the header. The last value counts, the one the
 //! nearest proxy added.
 //!
-//! [`SessionManager`]: dynamodb_sessions::SessionManager
+//! [`SessionManager`]: crate::SessionManager
 
 #[cfg(feature = "rouille")]
 pub mod rouille;

@@ -83,7 +83,7 @@ pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
 }
 
 /// `response` with a `Set-Cookie` header of `value` (as
-/// [`SessionManager::commit`](dynamodb_sessions::SessionManager::commit) returns it) added; other `Set-Cookie` headers
+/// [`SessionManager::commit`](crate::SessionManager::commit) returns it) added; other `Set-Cookie` headers
 /// stay.
 pub fn with_set_cookie(response: Response, value: String) -> Response {
     response.with_additional_header("Set-Cookie", value)

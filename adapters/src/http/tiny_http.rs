@@ -83,7 +83,7 @@ pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
     )
 }
 
-/// Adds a `Set-Cookie` header with `value` (as [`SessionManager::commit`](dynamodb_sessions::SessionManager::commit)
+/// Adds a `Set-Cookie` header with `value` (as [`SessionManager::commit`](crate::SessionManager::commit)
 /// returns it) to `response`. Such values are always ASCII; a value that
 /// is not cannot be a tiny_http header and is left out, with an error in the
 /// log.

@@ -36,7 +36,7 @@ impl RecordView {
         self.expires_at >= now
             && self
                 .created_at
-                .map_or(true, |created| created.saturating_add(absolute) >= now)
+                .is_none_or(|created| created.saturating_add(absolute) >= now)
     }
 }
 
