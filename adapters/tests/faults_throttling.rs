@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
 use dynamodb_sessions::{
     store::{Backend, Consistency, Record, Token},
-    BackendError, CommitError, Operation, SessionConfig, SessionError, SessionManager,
+    BackendError, CommitError, Operation, Session, SessionConfig, SessionError, SessionManager,
 };
 use dynamodb_sessions_test_support::dynamodb_local;
 use rusoto_core::Region;
@@ -270,6 +270,23 @@ fn all_records(direct: &DynamoDbBackend) -> Vec<Record> {
         .collect()
 }
 
+/// A session holding `cart = 3` (its cookie), and a login on it whose
+/// create will go through and whose ending of the old ID will be applied
+/// with every answer lost.
+fn login_with_lost_answers(manager: &SessionManager, proxy: &Proxy) -> (String, Session) {
+    let mut session = manager.load(None);
+    session.insert("cart", &3u32).unwrap();
+    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let mut session = manager.load(Some(&cookie));
+    session.regenerate_id().unwrap();
+    proxy.inject([Fault::Forward]);
+    proxy.inject(std::iter::repeat_n(
+        Fault::ApplyThenReset,
+        ATTEMPTS as usize,
+    ));
+    (cookie, session)
+}
+
 /// Issue 11, defect 2: a login whose ending of the old ID is applied but
 /// whose every answer is lost. The old record's tombstone names the new
 /// record, so a read of it settles the login: done, and the browser gets
@@ -279,20 +296,8 @@ fn a_login_whose_last_answers_are_lost_is_settled_by_the_old_record() {
     let Some((manager, direct, proxy)) = setup("loginlost") else {
         return;
     };
-    let mut session = manager.load(None);
-    session.insert("cart", &3u32).unwrap();
-    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
-
-    let mut session = manager.load(Some(&cookie));
-    session.regenerate_id().unwrap();
+    let (cookie, mut session) = login_with_lost_answers(&manager, &proxy);
     session.insert("user", "ada").unwrap();
-    // The create goes through; the old ID's tombstone is applied and its
-    // answer lost, then every retry is lost too.
-    proxy.inject([Fault::Forward]);
-    proxy.inject(std::iter::repeat_n(
-        Fault::ApplyThenReset,
-        ATTEMPTS as usize,
-    ));
     let new_cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
     assert!(stored(&direct, &cookie).unwrap().is_ended());
     let mut session = manager.load(Some(&new_cookie));
@@ -311,17 +316,7 @@ fn a_login_whose_outcome_stays_unknown_keeps_the_data() {
     let Some((manager, direct, proxy)) = setup("loginunknown") else {
         return;
     };
-    let mut session = manager.load(None);
-    session.insert("cart", &3u32).unwrap();
-    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
-
-    let mut session = manager.load(Some(&cookie));
-    session.regenerate_id().unwrap();
-    proxy.inject([Fault::Forward]);
-    proxy.inject(std::iter::repeat_n(
-        Fault::ApplyThenReset,
-        ATTEMPTS as usize,
-    ));
+    let (_, session) = login_with_lost_answers(&manager, &proxy);
     // Two checks (a read and, if untouched, one more end), each retried.
     proxy.inject(std::iter::repeat_n(Fault::Reset, 4 * ATTEMPTS as usize));
     let result = manager.commit(session, false);

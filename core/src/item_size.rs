@@ -78,15 +78,7 @@ pub(crate) fn ensure_item_fits_with_reissue_room(
     key: &StorageKey,
     record: &Record,
 ) -> Result<(), BackendError> {
-    let size = size_with_reissue_room(key, record);
-    if size > MAX_ITEM_SIZE {
-        return Err(BackendError::ItemTooLarge {
-            operation,
-            size: Some(size),
-            limit: MAX_ITEM_SIZE,
-        });
-    }
-    Ok(())
+    within_limit(operation, size_with_reissue_room(key, record))
 }
 
 /// Refuses an item over [`MAX_ITEM_SIZE`], as DynamoDB would, before it is
@@ -118,7 +110,10 @@ pub fn ensure_item_fits(
     key: &StorageKey,
     record: &Record,
 ) -> Result<(), BackendError> {
-    let size = item_size(key, record);
+    within_limit(operation, item_size(key, record))
+}
+
+fn within_limit(operation: Operation, size: usize) -> Result<(), BackendError> {
     if size > MAX_ITEM_SIZE {
         return Err(BackendError::ItemTooLarge {
             operation,
