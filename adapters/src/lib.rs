@@ -43,10 +43,11 @@ mod memory;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{
-    BackendError, Clock, CommitError, ConfigError, DataEncoding, Operation, SameSite, Session,
-    SessionConfig, SessionConfigBuilder, SessionError, SessionManager, SystemClock,
+    BackendError, Clock, CommitError, ConfigError, DataEncoding, EncodeError, Operation,
+    RandomError, SameSite, Secure, Session, SessionConfig, SessionConfigBuilder, SessionError,
+    SessionManager, SystemClock,
 };
-pub use http::{HttpSessions, TrustForwardedProto};
+pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};
 pub use memory::MemoryBackend;
 
 /// What a storage backend implements and uses (the `dynamodb-sessions-core`

@@ -86,7 +86,7 @@ mod demo_options {
         )
         .unwrap();
         let config = options.session_config().unwrap();
-        assert_eq!(config.secure(), Some(true));
+        assert_eq!(config.secure(), dynamodb_sessions::Secure::Always);
         assert_eq!(config.max_age(), Some(std::time::Duration::from_secs(60)));
         assert_eq!(options.trust(), dynamodb_sessions::TrustForwardedProto::Yes);
         let plain = parse(&[], &[]).unwrap().session_config().unwrap();

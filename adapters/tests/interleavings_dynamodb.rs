@@ -93,8 +93,12 @@ fn setup(prefix: &str) -> Option<Setup> {
             .endpoint(endpoint)
             .static_credentials("local", "local")
     };
-    // Default (patient) timeouts: the checker's reads must not fail.
-    let direct = builder(&endpoint).build().expect("backend builds");
+    // Patient timeouts: the checker's reads must not fail, and a cold
+    // DynamoDB Local on a busy machine can take seconds to create a table.
+    let direct = builder(&endpoint)
+        .attempt_timeout(Duration::from_secs(10))
+        .build()
+        .expect("backend builds");
     direct.create_table_if_missing().expect("table");
     let proxy = Proxy::start(&endpoint);
     let proxied = builder(&proxy.endpoint())

@@ -112,3 +112,46 @@ fn an_empty_stored_csrf_token_matches_nothing() {
     );
     assert!(!session.get_csrf_token().unwrap().is_empty());
 }
+
+/// OWASP: a login rotates the CSRF token with the session ID, so a token
+/// handed out (or planted) before the login is worthless after it.
+#[test]
+fn login_rotates_the_csrf_token() {
+    let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+    let mut session = manager.load(None);
+    let before = session.get_csrf_token().unwrap();
+    let cookie = manager.commit(session, true).unwrap().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    let mut session = manager.load(Some(&cookie));
+    assert!(session.check_csrf_token(&before).unwrap());
+    session.regenerate_id().unwrap();
+    assert!(
+        !session.check_csrf_token(&before).unwrap(),
+        "the pre-login token still matches in the login request"
+    );
+    session.insert("user", "ada").unwrap();
+    let after = manager.commit(session, true).unwrap().unwrap();
+    let after = after.split(';').next().unwrap().to_owned();
+
+    let mut session = manager.load(Some(&after));
+    assert!(
+        !session.check_csrf_token(&before).unwrap(),
+        "the pre-login token still matches after the login"
+    );
+    let new = session.get_csrf_token().unwrap();
+    assert_ne!(new, before);
+    assert_eq!(
+        session.get::<String>("user").unwrap().as_deref(),
+        Some("ada")
+    );
+    // A token drawn in the login request itself survives the commit.
+    let mut session = manager.load(Some(&after));
+    session.regenerate_id().unwrap();
+    let drawn = session.get_csrf_token().unwrap();
+    let again = manager.commit(session, true).unwrap().unwrap();
+    let again = again.split(';').next().unwrap().to_owned();
+    let mut session = manager.load(Some(&again));
+    assert!(session.check_csrf_token(&drawn).unwrap());
+    assert!(!session.check_csrf_token(&new).unwrap());
+}

@@ -15,7 +15,7 @@ use crate::Harness;
 /// times because DynamoDB's TTL deletes items whose `exp` has passed.
 pub fn now() -> i64 {
     use dynamodb_sessions_core::Clock as _;
-    dynamodb_sessions_core::SystemClock.now().timestamp()
+    dynamodb_sessions_core::SystemClock.now()
 }
 
 /// A manager, its counted backend and its clock.

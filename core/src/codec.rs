@@ -14,7 +14,7 @@ pub(crate) fn encode(data: &DataMap, encoding: DataEncoding) -> Result<StoredDat
     match encoding {
         DataEncoding::Cbor => {
             let mut bytes = Vec::with_capacity(64);
-            ciborium::into_writer(data, &mut bytes).map_err(CommitError::Encode)?;
+            ciborium::into_writer(data, &mut bytes).map_err(CommitError::encode)?;
             Ok(StoredData::Cbor(bytes))
         }
         DataEncoding::Json => {

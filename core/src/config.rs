@@ -17,6 +17,32 @@ pub enum SameSite {
     None,
 }
 
+/// When the session cookie carries the `Secure` flag, which keeps browsers
+/// from sending it over plain HTTP.
+///
+/// ```
+/// use dynamodb_sessions_core::{Secure, SessionConfig};
+///
+/// let config = SessionConfig::builder().secure(Secure::Always).build()?;
+/// assert_eq!(config.secure(), Secure::Always);
+/// assert_eq!(SessionConfig::default().secure(), Secure::FollowRequest);
+/// # Ok::<(), dynamodb_sessions_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Secure {
+    /// `Secure` exactly when the request came over HTTPS (the `is_https`
+    /// given to [`commit`](crate::SessionManager::commit)), and always with
+    /// `SameSite=None`, which browsers accept only with `Secure`. The
+    /// default.
+    #[default]
+    FollowRequest,
+    /// Always `Secure`, e.g. behind a proxy that ends TLS. Required by the
+    /// `__Host-` and `__Secure-` cookie name prefixes.
+    Always,
+    /// Never `Secure`, even over HTTPS. Refused with `SameSite=None`.
+    Never,
+}
+
 /// How session data is written to the store's `dat` attribute. Both are
 /// always read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -41,7 +67,7 @@ pub enum DataEncoding {
 /// | `max_age` | none | a browser-session cookie: closing the browser ends the session client-side |
 /// | `path` | `/` | the whole site shares one session |
 /// | `domain` | none | host-only: subdomains never see the cookie |
-/// | `secure` | none | set the `Secure` flag exactly when the request came over HTTPS |
+/// | `secure` | [`Secure::FollowRequest`] | set the `Secure` flag exactly when the request came over HTTPS |
 /// | `http_only` | true | scripts cannot read the token, so XSS cannot steal it |
 /// | `same_site` | `Strict` | no cross-site requests carry the session |
 /// | `timeout` | 1200 s | 20 minutes of inactivity end a session, OWASP's range for low-risk apps |
@@ -68,7 +94,7 @@ pub struct SessionConfig {
     max_age: Option<Duration>,
     path: String,
     domain: Option<String>,
-    secure: Option<bool>,
+    secure: Secure,
     http_only: bool,
     same_site: Option<SameSite>,
     timeout: Duration,
@@ -84,7 +110,7 @@ impl Default for SessionConfig {
             max_age: None,
             path: "/".to_owned(),
             domain: None,
-            secure: None,
+            secure: Secure::FollowRequest,
             http_only: true,
             same_site: Some(SameSite::Strict),
             timeout: Duration::from_secs(1200),
@@ -123,8 +149,8 @@ impl SessionConfig {
         self.domain.as_deref()
     }
 
-    /// `Secure` flag: `Some` forces it, `None` follows the request's scheme.
-    pub fn secure(&self) -> Option<bool> {
+    /// When the cookie carries the `Secure` flag.
+    pub fn secure(&self) -> Secure {
         self.secure
     }
 
@@ -207,8 +233,9 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// Force the `Secure` flag on or off; `None` (default) follows the request.
-    pub fn secure(mut self, secure: Option<bool>) -> Self {
+    /// When the cookie carries the `Secure` flag (default
+    /// [`Secure::FollowRequest`]: when the request came over HTTPS).
+    pub fn secure(mut self, secure: Secure) -> Self {
         self.config.secure = secure;
         self
     }
@@ -257,7 +284,9 @@ impl SessionConfigBuilder {
     /// A [`ConfigError`] naming the first setting that makes no sense: an
     /// invalid cookie name, path or domain, a timeout under one second, a
     /// reissue time not below the timeout, a zero absolute lifetime or
-    /// `Max-Age`, or `SameSite=None` with `Secure` forced off.
+    /// `Max-Age`, `SameSite=None` with [`Secure::Never`], or a `__Host-` or
+    /// `__Secure-` name without [`Secure::Always`] (or a `__Host-` name with
+    /// a path other than `/` or a domain).
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let c = self.config;
         if !is_cookie_name(&c.cookie_name) {
@@ -286,12 +315,12 @@ impl SessionConfigBuilder {
         if c.max_age.is_some_and(|m| m.as_secs() == 0) {
             return Err(ConfigError::ZeroMaxAge);
         }
-        if c.same_site == Some(SameSite::None) && c.secure == Some(false) {
+        if c.same_site == Some(SameSite::None) && c.secure == Secure::Never {
             return Err(ConfigError::SameSiteNoneWithoutSecure);
         }
         // Browsers reject prefixed cookies that break the prefix's rules.
         let host_prefix = c.cookie_name.starts_with("__Host-");
-        if (host_prefix || c.cookie_name.starts_with("__Secure-")) && c.secure != Some(true) {
+        if (host_prefix || c.cookie_name.starts_with("__Secure-")) && c.secure != Secure::Always {
             return Err(ConfigError::PrefixRequiresSecure);
         }
         if host_prefix && (c.path != "/" || c.domain.is_some()) {
@@ -340,9 +369,9 @@ pub enum ConfigError {
     ZeroAbsoluteLifetime,
     /// `Max-Age` is under one second, which would delete the cookie at once.
     ZeroMaxAge,
-    /// `SameSite=None` with `Secure` forced off: browsers reject such cookies.
+    /// `SameSite=None` with [`Secure::Never`]: browsers reject such cookies.
     SameSiteNoneWithoutSecure,
-    /// A `__Host-` or `__Secure-` cookie name without `secure(Some(true))`:
+    /// A `__Host-` or `__Secure-` cookie name without [`Secure::Always`]:
     /// browsers reject such cookies over plain HTTP.
     PrefixRequiresSecure,
     /// A `__Host-` cookie name with a path other than `/` or with a domain.
@@ -377,7 +406,7 @@ impl fmt::Display for ConfigError {
                 f.write_str("SameSite=None requires the Secure flag")
             }
             ConfigError::PrefixRequiresSecure => {
-                f.write_str("a __Host- or __Secure- cookie name requires secure(Some(true))")
+                f.write_str("a __Host- or __Secure- cookie name requires secure(Secure::Always)")
             }
             ConfigError::HostPrefixRequiresRootHostOnly => {
                 f.write_str("a __Host- cookie name requires path \"/\" and no domain")
@@ -403,7 +432,7 @@ mod tests {
         assert_eq!(c.max_age(), None);
         assert_eq!(c.path(), "/");
         assert_eq!(c.domain(), None);
-        assert_eq!(c.secure(), None);
+        assert_eq!(c.secure(), Secure::FollowRequest);
         assert!(c.http_only());
         assert_eq!(c.same_site(), Some(SameSite::Strict));
         assert_eq!(c.timeout(), secs(1200));
@@ -419,7 +448,7 @@ mod tests {
             .max_age(Some(secs(60)))
             .path("/app")
             .domain(Some("example.com".into()))
-            .secure(Some(true))
+            .secure(Secure::Always)
             .http_only(false)
             .same_site(Some(SameSite::Lax))
             .timeout(secs(600))
@@ -431,7 +460,7 @@ mod tests {
         assert_eq!(c.max_age(), Some(secs(60)));
         assert_eq!(c.path(), "/app");
         assert_eq!(c.domain(), Some("example.com"));
-        assert_eq!(c.secure(), Some(true));
+        assert_eq!(c.secure(), Secure::Always);
         assert!(!c.http_only());
         assert_eq!(c.same_site(), Some(SameSite::Lax));
         assert_eq!(c.timeout(), secs(600));
@@ -449,7 +478,7 @@ mod tests {
     fn b_secure(name: &str) -> SessionConfigBuilder {
         SessionConfig::builder()
             .cookie_name(name)
-            .secure(Some(true))
+            .secure(Secure::Always)
     }
 
     #[test]
@@ -485,7 +514,7 @@ mod tests {
             ),
             (b().max_age(Some(Duration::ZERO)), ConfigError::ZeroMaxAge),
             (
-                b().same_site(Some(SameSite::None)).secure(Some(false)),
+                b().same_site(Some(SameSite::None)).secure(Secure::Never),
                 ConfigError::SameSiteNoneWithoutSecure,
             ),
             (
@@ -493,18 +522,18 @@ mod tests {
                 ConfigError::PrefixRequiresSecure,
             ),
             (
-                b().cookie_name("__Secure-sid").secure(Some(false)),
+                b().cookie_name("__Secure-sid").secure(Secure::Never),
                 ConfigError::PrefixRequiresSecure,
             ),
             (
                 b().cookie_name("__Host-sid")
-                    .secure(Some(true))
+                    .secure(Secure::Always)
                     .path("/app"),
                 ConfigError::HostPrefixRequiresRootHostOnly,
             ),
             (
                 b().cookie_name("__Host-sid")
-                    .secure(Some(true))
+                    .secure(Secure::Always)
                     .domain(Some("example.com".into())),
                 ConfigError::HostPrefixRequiresRootHostOnly,
             ),

@@ -22,7 +22,7 @@ impl Session {
     pub fn new_csrf_token(&mut self) -> Result<String, SessionError> {
         self.load()?;
         let mut bytes = [0u8; CSRF_BYTES];
-        getrandom::getrandom(&mut bytes).map_err(SessionError::Random)?;
+        getrandom::getrandom(&mut bytes).map_err(SessionError::random)?;
         let token = bytes
             .iter()
             .fold(String::with_capacity(2 * CSRF_BYTES), |mut s, b| {
@@ -59,6 +59,14 @@ impl Session {
             Some(Value::Text(token)) if !token.is_empty() => Ok(token.clone()),
             _ => self.new_csrf_token(),
         }
+    }
+
+    /// Forgets the CSRF token, so that the next
+    /// [`get_csrf_token`](Self::get_csrf_token) draws a new one. Needs the
+    /// session loaded.
+    pub(crate) fn drop_csrf_token(&mut self) {
+        debug_assert!(self.loaded);
+        self.data.remove(CSRF_KEY);
     }
 
     /// Whether `candidate` is the session's CSRF token, compared in constant

@@ -5,7 +5,64 @@ use std::fmt;
 
 use crate::BackendError;
 
+/// A value that could not be encoded: the encoder's message.
+///
+/// The encoder's own error type is kept private, so that updating the
+/// encoder cannot change this crate's API. Its message is the cause's; the
+/// value itself is never quoted.
+#[derive(Debug)]
+pub struct EncodeError(Box<dyn Error + Send + Sync + 'static>);
+
+impl EncodeError {
+    pub(crate) fn new(cause: impl Error + Send + Sync + 'static) -> Self {
+        EncodeError(Box::new(cause))
+    }
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Error for EncodeError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// The operating system could not provide random bytes.
+///
+/// The random source's own error type is kept private, so that updating it
+/// cannot change this crate's API.
+#[derive(Debug)]
+pub struct RandomError(getrandom::Error);
+
+impl RandomError {
+    pub(crate) fn new(cause: getrandom::Error) -> Self {
+        RandomError(cause)
+    }
+
+    /// The operating system's error code (`errno` on Unix), if the failure
+    /// came with one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.0.raw_os_error()
+    }
+}
+
+impl fmt::Display for RandomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Error for RandomError {}
+
 /// Why a session could not be read or changed during a request.
+///
+/// Its `Display` names the cause too (e.g. "could not load the session:
+/// session load timed out after 2s"), so printing the error alone is enough
+/// for a log line; the cause is also its [`source`](Error::source).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -16,7 +73,7 @@ pub enum SessionError {
         /// The session key being written.
         key: String,
         /// The serializer's complaint.
-        source: ciborium::value::Error,
+        source: EncodeError,
     },
     /// A stored value does not have the requested type. The deserializer's
     /// own message is not kept: it quotes the value, which may be a secret
@@ -28,7 +85,7 @@ pub enum SessionError {
         expected: &'static str,
     },
     /// The operating system could not provide random bytes (for a CSRF token).
-    Random(getrandom::Error),
+    Random(RandomError),
     /// The session writes JSON ([`DataEncoding::Json`](crate::DataEncoding))
     /// and JSON cannot hold this value exactly.
     NotJson {
@@ -39,17 +96,32 @@ pub enum SessionError {
     },
 }
 
+impl SessionError {
+    /// A value under `key` that the serializer refused.
+    pub(crate) fn encode(key: &str, cause: impl Error + Send + Sync + 'static) -> Self {
+        SessionError::Encode {
+            key: key.to_owned(),
+            source: EncodeError::new(cause),
+        }
+    }
+
+    /// No random bytes for a CSRF token.
+    pub(crate) fn random(cause: getrandom::Error) -> Self {
+        SessionError::Random(RandomError::new(cause))
+    }
+}
+
 impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SessionError::Load(_) => f.write_str("could not load the session"),
-            SessionError::Encode { key, .. } => {
-                write!(f, "could not store session value {key:?}")
+            SessionError::Load(e) => write!(f, "could not load the session: {e}"),
+            SessionError::Encode { key, source } => {
+                write!(f, "could not store session value {key:?}: {source}")
             }
             SessionError::Decode { key, expected } => {
                 write!(f, "session value {key:?} is not a {expected}")
             }
-            SessionError::Random(_) => f.write_str("no random bytes for a CSRF token"),
+            SessionError::Random(e) => write!(f, "no random bytes for a CSRF token: {e}"),
             SessionError::NotJson { key, reason } => {
                 write!(
                     f,
@@ -73,6 +145,10 @@ impl Error for SessionError {
 
 /// Why a session could not be committed. In every case the stored record is
 /// as it was before the commit, except where a variant says otherwise.
+///
+/// Its `Display` names the cause too (e.g. "could not save the session:
+/// session store unavailable for replace after 3 attempts"); the cause is
+/// also its [`source`](Error::source).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CommitError {
@@ -98,9 +174,9 @@ pub enum CommitError {
         attempts: u32,
     },
     /// The session data could not be encoded.
-    Encode(ciborium::ser::Error<std::io::Error>),
+    Encode(EncodeError),
     /// The operating system could not provide random bytes for a new ID.
-    Random(getrandom::Error),
+    Random(RandomError),
     /// The session writes JSON and a value (for example one loaded from a
     /// CBOR record) is one JSON cannot hold. Nothing was written.
     NotJson {
@@ -115,6 +191,13 @@ pub enum CommitError {
     /// unknown leaves the data in the old record or the new one, never in
     /// neither.
     Backend(BackendError),
+}
+
+impl CommitError {
+    /// The session data could not be encoded.
+    pub(crate) fn encode(cause: impl Error + Send + Sync + 'static) -> Self {
+        CommitError::Encode(EncodeError::new(cause))
+    }
 }
 
 impl fmt::Display for CommitError {
@@ -133,15 +216,15 @@ impl fmt::Display for CommitError {
             CommitError::IdCollision { attempts } => {
                 write!(f, "{attempts} new session IDs in a row already existed")
             }
-            CommitError::Encode(_) => f.write_str("could not encode the session data"),
-            CommitError::Random(_) => f.write_str("no random bytes for a new session ID"),
+            CommitError::Encode(e) => write!(f, "could not encode the session data: {e}"),
+            CommitError::Random(e) => write!(f, "no random bytes for a new session ID: {e}"),
             CommitError::NotJson { key, reason } => {
                 write!(
                     f,
                     "session value {key:?} holds {reason}, which JSON cannot store"
                 )
             }
-            CommitError::Backend(_) => f.write_str("could not save the session"),
+            CommitError::Backend(e) => write!(f, "could not save the session: {e}"),
         }
     }
 }
@@ -160,5 +243,54 @@ impl Error for CommitError {
 impl From<BackendError> for CommitError {
     fn from(error: BackendError) -> Self {
         CommitError::Backend(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Operation;
+
+    #[test]
+    fn display_names_the_cause_and_source_keeps_it() {
+        let load = SessionError::Load(BackendError::Timeout {
+            operation: Operation::Load,
+            after: Duration::from_secs(2),
+        });
+        assert_eq!(
+            load.to_string(),
+            "could not load the session: session load timed out after 2s"
+        );
+        assert!(load.source().unwrap().is::<BackendError>());
+
+        let save = CommitError::Backend(BackendError::Unavailable {
+            operation: Operation::Replace,
+            attempts: 3,
+            source: "connection refused".into(),
+        });
+        assert_eq!(
+            save.to_string(),
+            "could not save the session: session store unavailable for replace after 3 attempts"
+        );
+        assert!(save.source().unwrap().is::<BackendError>());
+    }
+
+    #[test]
+    fn foreign_causes_are_wrapped_in_our_types() {
+        let encode = CommitError::encode(std::io::Error::other("disk full"));
+        assert_eq!(
+            encode.to_string(),
+            "could not encode the session data: disk full"
+        );
+        assert!(encode.source().unwrap().is::<EncodeError>());
+
+        let random = CommitError::Random(RandomError::new(getrandom::Error::UNSUPPORTED));
+        assert!(random
+            .to_string()
+            .starts_with("no random bytes for a new session ID: "));
+        let cause = random.source().unwrap().downcast_ref::<RandomError>();
+        assert_eq!(cause.unwrap().raw_os_error(), None);
     }
 }

@@ -59,6 +59,53 @@ impl Session {
         Ok(())
     }
 
+    /// Adds `message` to the default flash queue, duplicates included:
+    /// shorthand for [`flash(message, "", true)`](Self::flash), Pyramid's
+    /// `session.flash(message)`.
+    ///
+    /// ```
+    /// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+    /// use dynamodb_sessions::MemoryBackend;
+    ///
+    /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+    /// let mut session = manager.load(None);
+    /// session.flash_message("Welcome back.")?;
+    /// assert_eq!(session.peek_flash_messages::<String>()?, ["Welcome back."]);
+    /// assert_eq!(session.pop_flash_messages::<String>()?, ["Welcome back."]);
+    /// assert!(session.pop_flash_messages::<String>()?.is_empty());
+    /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`flash`](Self::flash).
+    pub fn flash_message<T: Serialize + ?Sized>(
+        &mut self,
+        message: &T,
+    ) -> Result<(), SessionError> {
+        self.flash(message, "", true)
+    }
+
+    /// Removes and returns the messages in the default flash queue:
+    /// shorthand for [`pop_flash("")`](Self::pop_flash).
+    ///
+    /// # Errors
+    ///
+    /// As [`pop_flash`](Self::pop_flash).
+    pub fn pop_flash_messages<T: DeserializeOwned>(&mut self) -> Result<Vec<T>, SessionError> {
+        self.pop_flash("")
+    }
+
+    /// Returns the messages in the default flash queue without removing
+    /// them: shorthand for [`peek_flash("")`](Self::peek_flash).
+    ///
+    /// # Errors
+    ///
+    /// As [`peek_flash`](Self::peek_flash).
+    pub fn peek_flash_messages<T: DeserializeOwned>(&mut self) -> Result<Vec<T>, SessionError> {
+        self.peek_flash("")
+    }
+
     /// Removes and returns the messages in `queue`. Popping an empty queue
     /// changes nothing, so it costs no write.
     ///

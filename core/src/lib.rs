@@ -47,8 +47,10 @@ mod token;
 // What applications use.
 pub use backend::{BackendError, Operation};
 pub use clock::{Clock, SystemClock};
-pub use config::{ConfigError, DataEncoding, SameSite, SessionConfig, SessionConfigBuilder};
-pub use error::{CommitError, SessionError};
+pub use config::{
+    ConfigError, DataEncoding, SameSite, Secure, SessionConfig, SessionConfigBuilder,
+};
+pub use error::{CommitError, EncodeError, RandomError, SessionError};
 pub use manager::SessionManager;
 pub use session::Session;
 

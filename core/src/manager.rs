@@ -16,7 +16,7 @@ pub(crate) struct Shared {
 impl Shared {
     /// Unix seconds now.
     pub(crate) fn now(&self) -> i64 {
-        self.clock.now().timestamp()
+        self.clock.now()
     }
 }
 

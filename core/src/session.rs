@@ -56,6 +56,7 @@ pub(crate) enum Retired {
 /// assert_eq!(session.get::<String>("user")?.as_deref(), Some("ada"));
 /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
 /// ```
+#[must_use = "a session's writes are lost unless it is passed to `SessionManager::commit`"]
 pub struct Session {
     pub(crate) shared: Arc<Shared>,
     /// The request's cookie, until the session is loaded.
@@ -329,6 +330,24 @@ impl Session {
     /// record, only if it is still the version this request loaded. The
     /// absolute lifetime keeps counting from the original creation.
     ///
+    /// The CSRF token is dropped too (OWASP: rotate it when the privilege
+    /// level changes), so a token handed out before the login no longer
+    /// matches; [`get_csrf_token`](Self::get_csrf_token) draws a new one.
+    /// Check the login form's token *before* calling this.
+    ///
+    /// ```
+    /// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+    /// use dynamodb_sessions::MemoryBackend;
+    ///
+    /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+    /// let mut session = manager.load(None);
+    /// let before = session.get_csrf_token()?;
+    /// session.regenerate_id()?;
+    /// assert!(!session.check_csrf_token(&before)?);
+    /// assert_ne!(session.get_csrf_token()?, before);
+    /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`SessionError::Load`] if loading fails.
@@ -337,6 +356,7 @@ impl Session {
         if let Some(bound) = self.bound.take() {
             self.retire(Retired::Login(bound));
         }
+        self.drop_csrf_token();
         self.changed = true;
         Ok(())
     }
@@ -356,10 +376,7 @@ impl Session {
         key: &str,
         value: &T,
     ) -> Result<Value, SessionError> {
-        let value = Value::serialized(value).map_err(|source| SessionError::Encode {
-            key: key.to_owned(),
-            source,
-        })?;
+        let value = Value::serialized(value).map_err(|source| SessionError::encode(key, source))?;
         if self.shared.config.data_encoding() == DataEncoding::Json {
             codec::to_json(&value).map_err(|reason| SessionError::NotJson {
                 key: key.to_owned(),

@@ -6,7 +6,7 @@
 
 use cookie::{Cookie, CookieBuilder};
 
-use crate::config::{SameSite, SessionConfig};
+use crate::config::{SameSite, Secure, SessionConfig};
 use crate::Token;
 
 /// A well-formed session cookie value.
@@ -74,9 +74,14 @@ fn build(config: &SessionConfig, value: String, is_https: bool) -> CookieBuilder
     // Browsers drop `SameSite=None` cookies without `Secure`, so `None`
     // implies it.
     let same_site_none = config.same_site() == Some(SameSite::None);
+    let secure = match config.secure() {
+        Secure::FollowRequest => is_https || same_site_none,
+        Secure::Always => true,
+        Secure::Never => false,
+    };
     let mut cookie = Cookie::build((config.cookie_name(), value))
         .path(config.path())
-        .secure(config.secure().unwrap_or(is_https || same_site_none))
+        .secure(secure)
         .http_only(config.http_only());
     if let Some(domain) = config.domain() {
         cookie = cookie.domain(domain);
@@ -167,7 +172,7 @@ mod tests {
             .max_age(Some(Duration::from_secs(60)))
             .domain(Some("example.com".into()))
             .path("/app")
-            .secure(Some(true))
+            .secure(Secure::Always)
             .http_only(false)
             .same_site(None)
             .build()
@@ -232,7 +237,7 @@ mod tests {
         let bare = SessionConfig::builder()
             .same_site(None)
             .http_only(false)
-            .secure(Some(false))
+            .secure(Secure::Never)
             .build()
             .unwrap();
         assert_eq!(
@@ -244,7 +249,7 @@ mod tests {
     #[test]
     fn secure_can_be_forced_off_over_https() {
         let config = SessionConfig::builder()
-            .secure(Some(false))
+            .secure(Secure::Never)
             .build()
             .unwrap();
         assert!(!issue(&config, "v/1".into(), true).contains("Secure"));

@@ -6,6 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::RandomError;
+
 /// Number of random bytes in a token: 256 bits, far beyond OWASP's 64-bit minimum.
 const TOKEN_BYTES: usize = 32;
 
@@ -34,9 +36,9 @@ impl Token {
     /// # Errors
     ///
     /// Fails only when the operating system cannot provide random bytes.
-    pub fn generate() -> Result<Self, getrandom::Error> {
+    pub fn generate() -> Result<Self, RandomError> {
         let mut bytes = [0u8; TOKEN_BYTES];
-        getrandom::getrandom(&mut bytes)?;
+        getrandom::getrandom(&mut bytes).map_err(RandomError::new)?;
         Ok(Token(URL_SAFE_NO_PAD.encode(bytes)))
     }
 

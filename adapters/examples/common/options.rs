@@ -9,7 +9,7 @@ use std::time::Duration;
 use dynamodb_sessions::dynamodb::ENDPOINT_ENV_DYNAMODB;
 use dynamodb_sessions::{
     store::{Backend, Consistency, StorageKey},
-    SessionConfig, SessionManager,
+    Secure, SessionConfig, SessionManager,
 };
 use dynamodb_sessions::{DynamoDbBackend, MemoryBackend, TrustForwardedProto};
 
@@ -157,7 +157,11 @@ impl Options {
     /// `--max-age`.
     pub fn session_config(&self) -> Result<SessionConfig, Box<dyn Error>> {
         Ok(SessionConfig::builder()
-            .secure(self.secure.then_some(true))
+            .secure(if self.secure {
+                Secure::Always
+            } else {
+                Secure::FollowRequest
+            })
             .max_age(self.max_age.map(Duration::from_secs))
             .build()?)
     }

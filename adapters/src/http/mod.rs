@@ -34,7 +34,11 @@ pub mod rouille;
 #[cfg(feature = "tiny-http")]
 pub mod tiny_http;
 
-use dynamodb_sessions_core::{CommitError, Session, SessionManager};
+use std::error::Error as _;
+use std::fmt;
+use std::io::Read as _;
+
+use dynamodb_sessions_core::{CommitError, Session, SessionError, SessionManager};
 
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
@@ -46,6 +50,15 @@ pub trait HttpRequest {
     /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header
     /// (see [`is_https`]).
     fn is_https(&self, trust: TrustForwardedProto) -> bool;
+
+    /// The first value of header `name` (matched without regard to case),
+    /// or `None`. The CSRF check reads [`CSRF_HEADER`] through it; the
+    /// default knows no headers, so on a server that does not implement it
+    /// only the form field passes the CSRF check.
+    fn header(&self, name: &str) -> Option<String> {
+        let _ = name;
+        None
+    }
 }
 
 /// What the glue needs to do to a server's response.
@@ -58,22 +71,53 @@ pub trait HttpResponse: Sized {
 /// A [`SessionManager`] with what it needs to know about the requests of a
 /// server. Cheap to clone; share one across all server threads.
 ///
-/// Per request, call [`load`](Self::load) before handling it and
-/// [`commit`](Self::commit) on the response before sending it; the server
-/// modules show it in full.
+/// Per request, either let the server module's `serve` run your handler
+/// (load → handler → commit → `Set-Cookie`, rerun on a conflict; see
+/// [`handle`](Self::handle)), or call [`load`](Self::load) before handling
+/// it and [`commit`](Self::commit) on the response before sending it; the
+/// server modules show both in full.
 #[derive(Debug, Clone)]
 pub struct HttpSessions {
     manager: SessionManager,
     trust_forwarded_proto: TrustForwardedProto,
+    on_conflict: OnConflict,
+    form_limit: usize,
 }
 
 impl HttpSessions {
-    /// Sessions from `manager`, ignoring `X-Forwarded-Proto`.
+    /// Sessions from `manager`, ignoring `X-Forwarded-Proto`, rerunning
+    /// handlers on a conflict ([`OnConflict::Rerun`]) and reading form
+    /// bodies up to [`DEFAULT_FORM_LIMIT`] bytes.
     pub fn new(manager: SessionManager) -> Self {
         HttpSessions {
             manager,
             trust_forwarded_proto: TrustForwardedProto::No,
+            on_conflict: OnConflict::default(),
+            form_limit: DEFAULT_FORM_LIMIT,
         }
+    }
+
+    /// What [`handle`](Self::handle) and the servers' `serve` do when a
+    /// commit finds the session changed by another request; see
+    /// [`OnConflict`]. For one handler that must not run twice, use a
+    /// clone: `sessions.clone().on_conflict(OnConflict::Fail)`.
+    #[must_use]
+    pub fn on_conflict(mut self, on_conflict: OnConflict) -> Self {
+        self.on_conflict = on_conflict;
+        self
+    }
+
+    /// The largest urlencoded form body that the servers' `read_form` and
+    /// `serve` read, in bytes ([`DEFAULT_FORM_LIMIT`] unless set).
+    #[must_use]
+    pub fn form_limit(mut self, bytes: usize) -> Self {
+        self.form_limit = bytes;
+        self
+    }
+
+    /// The largest form body read, in bytes (see [`form_limit`](Self::form_limit)).
+    pub fn max_form_bytes(&self) -> usize {
+        self.form_limit
     }
 
     /// Whether to honour `X-Forwarded-Proto: https`; only behind a proxy
@@ -120,6 +164,335 @@ impl HttpSessions {
                 None => response,
             },
         )
+    }
+
+    /// Runs one request: loads its session, calls `handler` with it,
+    /// commits, and returns the handler's response with the `Set-Cookie`
+    /// header added.
+    ///
+    /// When the commit fails with [`CommitError::Conflict`] (another request
+    /// of the same browser changed the session meanwhile, e.g. two tabs
+    /// posting at once) or [`CommitError::Expired`], nothing was written:
+    /// with [`OnConflict::Rerun`] (the default) the session is loaded again
+    /// and `handler` runs again on the fresh data, at most
+    /// [`MAX_HANDLER_RUNS`] times in all. The handler's response from a run
+    /// whose commit failed is dropped, as it may describe a change that was
+    /// not saved.
+    ///
+    /// So `handler` must be safe to run again: its effects outside the
+    /// session (a database write, an email) happen once per run. For such a
+    /// handler, set [`OnConflict::Fail`].
+    ///
+    /// ```
+    /// use dynamodb_sessions::http::HttpSessions;
+    /// use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+    /// use rouille::{Request, Response};
+    ///
+    /// let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
+    /// let request = Request::fake_http("GET", "/", vec![], vec![]);
+    /// let response = sessions.handle(&request, |session| {
+    ///     let visits = session.get::<u64>("visits").ok().flatten().unwrap_or(0) + 1;
+    ///     match session.insert("visits", &visits) {
+    ///         Ok(()) => Response::text(format!("visit {visits}")),
+    ///         Err(_) => Response::text("session unavailable").with_status_code(500),
+    ///     }
+    /// })?;
+    /// assert!(response.headers.iter().any(|(name, _)| name == "Set-Cookie"));
+    /// # Ok::<(), dynamodb_sessions::CommitError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionManager::commit`], from the last run: a conflict or
+    /// expiry after the last run allowed, or any other commit error at once.
+    pub fn handle<P: HttpResponse>(
+        &self,
+        request: &impl HttpRequest,
+        mut handler: impl FnMut(&mut Session) -> P,
+    ) -> Result<P, CommitError> {
+        let runs = match self.on_conflict {
+            OnConflict::Rerun => MAX_HANDLER_RUNS,
+            OnConflict::Fail => 1,
+        };
+        let mut run = 1;
+        loop {
+            let mut session = self.load(request);
+            let response = handler(&mut session);
+            match self.commit(session, request, response) {
+                Err(CommitError::Conflict | CommitError::Expired) if run < runs => {
+                    log::debug!("session changed meanwhile; running the handler again");
+                    run += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Checks a request against the session's CSRF token, in constant time
+    /// (see [`Session::check_csrf_token`]): the form field [`CSRF_FIELD`]
+    /// if the form has it, else the [`CSRF_HEADER`] header, as Pyramid's
+    /// `check_csrf_token` does. Forms carry the token in a hidden field;
+    /// `fetch` calls in the header.
+    ///
+    /// Call it on requests that change state (`POST` and the like), and on
+    /// a login form before [`Session::regenerate_id`] (which rotates the
+    /// token). `form` is what the server module's `read_form` returned (the
+    /// servers' `serve` reads it for you), or an empty [`Form`] for a
+    /// request without a form body.
+    ///
+    /// ```
+    /// use dynamodb_sessions::http::{CsrfError, Form, HttpSessions};
+    /// use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+    /// use rouille::Request;
+    ///
+    /// let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
+    /// let request = Request::fake_http("POST", "/", vec![], vec![]);
+    /// let mut session = sessions.load(&request);
+    /// let token = session.get_csrf_token()?;
+    ///
+    /// let form = Form::parse(format!("csrf_token={token}&note=hi").as_bytes());
+    /// sessions.check_csrf(&mut session, &request, &form)?;
+    /// assert_eq!(form.get("note"), Some("hi"));
+    ///
+    /// let forged = Form::parse(b"csrf_token=guess");
+    /// assert!(matches!(sessions.check_csrf(&mut session, &request, &forged), Err(CsrfError::Rejected)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`CsrfError::Rejected`] when the request has no token or a wrong
+    /// one; [`CsrfError::Session`] when the session cannot be loaded.
+    pub fn check_csrf(
+        &self,
+        session: &mut Session,
+        request: &impl HttpRequest,
+        form: &Form,
+    ) -> Result<(), CsrfError> {
+        let header = request.header(CSRF_HEADER);
+        let candidate = form
+            .get(CSRF_FIELD)
+            .filter(|value| !value.is_empty())
+            .or(header.as_deref())
+            .unwrap_or("");
+        if session
+            .check_csrf_token(candidate)
+            .map_err(CsrfError::Session)?
+        {
+            Ok(())
+        } else {
+            Err(CsrfError::Rejected)
+        }
+    }
+}
+
+/// How many times at most [`HttpSessions::handle`] runs a handler, with
+/// [`OnConflict::Rerun`]: the first run and two reruns.
+pub const MAX_HANDLER_RUNS: u32 = 3;
+
+/// The default largest form body read, in bytes: 64 KiB.
+pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
+
+/// The request header that carries the CSRF token of a `fetch` call, as in
+/// Pyramid.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// The form field that carries the CSRF token of a form, as in Pyramid.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// What [`HttpSessions::handle`] does when a commit finds that another
+/// request changed the session since this one loaded it (or that it
+/// expired meanwhile). Nothing was written then.
+///
+/// Rerunning is right for handlers whose only effects are on the session
+/// (a counter, a cart, flash messages, login and logout): the rerun sees
+/// the other request's change and applies its own on top, and the user
+/// never sees the conflict. Opt out with [`Fail`](Self::Fail) for a
+/// handler with effects elsewhere that must not happen twice (a payment,
+/// an email, an insert without a unique key): the commit error then comes
+/// back at once (`serve` answers 409), and such effects belong after the
+/// commit, or must be idempotent.
+///
+/// ```
+/// use dynamodb_sessions::http::{HttpSessions, OnConflict};
+/// use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+///
+/// let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
+/// let run_once = sessions.clone().on_conflict(OnConflict::Fail);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum OnConflict {
+    /// Load the session again and rerun the handler, up to
+    /// [`MAX_HANDLER_RUNS`] runs in all. The default.
+    #[default]
+    Rerun,
+    /// Run the handler once and return the commit error.
+    Fail,
+}
+
+/// Why a request failed its CSRF check, or its form could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CsrfError {
+    /// The request carries no CSRF token, or not the session's. Answer
+    /// 403 Forbidden.
+    Rejected,
+    /// The session could not be loaded to compare the token.
+    Session(SessionError),
+    /// The form body is longer than the limit
+    /// ([`HttpSessions::form_limit`]); it was not read to the end.
+    FormTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The form body could not be read (the connection failed, or the body
+    /// was already taken).
+    Body(std::io::Error),
+}
+
+impl CsrfError {
+    /// The HTTP status to answer with: 403 when rejected, 413 for a form
+    /// too large, 400 for a body that could not be read, 500 when the
+    /// session could not be loaded.
+    ///
+    /// ```
+    /// use dynamodb_sessions::http::CsrfError;
+    /// assert_eq!(CsrfError::Rejected.status_code(), 403);
+    /// ```
+    pub fn status_code(&self) -> u16 {
+        match self {
+            CsrfError::Rejected => 403,
+            CsrfError::FormTooLarge { .. } => 413,
+            CsrfError::Body(_) => 400,
+            CsrfError::Session(_) => 500,
+        }
+    }
+}
+
+impl fmt::Display for CsrfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsrfError::Rejected => f.write_str("missing or wrong CSRF token"),
+            CsrfError::Session(e) => write!(f, "could not check the CSRF token: {e}"),
+            CsrfError::FormTooLarge { limit } => {
+                write!(f, "form body larger than {limit} bytes")
+            }
+            CsrfError::Body(e) => write!(f, "could not read the form body: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CsrfError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CsrfError::Session(e) => Some(e),
+            CsrfError::Body(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body, in order,
+/// decoded. The servers' `read_form` returns one; the CSRF check reads its
+/// [`CSRF_FIELD`], and the application the rest.
+///
+/// ```
+/// use dynamodb_sessions::http::Form;
+///
+/// let form = Form::parse(b"name=Ada+L%C3%B6&tag=a&tag=b");
+/// assert_eq!(form.get("name"), Some("Ada Lö"));
+/// assert_eq!(form.get_all("tag").collect::<Vec<_>>(), ["a", "b"]);
+/// assert_eq!(form.get("missing"), None);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    fields: Vec<(String, String)>,
+}
+
+impl Form {
+    /// Parses an urlencoded body. Parsing never fails: bytes that are not
+    /// UTF-8 become U+FFFD.
+    pub fn parse(body: &[u8]) -> Self {
+        Form {
+            fields: form_urlencoded::parse(body).into_owned().collect(),
+        }
+    }
+
+    /// The first value of field `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Every value of field `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// All fields, in order.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
+    /// All fields, in order, owned.
+    pub fn into_fields(self) -> Vec<(String, String)> {
+        self.fields
+    }
+}
+
+/// Whether a `Content-Type` value names an urlencoded form.
+#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+pub(crate) fn is_urlencoded(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// Reads at most `limit` bytes of `body` and parses them as a form.
+#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+pub(crate) fn read_form_body(body: impl std::io::Read, limit: usize) -> Result<Form, CsrfError> {
+    let mut bytes = Vec::new();
+    body.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(CsrfError::Body)?;
+    if bytes.len() > limit {
+        return Err(CsrfError::FormTooLarge { limit });
+    }
+    Ok(Form::parse(&bytes))
+}
+
+/// Logs a failed commit with its causes, and says what `serve` answers:
+/// 409 when the session kept changing under the handler, 500 otherwise.
+#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    match error {
+        CommitError::Conflict | CommitError::Expired => {
+            log::warn!("session not saved: {message}");
+            (
+                409,
+                "Your session changed in another window; please try again.",
+            )
+        }
+        _ => {
+            log::error!("session not saved: {message}");
+            (500, "Your session could not be saved; please try again.")
+        }
     }
 }
 

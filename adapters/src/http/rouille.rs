@@ -1,6 +1,6 @@
 //! Sessions in the [rouille] framework (feature `rouille`).
 //!
-//! Wrap the manager in an [`HttpSessions`](super::HttpSessions) once, then in the handler call
+//! Wrap the manager in an [`HttpSessions`] once, then in the handler call
 //! [`load`](super::HttpSessions::load) first and
 //! [`commit`](super::HttpSessions::commit) on the response last:
 //!
@@ -32,13 +32,40 @@
 //! assert!(set_cookie.starts_with("session_id="));
 //! ```
 //!
+//! Or let [`serve`] do the load, commit and `Set-Cookie`, read the form
+//! for the CSRF check, and rerun the handler if another request changed the
+//! session meanwhile (see [`HttpSessions::handle`](super::HttpSessions::handle)):
+//!
+//! ```
+//! use dynamodb_sessions::http::{rouille::serve, HttpSessions};
+//! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+//! use rouille::{Request, Response};
+//!
+//! let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
+//! let handler = move |request: &Request| -> Response {
+//!     serve(&sessions, request, |request, form, session| {
+//!         if request.method() == "POST" {
+//!             if let Err(rejected) = sessions.check_csrf(session, request, form) {
+//!                 return Response::text(rejected.to_string()).with_status_code(rejected.status_code());
+//!             }
+//!         }
+//!         let visits = session.get::<u64>("visits").ok().flatten().unwrap_or(0) + 1;
+//!         let _ = session.insert("visits", &visits);
+//!         Response::text(format!("visit {visits}"))
+//!     })
+//! };
+//! let response = handler(&Request::fake_http("GET", "/", vec![], vec![]));
+//! assert!(response.headers.iter().any(|(name, _)| name == "Set-Cookie"));
+//! ```
+//!
 //! rouille serves plain HTTP unless it was started with `Server::new_ssl`;
 //! [`Request::is_secure`] tells which, and `X-Forwarded-Proto` counts only
 //! when you opt in (see [`TrustForwardedProto`]).
 
 use ::rouille::{Request, Response};
+use dynamodb_sessions_core::Session;
 
-use super::{HttpRequest, HttpResponse, TrustForwardedProto};
+use super::{CsrfError, Form, HttpRequest, HttpResponse, HttpSessions, TrustForwardedProto};
 
 impl HttpRequest for Request {
     fn cookie_header(&self) -> Option<String> {
@@ -48,6 +75,76 @@ impl HttpRequest for Request {
     fn is_https(&self, trust: TrustForwardedProto) -> bool {
         is_https(self, trust)
     }
+
+    fn header(&self, name: &str) -> Option<String> {
+        header_values(self, name).next().map(str::to_owned)
+    }
+}
+
+/// Runs one request: reads its form (if its body is urlencoded), then
+/// [`HttpSessions::handle`] (load, `handler`, commit, `Set-Cookie`, rerun on
+/// a conflict), and returns the response for rouille to send.
+///
+/// `handler` gets the request, the form (empty unless the body was
+/// urlencoded; the body is then taken) and the session; check the CSRF
+/// token with [`HttpSessions::check_csrf`]. A body of another type is left
+/// for the handler, but it can be taken only once, so a handler that reads
+/// one should run under [`OnConflict::Fail`](super::OnConflict::Fail).
+///
+/// If the form cannot be read, the answer is [`CsrfError::status_code`]
+/// and the handler does not run. If the commit fails, the handler's
+/// response is dropped (it may describe a change that was not saved), the
+/// error is logged with its causes, and the answer is 409 (the session kept
+/// changing under the handler) or 500.
+///
+/// See the [module documentation](self) for an example.
+pub fn serve<F>(sessions: &HttpSessions, request: &Request, mut handler: F) -> Response
+where
+    F: FnMut(&Request, &Form, &mut Session) -> Response,
+{
+    let form = match read_form(request, sessions.max_form_bytes()) {
+        Ok(form) => form,
+        Err(error) => {
+            return Response::text(error.to_string()).with_status_code(error.status_code())
+        }
+    };
+    match sessions.handle(request, |session| handler(request, &form, session)) {
+        Ok(response) => response,
+        Err(error) => {
+            let (status, text) = super::commit_failed(&error);
+            Response::text(text).with_status_code(status)
+        }
+    }
+}
+
+/// Takes the request's body as a form if its `Content-Type` is
+/// `application/x-www-form-urlencoded`, at most `limit` bytes (see
+/// [`HttpSessions::max_form_bytes`]); any other body is left and the form
+/// is empty. rouille's body can be taken only once: keep the form.
+///
+/// ```
+/// use dynamodb_sessions::http::rouille::read_form;
+/// use rouille::Request;
+///
+/// let headers = vec![("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned())];
+/// let request = Request::fake_http("POST", "/", headers, b"csrf_token=abc&name=Ada".to_vec());
+/// let form = read_form(&request, 1024)?;
+/// assert_eq!(form.get("name"), Some("Ada"));
+/// # Ok::<(), dynamodb_sessions::http::CsrfError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`CsrfError::FormTooLarge`] over `limit`, [`CsrfError::Body`] when the
+/// body cannot be read or was already taken.
+pub fn read_form(request: &Request, limit: usize) -> Result<Form, CsrfError> {
+    if !super::is_urlencoded(header_values(request, "Content-Type").next()) {
+        return Ok(Form::default());
+    }
+    let body = request.data().ok_or_else(|| {
+        CsrfError::Body(std::io::Error::other("the request body was already taken"))
+    })?;
+    super::read_form_body(body, limit)
 }
 
 impl HttpResponse for Response {

@@ -1,6 +1,6 @@
 //! Sessions on the [tiny_http] server (feature `tiny-http`).
 //!
-//! Wrap the manager in an [`HttpSessions`](super::HttpSessions) once, then per request call
+//! Wrap the manager in an [`HttpSessions`] once, then per request call
 //! [`load`](super::HttpSessions::load) before handling it and
 //! [`commit`](super::HttpSessions::commit) on the response before sending it:
 //!
@@ -27,16 +27,42 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Or let [`serve`] do the load, commit and `Set-Cookie`, read the form
+//! for the CSRF check, rerun the handler if another request changed the
+//! session meanwhile (see [`HttpSessions::handle`](super::HttpSessions::handle)),
+//! and answer the request, once:
+//!
+//! ```
+//! use dynamodb_sessions::http::{tiny_http::serve, HttpSessions};
+//! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+//! use tiny_http::{Header, Response, TestRequest};
+//!
+//! let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
+//! let request = TestRequest::new()
+//!     .with_method(tiny_http::Method::Post)
+//!     .with_header(Header::from_bytes("Content-Type", "application/x-www-form-urlencoded").unwrap())
+//!     .with_body("note=hi&csrf_token=forged");
+//! serve(&sessions, request.into(), |request, form, session| {
+//!     if let Err(rejected) = sessions.check_csrf(session, request, form) {
+//!         return Response::from_string(rejected.to_string()).with_status_code(rejected.status_code());
+//!     }
+//!     let _ = session.flash_message(form.get("note").unwrap_or(""));
+//!     Response::from_string("saved")
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! tiny_http serves plain HTTP unless it was started with
 //! `Server::https`; [`Request::secure`] tells which, and
 //! `X-Forwarded-Proto` counts only when you opt in (see
 //! [`TrustForwardedProto`]).
 
-use std::io::Read;
+use std::io::{self, Read};
 
-use ::tiny_http::{Header, Request, Response};
+use ::tiny_http::{Header, Request, Response, ResponseBox};
+use dynamodb_sessions_core::Session;
 
-use super::{HttpRequest, HttpResponse, TrustForwardedProto};
+use super::{CsrfError, Form, HttpRequest, HttpResponse, HttpSessions, TrustForwardedProto};
 
 impl HttpRequest for Request {
     fn cookie_header(&self) -> Option<String> {
@@ -46,6 +72,88 @@ impl HttpRequest for Request {
     fn is_https(&self, trust: TrustForwardedProto) -> bool {
         is_https(self, trust)
     }
+
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers()
+            .iter()
+            .find(|header| header.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|header| header.value.as_str().to_owned())
+    }
+}
+
+/// Runs one request: reads its form (if its body is urlencoded), then
+/// [`HttpSessions::handle`] (load, `handler`, commit, `Set-Cookie`, rerun on
+/// a conflict), and answers the request with the handler's response, once.
+///
+/// `handler` gets the request (its body already read), the form (empty
+/// unless the body was urlencoded) and the session; check the CSRF token
+/// with [`HttpSessions::check_csrf`]. A body of another type is left
+/// unread for the handler, but it can be read only once, so a handler that
+/// reads one should run under [`OnConflict::Fail`](super::OnConflict::Fail).
+///
+/// If the form cannot be read, the request is answered with
+/// [`CsrfError::status_code`] and the handler does not run. If the commit
+/// fails, the handler's response is dropped (it may describe a change that
+/// was not saved), the error is logged with its causes, and the request is
+/// answered 409 (the session kept changing under the handler) or 500.
+///
+/// See the [module documentation](self) for an example.
+///
+/// # Errors
+///
+/// Only from answering the request: the client went away.
+pub fn serve<R, F>(sessions: &HttpSessions, mut request: Request, mut handler: F) -> io::Result<()>
+where
+    R: Read + Send + 'static,
+    F: FnMut(&Request, &Form, &mut Session) -> Response<R>,
+{
+    let form = match read_form(&mut request, sessions.max_form_bytes()) {
+        Ok(form) => form,
+        Err(error) => {
+            let status = error.status_code();
+            return request
+                .respond(Response::from_string(error.to_string()).with_status_code(status));
+        }
+    };
+    let response: ResponseBox = match sessions.handle(&request, |session| {
+        handler(&request, &form, session).boxed()
+    }) {
+        Ok(response) => response,
+        Err(error) => {
+            let (status, text) = super::commit_failed(&error);
+            Response::from_string(text).with_status_code(status).boxed()
+        }
+    };
+    request.respond(response)
+}
+
+/// Reads the request's body as a form if its `Content-Type` is
+/// `application/x-www-form-urlencoded`, at most `limit` bytes (see
+/// [`HttpSessions::max_form_bytes`]); any other body is left unread and
+/// the form is empty. tiny_http's body can be read only once: keep the form.
+///
+/// ```
+/// use dynamodb_sessions::http::tiny_http::read_form;
+/// use tiny_http::{Header, Request, TestRequest};
+///
+/// let mut request: Request = TestRequest::new()
+///     .with_header(Header::from_bytes("Content-Type", "application/x-www-form-urlencoded").unwrap())
+///     .with_body("csrf_token=abc&name=Ada")
+///     .into();
+/// let form = read_form(&mut request, 1024)?;
+/// assert_eq!(form.get("name"), Some("Ada"));
+/// # Ok::<(), dynamodb_sessions::http::CsrfError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`CsrfError::FormTooLarge`] over `limit`, [`CsrfError::Body`] when the
+/// body cannot be read.
+pub fn read_form(request: &mut Request, limit: usize) -> Result<Form, CsrfError> {
+    if !super::is_urlencoded(header_values(request, "Content-Type").next()) {
+        return Ok(Form::default());
+    }
+    super::read_form_body(request.as_reader(), limit)
 }
 
 impl<R: Read> HttpResponse for Response<R> {

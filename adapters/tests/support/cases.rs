@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use dynamodb_sessions::TrustForwardedProto;
-use dynamodb_sessions::{SessionConfig, SessionManager};
+use dynamodb_sessions::{Secure, SessionConfig, SessionManager};
 
 use super::browser::{Browser, COOKIE};
 use super::{Demo, ServerKind};
@@ -244,7 +244,7 @@ pub fn secure_only_behind_a_trusted_proxy(server: ServerKind, backend: Backend<'
 
 pub fn secure_and_max_age_when_configured(server: ServerKind, backend: Backend<'_>) {
     let config = SessionConfig::builder()
-        .secure(Some(true))
+        .secure(Secure::Always)
         .max_age(Some(Duration::from_secs(3600)))
         .path("/")
         .build()

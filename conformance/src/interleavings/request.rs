@@ -67,7 +67,7 @@ pub(crate) struct Request {
 /// Runs the handler and the commit, logging what the checker needs.
 pub(crate) fn serve(request: &Request, manager: &SessionManager, clock: &ManualClock, env: &Env) {
     let id = request.id;
-    let now = || clock.now().timestamp();
+    let now = || clock.now();
     let mut session = manager.load(request.cookie.as_deref());
     let mut parent = None;
     let mut n = 0;

@@ -264,7 +264,7 @@ impl<B: Backend + 'static> World<B> {
     }
 
     fn now(&self) -> i64 {
-        self.clock.now().timestamp()
+        self.clock.now()
     }
 
     fn scene(&self) -> Scene<'_> {

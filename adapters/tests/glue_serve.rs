@@ -1,0 +1,346 @@
+//! The server glue's request helpers on both servers: `serve` and
+//! `HttpSessions::handle` (load → handler → commit → Set-Cookie, rerun on a
+//! conflict, or not) and the request-level CSRF check (form field or
+//! header), with fake requests and no sockets.
+
+use std::cell::Cell;
+
+use dynamodb_sessions::http::{
+    CsrfError, Form, HttpSessions, OnConflict, CSRF_HEADER, MAX_HANDLER_RUNS,
+};
+use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn sessions() -> HttpSessions {
+    HttpSessions::new(SessionManager::new(
+        MemoryBackend::new(),
+        SessionConfig::default(),
+    ))
+}
+
+/// A stored session: its `Cookie` header value and its CSRF token.
+fn stored_session(sessions: &HttpSessions) -> (String, String) {
+    let manager = sessions.manager();
+    let mut session = manager.load(None);
+    let token = session.get_csrf_token().unwrap();
+    let set_cookie = manager.commit(session, false).unwrap().unwrap();
+    (set_cookie.split(';').next().unwrap().to_owned(), token)
+}
+
+/// Changes the session behind `cookie` from another "request".
+fn change_elsewhere(sessions: &HttpSessions, cookie: &str, value: u32) {
+    let manager = sessions.manager();
+    let mut other = manager.load(Some(cookie));
+    other.insert("elsewhere", &value).unwrap();
+    manager.commit(other, false).unwrap();
+}
+
+mod on_rouille {
+    use super::*;
+    use dynamodb_sessions::http::rouille::{read_form, serve};
+    use rouille::{Request, Response};
+
+    fn post(cookie: &str, headers: &[(&str, &str)], body: &str) -> Request {
+        let mut all = vec![
+            ("Cookie".to_owned(), cookie.to_owned()),
+            ("Content-Type".to_owned(), FORM.to_owned()),
+        ];
+        all.extend(
+            headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+        );
+        Request::fake_http("POST", "/", all, body.as_bytes().to_vec())
+    }
+
+    fn checked(sessions: &HttpSessions, request: &Request) -> Response {
+        serve(sessions, request, |request, form, session| {
+            match sessions.check_csrf(session, request, form) {
+                Ok(()) => Response::text(form.get("note").unwrap_or("").to_owned()),
+                Err(e) => Response::text(e.to_string()).with_status_code(e.status_code()),
+            }
+        })
+    }
+
+    #[test]
+    fn csrf_from_the_form_field_or_the_header() {
+        let sessions = sessions();
+        let (cookie, token) = stored_session(&sessions);
+        let field = format!("csrf_token={token}&note=kept");
+
+        let response = checked(&sessions, &post(&cookie, &[], &field));
+        assert_eq!(response.status_code, 200);
+        let mut body = String::new();
+        std::io::Read::read_to_string(&mut response.data.into_reader_and_size().0, &mut body)
+            .unwrap();
+        assert_eq!(body, "kept", "the handler gets the parsed form");
+
+        let by_header = post(&cookie, &[(CSRF_HEADER, &token)], "note=x");
+        assert_eq!(checked(&sessions, &by_header).status_code, 200);
+        let lower_case = post(&cookie, &[("x-csrf-token", &token)], "");
+        assert_eq!(checked(&sessions, &lower_case).status_code, 200);
+
+        for (headers, body) in [
+            (vec![], "note=x".to_owned()),
+            (vec![], "csrf_token=&note=x".to_owned()),
+            (vec![], format!("csrf_token={}", &token[..63])),
+            (vec![(CSRF_HEADER, "forged")], String::new()),
+            // The form field counts first, as in Pyramid.
+            (
+                vec![(CSRF_HEADER, token.as_str())],
+                "csrf_token=forged".to_owned(),
+            ),
+        ] {
+            let response = checked(&sessions, &post(&cookie, &headers, &body));
+            assert_eq!(response.status_code, 403, "{headers:?} {body}");
+        }
+        // Another browser's session has another token.
+        let (other, _) = stored_session(&sessions);
+        assert_eq!(
+            checked(&sessions, &post(&other, &[], &field)).status_code,
+            403
+        );
+    }
+
+    #[test]
+    fn a_form_over_the_limit_is_refused_unread() {
+        let sessions = sessions().form_limit(16);
+        let (cookie, token) = stored_session(&sessions);
+        let runs = Cell::new(0);
+        let response = serve(
+            &sessions,
+            &post(&cookie, &[], &format!("csrf_token={token}")),
+            |_, _, _| {
+                runs.set(runs.get() + 1);
+                Response::text("")
+            },
+        );
+        assert_eq!(response.status_code, 413);
+        assert_eq!(runs.get(), 0);
+    }
+
+    #[test]
+    fn other_bodies_are_left_for_the_handler() {
+        let request = Request::fake_http(
+            "POST",
+            "/",
+            vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            b"{\"csrf_token\":1}".to_vec(),
+        );
+        assert_eq!(read_form(&request, 1024).unwrap(), Form::default());
+        assert!(request.data().is_some());
+        let form = Request::fake_http(
+            "POST",
+            "/",
+            vec![("Content-Type".to_owned(), format!("{FORM}; charset=UTF-8"))],
+            b"a=1".to_vec(),
+        );
+        assert_eq!(read_form(&form, 1024).unwrap().get("a"), Some("1"));
+        assert!(matches!(read_form(&form, 1024), Err(CsrfError::Body(_))));
+    }
+
+    #[test]
+    fn a_conflict_reruns_the_handler_on_fresh_data() {
+        let sessions = sessions();
+        let (cookie, _) = stored_session(&sessions);
+        let runs = Cell::new(0);
+        let request =
+            Request::fake_http("GET", "/", vec![("Cookie".into(), cookie.clone())], vec![]);
+        let response = serve(&sessions, &request, |_, _, session| {
+            runs.set(runs.get() + 1);
+            let seen = session.get::<u32>("elsewhere").unwrap();
+            if runs.get() == 1 {
+                change_elsewhere(&sessions, &cookie, 7);
+            }
+            session.insert("here", &1).unwrap();
+            Response::text(format!("{seen:?}"))
+        });
+        assert_eq!(runs.get(), 2);
+        assert_eq!(response.status_code, 200);
+        let set_cookie = response
+            .headers
+            .iter()
+            .find(|(name, _)| name == "Set-Cookie")
+            .map(|(_, value)| value.to_string())
+            .expect("the rerun's commit sets the cookie");
+        let mut after = sessions
+            .manager()
+            .load(Some(set_cookie.split(';').next().unwrap()));
+        assert_eq!(after.get::<u32>("elsewhere").unwrap(), Some(7));
+        assert_eq!(after.get::<u32>("here").unwrap(), Some(1));
+    }
+
+    #[test]
+    fn reruns_are_bounded_and_can_be_turned_off() {
+        for (on_conflict, expected_runs) in
+            [(OnConflict::Rerun, MAX_HANDLER_RUNS), (OnConflict::Fail, 1)]
+        {
+            let sessions = sessions().on_conflict(on_conflict);
+            let (cookie, _) = stored_session(&sessions);
+            let runs = Cell::new(0);
+            let request =
+                Request::fake_http("GET", "/", vec![("Cookie".into(), cookie.clone())], vec![]);
+            let response = serve(&sessions, &request, |_, _, session| {
+                runs.set(runs.get() + 1);
+                session.insert("here", &runs.get()).unwrap();
+                change_elsewhere(&sessions, &cookie, runs.get());
+                Response::text("dropped")
+            });
+            assert_eq!(runs.get(), expected_runs, "{on_conflict:?}");
+            assert_eq!(response.status_code, 409);
+            assert!(!response
+                .headers
+                .iter()
+                .any(|(name, _)| name == "Set-Cookie"));
+
+            // The same through `handle`: the error comes back.
+            let runs = Cell::new(0);
+            let result = sessions.handle(&request, |session| {
+                runs.set(runs.get() + 1);
+                session.insert("here", &0).unwrap();
+                change_elsewhere(&sessions, &cookie, 0);
+                Response::text("dropped")
+            });
+            assert!(matches!(
+                result,
+                Err(dynamodb_sessions::CommitError::Conflict)
+            ));
+            assert_eq!(runs.get(), expected_runs);
+        }
+    }
+}
+
+mod on_tiny_http {
+    use super::*;
+    use dynamodb_sessions::http::tiny_http::{read_form, serve};
+    use tiny_http::{Header, Method, Request, Response, TestRequest};
+
+    fn header(name: &str, value: &str) -> Header {
+        Header::from_bytes(name, value).unwrap()
+    }
+
+    fn post(cookie: &str, extra: Option<(&str, &str)>, body: String) -> Request {
+        let mut request = TestRequest::new()
+            .with_method(Method::Post)
+            .with_header(header("Cookie", cookie))
+            .with_header(header("Content-Type", FORM))
+            .with_body(Box::leak(body.into_boxed_str()));
+        if let Some((name, value)) = extra {
+            request = request.with_header(header(name, value));
+        }
+        request.into()
+    }
+
+    #[test]
+    fn csrf_from_the_form_field_or_the_header() {
+        let sessions = sessions();
+        let (cookie, token) = stored_session(&sessions);
+        for (extra, body, ok) in [
+            (None, format!("note=kept&csrf_token={token}"), true),
+            (
+                Some((CSRF_HEADER, token.as_str())),
+                "note=kept".to_owned(),
+                true,
+            ),
+            (None, "note=kept".to_owned(), false),
+            (Some((CSRF_HEADER, "forged")), "note=kept".to_owned(), false),
+            (
+                Some((CSRF_HEADER, token.as_str())),
+                "csrf_token=forged".to_owned(),
+                false,
+            ),
+        ] {
+            let mut request = post(&cookie, extra, body.clone());
+            let form = read_form(&mut request, sessions.max_form_bytes()).unwrap();
+            let mut session = sessions.load(&request);
+            let checked = sessions.check_csrf(&mut session, &request, &form);
+            assert_eq!(checked.is_ok(), ok, "{extra:?} {body}");
+            if !ok {
+                assert!(matches!(checked, Err(CsrfError::Rejected)));
+            }
+            assert!(body.contains("note=") <= (form.get("note") == Some("kept")));
+            sessions
+                .commit(session, &request, Response::empty(200))
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn the_body_is_read_once_and_limited() {
+        let sessions = sessions();
+        let (cookie, token) = stored_session(&sessions);
+        let mut request = post(&cookie, None, format!("csrf_token={token}"));
+        assert!(read_form(&mut request, 1024)
+            .unwrap()
+            .get("csrf_token")
+            .is_some());
+        assert_eq!(read_form(&mut request, 1024).unwrap(), Form::default());
+
+        let mut request = post(&cookie, None, "a=1234567890".to_owned());
+        assert!(matches!(
+            read_form(&mut request, 4),
+            Err(CsrfError::FormTooLarge { limit: 4 })
+        ));
+
+        let mut json: Request = TestRequest::new()
+            .with_method(Method::Post)
+            .with_header(header("Content-Type", "application/json"))
+            .with_body("{}")
+            .into();
+        assert_eq!(read_form(&mut json, 1024).unwrap(), Form::default());
+        let mut left = String::new();
+        std::io::Read::read_to_string(json.as_reader(), &mut left).unwrap();
+        assert_eq!(left, "{}", "a body that is no form is left unread");
+    }
+
+    #[test]
+    fn serve_reruns_on_a_conflict_and_answers_once() {
+        let sessions = sessions();
+        let (cookie, token) = stored_session(&sessions);
+        let runs = Cell::new(0);
+        let request = post(&cookie, None, format!("csrf_token={token}&n=5"));
+        serve(&sessions, request, |request, form, session| {
+            runs.set(runs.get() + 1);
+            sessions.check_csrf(session, request, form).unwrap();
+            if runs.get() == 1 {
+                change_elsewhere(&sessions, &cookie, 7);
+            }
+            let n: u32 = form.get("n").unwrap().parse().unwrap();
+            session.insert("here", &n).unwrap();
+            Response::from_string("ok")
+        })
+        .unwrap();
+        assert_eq!(runs.get(), 2, "the form is kept for the rerun");
+
+        // Both changes are stored (the old cookie still finds the record).
+        let mut after = sessions.manager().load(Some(&cookie));
+        assert_eq!(after.get::<u32>("elsewhere").unwrap(), Some(7));
+        assert_eq!(after.get::<u32>("here").unwrap(), Some(5));
+    }
+
+    #[test]
+    fn handle_reruns_bounded_or_not_at_all() {
+        for (on_conflict, expected_runs) in
+            [(OnConflict::Rerun, MAX_HANDLER_RUNS), (OnConflict::Fail, 1)]
+        {
+            let sessions = sessions().on_conflict(on_conflict);
+            let (cookie, _) = stored_session(&sessions);
+            let request: Request = TestRequest::new()
+                .with_header(header("Cookie", &cookie))
+                .into();
+            let runs = Cell::new(0);
+            let result = sessions.handle(&request, |session| {
+                runs.set(runs.get() + 1);
+                session.insert("here", &0).unwrap();
+                change_elsewhere(&sessions, &cookie, runs.get());
+                Response::empty(200)
+            });
+            assert!(matches!(
+                result,
+                Err(dynamodb_sessions::CommitError::Conflict)
+            ));
+            assert_eq!(runs.get(), expected_runs);
+        }
+    }
+}
