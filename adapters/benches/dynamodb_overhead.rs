@@ -15,6 +15,7 @@
 
 mod common;
 
+use dynamodb_sessions::Scheme;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::SessionManager;
@@ -129,7 +130,7 @@ fn timed_full_cycle(manager: &SessionManager, cookie: &str) -> (String, Duration
     let middle = Instant::now();
     session.insert("visits", &(visits + 1)).expect("insert");
     let set_cookie = manager
-        .commit(session, false)
+        .commit(session, Scheme::Http)
         .expect("commit")
         .expect("a changed session sets a cookie");
     let end = Instant::now();
@@ -144,6 +145,6 @@ fn read_cycle(manager: &SessionManager, cookie: &str) {
     let mut session = manager.load(Some(cookie));
     let user: Option<String> = session.get("user").expect("get");
     assert!(user.is_some(), "the session was not found");
-    let set_cookie = manager.commit(session, false).expect("commit");
+    let set_cookie = manager.commit(session, Scheme::Http).expect("commit");
     debug_assert!(set_cookie.is_none());
 }

@@ -11,6 +11,7 @@
 //!
 //! `cargo bench -p dynamodb-sessions --bench memory_cycle -- --warm-up-time 1 --measurement-time 3`
 
+use dynamodb_sessions::Scheme;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::hint::black_box;
@@ -64,7 +65,7 @@ impl Ours {
         session.insert("user", "ada").unwrap();
         session.insert("_csrft_", CSRF).unwrap();
         session.insert("visits", &0u64).unwrap();
-        let set_cookie = manager.commit(session, false).unwrap().unwrap();
+        let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
         Ours { manager, cookie }
     }
@@ -73,7 +74,7 @@ impl Ours {
         let mut session = self.manager.load(Some(&self.cookie));
         let visits: u64 = session.get("visits").unwrap().unwrap();
         session.insert("visits", &(visits + 1)).unwrap();
-        let set_cookie = self.manager.commit(session, false).unwrap().unwrap();
+        let set_cookie = self.manager.commit(session, Scheme::Http).unwrap().unwrap();
         self.cookie.clear();
         self.cookie.push_str(set_cookie.split(';').next().unwrap());
     }

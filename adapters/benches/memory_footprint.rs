@@ -16,6 +16,7 @@
 //!
 //! `cargo bench -p dynamodb-sessions --bench memory_footprint`
 
+use dynamodb_sessions::Scheme;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -86,7 +87,7 @@ fn per_session(label: &str, size: usize, count: usize) {
     for _ in 0..count {
         let mut session = manager.load(None);
         session.insert("payload", payload.as_str()).unwrap();
-        let set_cookie = manager.commit(session, false).unwrap().unwrap();
+        let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
         cookies.push(set_cookie.split(';').next().unwrap().to_owned());
     }
     // The cookies are the bench's, not the store's.
@@ -98,7 +99,7 @@ fn per_session(label: &str, size: usize, count: usize) {
         let mut session = manager.load(Some(cookie));
         session.insert("payload", payload.as_str()).unwrap();
         session.mark_changed().unwrap();
-        manager.commit(session, false).unwrap();
+        manager.commit(session, Scheme::Http).unwrap();
     }
     let after_write = held() - before - cookie_bytes;
     assert_eq!(backend.len(), count);

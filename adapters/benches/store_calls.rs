@@ -4,6 +4,7 @@
 //!
 //! `cargo bench -p dynamodb-sessions --bench store_calls`
 
+use dynamodb_sessions::Scheme;
 use std::sync::Arc;
 
 use dynamodb_sessions::MemoryBackend;
@@ -30,7 +31,7 @@ fn setup() -> Setup {
     let mut session = manager.load(None);
     session.insert("user", "ada").unwrap();
     session.insert("visits", &1u64).unwrap();
-    let set_cookie = manager.commit(session, false).unwrap().unwrap();
+    let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     backend.reset_counts();
     Setup {
@@ -52,7 +53,7 @@ fn measure(
         .manager
         .load(with_cookie.then_some(setup.cookie.as_str()));
     request(&mut session);
-    let set_cookie = setup.manager.commit(session, false).unwrap();
+    let set_cookie = setup.manager.commit(session, Scheme::Http).unwrap();
     (setup.backend.counts(), set_cookie.is_some())
 }
 
@@ -132,13 +133,17 @@ fn main() {
     let setup = setup();
     let mut session = setup.manager.load(Some(&setup.cookie));
     session.insert("visits", &2u64).unwrap();
-    let set_cookie = setup.manager.commit(session, false).unwrap().unwrap();
+    let set_cookie = setup
+        .manager
+        .commit(session, Scheme::Http)
+        .unwrap()
+        .unwrap();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     setup.backend.set_stale_reads(true);
     setup.backend.reset_counts();
     let mut session = setup.manager.load(Some(&cookie));
     session.get::<u64>("visits").unwrap();
-    setup.manager.commit(session, false).unwrap();
+    setup.manager.commit(session, Scheme::Http).unwrap();
     let c = setup.backend.counts();
     println!(
         "| read right after a write, replica lagging | {} | {} | {} | {} | {} | {} | {} | no |",

@@ -9,13 +9,14 @@
 //! `rouille` features).
 //!
 //! ```
+//! use dynamodb_sessions::Scheme;
 //! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
 //!
 //! let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
 //! let mut session = manager.load(Some("session_id=garbage"));
 //! let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
 //! session.insert("visits", &visits)?;
-//! let set_cookie = manager.commit(session, true)?;
+//! let set_cookie = manager.commit(session, Scheme::Https)?;
 //! assert!(set_cookie.unwrap().starts_with("session_id="));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -44,8 +45,8 @@ mod memory;
 pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{
     BackendError, Clock, CommitError, ConfigError, DataEncoding, EncodeError, Operation,
-    RandomError, SameSite, Secure, Session, SessionConfig, SessionConfigBuilder, SessionError,
-    SessionManager, SystemClock,
+    RandomError, SameSite, Scheme, Secure, Session, SessionConfig, SessionConfigBuilder,
+    SessionError, SessionManager, SystemClock,
 };
 pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};
 pub use memory::MemoryBackend;

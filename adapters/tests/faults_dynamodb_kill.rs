@@ -11,6 +11,7 @@
 //!   keeps the history of values it was committed with, and the history a
 //!   thread was last told was committed must be a prefix of what is stored.
 
+use dynamodb_sessions::Scheme;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,7 +150,7 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
                         let first = vec![u32::try_from(worker).unwrap_or(0) * 1_000_000];
                         session.insert("history", &first).expect("insert");
                         let started = Instant::now();
-                        let result = manager.commit(session, false);
+                        let result = manager.commit(session, Scheme::Http);
                         record_call(&stats, started.elapsed(), result.is_err());
                         match result {
                             Ok(Some(set_cookie)) => {
@@ -190,7 +191,7 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
                     next.push(next.last().copied().unwrap_or(0) + 1);
                     session.insert("history", &next).expect("insert");
                     let started = Instant::now();
-                    let result = manager.commit(session, false);
+                    let result = manager.commit(session, Scheme::Http);
                     record_call(&stats, started.elapsed(), result.is_err());
                     match result {
                         Ok(Some(set_cookie)) => {

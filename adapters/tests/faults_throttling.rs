@@ -6,6 +6,7 @@
 
 mod support_faults;
 
+use dynamodb_sessions::Scheme;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
@@ -88,7 +89,7 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
     session.insert("n", &0u32).unwrap();
     proxy.inject([THROTTLED, SERVER_ERROR]);
     let before = proxy.requests();
-    let mut cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let mut cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     // Two refused attempts, then the create.
     assert_eq!(proxy.requests() - before, 3);
     assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
@@ -112,7 +113,7 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
             session.insert("n", &expected_n).unwrap();
             proxy.inject(std::iter::repeat_n(fault.clone(), k));
             let started = Instant::now();
-            let next = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+            let next = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
             let took = started.elapsed();
             assert!(took < Duration::from_secs(2), "{fault:?} x{k}: {took:?}");
             assert_eq!(version_of(&next), version_of(&cookie) + 1, "{fault:?} x{k}");
@@ -136,7 +137,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     };
     let mut session = manager.load(None);
     session.insert("n", &1u32).unwrap();
-    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     let before = stored(&direct, &cookie).unwrap();
     let budget = ATTEMPTS as usize;
 
@@ -158,7 +159,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     session.insert("n", &2u32).unwrap();
     proxy.inject(std::iter::repeat_n(SERVER_ERROR, budget));
     let requests = proxy.requests();
-    match manager.commit(session, false) {
+    match manager.commit(session, Scheme::Http) {
         Err(CommitError::Backend(BackendError::Unavailable {
             operation: Operation::Replace,
             attempts: ATTEMPTS,
@@ -175,7 +176,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     session.insert("n", &3u32).unwrap();
     proxy.inject(std::iter::repeat_n(Fault::Reset, budget));
     assert!(matches!(
-        manager.commit(session, false),
+        manager.commit(session, Scheme::Http),
         Err(CommitError::Backend(BackendError::Unavailable { .. }))
     ));
     assert_eq!(stored(&direct, &cookie).unwrap(), before);
@@ -184,7 +185,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     let mut session = manager.load(None);
     session.insert("n", &9u32).unwrap();
     proxy.inject(std::iter::repeat_n(THROUGHPUT, budget));
-    match manager.commit(session, false) {
+    match manager.commit(session, Scheme::Http) {
         Err(CommitError::Backend(BackendError::Throttled {
             operation: Operation::Create,
             attempts: ATTEMPTS,
@@ -199,7 +200,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     session.invalidate();
     proxy.inject(std::iter::repeat_n(UNAVAILABLE, budget));
     assert!(matches!(
-        manager.commit(session, false),
+        manager.commit(session, Scheme::Http),
         Err(CommitError::Backend(BackendError::Unavailable {
             operation: Operation::End,
             ..
@@ -208,7 +209,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
     assert_eq!(stored(&direct, &cookie).unwrap(), before);
     let mut session = manager.load(Some(&cookie));
     session.invalidate();
-    assert!(manager.commit(session, false).unwrap().is_some());
+    assert!(manager.commit(session, Scheme::Http).unwrap().is_some());
     assert!(stored(&direct, &cookie).unwrap().is_ended());
 }
 
@@ -223,7 +224,7 @@ fn a_late_answer_is_not_applied_twice() {
     let mut session = manager.load(None);
     session.insert("n", &1u32).unwrap();
     proxy.inject([Fault::DelayAnswer(Duration::from_millis(1000))]);
-    let mut cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let mut cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(version_of(&cookie), 1);
     assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
 
@@ -233,7 +234,7 @@ fn a_late_answer_is_not_applied_twice() {
         // The eventual read of the load has been made; the next request is
         // the replace, whose answer is held past the attempt timeout.
         proxy.inject([Fault::DelayAnswer(Duration::from_millis(1000))]);
-        let next = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+        let next = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
         assert_eq!(version_of(&next), u64::from(round));
         let record = stored(&direct, &next).unwrap();
         assert_eq!(record.version, u64::from(round));
@@ -276,7 +277,7 @@ fn all_records(direct: &DynamoDbBackend) -> Vec<Record> {
 fn login_with_lost_answers(manager: &SessionManager, proxy: &Proxy) -> (String, Session) {
     let mut session = manager.load(None);
     session.insert("cart", &3u32).unwrap();
-    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     let mut session = manager.load(Some(&cookie));
     session.regenerate_id().unwrap();
     proxy.inject([Fault::Forward]);
@@ -298,7 +299,7 @@ fn a_login_whose_last_answers_are_lost_is_settled_by_the_old_record() {
     };
     let (cookie, mut session) = login_with_lost_answers(&manager, &proxy);
     session.insert("user", "ada").unwrap();
-    let new_cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let new_cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     assert!(stored(&direct, &cookie).unwrap().is_ended());
     let mut session = manager.load(Some(&new_cookie));
     assert_eq!(session.get::<u32>("cart").unwrap(), Some(3));
@@ -319,7 +320,7 @@ fn a_login_whose_outcome_stays_unknown_keeps_the_data() {
     let (_, session) = login_with_lost_answers(&manager, &proxy);
     // Two checks (a read and, if untouched, one more end), each retried.
     proxy.inject(std::iter::repeat_n(Fault::Reset, 4 * ATTEMPTS as usize));
-    let result = manager.commit(session, false);
+    let result = manager.commit(session, Scheme::Http);
     assert!(matches!(result, Err(CommitError::Backend(_))), "{result:?}");
     let records = all_records(&direct);
     let live: Vec<&Record> = records.iter().filter(|r| !r.is_ended()).collect();
@@ -338,16 +339,16 @@ fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
     };
     let mut session = manager.load(None);
     session.insert("cart", &3u32).unwrap();
-    let cookie = cookie_of(&manager.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
 
     let mut login = manager.load(Some(&cookie));
     login.regenerate_id().unwrap();
     let mut logout = manager.load(Some(&cookie));
     logout.invalidate();
-    assert!(manager.commit(logout, false).unwrap().is_some());
+    assert!(manager.commit(logout, Scheme::Http).unwrap().is_some());
 
     proxy.inject([Fault::Forward, Fault::Reset]);
-    let result = manager.commit(login, false);
+    let result = manager.commit(login, Scheme::Http);
     assert!(matches!(result, Err(CommitError::Conflict)), "{result:?}");
     let records = all_records(&direct);
     assert!(

@@ -19,6 +19,7 @@
 
 mod fuzz_support;
 
+use dynamodb_sessions::Scheme;
 use std::sync::Arc;
 
 use dynamodb_sessions::MemoryBackend;
@@ -85,7 +86,7 @@ impl Target {
 
         // Untouched: no store call, no cookie.
         let session = self.manager.load(Some(header));
-        prop_assert_eq!(self.manager.commit(session, true).ok(), Some(None));
+        prop_assert_eq!(self.manager.commit(session, Scheme::Https).ok(), Some(None));
         prop_assert_eq!(self.backend.counts().total(), 0);
 
         // Loaded: a store call exactly when well-formed (the store is empty,
@@ -101,7 +102,7 @@ impl Target {
         session.insert("k", &1u8).expect("insert");
         let set_cookie = self
             .manager
-            .commit(session, true)
+            .commit(session, Scheme::Https)
             .expect("commit")
             .expect("a cookie");
         let value = set_cookie

@@ -18,6 +18,7 @@
 
 mod fuzz_support;
 
+use dynamodb_sessions::Scheme;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -90,7 +91,7 @@ impl Target {
         let read = session.get::<f64>("price").expect("a float");
         prop_assert_eq!(read.map(f64::to_bits), Some(x.to_bits()), "{}", literal);
         session.insert("n", &2).expect("insert");
-        let set_cookie = self.manager.commit(session, false).expect("commit");
+        let set_cookie = self.manager.commit(session, Scheme::Http).expect("commit");
         prop_assert!(set_cookie.is_some_and(|c| c.contains("/2")));
         let key = token.storage_key();
         let stored = self.backend.load(&key, Consistency::Strong).expect("load");
@@ -196,7 +197,7 @@ impl Target {
             }
         }
         session.insert("fuzz", &1u8).expect("insert");
-        let set_cookie = self.manager.commit(session, false);
+        let set_cookie = self.manager.commit(session, Scheme::Http);
         let set_cookie = match set_cookie {
             Ok(Some(set_cookie)) => set_cookie,
             other => return Err(TestCaseError::fail(format!("commit: {other:?}"))),

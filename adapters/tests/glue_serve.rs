@@ -3,6 +3,7 @@
 //! conflict, or not) and the request-level CSRF check (form field or
 //! header), with fake requests and no sockets.
 
+use dynamodb_sessions::Scheme;
 use std::cell::Cell;
 
 use dynamodb_sessions::http::{
@@ -24,7 +25,7 @@ fn stored_session(sessions: &HttpSessions) -> (String, String) {
     let manager = sessions.manager();
     let mut session = manager.load(None);
     let token = session.get_csrf_token().unwrap();
-    let set_cookie = manager.commit(session, false).unwrap().unwrap();
+    let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
     (set_cookie.split(';').next().unwrap().to_owned(), token)
 }
 
@@ -33,7 +34,7 @@ fn change_elsewhere(sessions: &HttpSessions, cookie: &str, value: u32) {
     let manager = sessions.manager();
     let mut other = manager.load(Some(cookie));
     other.insert("elsewhere", &value).unwrap();
-    manager.commit(other, false).unwrap();
+    manager.commit(other, Scheme::Http).unwrap();
 }
 
 mod on_rouille {

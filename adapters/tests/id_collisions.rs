@@ -1,5 +1,6 @@
 //! A create whose fresh ID already exists draws another, a bounded number of times.
 
+use dynamodb_sessions::Scheme;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -75,7 +76,7 @@ fn commit_new_session(
     let manager = SessionManager::new(Arc::clone(&backend), SessionConfig::default());
     let mut session = manager.load(None);
     session.insert("n", &1).unwrap();
-    let committed = manager.commit(session, false);
+    let committed = manager.commit(session, Scheme::Http);
     let tried: HashSet<StorageKey> = backend.tried.lock().unwrap().iter().copied().collect();
     (committed, inner, tried.len())
 }

@@ -9,6 +9,7 @@
 //! skips (loudly) where DynamoDB Local or Python is unavailable, and fails
 //! instead under `CI`.
 
+use dynamodb_sessions::Scheme;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -376,7 +377,7 @@ fn python_session_goes_on_in_rust() {
     assert_eq!(session.get_csrf_token().unwrap(), csrf);
     session.insert("n", &2).unwrap();
     session.flash("from rust", "", true).unwrap();
-    let rust_cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let rust_cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(token_of(&rust_cookie), token_of(&python_cookie), "same ID");
     assert_eq!(version_of(&rust_cookie), 2);
     let item = fx.raw_item(&rust_cookie).unwrap();
@@ -409,7 +410,7 @@ fn rust_session_goes_on_in_python() {
     session.insert("nested", &nested).unwrap();
     session.flash("welcome", "", true).unwrap();
     let csrf = session.get_csrf_token().unwrap();
-    let rust_cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let rust_cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(version_of(&rust_cookie), 1);
     let item = fx.raw_item(&rust_cookie).unwrap();
     assert!(item["dat"].s.is_some(), "JSON mode writes dat as S");
@@ -475,7 +476,7 @@ fn alternating_requests_with_matching_custom_settings() {
         let count = session.get::<i64>("count").unwrap().unwrap();
         assert_eq!(count, 1 + 2 * round);
         session.insert("count", &(count + 1)).unwrap();
-        let header = rust.commit(session, false).unwrap().unwrap();
+        let header = rust.commit(session, Scheme::Http).unwrap().unwrap();
         assert!(header.contains("Max-Age=3600") && header.contains("SameSite=Lax"));
         cookie = cookie_pair(&header);
         let item = fx.raw_item(&cookie).unwrap();
@@ -507,7 +508,7 @@ fn python_write_between_rust_load_and_commit_is_a_conflict() {
     fx.python.ok(Some(&cookie), json!([["set", "n", 10]]));
 
     session.insert("n", &2).unwrap();
-    match rust.commit(session, false) {
+    match rust.commit(session, Scheme::Http) {
         Err(CommitError::Conflict) => {}
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -530,7 +531,7 @@ fn rust_write_during_a_python_request_raises_race_condition() {
     // ...when Rust writes it.
     let mut session = rust.load(Some(&cookie));
     session.insert("n", &50).unwrap();
-    let rust_cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let rust_cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     let reply = paused.resume();
     let (kind, _) = reply
         .error
@@ -560,7 +561,7 @@ fn cbor_write_breaks_the_python_side() {
         "CBOR mode reads JSON"
     );
     session.insert("n", &2).unwrap();
-    let cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     assert!(fx.raw_item(&cookie).unwrap()["dat"].b.is_some());
 
     // json.loads() of a boto3 Binary: the package fails on every request
@@ -573,7 +574,7 @@ fn cbor_write_breaks_the_python_side() {
     let json = fx.json_manager();
     let mut session = json.load(Some(&cookie));
     session.insert("n", &3).unwrap();
-    let cookie = cookie_pair(&json.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_pair(&json.commit(session, Scheme::Http).unwrap().unwrap());
     let reply = fx.python.ok(Some(&cookie), json!([["get", "n"]]));
     assert_eq!(reply.results[0], json!(3));
 }
@@ -596,7 +597,7 @@ fn json_mode_refuses_values_json_cannot_hold() {
         );
     }
     assert!(!session.contains_key("nan").unwrap());
-    let cookie = cookie_pair(&json.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_pair(&json.commit(session, Scheme::Http).unwrap().unwrap());
 
     // A value JSON cannot hold that came from a CBOR record is refused at
     // commit, and nothing is written.
@@ -605,10 +606,10 @@ fn json_mode_refuses_values_json_cannot_hold() {
     session
         .insert("bytes", &ciborium::Value::Bytes(vec![0, 1, 255]))
         .unwrap();
-    let cookie = cookie_pair(&cbor.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_pair(&cbor.commit(session, Scheme::Http).unwrap().unwrap());
     let mut session = json.load(Some(&cookie));
     session.insert("ok", &2).unwrap();
-    match json.commit(session, false) {
+    match json.commit(session, Scheme::Http) {
         Err(CommitError::NotJson { key, .. }) => assert_eq!(key, "bytes"),
         other => panic!("expected NotJson, got {other:?}"),
     }
@@ -637,7 +638,7 @@ fn python_reissue_after_our_logout_keeps_the_session_ended() {
         .request_until_pause(Some(&cookie), json!([["get", "n"], ["pause"]]));
     let mut session = rust.load(Some(&cookie));
     session.invalidate();
-    let expired = rust.commit(session, false).unwrap().unwrap();
+    let expired = rust.commit(session, Scheme::Http).unwrap().unwrap();
     assert!(expired.contains("Max-Age=0"), "{expired}");
     let ended = u64::MAX.to_string();
     let item = raw_item(&fx.backend, &cookie).expect("a tombstone");
@@ -685,7 +686,7 @@ fn python_nan_is_not_json_for_us() {
     let mut session = rust.load(Some(&cookie));
     assert_eq!(session.get::<i64>("n").unwrap(), None);
     session.insert("n", &5).unwrap();
-    let ours = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let ours = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     assert_ne!(token_of(&ours), token_of(&cookie), "a new session");
     let reply = fx.python.ok(Some(&cookie), json!([["get", "n"]]));
     assert_eq!(reply.results[0], json!(1), "Python's record is untouched");
@@ -707,7 +708,10 @@ fn python_big_integers_are_never_changed_by_us() {
     let mut session = rust.load(Some(&cookie));
     assert_eq!(session.get::<i64>("n").unwrap(), None, "not adopted");
     session.insert("n", &2).unwrap();
-    let header = rust.commit(session, false).unwrap().expect("a new session");
+    let header = rust
+        .commit(session, Scheme::Http)
+        .unwrap()
+        .expect("a new session");
     assert_ne!(cookie_pair(&header), cookie, "under a new ID");
     let reply = fx.python.ok(Some(&cookie), json!([["repr", "big"]]));
     assert_eq!(reply.results[0], json!(big), "Python's record is unchanged");
@@ -758,7 +762,7 @@ fn python_floats_survive_a_rust_write() {
         assert_eq!(read.map(f64::to_bits), Some(exact.to_bits()), "{text}");
     }
     session.insert("n", &2).unwrap();
-    let rust_cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let rust_cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(version_of(&rust_cookie), 2);
 
     reprs.push(json!(["get", "n"]));
@@ -795,7 +799,7 @@ fn rust_floats_survive_a_python_write() {
         session.insert(format!("f{i}"), x).unwrap();
     }
     session.insert("n", &1).unwrap();
-    let cookie = cookie_pair(&rust.commit(session, false).unwrap().unwrap());
+    let cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
 
     let mut actions: Vec<Value> = (0..floats.len())
         .map(|i| json!(["repr", format!("f{i}")]))

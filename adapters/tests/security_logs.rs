@@ -12,6 +12,7 @@
 //! padded or not) must appear in no log line and in no error's `Display`,
 //! `Debug` or source chain, nor in the `Debug` of sessions and managers.
 
+use dynamodb_sessions::Scheme;
 use std::error::Error;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -203,7 +204,7 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     // Anonymous visit.
     let mut session = manager.load(None);
     session.insert("visits", &1u32).unwrap();
-    let anonymous = s.cookie(&manager.commit(session, true).unwrap().unwrap());
+    let anonymous = s.cookie(&manager.commit(session, Scheme::Https).unwrap().unwrap());
 
     // Login: a new ID.
     let mut session = manager.load(Some(&anonymous));
@@ -212,7 +213,7 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     s.csrf.push(session.new_csrf_token().unwrap());
     session.flash("welcome", "", false).unwrap();
     s.message(format!("{session:?}"));
-    let logged_in = s.cookie(&manager.commit(session, true).unwrap().unwrap());
+    let logged_in = s.cookie(&manager.commit(session, Scheme::Https).unwrap().unwrap());
 
     // A wrong type, and a wrong CSRF token: errors name keys, not values.
     let mut session = manager.load(Some(&logged_in));
@@ -222,13 +223,13 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     s.error(&wrong);
     assert!(!session.check_csrf_token("guess").unwrap());
     let _ = session.pop_flash::<String>("").unwrap();
-    let after_flash = s.cookie(&manager.commit(session, true).unwrap().unwrap());
+    let after_flash = s.cookie(&manager.commit(session, Scheme::Https).unwrap().unwrap());
 
     // Reissue after reissue_time.
     clock.advance(300);
     let mut session = manager.load(Some(&after_flash));
     session.load().unwrap();
-    let reissued = manager.commit(session, true).unwrap().unwrap();
+    let reissued = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let reissued = s.cookie(&reissued);
 
     // Two requests change the same session: one conflicts.
@@ -236,8 +237,8 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     let mut second = manager.load(Some(&reissued));
     first.insert("a", &1).unwrap();
     second.insert("b", &2).unwrap();
-    let current = s.cookie(&manager.commit(first, true).unwrap().unwrap());
-    let conflict = manager.commit(second, true).unwrap_err();
+    let current = s.cookie(&manager.commit(first, Scheme::Https).unwrap().unwrap());
+    let conflict = manager.commit(second, Scheme::Https).unwrap_err();
     s.error(&conflict);
 
     // The store fails: load and commit errors.
@@ -247,18 +248,18 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     s.error(&failed);
     let mut session = manager.load(None);
     session.insert("x", &1).unwrap();
-    let failed = manager.commit(session, true).unwrap_err();
+    let failed = manager.commit(session, Scheme::Https).unwrap_err();
     s.error(&failed);
     let mut session = manager.load(Some(&current));
     session.invalidate();
-    let failed = manager.commit(session, true).unwrap_err();
+    let failed = manager.commit(session, Scheme::Https).unwrap_err();
     s.error(&failed);
     *backend.failing.lock().unwrap() = false;
 
     // Logout, then every old cookie is replayed.
     let mut session = manager.load(Some(&current));
     session.invalidate();
-    s.cookie(&manager.commit(session, true).unwrap().unwrap());
+    s.cookie(&manager.commit(session, Scheme::Https).unwrap().unwrap());
     for old in [&anonymous, &logged_in, &after_flash, &reissued, &current] {
         let mut session = manager.load(Some(old));
         assert!(
@@ -310,7 +311,7 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         let mut session = manager.load(Some(cookie));
         assert!(session.is_empty().unwrap(), "{cookie} was used");
         session.insert("fresh", &true).unwrap();
-        let new = s.cookie(&manager.commit(session, true).unwrap().unwrap());
+        let new = s.cookie(&manager.commit(session, Scheme::Https).unwrap().unwrap());
         assert_ne!(&new, cookie, "a client-chosen ID was adopted");
     }
 

@@ -3,6 +3,7 @@
 //! point is tested): ID entropy, cookie attributes, rotation and logout, and
 //! a CSRF defect found in the review.
 
+use dynamodb_sessions::Scheme;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ fn cookie_attributes_follow_owasp_by_default() {
     let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     let mut session = manager.load(None);
     session.insert("k", &1).unwrap();
-    let https = manager.commit(session, true).unwrap().unwrap();
+    let https = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let lower = https.to_ascii_lowercase();
     assert!(lower.contains("; httponly"), "{https}");
     assert!(lower.contains("; secure"), "{https}");
@@ -54,7 +55,7 @@ fn cookie_attributes_follow_owasp_by_default() {
     let cookie = https.split(';').next().unwrap().to_owned();
     let mut session = manager.load(Some(&cookie));
     session.invalidate();
-    let removal = manager.commit(session, true).unwrap().unwrap();
+    let removal = manager.commit(session, Scheme::Https).unwrap().unwrap();
     assert!(removal.contains("Max-Age=0"), "{removal}");
     let mut replay = manager.load(Some(&cookie));
     assert!(replay.is_empty().unwrap());
@@ -65,12 +66,12 @@ fn login_rotates_the_id_and_the_old_one_is_dead() {
     let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     let mut session = manager.load(None);
     session.insert("cart", &3).unwrap();
-    let before = manager.commit(session, true).unwrap().unwrap();
+    let before = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let before = before.split(';').next().unwrap().to_owned();
     let mut session = manager.load(Some(&before));
     session.regenerate_id().unwrap();
     session.insert("user", "ada").unwrap();
-    let after = manager.commit(session, true).unwrap().unwrap();
+    let after = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let after = after.split(';').next().unwrap().to_owned();
     assert_ne!(before[..54], after[..54], "same token after login");
     let mut old = manager.load(Some(&before));
@@ -120,7 +121,7 @@ fn login_rotates_the_csrf_token() {
     let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     let mut session = manager.load(None);
     let before = session.get_csrf_token().unwrap();
-    let cookie = manager.commit(session, true).unwrap().unwrap();
+    let cookie = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
 
     let mut session = manager.load(Some(&cookie));
@@ -131,7 +132,7 @@ fn login_rotates_the_csrf_token() {
         "the pre-login token still matches in the login request"
     );
     session.insert("user", "ada").unwrap();
-    let after = manager.commit(session, true).unwrap().unwrap();
+    let after = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let after = after.split(';').next().unwrap().to_owned();
 
     let mut session = manager.load(Some(&after));
@@ -149,7 +150,7 @@ fn login_rotates_the_csrf_token() {
     let mut session = manager.load(Some(&after));
     session.regenerate_id().unwrap();
     let drawn = session.get_csrf_token().unwrap();
-    let again = manager.commit(session, true).unwrap().unwrap();
+    let again = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let again = again.split(';').next().unwrap().to_owned();
     let mut session = manager.load(Some(&again));
     assert!(session.check_csrf_token(&drawn).unwrap());

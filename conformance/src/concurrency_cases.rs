@@ -1,5 +1,6 @@
 //! Many requests on one session at once.
 
+use dynamodb_sessions_core::Scheme;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 
@@ -37,7 +38,7 @@ pub fn concurrent_increments_lose_no_update<H: Harness>(harness: &H) {
                     if attempt == 0 {
                         all_loaded.wait();
                     }
-                    match f.manager.commit(session, false) {
+                    match f.manager.commit(session, Scheme::Http) {
                         Ok(_) => {
                             done += 1;
                             successes.fetch_add(1, Ordering::Relaxed);
@@ -78,11 +79,11 @@ pub fn update_racing_invalidate_never_resurrects<H: Harness>(harness: &H) {
         let mut logout = f.manager.load(Some(&cookie));
         logout.invalidate();
         if update_first {
-            f.manager.commit(update, false).unwrap();
-            f.manager.commit(logout, false).unwrap();
+            f.manager.commit(update, Scheme::Http).unwrap();
+            f.manager.commit(logout, Scheme::Http).unwrap();
         } else {
-            f.manager.commit(logout, false).unwrap();
-            let err = f.manager.commit(update, false).unwrap_err();
+            f.manager.commit(logout, Scheme::Http).unwrap();
+            let err = f.manager.commit(update, Scheme::Http).unwrap_err();
             assert!(matches!(err, CommitError::Conflict), "{err:?}");
         }
         assert!(f.is_ended(&cookie), "update_first={update_first}");
@@ -102,7 +103,7 @@ pub fn logout_through_an_old_id_follows_the_login<H: Harness>(harness: &H) {
     let (_, second) = f.request(Some(&first), |s| s.regenerate_id().unwrap());
     let second = crate::fixture::cookie_pair(&second.unwrap());
     let ((), counts) = f.counting(|| {
-        let set_cookie = f.manager.commit(stale_tab, false).unwrap().unwrap();
+        let set_cookie = f.manager.commit(stale_tab, Scheme::Http).unwrap().unwrap();
         assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
     });
     assert_eq!(counts.ends, 3, "the old ID, then each login's new one");
@@ -131,7 +132,7 @@ pub fn login_racing_logout_or_change_is_a_conflict<H: Harness>(harness: &H) {
             }
         });
         let sessions_before = f.backend.counts();
-        let err = f.manager.commit(login, false).unwrap_err();
+        let err = f.manager.commit(login, Scheme::Http).unwrap_err();
         assert!(matches!(err, CommitError::Conflict), "{err:?}");
         let created = f.backend.counts().creates - sessions_before.creates;
         assert_eq!(created, 1, "the login did write its new record");

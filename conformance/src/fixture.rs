@@ -1,6 +1,7 @@
 //! A manager on a manual clock over a counted backend: the scene of every
 //! session-level case.
 
+use dynamodb_sessions_core::Scheme;
 use std::sync::Arc;
 
 use dynamodb_sessions_core::{
@@ -65,7 +66,7 @@ impl<B: Backend + 'static> Fixture<B> {
     ) -> (R, Result<Option<String>, CommitError>) {
         let mut session = self.manager.load(cookie);
         let result = work(&mut session);
-        (result, self.manager.commit(session, true))
+        (result, self.manager.commit(session, Scheme::Https))
     }
 
     /// Like [`try_request`](Self::try_request), panicking if the commit fails.

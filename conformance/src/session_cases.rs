@@ -1,6 +1,7 @@
 //! Cases through the manager: every row of the state table, expiry,
 //! reissue, logout, login, flash and CSRF.
 
+use dynamodb_sessions_core::Scheme;
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
@@ -190,9 +191,9 @@ pub fn concurrent_change_is_a_conflict<H: Harness>(harness: &H) {
     let mut second = f.manager.load(Some(&cookie));
     first.insert("n", &10).unwrap();
     second.insert("n", &20).unwrap();
-    f.manager.commit(first, false).unwrap();
+    f.manager.commit(first, Scheme::Http).unwrap();
     let before = f.stored(&cookie).unwrap();
-    let err = f.manager.commit(second, false).unwrap_err();
+    let err = f.manager.commit(second, Scheme::Http).unwrap_err();
     assert!(matches!(err, CommitError::Conflict), "{err:?}");
     assert_eq!(f.stored(&cookie).unwrap(), before);
 }
@@ -466,7 +467,7 @@ pub fn reissue_after_a_change_elsewhere_sets_no_cookie<H: Harness>(harness: &H) 
         });
         let after_other = f.stored(&cookie);
         assert_eq!(
-            f.manager.commit(reader, false).unwrap(),
+            f.manager.commit(reader, Scheme::Http).unwrap(),
             None,
             "{other}: no Set-Cookie"
         );
@@ -565,7 +566,7 @@ pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &
         session.insert("n", &2).unwrap();
         f.clock.advance(1);
         let ((), counts) = f.counting(|| {
-            let result = f.manager.commit(session, true);
+            let result = f.manager.commit(session, Scheme::Https);
             assert!(
                 matches!(result, Err(CommitError::Expired)),
                 "{action}: {result:?}"
@@ -581,7 +582,7 @@ pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &
     session.load().unwrap();
     f.clock.advance(1201);
     assert_eq!(
-        f.manager.commit(session, true).unwrap(),
+        f.manager.commit(session, Scheme::Https).unwrap(),
         None,
         "no reissue either"
     );
@@ -610,7 +611,7 @@ pub fn absolute_lifetime_cannot_be_extended<H: Harness>(harness: &H) {
         }
         session.insert("n", &step).unwrap();
         f.clock.advance(1);
-        match f.manager.commit(session, true) {
+        match f.manager.commit(session, Scheme::Https) {
             Ok(set_cookie) if step < 5 => cookie = cookie_pair(&set_cookie.unwrap()),
             Err(CommitError::Expired) if step == 5 => {}
             other => panic!("step {step}: {other:?}"),

@@ -150,13 +150,14 @@ impl CallCounts {
 /// kind of request costs, or to feed metrics.
 ///
 /// ```
+/// use dynamodb_sessions_core::Scheme;
 /// use dynamodb_sessions_core::{SessionConfig, SessionManager, testing::CountingBackend};
 /// use dynamodb_sessions::MemoryBackend;
 ///
 /// let backend = std::sync::Arc::new(CountingBackend::new(MemoryBackend::new()));
 /// let manager = SessionManager::new(backend.clone(), SessionConfig::default());
 /// let session = manager.load(None);
-/// manager.commit(session, false)?;
+/// manager.commit(session, Scheme::Http)?;
 /// assert_eq!(backend.counts().total(), 0, "an untouched session costs nothing");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -14,6 +14,7 @@
 //! tokens. Nothing in this crate does I/O except through the backend.
 //!
 //! ```
+//! use dynamodb_sessions_core::Scheme;
 //! use dynamodb_sessions_core::{SessionConfig, SessionManager};
 //! use dynamodb_sessions::MemoryBackend;
 //!
@@ -21,7 +22,7 @@
 //! let mut session = manager.load(Some("session_id=garbage"));
 //! let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
 //! session.insert("visits", &visits)?;
-//! let set_cookie = manager.commit(session, true)?;
+//! let set_cookie = manager.commit(session, Scheme::Https)?;
 //! assert!(set_cookie.unwrap().starts_with("session_id="));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -51,7 +52,7 @@ pub use config::{
     ConfigError, DataEncoding, SameSite, Secure, SessionConfig, SessionConfigBuilder,
 };
 pub use error::{CommitError, EncodeError, RandomError, SessionError};
-pub use manager::SessionManager;
+pub use manager::{Scheme, SessionManager};
 pub use session::Session;
 
 pub(crate) use backend::{

@@ -6,6 +6,35 @@ use std::sync::Arc;
 use crate::session_cookie;
 use crate::{Backend, Clock, CommitError, Session, SessionConfig, SystemClock};
 
+/// How a request reached the server, which decides the cookie's `Secure`
+/// flag unless [`SessionConfig`] forces it.
+///
+/// ```
+/// use dynamodb_sessions_core::Scheme;
+///
+/// assert_eq!(Scheme::from_https(true), Scheme::Https);
+/// ```
+/// use dynamodb_sessions_core::Scheme;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTPS, the server's own TLS or a trusted proxy's.
+    Https,
+}
+
+impl Scheme {
+    /// `Https` when `is_https`, else `Http`: for servers that tell with a
+    /// flag.
+    pub fn from_https(is_https: bool) -> Self {
+        if is_https {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        }
+    }
+}
+
 /// What every session of one manager shares.
 pub(crate) struct Shared {
     pub(crate) backend: Arc<dyn Backend>,
@@ -30,7 +59,7 @@ impl Shared {
 ///    returns the `Set-Cookie` header value to send, if any.
 ///
 /// ```
-/// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+/// use dynamodb_sessions_core::{Scheme, SessionConfig, SessionManager};
 /// use dynamodb_sessions::MemoryBackend;
 ///
 /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
@@ -38,7 +67,7 @@ impl Shared {
 /// // First request: no cookie yet.
 /// let mut session = manager.load(None);
 /// session.insert("visits", &1)?;
-/// let set_cookie = manager.commit(session, false)?.expect("a new session sets a cookie");
+/// let set_cookie = manager.commit(session, Scheme::Http)?.expect("a new session sets a cookie");
 ///
 /// // Second request: the browser sends the cookie back.
 /// let cookie = set_cookie.split(';').next().unwrap();
@@ -77,6 +106,7 @@ impl SessionManager {
     /// let manager = SessionManager::with_clock(MemoryBackend::new(), SessionConfig::default(), clock.clone());
     /// clock.advance(60);
     /// ```
+    /// use dynamodb_sessions_core::Scheme;
     pub fn with_clock(
         backend: impl Backend + 'static,
         config: SessionConfig,
@@ -109,9 +139,9 @@ impl SessionManager {
     }
 
     /// Writes what the request did to its session and returns the
-    /// `Set-Cookie` header value to send, if any. `is_https` says whether the
-    /// request came over HTTPS; it sets the cookie's `Secure` flag unless the
-    /// configuration forces it.
+    /// `Set-Cookie` header value to send, if any. `scheme` says whether the
+    /// request came over HTTPS ([`Scheme::Https`]); it sets the cookie's
+    /// `Secure` flag unless the configuration forces it.
     ///
     /// | session at commit | store calls | `Set-Cookie` |
     /// | --- | --- | --- |
@@ -139,7 +169,7 @@ impl SessionManager {
     /// in each case (a conflicting login ends the record it had just
     /// created). Otherwise store, encoding or random-source failures; a
     /// store failure means the write may or may not have been applied.
-    pub fn commit(&self, session: Session, is_https: bool) -> Result<Option<String>, CommitError> {
-        session.commit(is_https)
+    pub fn commit(&self, session: Session, scheme: Scheme) -> Result<Option<String>, CommitError> {
+        session.commit(scheme == Scheme::Https)
     }
 }

@@ -2,6 +2,7 @@
 //! A/B runs, and DynamoDB Local set-up (the same instance the tests use).
 #![allow(dead_code)]
 
+use dynamodb_sessions::Scheme;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -214,7 +215,7 @@ pub fn new_session(manager: &SessionManager) -> String {
     session.insert("user", "ada").expect("insert");
     session.insert("visits", &0u64).expect("insert");
     let set_cookie = manager
-        .commit(session, false)
+        .commit(session, Scheme::Http)
         .expect("create")
         .expect("a cookie");
     cookie_header(&set_cookie)
@@ -225,7 +226,7 @@ pub fn full_cycle(manager: &SessionManager, cookie: &str) -> String {
     let visits: u64 = session.get("visits").expect("get").expect("a stored value");
     session.insert("visits", &(visits + 1)).expect("insert");
     let set_cookie = manager
-        .commit(session, false)
+        .commit(session, Scheme::Http)
         .expect("commit")
         .expect("a changed session sets a cookie");
     cookie_header(&set_cookie)

@@ -34,6 +34,7 @@ pub mod rouille;
 #[cfg(feature = "tiny-http")]
 pub mod tiny_http;
 
+use dynamodb_sessions_core::Scheme;
 use std::error::Error as _;
 use std::fmt;
 use std::io::Read as _;
@@ -159,7 +160,10 @@ impl HttpSessions {
         response: P,
     ) -> Result<P, CommitError> {
         Ok(
-            match self.manager.commit(session, self.is_https(request))? {
+            match self
+                .manager
+                .commit(session, Scheme::from_https(self.is_https(request)))?
+            {
                 Some(value) => response.with_set_cookie(value),
                 None => response,
             },

@@ -64,6 +64,7 @@ struct Inner {
 /// can serve many threads and a test can keep a handle to inspect it.
 ///
 /// ```
+/// use dynamodb_sessions::Scheme;
 /// use dynamodb_sessions::{SessionConfig, SessionManager};
 /// use dynamodb_sessions::MemoryBackend;
 ///
@@ -71,7 +72,7 @@ struct Inner {
 /// let manager = SessionManager::new(backend.clone(), SessionConfig::default());
 /// let mut session = manager.load(None);
 /// session.insert("user", "ada")?;
-/// manager.commit(session, false)?;
+/// manager.commit(session, Scheme::Http)?;
 /// assert_eq!(backend.len(), 1);
 /// assert_eq!(backend.counts().creates, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

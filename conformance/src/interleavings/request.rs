@@ -1,6 +1,7 @@
 //! One simulated request: what its handler does with the session, run on
 //! its own thread under the scheduler.
 
+use dynamodb_sessions_core::Scheme;
 use dynamodb_sessions_core::{
     testing::ManualClock, BackendError, Clock, CommitError, Session, SessionError, SessionManager,
 };
@@ -124,7 +125,7 @@ pub(crate) fn serve(request: &Request, manager: &SessionManager, clock: &ManualC
             now: now(),
         });
     }
-    let result = manager.commit(session, true);
+    let result = manager.commit(session, Scheme::Https);
     let outcome = match &result {
         Ok(_) => Outcome::Ok,
         Err(CommitError::Conflict) => Outcome::Conflict,
