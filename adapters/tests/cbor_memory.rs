@@ -25,10 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions::MemoryBackend;
-use dynamodb_sessions::{
-    store::{Backend, CreateOutcome, Record, StoredData, Token},
-    SessionConfig, SessionManager,
-};
+use dynamodb_sessions::{store::StoredData, SessionConfig, SessionManager};
 
 // ------------------------------------------------------ counting allocator
 
@@ -292,31 +289,11 @@ fn dense() -> Vec<(String, Vec<u8>, bool)> {
 
 // ------------------------------------------------------ the test
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// Plants `bytes` as a session's `dat` (under a new token each time) and
 /// loads the session; returns whether the library decoded it, and the peak
 /// bytes allocated by the load.
 fn load(backend: &Arc<MemoryBackend>, manager: &SessionManager, bytes: Vec<u8>) -> (bool, usize) {
-    let token = Token::generate().expect("random");
-    let key = token.storage_key();
-    let record = Record {
-        successor: None,
-        version: 1,
-        issued_at: now(),
-        expires_at: now() + 3600,
-        created_at: Some(now()),
-        data: StoredData::Cbor(bytes),
-    };
-    assert_eq!(
-        backend.create(&key, &record).expect("create"),
-        CreateOutcome::Created
-    );
+    let (token, record) = fuzz_support::plant(backend, StoredData::Cbor(bytes));
     drop(record);
     let cookie = format!("session_id={}/1", token.as_str());
     let mut session = manager.load(Some(&cookie));

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use ciborium::Value;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token},
+    store::{Backend, Consistency, Record, StoredData, Token},
     DataEncoding, SessionConfig, SessionManager,
 };
 use proptest::prelude::*;
@@ -34,13 +34,6 @@ use proptest::test_runner::TestRunner;
 struct Target {
     backend: Arc<MemoryBackend>,
     manager: SessionManager,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Target {
@@ -66,18 +59,7 @@ impl Target {
     /// Plants a version-1 record holding `data` under a new token; returns
     /// the token.
     fn plant(&self, data: StoredData) -> Token {
-        let token = Token::generate().expect("random");
-        let record = Record {
-            successor: None,
-            version: 1,
-            issued_at: now(),
-            expires_at: now() + 3600,
-            created_at: Some(now()),
-            data,
-        };
-        let outcome = self.backend.create(&token.storage_key(), &record);
-        assert_eq!(outcome.expect("create"), CreateOutcome::Created);
-        token
+        fuzz_support::plant(&self.backend, data).0
     }
 
     /// Issue 11, item 7: a float in a JSON record, written as `literal`,
@@ -125,20 +107,8 @@ impl Target {
     }
 
     fn check(&self, data: StoredData) -> Result<(), TestCaseError> {
-        let token = Token::generate().expect("random");
+        let (token, planted) = fuzz_support::plant(&self.backend, data);
         let key = token.storage_key();
-        let planted = Record {
-            successor: None,
-            version: 1,
-            issued_at: now(),
-            expires_at: now() + 3600,
-            created_at: Some(now()),
-            data,
-        };
-        prop_assert_eq!(
-            self.backend.create(&key, &planted).expect("create"),
-            CreateOutcome::Created
-        );
         let cookie = format!("session_id={}/1", token.as_str());
         let mut session = self.manager.load(Some(&cookie));
         prop_assert!(session.load().is_ok());

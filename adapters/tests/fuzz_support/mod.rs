@@ -1,5 +1,6 @@
 //! Shared pieces of the property-based fuzz tests (`fuzz_*.rs`): the case
-//! count, the seed corpus under `core/tests/corpus/`, and mutations of seeds.
+//! count, the seed corpus under `adapters/tests/corpus/`, mutations of seeds,
+//! and planting a record as a foreign writer could.
 //!
 //! cargo-fuzz needs a nightly toolchain, so these run on stable with
 //! proptest. `cargo test` runs a few thousand cases per target; the long run
@@ -8,8 +9,35 @@
 
 use std::path::{Path, PathBuf};
 
+use dynamodb_sessions::store::{Backend, CreateOutcome, Record, StoredData, Token};
+use dynamodb_sessions::MemoryBackend;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
+
+/// Unix seconds now: planted records expire an hour from now.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Plants a version-1 record holding `data` under a freshly drawn token,
+/// as a foreign writer could leave it; returns the token and the record.
+pub fn plant(backend: &MemoryBackend, data: StoredData) -> (Token, Record) {
+    let token = Token::generate().expect("random");
+    let record = Record {
+        successor: None,
+        version: 1,
+        issued_at: now(),
+        expires_at: now() + 3600,
+        created_at: Some(now()),
+        data,
+    };
+    let outcome = backend.create(&token.storage_key(), &record);
+    assert_eq!(outcome.expect("create"), CreateOutcome::Created);
+    (token, record)
+}
 
 /// Cases per property: `PROPTEST_CASES` if set, else a short run.
 pub fn config() -> Config {
@@ -27,7 +55,7 @@ pub fn config() -> Config {
     }
 }
 
-/// The files of `core/tests/corpus/<name>/`, sorted, with their bytes.
+/// The files of `adapters/tests/corpus/<name>/`, sorted, with their bytes.
 pub fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
