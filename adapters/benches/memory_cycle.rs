@@ -226,10 +226,8 @@ fn breakdown(c: &mut Criterion) {
     let mut version = record.version;
     group.bench_function("MemoryBackend replace", |b| {
         b.iter(|| {
-            let next = Record {
-                version: version + 1,
-                ..record.clone()
-            };
+            let mut next = record.clone();
+            next.version = version + 1;
             let outcome = backend.replace(&key, version, &next).unwrap();
             assert_eq!(outcome, ReplaceOutcome::Replaced);
             version += 1;

@@ -7,6 +7,7 @@
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;
 
+use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     testing::{CallCounts, ManualClock},
@@ -139,7 +140,7 @@ fn main() {
         .unwrap()
         .unwrap();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    setup.backend.set_stale_reads(true);
+    setup.backend.set_stale_reads(StaleReads::On);
     setup.backend.reset_counts();
     let mut session = setup.manager.load(Some(&cookie));
     session.get::<u64>("visits").unwrap();

@@ -58,10 +58,13 @@ pub mod store {
 }
 
 /// Helpers for testing session logic without AWS: a clock moved by hand, a
-/// backend wrapper that counts calls, and [`MemoryBackend`]'s test knobs.
+/// backend wrapper that counts calls, and [`MemoryBackend`]'s test knobs
+/// ([`MemoryBackendTesting`](testing::MemoryBackendTesting): lagging
+/// replicas, corrupt items, call counts).
 ///
 /// [`MemoryBackend`]: crate::MemoryBackend
 pub mod testing {
+    pub use crate::memory::{MemoryBackendTesting, StaleReads};
     pub use dynamodb_sessions_core::testing::*;
 }
 

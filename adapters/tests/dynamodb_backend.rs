@@ -16,7 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use dynamodb_sessions::dynamodb::{
-    http_client, DynamoDbBackend, DynamoDbBackendBuilder, ProvisionError, RetryConfig,
+    DynamoDbBackend, DynamoDbBackendBuilder, ProvisionError, RetryConfig,
 };
 use dynamodb_sessions::{
     store::{
@@ -26,14 +26,12 @@ use dynamodb_sessions::{
     BackendError, DataEncoding, Operation,
 };
 use dynamodb_sessions_test_support::dynamodb_local;
-use rusoto_core::credential::StaticProvider;
-use rusoto_core::Region;
+use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
 use support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
 
 use rusoto_dynamodb::{
     AttributeDefinition, AttributeValue, CreateTableInput, DescribeTimeToLiveInput, DynamoDb,
-    DynamoDbClient, GetItemInput, KeySchemaElement, PutItemInput, TimeToLiveSpecification,
-    UpdateTimeToLiveInput,
+    GetItemInput, KeySchemaElement, PutItemInput, TimeToLiveSpecification, UpdateTimeToLiveInput,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -42,7 +40,7 @@ use rusoto_dynamodb::{
 /// nothing depends on the environment.
 fn builder_at(endpoint: &str, table: &str) -> DynamoDbBackendBuilder {
     DynamoDbBackend::builder(table)
-        .region(Region::UsEast1)
+        .region("us-east-1")
         .endpoint(endpoint)
         .static_credentials("local", "local")
 }
@@ -85,17 +83,16 @@ fn later() -> i64 {
 }
 
 fn record(version: u64, data: &[u8]) -> Record {
-    Record {
-        successor: None,
+    Record::new(
         version,
-        issued_at: later() - 3600 + version as i64,
-        expires_at: later() + version as i64,
-        created_at: Some(later() - 7200),
-        data: StoredData::Cbor(data.to_vec()),
-    }
+        later() - 3600 + version as i64,
+        later() + version as i64,
+        StoredData::Cbor(data.to_vec()),
+    )
+    .with_created_at(Some(later() - 7200))
 }
 
-/// The raw stored item, read with the backend's own client.
+/// The raw stored item, read beside the backend.
 fn raw_item(
     backend: &DynamoDbBackend,
     key: &StorageKey,
@@ -106,9 +103,7 @@ fn raw_item(
         consistent_read: Some(true),
         ..GetItemInput::default()
     };
-    block_on(backend.client().get_item(input))
-        .expect("raw GetItem")
-        .item
+    block_on(raw().get_item(input)).expect("raw GetItem").item
 }
 
 fn put_raw(backend: &DynamoDbBackend, item: HashMap<String, AttributeValue>) {
@@ -117,7 +112,7 @@ fn put_raw(backend: &DynamoDbBackend, item: HashMap<String, AttributeValue>) {
         item,
         ..PutItemInput::default()
     };
-    block_on(backend.client().put_item(input)).expect("raw PutItem");
+    block_on(raw().put_item(input)).expect("raw PutItem");
 }
 
 fn binary(bytes: &[u8]) -> AttributeValue {
@@ -141,13 +136,9 @@ fn string(text: &str) -> AttributeValue {
     }
 }
 
-/// Runs a rusoto future on a throwaway runtime (test-side raw access).
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
+/// A raw client on the shared DynamoDB Local, beside the backend.
+fn raw() -> rusoto_dynamodb::DynamoDbClient {
+    raw_client(&local().expect("DynamoDB Local"))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -216,11 +207,8 @@ fn every_method_and_outcome() {
     let touched = backend.load(&key, Consistency::Strong).unwrap().unwrap();
     assert_eq!(
         touched,
-        Record {
-            issued_at: later(),
-            expires_at: later() + 1200,
-            ..second
-        }
+        Record::new(second.version, later(), later() + 1200, second.data)
+            .with_created_at(second.created_at)
     );
 
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
@@ -283,11 +271,9 @@ fn items_have_exactly_the_documented_layout() {
 
     // JSON data (pyramid-dynamodb-sessions) is a string; no crt when None.
     let key = self::key();
-    let json = Record {
-        created_at: None,
-        data: StoredData::Json("{\"a\": 1}".to_owned()),
-        ..record(1, b"")
-    };
+    let mut json = record(1, b"");
+    json.created_at = None;
+    json.data = StoredData::Json("{\"a\": 1}".to_owned());
     assert_eq!(backend.create(&key, &json).unwrap(), CreateOutcome::Created);
     let item = raw_item(&backend, &key).expect("stored");
     assert!(!item.contains_key("crt"));
@@ -317,14 +303,12 @@ fn reads_items_written_by_pyramid_dynamodb_sessions() {
     );
     assert_eq!(
         backend.load(&key, Consistency::Strong).unwrap(),
-        Some(Record {
-            successor: None,
-            version: 3,
-            issued_at: issued,
-            expires_at: later(),
-            created_at: None,
-            data: StoredData::Json("{\"user\": \"bob\"}".to_owned()),
-        })
+        Some(Record::new(
+            3,
+            issued,
+            later(),
+            StoredData::Json("{\"user\": \"bob\"}".to_owned())
+        ))
     );
 }
 
@@ -471,21 +455,18 @@ fn dynamodb_agrees_with_item_size_at_exactly_the_limit() {
                 2 => Some(1_234_560),
                 _ => Some(-1_234_567 * (j as i64 + 1)),
             };
-            let shell = Record {
-                successor: None,
+            let shell = Record::new(
                 version,
-                issued_at: time - (j as i64) * 11,
-                expires_at: time,
-                created_at,
-                data: StoredData::Cbor(Vec::new()),
-            };
+                time - (j as i64) * 11,
+                time,
+                StoredData::Cbor(Vec::new()),
+            )
+            .with_created_at(created_at);
             for size in [MAX_ITEM_SIZE, MAX_ITEM_SIZE + 1] {
                 let key = key();
                 let overhead = item_size(&key, &shell);
-                let record = Record {
-                    data: StoredData::Cbor(vec![0x5a; size - overhead]),
-                    ..shell.clone()
-                };
+                let mut record = shell.clone();
+                record.data = StoredData::Cbor(vec![0x5a; size - overhead]);
                 assert_eq!(item_size(&key, &record), size);
                 let result = backend.create(&key, &record);
                 if size == MAX_ITEM_SIZE {
@@ -635,13 +616,12 @@ fn behind_proxy(
 }
 
 fn fast_retries(attempts: u32) -> RetryConfig {
-    RetryConfig {
-        max_attempts: attempts,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        attempt_timeout: Duration::from_millis(700),
-        call_timeout: Duration::from_secs(5),
-    }
+    RetryConfig::DEFAULT
+        .with_max_attempts(attempts)
+        .with_base_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(5))
+        .with_attempt_timeout(Duration::from_millis(700))
+        .with_call_timeout(Duration::from_secs(5))
 }
 
 #[test]
@@ -882,13 +862,12 @@ fn a_login_tombstone_after_a_logout_is_a_conflict() {
 /// deadline now covers every attempt, backoff and check.
 #[test]
 fn one_deadline_covers_every_attempt_and_the_check() {
-    let retry = RetryConfig {
-        max_attempts: 10,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(5),
-        attempt_timeout: Duration::from_millis(300),
-        call_timeout: Duration::from_millis(1000),
-    };
+    let retry = RetryConfig::DEFAULT
+        .with_max_attempts(10)
+        .with_base_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(5))
+        .with_attempt_timeout(Duration::from_millis(300))
+        .with_call_timeout(Duration::from_millis(1000));
     let Some((direct, backend, proxy)) = behind_proxy("deadline", retry) else {
         return;
     };
@@ -932,13 +911,9 @@ fn provisioning_is_idempotent_and_enables_ttl_on_exp() {
     let again = backend.create_table_if_missing().unwrap();
     assert!(!again.table_created && !again.ttl_enabled, "{again:?}");
 
-    let ttl = block_on(
-        backend
-            .client()
-            .describe_time_to_live(DescribeTimeToLiveInput {
-                table_name: backend.table_name().to_owned(),
-            }),
-    )
+    let ttl = block_on(raw().describe_time_to_live(DescribeTimeToLiveInput {
+        table_name: backend.table_name().to_owned(),
+    }))
     .unwrap()
     .time_to_live_description
     .unwrap();
@@ -957,7 +932,7 @@ fn provisioning_refuses_a_table_with_another_key_schema() {
     let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("wrongschema"))
         .build()
         .unwrap();
-    block_on(backend.client().create_table(CreateTableInput {
+    block_on(raw().create_table(CreateTableInput {
         table_name: backend.table_name().to_owned(),
         billing_mode: Some("PAY_PER_REQUEST".into()),
         attribute_definitions: vec![AttributeDefinition {
@@ -986,7 +961,7 @@ fn provisioning_refuses_ttl_on_another_attribute() {
     let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("otherttl"))
         .build()
         .unwrap();
-    block_on(backend.client().create_table(CreateTableInput {
+    block_on(raw().create_table(CreateTableInput {
         table_name: backend.table_name().to_owned(),
         billing_mode: Some("PAY_PER_REQUEST".into()),
         attribute_definitions: vec![AttributeDefinition {
@@ -1000,7 +975,7 @@ fn provisioning_refuses_ttl_on_another_attribute() {
         ..CreateTableInput::default()
     }))
     .unwrap();
-    block_on(backend.client().update_time_to_live(UpdateTimeToLiveInput {
+    block_on(raw().update_time_to_live(UpdateTimeToLiveInput {
         table_name: backend.table_name().to_owned(),
         time_to_live_specification: TimeToLiveSpecification {
             attribute_name: "expires".into(),
@@ -1152,31 +1127,4 @@ fn calls_from_inside_a_tokio_runtime_work() {
         assert!(ended.unwrap().is_ended());
         drop(inner);
     });
-}
-
-#[test]
-fn a_caller_configured_client_is_used_as_is() {
-    let Some(endpoint) = local() else { return };
-    let table = dynamodb_local::unique_table_name("withclient");
-    let client = DynamoDbClient::new_with(
-        http_client(),
-        StaticProvider::new_minimal("local".into(), "local".into()),
-        Region::Custom {
-            name: "us-east-1".into(),
-            endpoint: endpoint.clone(),
-        },
-    );
-    let backend = DynamoDbBackend::with_client(client, table.as_str()).unwrap();
-    backend.create_table_if_missing().unwrap();
-    let key = key();
-    assert_eq!(
-        backend.create(&key, &record(1, b"c")).unwrap(),
-        CreateOutcome::Created
-    );
-    // The same table through an endpoint-configured backend sees it.
-    let other = builder_at(&endpoint, &table).build().unwrap();
-    assert_eq!(
-        other.load(&key, Consistency::Strong).unwrap(),
-        Some(record(1, b"c"))
-    );
 }

@@ -21,18 +21,16 @@ use std::time::{Duration, Instant};
 use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
 use dynamodb_sessions::{BackendError, CommitError, SessionConfig, SessionError, SessionManager};
 use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, PrivateDynamoDbLocal};
-use rusoto_core::Region;
 
 const THREADS: usize = 4;
 
 /// Short attempts, few of them: an outage must surface fast.
-const RETRY: RetryConfig = RetryConfig {
-    max_attempts: 2,
-    base_delay: Duration::from_millis(10),
-    max_delay: Duration::from_millis(50),
-    attempt_timeout: Duration::from_millis(300),
-    call_timeout: Duration::from_millis(650),
-};
+const RETRY: RetryConfig = RetryConfig::DEFAULT
+    .with_max_attempts(2)
+    .with_base_delay(Duration::from_millis(10))
+    .with_max_delay(Duration::from_millis(50))
+    .with_attempt_timeout(Duration::from_millis(300))
+    .with_call_timeout(Duration::from_millis(650));
 
 /// The longest one manager call may take: a load is an eventual read and at
 /// most one strong read, a commit here one conditional write (whose check
@@ -117,7 +115,7 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
     let table = unique_table_name("faultkill");
     let builder = || {
         DynamoDbBackend::builder(table.as_str())
-            .region(Region::UsEast1)
+            .region("us-east-1")
             .endpoint(local.endpoint())
             .static_credentials("local", "local")
     };

@@ -15,22 +15,20 @@ use dynamodb_sessions::{
     BackendError, CommitError, Operation, Session, SessionConfig, SessionError, SessionManager,
 };
 use dynamodb_sessions_test_support::dynamodb_local;
-use rusoto_core::Region;
 use support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
 
 const ATTEMPTS: u32 = 3;
 
-const RETRY: RetryConfig = RetryConfig {
-    max_attempts: ATTEMPTS,
-    base_delay: Duration::from_millis(5),
-    max_delay: Duration::from_millis(20),
-    attempt_timeout: Duration::from_millis(700),
-    call_timeout: Duration::from_secs(3),
-};
+const RETRY: RetryConfig = RetryConfig::DEFAULT
+    .with_max_attempts(ATTEMPTS)
+    .with_base_delay(Duration::from_millis(5))
+    .with_max_delay(Duration::from_millis(20))
+    .with_attempt_timeout(Duration::from_millis(700))
+    .with_call_timeout(Duration::from_secs(3));
 
 fn backend_at(endpoint: &str, table: &str) -> DynamoDbBackend {
     DynamoDbBackend::builder(table)
-        .region(Region::UsEast1)
+        .region("us-east-1")
         .endpoint(endpoint)
         .static_credentials("local", "local")
         .retry(RETRY)
@@ -46,7 +44,7 @@ fn setup(prefix: &str) -> Option<(SessionManager, DynamoDbBackend, Proxy)> {
     // Provisioned with default (patient) timeouts: a busy DynamoDB Local
     // can take longer than the test's short attempts to create a table.
     let direct = DynamoDbBackend::builder(&table)
-        .region(Region::UsEast1)
+        .region("us-east-1")
         .endpoint(&endpoint)
         .static_credentials("local", "local")
         .build()
@@ -247,18 +245,15 @@ fn a_late_answer_is_not_applied_twice() {
 
 /// Every record in the table, read directly (a scan, then strong reads).
 fn all_records(direct: &DynamoDbBackend) -> Vec<Record> {
+    use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
     use rusoto_dynamodb::{DynamoDb, ScanInput};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let output = runtime
-        .block_on(direct.client().scan(ScanInput {
-            table_name: direct.table_name().to_owned(),
-            consistent_read: Some(true),
-            ..ScanInput::default()
-        }))
-        .expect("scan");
+    let endpoint = dynamodb_local::endpoint().expect("DynamoDB Local");
+    let output = block_on(raw_client(&endpoint).scan(ScanInput {
+        table_name: direct.table_name().to_owned(),
+        consistent_read: Some(true),
+        ..ScanInput::default()
+    }))
+    .expect("scan");
     output
         .items
         .unwrap_or_default()

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use dynamodb_sessions::testing::MemoryBackendTesting as _;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{

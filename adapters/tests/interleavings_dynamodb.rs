@@ -26,7 +26,6 @@ use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Options, Schedules, SimRng, WireFaults,
 };
 use dynamodb_sessions_test_support::dynamodb_local;
-use rusoto_core::Region;
 use support_faults::{Fault, Proxy, THROTTLED};
 
 /// Schedules per CI run: well under a minute against DynamoDB Local.
@@ -34,13 +33,12 @@ const CI_SCHEDULES: u64 = 120;
 /// Schedules of the long run unless `INTERLEAVINGS_SCHEDULES` says otherwise.
 const LONG_SCHEDULES: u64 = 10_000;
 
-const RETRY: RetryConfig = RetryConfig {
-    max_attempts: 3,
-    base_delay: Duration::from_millis(2),
-    max_delay: Duration::from_millis(10),
-    attempt_timeout: Duration::from_millis(100),
-    call_timeout: Duration::from_millis(400),
-};
+const RETRY: RetryConfig = RetryConfig::DEFAULT
+    .with_max_attempts(3)
+    .with_base_delay(Duration::from_millis(2))
+    .with_max_delay(Duration::from_millis(10))
+    .with_attempt_timeout(Duration::from_millis(100))
+    .with_call_timeout(Duration::from_millis(400));
 
 /// A held-back answer outlives the attempt that waits for it.
 const LATE_ANSWER: Duration = Duration::from_millis(150);
@@ -89,7 +87,7 @@ fn setup(prefix: &str) -> Option<Setup> {
     let table = dynamodb_local::unique_table_name(prefix);
     let builder = |endpoint: &str| {
         DynamoDbBackend::builder(&table)
-            .region(Region::UsEast1)
+            .region("us-east-1")
             .endpoint(endpoint)
             .static_credentials("local", "local")
     };

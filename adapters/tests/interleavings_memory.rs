@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
@@ -72,7 +73,7 @@ fn memory_schedules_with_lagging_reads() {
     let summary =
         Schedules::from_env(CI_SCHEDULES / 4).run("MemoryBackend, lagging reads", |seed| {
             let store = Arc::new(MemoryBackend::new());
-            store.set_stale_reads(true);
+            store.set_stale_reads(StaleReads::On);
             interleavings::run(seed, &options, Arc::clone(&store), store)
         });
     println!("{summary}");
@@ -163,10 +164,7 @@ impl Backend for Broken {
                 Ok(ReplaceOutcome::Replaced)
             }
             Breakage::MovesCreationTime if !record.is_ended() => {
-                let moved = Record {
-                    created_at: Some(record.issued_at),
-                    ..record.clone()
-                };
+                let moved = record.clone().with_created_at(Some(record.issued_at));
                 self.inner.replace(key, expected_version, &moved)
             }
             Breakage::TombstoneAppliedButConflict if record.is_ended() => {

@@ -2,6 +2,7 @@
 //! sharing between threads. Its DynamoDB semantics are covered by the
 //! conformance suite.
 
+use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
@@ -13,14 +14,13 @@ use dynamodb_sessions::{
 };
 
 fn record(version: u64, expires_at: i64) -> Record {
-    Record {
-        successor: None,
+    Record::new(
         version,
-        issued_at: 100,
+        100,
         expires_at,
-        created_at: Some(100),
-        data: StoredData::Cbor(vec![version as u8]),
-    }
+        StoredData::Cbor(vec![version as u8]),
+    )
+    .with_created_at(Some(100))
 }
 
 fn key(byte: u8) -> StorageKey {
@@ -30,7 +30,7 @@ fn key(byte: u8) -> StorageKey {
 #[test]
 fn stale_reads_return_the_previous_version_to_eventual_loads_only() {
     let backend = MemoryBackend::new();
-    backend.set_stale_reads(true);
+    backend.set_stale_reads(StaleReads::On);
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
     assert_eq!(backend.load(&key(1), Consistency::Eventual).unwrap(), None);
     assert_eq!(
@@ -49,7 +49,7 @@ fn stale_reads_return_the_previous_version_to_eventual_loads_only() {
         Some(record(2, 1000))
     );
 
-    backend.set_stale_reads(false);
+    backend.set_stale_reads(StaleReads::Off);
     assert_eq!(
         backend.load(&key(1), Consistency::Eventual).unwrap(),
         Some(record(2, 1000))

@@ -24,6 +24,7 @@ use dynamodb_sessions::{
 };
 use dynamodb_sessions_test_support::dynamodb_local::DynamoDbLocal;
 use dynamodb_sessions_test_support::python_env::{scripts_dir, PythonEnv};
+use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
 use dynamodb_sessions_test_support::DynamoDbHarness;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput};
 use serde_json::{json, Value};
@@ -297,12 +298,8 @@ fn raw_item(backend: &DynamoDbBackend, cookie: &str) -> Option<HashMap<String, A
         consistent_read: Some(true),
         ..GetItemInput::default()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime for the raw read");
-    runtime
-        .block_on(backend.client().get_item(input))
+    let endpoint = DynamoDbLocal::shared().expect("DynamoDB Local").endpoint();
+    block_on(raw_client(endpoint).get_item(input))
         .expect("raw GetItem")
         .item
 }

@@ -93,14 +93,13 @@ fn an_empty_stored_csrf_token_matches_nothing() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let record = Record {
-        successor: None,
-        version: 1,
-        issued_at: now,
-        expires_at: now + 600,
-        created_at: Some(now),
-        data: StoredData::Json(r#"{"_csrft_": ""}"#.to_owned()),
-    };
+    let record = Record::new(
+        1,
+        now,
+        now + 600,
+        StoredData::Json(r#"{"_csrft_": ""}"#.to_owned()),
+    )
+    .with_created_at(Some(now));
     assert_eq!(
         backend.create(&token.storage_key(), &record).unwrap(),
         CreateOutcome::Created

@@ -17,14 +17,8 @@ fn key(byte: u8) -> StorageKey {
 
 fn record(version: u64, data: &[u8]) -> Record {
     let now = now();
-    Record {
-        successor: None,
-        version,
-        issued_at: now,
-        expires_at: now + 1200,
-        created_at: Some(now - 1000),
-        data: StoredData::Cbor(data.to_vec()),
-    }
+    Record::new(version, now, now + 1200, StoredData::Cbor(data.to_vec()))
+        .with_created_at(Some(now - 1000))
 }
 
 fn strong(backend: &impl Backend, key: &StorageKey) -> Option<Record> {
@@ -126,11 +120,9 @@ pub fn touch_updates_only_the_times<H: Harness>(harness: &H) {
         TouchOutcome::Conflict,
         "nor rewrites it at the same second"
     );
-    let expected = Record {
-        issued_at: later,
-        expires_at: later + 1200,
-        ..r
-    };
+    let mut expected = r;
+    expected.issued_at = later;
+    expected.expires_at = later + 1200;
     assert_eq!(strong(&backend, &key(1)), Some(expected));
 }
 
@@ -178,10 +170,7 @@ pub fn end_present_and_absent<H: Harness>(harness: &H) {
     assert_eq!(strong(&backend, &key(2)), None, "a logout creates no item");
     // A login's tombstone names where the session went.
     let _ = backend.create(&key(3), &record(2, b"y")).unwrap();
-    let moved = Record {
-        successor: Some(key(4)),
-        ..Record::tombstone(now(), DataEncoding::Cbor)
-    };
+    let moved = Record::tombstone(now(), DataEncoding::Cbor).with_successor(Some(key(4)));
     assert_eq!(
         backend.replace(&key(3), 2, &moved).unwrap(),
         ReplaceOutcome::Replaced
@@ -249,11 +238,9 @@ pub fn touch_past_the_size_limit_is_refused<H: Harness>(harness: &H) {
     let key = key(1);
     // Round numbers take few bytes: 17|00|00|00|00 is one base-100 digit.
     let round = (now() / 100_000_000 + 1) * 100_000_000;
-    let mut full = Record {
-        issued_at: round,
-        expires_at: round,
-        ..record(1, b"")
-    };
+    let mut full = record(1, b"");
+    full.issued_at = round;
+    full.expires_at = round;
     let overhead = item_size(&key, &full);
     full.data = StoredData::Cbor(vec![1; MAX_ITEM_SIZE - overhead]);
     assert_eq!(backend.create(&key, &full).unwrap(), CreateOutcome::Created);
@@ -273,11 +260,9 @@ pub fn data_round_trips<H: Harness>(harness: &H) {
     let _ = backend.create(&key(1), &binary).unwrap();
     assert_eq!(strong(&backend, &key(1)), Some(binary));
 
-    let json = Record {
-        data: StoredData::Json(r#"{"a": "é\u0000", "n": [1, 2.5]}"#.to_owned()),
-        created_at: None,
-        ..record(1, b"")
-    };
+    let mut json = record(1, b"");
+    json.data = StoredData::Json(r#"{"a": "é\u0000", "n": [1, 2.5]}"#.to_owned());
+    json.created_at = None;
     let _ = backend.create(&key(2), &json).unwrap();
     assert_eq!(strong(&backend, &key(2)), Some(json));
 }

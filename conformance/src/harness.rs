@@ -22,6 +22,7 @@ pub enum Corruption {
 ///
 /// ```
 /// use dynamodb_sessions_core::store::StorageKey;
+/// use dynamodb_sessions::testing::MemoryBackendTesting as _;
 /// use dynamodb_sessions::MemoryBackend;
 /// use dynamodb_sessions_conformance::{Corruption, Harness};
 ///
@@ -35,7 +36,7 @@ pub enum Corruption {
 ///     }
 ///
 ///     fn put_corrupt(&self, backend: &MemoryBackend, key: &StorageKey, corruption: Corruption) {
-///         backend.insert_corrupt(*key, format!("{corruption:?}"));
+///         backend.insert_corrupt(*key, &format!("{corruption:?}"));
 ///     }
 /// }
 /// ```

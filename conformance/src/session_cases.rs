@@ -485,14 +485,12 @@ pub fn reissue_after_a_change_elsewhere_sets_no_cookie<H: Harness>(harness: &H) 
 pub fn json_records_load<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     let cookie = f.start_session("n", 1);
-    let record = Record {
-        successor: None,
-        version: 2,
-        issued_at: f.start,
-        expires_at: f.start + 1200,
-        created_at: None,
-        data: StoredData::Json(r#"{"n": 5, "_f_": ["hi"]}"#.to_owned()),
-    };
+    let record = Record::new(
+        2,
+        f.start,
+        f.start + 1200,
+        StoredData::Json(r#"{"n": 5, "_f_": ["hi"]}"#.to_owned()),
+    );
     use dynamodb_sessions_core::store::{Backend, ReplaceOutcome};
     assert_eq!(
         f.backend

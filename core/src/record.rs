@@ -17,17 +17,20 @@ use crate::{DataEncoding, StorageKey};
 /// ```
 /// use dynamodb_sessions_core::store::{Record, StoredData};
 ///
-/// let record = Record {
-///     version: 1,
-///     issued_at: 1_700_000_000,
-///     expires_at: 1_700_001_200,
-///     created_at: Some(1_700_000_000),
-///     data: StoredData::Cbor(vec![0xa0]),
-///     successor: None,
-/// };
+/// Attributes may be added in later versions, so a record is built with
+/// [`Record::new`] and the `with_*` methods; its fields stay public to read
+/// and change.
+///
+/// ```
+/// use dynamodb_sessions_core::store::{Record, StoredData};
+///
+/// let record = Record::new(1, 1_700_000_000, 1_700_001_200, StoredData::Cbor(vec![0xa0]))
+///     .with_created_at(Some(1_700_000_000));
 /// assert_eq!(record.data.len(), 1);
+/// assert_eq!(record.successor, None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Record {
     /// Optimistic-locking version (`ver`).
     pub version: u64,
@@ -49,6 +52,34 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of this `version`, last written (or reissued) at `issued_at`
+    /// and idling out after `expires_at` (unix seconds), holding `data`; no
+    /// creation time and no successor.
+    pub fn new(version: u64, issued_at: i64, expires_at: i64, data: StoredData) -> Record {
+        Record {
+            version,
+            issued_at,
+            expires_at,
+            created_at: None,
+            data,
+            successor: None,
+        }
+    }
+
+    /// This record with its creation time (`crt`) set, or cleared by `None`.
+    #[must_use]
+    pub fn with_created_at(mut self, created_at: Option<i64>) -> Record {
+        self.created_at = created_at;
+        self
+    }
+
+    /// This record with its successor (`nxt`) set, or cleared by `None`.
+    #[must_use]
+    pub fn with_successor(mut self, successor: Option<StorageKey>) -> Record {
+        self.successor = successor;
+        self
+    }
+
     /// The version of an ended session's record (a tombstone). No write
     /// follows it: it cannot be put in a cookie's successor, and
     /// [`Backend::end`](crate::store::Backend::end) never replaces it.

@@ -6,11 +6,10 @@ use dynamodb_sessions::Scheme;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::dynamodb::{http_client, DynamoDbBackend};
+use dynamodb_sessions::dynamodb::DynamoDbBackend;
 use dynamodb_sessions::{store::Token, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, DynamoDbLocal};
-use rusoto_core::credential::StaticProvider;
-use rusoto_core::Region;
+use dynamodb_sessions_test_support::raw_table::raw_client;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput};
 
 /// A duration from an environment variable in milliseconds, or `default`.
@@ -105,7 +104,7 @@ pub fn dynamodb_endpoint() -> Option<String> {
 /// would build it (default retries, two runtime workers).
 pub fn backend_on_new_table(endpoint: &str, prefix: &str) -> DynamoDbBackend {
     let backend = DynamoDbBackend::builder(unique_table_name(prefix))
-        .region(Region::UsEast1)
+        .region("us-east-1")
         .endpoint(endpoint)
         .static_credentials("bench", "bench")
         .build()
@@ -133,14 +132,7 @@ impl Bare {
             .expect("runtime");
         let client = {
             let _guard = runtime.enter();
-            DynamoDbClient::new_with(
-                http_client(),
-                StaticProvider::new_minimal("bench".into(), "bench".into()),
-                Region::Custom {
-                    name: "us-east-1".into(),
-                    endpoint: endpoint.to_owned(),
-                },
-            )
+            raw_client(endpoint)
         };
         Bare { runtime, client }
     }

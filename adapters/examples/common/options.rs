@@ -180,7 +180,7 @@ impl Options {
             builder = builder.endpoint(endpoint.clone());
         }
         if let Some(region) = &self.region {
-            builder = builder.region_name(region.clone());
+            builder = builder.region(region.clone());
         }
         if self.dummy_credentials {
             builder = builder.static_credentials("demo", "demo");

@@ -7,9 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusoto_core::credential::{
-    CredentialsError, DefaultCredentialsProvider, ProfileProvider, ProvideAwsCredentials,
-};
+use rusoto_core::credential::{DefaultCredentialsProvider, ProfileProvider, StaticProvider};
 use rusoto_core::{DispatchSignedRequest, HttpClient, Region};
 use rusoto_dynamodb::DynamoDbClient;
 
@@ -21,21 +19,11 @@ pub const ENDPOINT_ENV_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 /// Environment variable overriding the endpoint for every AWS service.
 pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
 
-type ClientFactory = Box<dyn FnOnce(Region) -> DynamoDbClient + Send>;
-
-/// The client a build uses: the caller's, or one to make for a region.
-enum ClientPlan {
-    Given(DynamoDbClient),
-    Make(Region, Option<ClientFactory>),
-}
-
-/// The region the builder was given, if any.
-#[derive(Debug, Clone)]
-enum RegionChoice {
-    /// [`DynamoDbBackendBuilder::region`]: used as it is.
-    Given(Region),
-    /// [`DynamoDbBackendBuilder::region_name`]: checked at build.
-    Named(String),
+/// A fixed access key, given by [`DynamoDbBackendBuilder::static_credentials`].
+#[derive(Clone)]
+struct StaticKey {
+    access_key_id: String,
+    secret_access_key: String,
 }
 
 /// Builds a [`DynamoDbBackend`]. Start from [`DynamoDbBackend::builder`].
@@ -49,7 +37,7 @@ enum RegionChoice {
 ///   is. Any region name works, including regions newer than rusoto's list,
 ///   which ends in early 2022 (e.g. `eu-central-2`, `mx-central-1`):
 ///   requests go to that region's endpoint and are signed for it; see
-///   [`region_name`](Self::region_name) for the rules. A name that is not a
+///   [`region`](Self::region) for the rules. A name that is not a
 ///   region name, or whose endpoint is unknown, fails [`build`](Self::build)
 ///   with [`BuildError::InvalidRegion`] or [`BuildError::UnknownRegion`]
 ///   instead of falling back to another region;
@@ -57,8 +45,10 @@ enum RegionChoice {
 ///   the partition's domain, e.g. `amazonaws.com.cn` for `cn-*`), unless
 ///   [`endpoint`](Self::endpoint), `AWS_ENDPOINT_URL_DYNAMODB` or
 ///   `AWS_ENDPOINT_URL` names another (e.g. DynamoDB Local);
-/// * credentials: rusoto's [`DefaultCredentialsProvider`]: environment,
-///   profile, container role, instance role.
+/// * credentials: the default chain: environment (`AWS_ACCESS_KEY_ID`,
+///   `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), profile
+///   (`AWS_PROFILE`, `~/.aws/credentials`), container role, instance role;
+///   or a fixed key from [`static_credentials`](Self::static_credentials).
 ///
 /// Building contacts nothing; the first request does.
 ///
@@ -79,10 +69,9 @@ enum RegionChoice {
 /// ```
 pub struct DynamoDbBackendBuilder {
     table_name: String,
-    region: Option<RegionChoice>,
+    region: Option<String>,
     endpoint: Option<String>,
-    client: Option<DynamoDbClient>,
-    client_factory: Option<ClientFactory>,
+    credentials: Option<StaticKey>,
     retry: RetryConfig,
     worker_threads: usize,
     check_item_size: bool,
@@ -94,8 +83,14 @@ impl fmt::Debug for DynamoDbBackendBuilder {
             .field("table_name", &self.table_name)
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
-            .field("client", &self.client.as_ref().map(|_| ".."))
-            .field("credentials", &self.client_factory.as_ref().map(|_| ".."))
+            // Never the key itself.
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map_or("default chain", |_| "static"),
+            )
             .field("retry", &self.retry)
             .field("worker_threads", &self.worker_threads)
             .field("check_item_size", &self.check_item_size)
@@ -109,26 +104,15 @@ impl DynamoDbBackendBuilder {
             table_name: table_name.into(),
             region: None,
             endpoint: None,
-            client: None,
-            client_factory: None,
+            credentials: None,
             retry: RetryConfig::default(),
             worker_threads: 2,
             check_item_size: true,
         }
     }
 
-    /// Uses this region instead of the one from the environment or profile.
-    /// A [`Region::Custom`] also sets the endpoint. rusoto's list of regions
-    /// ends in early 2022: name newer ones with
-    /// [`region_name`](Self::region_name). The later of the two calls wins.
-    pub fn region(mut self, region: Region) -> Self {
-        self.region = Some(RegionChoice::Given(region));
-        self
-    }
-
     /// Uses the region of this name (e.g. `"eu-central-2"`) instead of the
-    /// one from the environment or profile. The later of this and
-    /// [`region`](Self::region) wins.
+    /// one from the environment or profile.
     ///
     /// Region names are checked when the backend is built, and these rules
     /// also apply to `AWS_DEFAULT_REGION`, `AWS_REGION` and the profile's
@@ -162,24 +146,24 @@ impl DynamoDbBackendBuilder {
     ///
     /// // Zurich, which rusoto 0.48 does not list: dynamodb.eu-central-2.amazonaws.com.
     /// let backend = DynamoDbBackend::builder("sessions")
-    ///     .region_name("eu-central-2")
+    ///     .region("eu-central-2")
     ///     .build()?;
     ///
     /// let error = DynamoDbBackend::builder("sessions")
-    ///     .region_name("eu west 1")
+    ///     .region("eu west 1")
     ///     .build()
     ///     .unwrap_err();
     /// assert!(matches!(error, BuildError::InvalidRegion { .. }));
     /// # Ok::<(), BuildError>(())
     /// ```
-    pub fn region_name(mut self, name: impl Into<String>) -> Self {
-        self.region = Some(RegionChoice::Named(name.into()));
+    pub fn region(mut self, name: impl Into<String>) -> Self {
+        self.region = Some(name.into());
         self
     }
 
     /// Sends requests to this endpoint, e.g. `http://127.0.0.1:8000` for
     /// DynamoDB Local; both `http://` and `https://` work. Takes precedence
-    /// over [`region`](Self::region)'s endpoint and over the
+    /// over the region's endpoint and over the
     /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` variables; the region
     /// still names the signing region.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
@@ -187,37 +171,18 @@ impl DynamoDbBackendBuilder {
         self
     }
 
-    /// Signs requests with credentials from `provider` instead of rusoto's
-    /// default chain.
-    pub fn credentials<P>(mut self, provider: P) -> Self
-    where
-        P: ProvideAwsCredentials + Send + Sync + 'static,
-    {
-        self.client_factory = Some(Box::new(move |region| {
-            DynamoDbClient::new_with(http_client(), provider, region)
-        }));
-        self
-    }
-
-    /// Signs requests with this fixed access key; handy for DynamoDB Local,
-    /// which accepts any.
+    /// Signs requests with this fixed access key instead of the default
+    /// chain; handy for DynamoDB Local, which accepts any. For roles,
+    /// profiles and SSO, leave it unset and configure the environment.
     pub fn static_credentials(
-        self,
+        mut self,
         access_key_id: impl Into<String>,
         secret_access_key: impl Into<String>,
     ) -> Self {
-        self.credentials(rusoto_core::credential::StaticProvider::new_minimal(
-            access_key_id.into(),
-            secret_access_key.into(),
-        ))
-    }
-
-    /// Uses this caller-configured client as it is; region, endpoint and
-    /// credential settings are then ignored. Note that rusoto's default
-    /// `HttpClient` refuses `http://` endpoints: build the client on
-    /// [`http_client`] for those.
-    pub fn client(mut self, client: DynamoDbClient) -> Self {
-        self.client = Some(client);
+        self.credentials = Some(StaticKey {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+        });
         self
     }
 
@@ -282,20 +247,13 @@ impl DynamoDbBackendBuilder {
     /// when the runtime's threads cannot be started.
     pub fn build(self) -> Result<DynamoDbBackend, BuildError> {
         validate_table_name(&self.table_name)?;
-        // A caller's client keeps its own region; otherwise the region is
-        // settled, or refused, before anything is started.
-        let client = match self.client {
-            Some(client) => ClientPlan::Given(client),
-            None => ClientPlan::Make(
-                resolve_region(
-                    self.region,
-                    self.endpoint,
-                    &|name| std::env::var(name).ok(),
-                    &|| ProfileProvider::region().ok().flatten(),
-                )?,
-                self.client_factory,
-            ),
-        };
+        // The region is settled, or refused, before anything is started.
+        let region = resolve_region(
+            self.region,
+            self.endpoint,
+            &|name| std::env::var(name).ok(),
+            &|| ProfileProvider::region().ok().flatten(),
+        )?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(self.worker_threads)
             .thread_name("dynamodb-sessions")
@@ -305,12 +263,15 @@ impl DynamoDbBackendBuilder {
         let client = {
             // Anything the client sets up on creation belongs to our runtime.
             let _guard = runtime.enter();
-            match client {
-                ClientPlan::Given(client) => client,
-                ClientPlan::Make(region, Some(factory)) => factory(region),
-                ClientPlan::Make(region, None) => {
-                    let provider =
-                        DefaultCredentialsProvider::new().map_err(BuildError::Credentials)?;
+            match self.credentials {
+                Some(key) => DynamoDbClient::new_with(
+                    http_client(),
+                    StaticProvider::new_minimal(key.access_key_id, key.secret_access_key),
+                    region,
+                ),
+                None => {
+                    let provider = DefaultCredentialsProvider::new()
+                        .map_err(|error| BuildError::Credentials(Box::new(error)))?;
                     DynamoDbClient::new_with(http_client(), provider, region)
                 }
             }
@@ -328,27 +289,9 @@ impl DynamoDbBackendBuilder {
 }
 
 /// An HTTP client for rusoto that speaks both `http://` (DynamoDB Local) and
-/// `https://` (AWS, with the webpki root certificates).
-///
-/// rusoto's default `HttpClient` refuses plain HTTP; use this one when
-/// building your own client for [`DynamoDbBackendBuilder::client`].
-///
-/// ```
-/// use rusoto_core::credential::StaticProvider;
-/// use rusoto_core::Region;
-/// use rusoto_dynamodb::DynamoDbClient;
-/// use dynamodb_sessions::dynamodb::{http_client, DynamoDbBackend};
-///
-/// let region = Region::Custom {
-///     name: "us-east-1".into(),
-///     endpoint: "http://127.0.0.1:8000".into(),
-/// };
-/// let credentials = StaticProvider::new_minimal("local".into(), "local".into());
-/// let client = DynamoDbClient::new_with(http_client(), credentials, region);
-/// let backend = DynamoDbBackend::with_client(client, "sessions")?;
-/// # Ok::<(), dynamodb_sessions::dynamodb::BuildError>(())
-/// ```
-pub fn http_client() -> impl DispatchSignedRequest + Send + Sync + 'static {
+/// `https://` (AWS, with the webpki root certificates); rusoto's default
+/// `HttpClient` refuses plain HTTP.
+pub(crate) fn http_client() -> impl DispatchSignedRequest + Send + Sync + 'static {
     HttpClient::from_connector(
         hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
@@ -365,28 +308,14 @@ pub fn http_client() -> impl DispatchSignedRequest + Send + Sync + 'static {
 /// name, or whose endpoint cannot be derived when no endpoint is given, is an
 /// error, and `us-east-1` is taken only when no region is set anywhere.
 fn resolve_region(
-    region: Option<RegionChoice>,
+    region: Option<String>,
     endpoint: Option<String>,
     env: &dyn Fn(&str) -> Option<String>,
     profile_region: &dyn Fn() -> Option<String>,
 ) -> Result<Region, BuildError> {
     let non_empty = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
     let resolved = match region {
-        // A custom region names its own endpoint; only an explicit one
-        // replaces it, the variables do not.
-        Some(RegionChoice::Given(Region::Custom {
-            name,
-            endpoint: own,
-        })) => {
-            return Ok(Region::Custom {
-                name,
-                endpoint: endpoint.map_or(own, |endpoint| clean_endpoint(&endpoint)),
-            });
-        }
-        Some(RegionChoice::Given(region)) => Resolved::Known(region),
-        Some(RegionChoice::Named(name)) => {
-            Resolved::named(&name, "DynamoDbBackendBuilder::region_name")?
-        }
+        Some(name) => Resolved::named(&name, "DynamoDbBackendBuilder::region")?,
         None => {
             let found = non_empty(env("AWS_DEFAULT_REGION"))
                 .map(|name| (name, "AWS_DEFAULT_REGION"))
@@ -530,30 +459,31 @@ pub enum BuildError {
         /// The refused name.
         name: String,
     },
-    /// A region name (from [`DynamoDbBackendBuilder::region_name`],
+    /// A region name (from [`DynamoDbBackendBuilder::region`],
     /// `AWS_DEFAULT_REGION`, `AWS_REGION` or the profile) is not one: it is
     /// not 1 to 63 ASCII letters, digits and hyphens with a letter or digit
     /// at each end. No region is assumed in its place.
     InvalidRegion {
         /// The refused name, as given.
         name: String,
-        /// Where it came from: `"DynamoDbBackendBuilder::region_name"`,
+        /// Where it came from: `"DynamoDbBackendBuilder::region"`,
         /// `"AWS_DEFAULT_REGION"`, `"AWS_REGION"` or `"the AWS profile"`.
         origin: &'static str,
     },
     /// No endpoint was given and the region name belongs to no AWS
     /// partition known here, so its DynamoDB endpoint is unknown (see
-    /// [`DynamoDbBackendBuilder::region_name`]). Give the endpoint with
-    /// [`DynamoDbBackendBuilder::endpoint`], `AWS_ENDPOINT_URL_DYNAMODB` or a
-    /// [`Region::Custom`]. No region is assumed in its place.
+    /// [`DynamoDbBackendBuilder::region`]). Give the endpoint with
+    /// [`DynamoDbBackendBuilder::endpoint`] or `AWS_ENDPOINT_URL_DYNAMODB`.
+    /// No region is assumed in its place.
     UnknownRegion {
         /// The region name, in lowercase.
         name: String,
         /// Where it came from, as for [`BuildError::InvalidRegion`].
         origin: &'static str,
     },
-    /// rusoto's default credential chain could not be set up.
-    Credentials(CredentialsError),
+    /// The default credential chain could not be set up; the cause is the
+    /// source.
+    Credentials(Box<dyn Error + Send + Sync>),
     /// The backend's tokio runtime could not be started.
     Runtime(std::io::Error),
 }
@@ -586,7 +516,7 @@ impl Error for BuildError {
             BuildError::InvalidTableName { .. }
             | BuildError::InvalidRegion { .. }
             | BuildError::UnknownRegion { .. } => None,
-            BuildError::Credentials(e) => Some(e),
+            BuildError::Credentials(e) => Some(&**e),
             BuildError::Runtime(e) => Some(e),
         }
     }
@@ -617,12 +547,8 @@ mod tests {
         }
     }
 
-    fn given(region: Region) -> Option<RegionChoice> {
-        Some(RegionChoice::Given(region))
-    }
-
-    fn named(name: &str) -> Option<RegionChoice> {
-        Some(RegionChoice::Named(name.into()))
+    fn named(name: &str) -> Option<String> {
+        Some(name.into())
     }
 
     /// The region from the environment variables only, which must resolve.
@@ -853,7 +779,7 @@ mod tests {
             for endpoint in [None, Some("http://127.0.0.1:8000".to_owned())] {
                 let result = resolve_region(named(name), endpoint.clone(), &env(&[]), &no_profile);
                 assert!(
-                    is_invalid(result, "DynamoDbBackendBuilder::region_name"),
+                    is_invalid(result, "DynamoDbBackendBuilder::region"),
                     "{name:?}"
                 );
                 if name.trim().is_empty() {
@@ -891,7 +817,7 @@ mod tests {
             "us-gov-1-west",
         ] {
             for (vars, origin) in [
-                (vec![], "DynamoDbBackendBuilder::region_name"),
+                (vec![], "DynamoDbBackendBuilder::region"),
                 (vec![("AWS_REGION", name)], "AWS_REGION"),
             ] {
                 let choice = if vars.is_empty() { named(name) } else { None };
@@ -946,11 +872,11 @@ mod tests {
             ("AWS_REGION", "eu-west-1"),
             (ENDPOINT_ENV_DYNAMODB, "http://dynamo:2"),
         ]);
-        let resolve = |region: Option<RegionChoice>, endpoint: Option<&str>| {
+        let resolve = |region: Option<String>, endpoint: Option<&str>| {
             resolve_region(region, endpoint.map(str::to_owned), &vars, &no_profile).unwrap()
         };
         assert_eq!(
-            resolve(given(Region::UsWest2), Some("https://x.test")),
+            resolve(named("us-west-2"), Some("https://x.test")),
             custom("us-west-2", "https://x.test")
         );
         assert_eq!(
@@ -958,11 +884,7 @@ mod tests {
             custom("eu-west-1", "http://127.0.0.1:8000")
         );
         assert_eq!(
-            resolve(given(custom("r", "http://c:3")), None),
-            custom("r", "http://c:3")
-        );
-        assert_eq!(
-            resolve(given(Region::UsWest2), None),
+            resolve(named("us-west-2"), None),
             custom("us-west-2", "http://dynamo:2")
         );
         // A named region, new or in another partition, keeps an explicit
@@ -985,21 +907,16 @@ mod tests {
     #[test]
     fn the_later_region_setting_wins() {
         let builder = DynamoDbBackend::builder("sessions")
-            .region(Region::UsEast1)
-            .region_name("eu-central-2");
-        assert!(matches!(&builder.region, Some(RegionChoice::Named(n)) if n == "eu-central-2"));
-        let builder = builder.region(Region::EuWest1);
-        assert!(matches!(
-            builder.region,
-            Some(RegionChoice::Given(Region::EuWest1))
-        ));
+            .region("us-east-1")
+            .region("eu-central-2");
+        assert_eq!(builder.region.as_deref(), Some("eu-central-2"));
     }
 
     #[test]
     fn build_refuses_bad_region_names() {
         let build = |name: &str| {
             DynamoDbBackend::builder("sessions")
-                .region_name(name)
+                .region(name)
                 .static_credentials("a", "b")
                 .build()
         };
@@ -1014,7 +931,7 @@ mod tests {
         assert!(build("eu-central-2").is_ok());
         // Without static credentials, too: the region is checked first.
         let error = DynamoDbBackend::builder("sessions")
-            .region_name("http://x")
+            .region("http://x")
             .build()
             .err();
         assert!(matches!(error, Some(BuildError::InvalidRegion { .. })));

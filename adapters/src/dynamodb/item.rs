@@ -152,14 +152,14 @@ pub(crate) fn from_item(item: &Item) -> Result<Record, BackendError> {
         }
         Some(_) => return Err(corrupt(format!("attribute `{NXT}` is not binary (B)"))),
     };
-    Ok(Record {
-        version: required_number(item, VER)?,
-        issued_at: required_number(item, ISS)?,
-        expires_at: required_number(item, EXP)?,
-        created_at: optional_number(item, CRT)?,
+    Ok(Record::new(
+        required_number(item, VER)?,
+        required_number(item, ISS)?,
+        required_number(item, EXP)?,
         data,
-        successor,
-    })
+    )
+    .with_created_at(optional_number(item, CRT)?)
+    .with_successor(successor))
 }
 
 fn corrupt(reason: String) -> BackendError {
@@ -190,14 +190,7 @@ mod tests {
     use super::*;
 
     fn record(data: StoredData, created_at: Option<i64>) -> Record {
-        Record {
-            successor: None,
-            version: 7,
-            issued_at: 1_700_000_000,
-            expires_at: 1_700_001_200,
-            created_at,
-            data,
-        }
+        Record::new(7, 1_700_000_000, 1_700_001_200, data).with_created_at(created_at)
     }
 
     #[test]

@@ -78,9 +78,7 @@ use dynamodb_sessions_core::{
 use rusoto_dynamodb::{DynamoDb, DynamoDbClient, GetItemInput, PutItemInput, UpdateItemInput};
 use std::collections::HashMap;
 
-pub use config::{
-    http_client, BuildError, DynamoDbBackendBuilder, ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB,
-};
+pub use config::{BuildError, DynamoDbBackendBuilder, ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
 pub use provision::{ProvisionError, ProvisionReport};
 pub use retry::RetryConfig;
 
@@ -192,27 +190,9 @@ impl DynamoDbBackend {
         Self::builder(table_name).build()
     }
 
-    /// A backend for `table_name` that sends its requests through `client`,
-    /// configured by the caller, with default retries.
-    ///
-    /// # Errors
-    ///
-    /// As [`DynamoDbBackendBuilder::build`].
-    pub fn with_client(
-        client: DynamoDbClient,
-        table_name: impl Into<String>,
-    ) -> Result<Self, BuildError> {
-        Self::builder(table_name).client(client).build()
-    }
-
     /// The table's name.
     pub fn table_name(&self) -> &str {
         &self.inner.table_name
-    }
-
-    /// The rusoto client the backend uses.
-    pub fn client(&self) -> &DynamoDbClient {
-        &self.inner.client
     }
 
     /// The retry policy.

@@ -21,18 +21,21 @@ use super::error::{classify, Failure, ServiceError};
 /// backend call: every attempt, every backoff and the read that decides a
 /// write whose answer was lost. No call returns later than that.
 ///
+/// Fields may be added in later versions, so a policy is built from
+/// [`RetryConfig::DEFAULT`] with the `with_*` methods, which are `const`:
+///
 /// ```
 /// use std::time::Duration;
 /// use dynamodb_sessions::dynamodb::RetryConfig;
 ///
-/// let retry = RetryConfig {
-///     max_attempts: 6,
-///     attempt_timeout: Duration::from_millis(500),
-///     ..RetryConfig::default()
-/// };
-/// assert_eq!(retry.base_delay, Duration::from_millis(25));
+/// const RETRY: RetryConfig = RetryConfig::DEFAULT
+///     .with_max_attempts(6)
+///     .with_attempt_timeout(Duration::from_millis(500));
+/// assert_eq!(RETRY.max_attempts, 6);
+/// assert_eq!(RETRY.base_delay, Duration::from_millis(25));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryConfig {
     /// Attempts per call, the first included. 0 is taken as 1. Default 4.
     pub max_attempts: u32,
@@ -51,17 +54,56 @@ pub struct RetryConfig {
 
 impl Default for RetryConfig {
     fn default() -> Self {
-        RetryConfig {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(25),
-            max_delay: Duration::from_secs(1),
-            attempt_timeout: Duration::from_secs(2),
-            call_timeout: Duration::from_secs(5),
-        }
+        Self::DEFAULT
     }
 }
 
 impl RetryConfig {
+    /// The default policy: 4 attempts, backoff from 25 ms up to 1 s, 2 s per
+    /// attempt, 5 s per call.
+    pub const DEFAULT: RetryConfig = RetryConfig {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(25),
+        max_delay: Duration::from_secs(1),
+        attempt_timeout: Duration::from_secs(2),
+        call_timeout: Duration::from_secs(5),
+    };
+
+    /// This policy with [`max_attempts`](Self::max_attempts) set.
+    #[must_use]
+    pub const fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// This policy with [`base_delay`](Self::base_delay) set.
+    #[must_use]
+    pub const fn with_base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// This policy with [`max_delay`](Self::max_delay) set.
+    #[must_use]
+    pub const fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// This policy with [`attempt_timeout`](Self::attempt_timeout) set.
+    #[must_use]
+    pub const fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// This policy with [`call_timeout`](Self::call_timeout) set.
+    #[must_use]
+    pub const fn with_call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
     /// The deadline of a call starting now; a timeout too large to add
     /// (`Duration::MAX` for "no limit") is a year.
     pub(crate) fn deadline(&self) -> Instant {

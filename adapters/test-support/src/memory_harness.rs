@@ -1,6 +1,7 @@
 //! The suite's harness for [`MemoryBackend`].
 
 use dynamodb_sessions::store::StorageKey;
+use dynamodb_sessions::testing::MemoryBackendTesting as _;
 use dynamodb_sessions::MemoryBackend;
 
 use dynamodb_sessions_conformance::{Corruption, Harness};

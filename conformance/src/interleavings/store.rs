@@ -178,14 +178,7 @@ mod tests {
             (Value::Text("tag".into()), Value::Integer(17.into())),
             (Value::Text("user".into()), Value::Text("b0".into())),
         ]);
-        let record = Record {
-            successor: None,
-            version: 2,
-            issued_at: 10,
-            expires_at: 70,
-            created_at: Some(5),
-            data: StoredData::Cbor(cbor(&data)),
-        };
+        let record = Record::new(2, 10, 70, StoredData::Cbor(cbor(&data))).with_created_at(Some(5));
         let Stored::Record(view) = decode(&record) else {
             panic!("a record");
         };
