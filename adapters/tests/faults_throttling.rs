@@ -41,12 +41,13 @@ fn backend_at(endpoint: &str, table: &str) -> DynamoDbBackend {
 fn setup(prefix: &str) -> Option<(SessionManager, DynamoDbBackend, Proxy)> {
     let endpoint = dynamodb_local::endpoint()?;
     let table = dynamodb_local::unique_table_name(prefix);
-    // Provisioned with default (patient) timeouts: a busy DynamoDB Local
-    // can take longer than the test's short attempts to create a table.
+    // Provisioned with patient timeouts: a busy DynamoDB Local can take
+    // seconds to create a table.
     let direct = DynamoDbBackend::builder(&table)
         .region("us-east-1")
         .endpoint(&endpoint)
         .static_credentials("local", "local")
+        .attempt_timeout(Duration::from_secs(30))
         .build()
         .expect("backend builds");
     direct.create_table_if_missing().expect("table");

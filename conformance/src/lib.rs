@@ -72,6 +72,7 @@ macro_rules! conformance_suite {
             session_cases::explicit_changes_write,
             session_cases::concurrent_change_is_a_conflict,
             session_cases::invalidate_ends_the_record_and_expires_the_cookie,
+            session_cases::invalidate_twice_still_ends_the_record,
             session_cases::invalidate_then_data_starts_a_new_session,
             session_cases::regenerate_id_moves_the_data,
             session_cases::idle_expiry_at_the_timeout_boundary,

@@ -217,6 +217,29 @@ pub fn invalidate_ends_the_record_and_expires_the_cookie<H: Harness>(harness: &H
     assert_eq!(set_cookie, None);
 }
 
+/// Invalidating twice in one request (a logout handler calling a helper
+/// that logs out too) still ends the record.
+pub fn invalidate_twice_still_ends_the_record<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    for load_first in [false, true] {
+        let cookie = f.start_session("user", 7);
+        let ((_, set_cookie), counts) = f.counting(|| {
+            f.request(Some(&cookie), |s| {
+                if load_first {
+                    assert_eq!(s.get::<i64>("user").unwrap(), Some(7));
+                }
+                s.invalidate();
+                s.invalidate();
+            })
+        });
+        assert!(set_cookie
+            .expect("an expiring cookie")
+            .contains("Max-Age=0"));
+        assert_eq!(counts.ends, 1);
+        assert!(f.is_ended(&cookie), "loaded first: {load_first}");
+    }
+}
+
 /// Data set after invalidate goes under a new ID; the old record has ended.
 pub fn invalidate_then_data_starts_a_new_session<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);

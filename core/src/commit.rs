@@ -7,7 +7,7 @@
 //! the data in at least one record.
 
 use crate::codec;
-use crate::session::{Bound, Retired, Session};
+use crate::session::{Bound, Retired, Session, State};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
     ensure_item_fits_with_reissue_room, BackendError, CommitError, Consistency, CreateOutcome,
@@ -36,7 +36,7 @@ enum Write {
 
 impl Session {
     pub(crate) fn commit(self, is_https: bool) -> Result<Option<String>, CommitError> {
-        if !self.loaded {
+        if !self.is_loaded() {
             return Ok(None);
         }
         let now = self.shared.now();
@@ -49,7 +49,9 @@ impl Session {
         }
         let mut created = None;
         let cookie = match write {
-            Write::Nothing if self.invalidated => Some(session_cookie::expire(config, is_https)),
+            Write::Nothing if matches!(self.state, State::Invalidated) => {
+                Some(session_cookie::expire(config, is_https))
+            }
             Write::Nothing => None,
             Write::Create(record) => {
                 let token = self.create(&record)?;
@@ -220,15 +222,15 @@ impl Session {
         if login_from.is_some_and(|from| self.bound_expired(from, now)) {
             return Err(CommitError::Expired);
         }
-        match &self.bound {
-            Some(bound) if self.bound_expired(bound, now) => {
+        match &self.state {
+            State::Stored(bound) if self.bound_expired(bound, now) => {
                 if self.changed {
                     Err(CommitError::Expired)
                 } else {
                     Ok(Write::Nothing)
                 }
             }
-            Some(bound) if self.changed => {
+            State::Stored(bound) if self.changed => {
                 // Below the tombstone's version: a session that reached it
                 // could not be ended any more.
                 let version = bound
@@ -240,21 +242,21 @@ impl Session {
                 self.check_size(&bound.key, &record)?;
                 Ok(Write::Replace(bound.clone(), record))
             }
-            Some(bound)
+            State::Stored(bound)
                 if now.saturating_sub(bound.issued_at) > self.shared.config.reissue_secs() =>
             {
                 Ok(Write::Touch(bound.clone()))
             }
-            Some(_) => Ok(Write::Nothing),
+            State::Stored(_) => Ok(Write::Nothing),
             // An empty new session is not worth a record or a cookie.
-            None if self.changed && !self.data.is_empty() => {
+            State::Fresh | State::Invalidated if self.changed && !self.data.is_empty() => {
                 let created_at = login_from.and_then(|from| from.created_at).unwrap_or(now);
                 let record = self.record(now, 1, created_at)?;
                 // Every key has the same length, so any key measures the item.
                 self.check_size(&StorageKey::from_bytes([0; 32]), &record)?;
                 Ok(Write::Create(record))
             }
-            None => Ok(Write::Nothing),
+            State::Fresh | State::Invalidated | State::Unloaded(_) => Ok(Write::Nothing),
         }
     }
 

@@ -65,7 +65,7 @@ impl Session {
     /// [`get_csrf_token`](Self::get_csrf_token) draws a new one. Needs the
     /// session loaded.
     pub(crate) fn drop_csrf_token(&mut self) {
-        debug_assert!(self.loaded);
+        debug_assert!(self.is_loaded());
         self.data.remove(CSRF_KEY);
     }
 

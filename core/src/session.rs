@@ -22,6 +22,23 @@ pub(crate) struct Bound {
     pub(crate) created_at: Option<i64>,
 }
 
+/// Where a session stands with the store; commit matches on it.
+#[derive(Debug, Clone)]
+pub(crate) enum State {
+    /// Not loaded yet: the request's cookie, if it parsed. Commit writes
+    /// nothing for a session nobody touched.
+    Unloaded(Option<CookieValue>),
+    /// Loaded from this stored record, which commit replaces or reissues.
+    Stored(Bound),
+    /// Loaded, with no record: no cookie, or its record was missing, ended,
+    /// expired or corrupt, or `regenerate_id` moved away from it. Commit
+    /// creates a record if there is data.
+    Fresh,
+    /// Ended by `invalidate`: as `Fresh`, except that commit expires the
+    /// cookie when nothing new is written.
+    Invalidated,
+}
+
 /// A record to end at commit: on logout before any new write, whatever its
 /// version, so that a failed write cannot keep the old session alive; on
 /// login after the new record is written, and only at the loaded version, so
@@ -59,24 +76,28 @@ pub(crate) enum Retired {
 #[must_use = "a session's writes are lost unless it is passed to `SessionManager::commit`"]
 pub struct Session {
     pub(crate) shared: Arc<Shared>,
-    /// The request's cookie, until the session is loaded.
-    pub(crate) incoming: Option<CookieValue>,
-    pub(crate) loaded: bool,
-    pub(crate) bound: Option<Bound>,
+    pub(crate) state: State,
     pub(crate) data: DataMap,
+    /// Whether `data` differs from what was loaded.
     pub(crate) changed: bool,
-    pub(crate) invalidated: bool,
+    /// At most one per request: after `invalidate` or `regenerate_id` the
+    /// session is bound to no record any more.
     pub(crate) retired: Option<Retired>,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token or the values.
+        let state = match &self.state {
+            State::Unloaded(_) => "unloaded",
+            State::Stored(_) => "stored",
+            State::Fresh => "fresh",
+            State::Invalidated => "invalidated",
+        };
         f.debug_struct("Session")
-            .field("loaded", &self.loaded)
-            .field("stored", &self.bound.is_some())
+            .field("state", &state)
             .field("keys", &self.data.keys().collect::<Vec<_>>())
             .field("changed", &self.changed)
-            .field("invalidated", &self.invalidated)
             .finish_non_exhaustive()
     }
 }
@@ -85,12 +106,9 @@ impl Session {
     pub(crate) fn new(shared: Arc<Shared>, incoming: Option<CookieValue>) -> Self {
         Session {
             shared,
-            incoming,
-            loaded: false,
-            bound: None,
+            state: State::Unloaded(incoming),
             data: DataMap::new(),
             changed: false,
-            invalidated: false,
             retired: None,
         }
     }
@@ -103,58 +121,58 @@ impl Session {
     /// [`SessionError::Load`] when the store fails. The session stays
     /// unloaded, so a later call tries again.
     pub fn load(&mut self) -> Result<(), SessionError> {
-        if self.loaded {
+        let State::Unloaded(cookie) = &self.state else {
             return Ok(());
-        }
-        if let Some(cookie) = &self.incoming {
-            self.bind(cookie.clone())?;
-        }
-        self.incoming = None;
-        self.loaded = true;
+        };
+        self.state = match cookie.clone() {
+            Some(cookie) => self.bind(cookie)?,
+            None => State::Fresh,
+        };
         Ok(())
     }
 
-    /// Fetches the cookie's record and, if it is alive and decodable, binds to it.
-    fn bind(&mut self, cookie: CookieValue) -> Result<(), SessionError> {
+    /// Fetches the cookie's record and, if it is alive and decodable, binds
+    /// to it (and takes its data).
+    fn bind(&mut self, cookie: CookieValue) -> Result<State, SessionError> {
         let key = cookie.token.storage_key();
         let Some(record) = self
             .fetch(&key, cookie.version)
             .map_err(SessionError::Load)?
         else {
-            return Ok(());
+            return Ok(State::Fresh);
         };
         if record.is_ended() {
             log::debug!("session ended (logout or login elsewhere); starting a new one");
-            return Ok(());
+            return Ok(State::Fresh);
         }
         if record.version == 0 {
             // Version 0 cannot be put in a cookie; only a foreign writer makes it.
             log::warn!(
                 "discarding a session record with an unusable version; starting a new session"
             );
-            return Ok(());
+            return Ok(State::Fresh);
         }
         if self.is_expired(&record) {
             log::debug!("session expired; starting a new one");
-            return Ok(());
+            return Ok(State::Fresh);
         }
         match codec::decode(&record.data) {
             Ok(data) => {
                 self.data = data;
-                self.bound = Some(Bound {
+                Ok(State::Stored(Bound {
                     token: cookie.token,
                     key,
                     version: record.version,
                     issued_at: record.issued_at,
                     expires_at: record.expires_at,
                     created_at: record.created_at,
-                });
+                }))
             }
             Err(reason) => {
                 log::warn!("discarding corrupt session record ({reason}); starting a new session");
+                Ok(State::Fresh)
             }
         }
-        Ok(())
     }
 
     /// Eventually consistent read first; a strong read when the record is
@@ -311,18 +329,20 @@ impl Session {
     /// Needs no store call of its own: an unloaded session is ended by the
     /// key its cookie names.
     pub fn invalidate(&mut self) {
-        if let Some(cookie) = self.incoming.take() {
-            self.retire(Retired::Logout(cookie.token.storage_key()));
-        } else if let Some(bound) = self.bound.take() {
-            self.retire(Retired::Logout(bound.key));
-        } else if let Some(Retired::Login(from)) = self.retired.take() {
+        let ended = match std::mem::replace(&mut self.state, State::Invalidated) {
+            State::Unloaded(Some(cookie)) => Some(cookie.token.storage_key()),
+            State::Stored(bound) => Some(bound.key),
             // A login then a logout in one request: the old ID just ends.
-            self.retire(Retired::Logout(from.key));
+            State::Unloaded(None) | State::Fresh | State::Invalidated => match &self.retired {
+                Some(Retired::Login(from)) => Some(from.key),
+                _ => None,
+            },
+        };
+        if let Some(key) = ended {
+            self.retired = Some(Retired::Logout(key));
         }
-        self.loaded = true;
         self.data.clear();
         self.changed = false;
-        self.invalidated = true;
     }
 
     /// Moves the session to a new ID (call it on login, against session
@@ -353,18 +373,18 @@ impl Session {
     /// [`SessionError::Load`] if loading fails.
     pub fn regenerate_id(&mut self) -> Result<(), SessionError> {
         self.load()?;
-        if let Some(bound) = self.bound.take() {
-            self.retire(Retired::Login(bound));
+        if let State::Stored(bound) = &self.state {
+            self.retired = Some(Retired::Login(bound.clone()));
+            self.state = State::Fresh;
         }
         self.drop_csrf_token();
         self.changed = true;
         Ok(())
     }
 
-    fn retire(&mut self, retired: Retired) {
-        // At most one record per request is ever retired: after invalidate or
-        // regenerate_id the session is bound to no record any more.
-        self.retired = Some(retired);
+    /// Whether the session has been loaded (or needs no load any more).
+    pub(crate) fn is_loaded(&self) -> bool {
+        !matches!(self.state, State::Unloaded(_))
     }
 }
 
