@@ -6,7 +6,10 @@
 //!    implemented without it; it only forwards to the system allocator and
 //!    adds up sizes). Measured after the sessions are created and again
 //!    after each was written once more.
-//! 2. Peak RSS (`VmHWM`) of the demo server (`--example demo`, tiny_http,
+//! 2. The cap's effect: a flood of cookie-less writing requests, three
+//!    times the default limit of sessions, against a default
+//!    `MemoryBackend`: what it holds after each third.
+//! 3. Peak RSS (`VmHWM`) of the demo server (`--example demo`, tiny_http,
 //!    memory store) holding 100,000 small sessions, created by plain
 //!    `GET /` requests without a cookie over keep-alive loopback
 //!    connections. The bench builds the demo in release mode first.
@@ -74,7 +77,36 @@ fn main() {
         per_session(label, size, count);
     }
     println!();
+    flood_under_cap();
+    println!();
     demo_rss();
+}
+
+fn flood_under_cap() {
+    let backend = MemoryBackend::new();
+    let cap = backend.limits().max_sessions;
+    let manager = SessionManager::new(backend.clone(), SessionConfig::default());
+    let before = held();
+    println!(
+        "| cookie-less writing requests | sessions held | refused (store full) | bytes held |"
+    );
+    println!("| ---: | ---: | ---: | ---: |");
+    let mut refused = 0;
+    for third in 1..=3 {
+        for _ in 0..cap {
+            let mut session = manager.load(None);
+            session.insert("n", &1).unwrap();
+            if manager.commit(session, Scheme::Http).is_err() {
+                refused += 1;
+            }
+        }
+        println!(
+            "| {} | {} | {refused} | {} |",
+            third * cap,
+            backend.len(),
+            held() - before
+        );
+    }
 }
 
 fn per_session(label: &str, size: usize, count: usize) {

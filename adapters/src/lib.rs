@@ -49,7 +49,7 @@ pub use dynamodb_sessions_core::{
     SessionError, SessionManager, SystemClock,
 };
 pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};
-pub use memory::MemoryBackend;
+pub use memory::{MemoryBackend, MemoryLimits, WhenFull};
 
 /// What a storage backend implements and uses (the `dynamodb-sessions-core`
 /// crate's `store` module).

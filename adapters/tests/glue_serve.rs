@@ -9,7 +9,7 @@ use std::cell::Cell;
 use dynamodb_sessions::http::{
     CsrfError, Form, HttpSessions, OnConflict, CSRF_HEADER, MAX_HANDLER_RUNS,
 };
-use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+use dynamodb_sessions::{MemoryBackend, MemoryLimits, SessionConfig, SessionManager};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -102,6 +102,19 @@ mod on_rouille {
             checked(&sessions, &post(&other, &[], &field)).status_code,
             403
         );
+    }
+
+    #[test]
+    fn a_full_store_answers_503_not_500() {
+        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(1));
+        let sessions = HttpSessions::new(SessionManager::new(backend, SessionConfig::default()));
+        let _ = stored_session(&sessions);
+        let request = rouille::Request::fake_http("GET", "/", vec![], vec![]);
+        let response = serve(&sessions, &request, |_, _, session| {
+            session.insert("n", &1).unwrap();
+            Response::text("saved")
+        });
+        assert_eq!(response.status_code, 503);
     }
 
     #[test]

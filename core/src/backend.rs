@@ -275,6 +275,15 @@ pub enum BackendError {
         /// What was attempted.
         operation: Operation,
     },
+    /// The store holds as many sessions, or bytes, as it is allowed to and
+    /// refuses to grow (a bounded in-memory store; DynamoDB has no such
+    /// limit). Nothing was written.
+    Full {
+        /// What was refused.
+        operation: Operation,
+        /// The limit reached, e.g. `"100000 sessions"`.
+        limit: String,
+    },
 }
 
 impl fmt::Display for BackendError {
@@ -320,6 +329,9 @@ impl fmt::Display for BackendError {
                 f,
                 "session {operation} may or may not have been applied: its answer was lost and the record changed again before it could be checked"
             ),
+            BackendError::Full { operation, limit } => {
+                write!(f, "session {operation} refused: the store is full ({limit})")
+            }
         }
     }
 }

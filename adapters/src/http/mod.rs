@@ -39,7 +39,7 @@ use std::error::Error as _;
 use std::fmt;
 use std::io::Read as _;
 
-use dynamodb_sessions_core::{CommitError, Session, SessionError, SessionManager};
+use dynamodb_sessions_core::{BackendError, CommitError, Session, SessionError, SessionManager};
 
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
@@ -475,7 +475,8 @@ pub(crate) fn read_form_body(body: impl std::io::Read, limit: usize) -> Result<F
 }
 
 /// Logs a failed commit with its causes, and says what `serve` answers:
-/// 409 when the session kept changing under the handler, 500 otherwise.
+/// 409 when the session kept changing under the handler, 503 when the store
+/// is busy, full or unreachable, 500 otherwise.
 #[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
 pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
     let mut message = error.to_string();
@@ -491,6 +492,20 @@ pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
             (
                 409,
                 "Your session changed in another window; please try again.",
+            )
+        }
+        // The store is busy or full, not broken: say so, and let clients
+        // and load balancers back off.
+        CommitError::Backend(
+            BackendError::Full { .. }
+            | BackendError::Throttled { .. }
+            | BackendError::Timeout { .. }
+            | BackendError::Unavailable { .. },
+        ) => {
+            log::error!("session not saved: {message}");
+            (
+                503,
+                "The service is busy and your session could not be saved; please try again shortly.",
             )
         }
         _ => {

@@ -95,7 +95,8 @@ impl HttpRequest for Request {
 /// and the handler does not run. If the commit fails, the handler's
 /// response is dropped (it may describe a change that was not saved), the
 /// error is logged with its causes, and the answer is 409 (the session kept
-/// changing under the handler) or 500.
+/// changing under the handler), 503 (the store is busy, full or
+/// unreachable) or 500.
 ///
 /// See the [module documentation](self) for an example.
 pub fn serve<F>(sessions: &HttpSessions, request: &Request, mut handler: F) -> Response

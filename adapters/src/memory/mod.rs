@@ -1,59 +1,45 @@
-//! An in-memory backend with DynamoDB's semantics, for tests and small deployments.
+//! An in-memory backend with DynamoDB's semantics, for tests and small
+//! deployments: bounded, and expired records go away by themselves.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions_core::{
     store::{
-        ensure_item_fits, ensure_version_grows, Backend, Consistency, CreateOutcome, EndOutcome,
-        Record, ReplaceOutcome, StorageKey, TouchOutcome,
+        ensure_item_fits, ensure_version_grows, item_size, Backend, Consistency, CreateOutcome,
+        EndOutcome, Record, ReplaceOutcome, StorageKey, TouchOutcome,
     },
     testing::CallCounter,
     BackendError, Operation,
 };
 use parking_lot::RwLock;
 
+mod items;
+mod limits;
+mod slot;
 mod testing;
+
+use items::Items;
+pub use limits::{MemoryLimits, WhenFull};
+use slot::{Lag, Slot};
 pub use testing::{MemoryBackendTesting, StaleReads};
 
-/// What the map holds under one key.
-#[derive(Debug, Clone)]
-enum Slot {
-    /// A record, with what a lagging replica still shows of it.
-    Record { current: Record, previous: Lag },
-    /// An item that is not a well-formed session record, as a foreign writer
-    /// could leave in a DynamoDB table.
-    Corrupt { reason: String },
-}
+/// How many expired records a write removes on its way, at most: enough to
+/// keep up with any rate of new sessions (each write removes up to this many
+/// for the one it may add), few enough that no single write stalls.
+const SWEEP_PER_WRITE: usize = 16;
 
-/// The state a record had before its last write, kept only for writes made
-/// in stale-read mode: outside it nothing lags, and keeping every record's
-/// previous version would double the memory a session holds.
-#[derive(Debug, Clone)]
-enum Lag {
-    /// Written outside stale-read mode: replicas have caught up.
-    CaughtUp,
-    /// Created in stale-read mode: replicas do not have it yet.
-    Absent,
-    /// Written in stale-read mode: replicas still have this.
-    Was(Box<Record>),
-}
-
-impl Lag {
-    /// What an eventually consistent read returns in stale-read mode.
-    fn visible(&self, current: &Record) -> Option<Record> {
-        match self {
-            Lag::CaughtUp => Some(current.clone()),
-            Lag::Absent => None,
-            Lag::Was(previous) => Some(Record::clone(previous)),
-        }
-    }
-}
+/// How long after its `exp` a record is removed in passing. Like DynamoDB's
+/// TTL, which deletes items some time after they expire and never before:
+/// sessions already treat an expired record as gone, so the delay costs
+/// only memory, and a store that is full removes every expired record at
+/// once.
+const SWEEP_AFTER_SECS: i64 = 3600;
 
 #[derive(Debug, Default)]
 struct Inner {
-    items: RwLock<HashMap<StorageKey, Slot>>,
+    items: RwLock<Items>,
+    limits: MemoryLimits,
     stale_reads: AtomicBool,
     /// Every call, counted for [`MemoryBackendTesting::counts`].
     counters: CallCounter,
@@ -63,6 +49,23 @@ struct Inner {
 /// if absent, replace and touch only at the expected version, end only a
 /// live record, and the same 400 KB item limit on every write, counted the
 /// same way. What passes on it passes on DynamoDB.
+///
+/// Fit for a small deployment on one server:
+///
+/// * **Expired records go away by themselves**, like DynamoDB's TTL: every
+///   write first removes a few records whose `exp` passed over an hour ago,
+///   so nothing needs to call [`purge_expired`](Self::purge_expired). The
+///   store's clock is the latest write time it has seen (the application's
+///   clock).
+/// * **It is bounded** by [`MemoryLimits`] (by default 100,000 sessions and
+///   256 MiB of items): when full, expired records are removed first; then a
+///   new session is refused with [`BackendError::Full`] (or, with
+///   [`WhenFull::EvictSoonestExpiring`], the least recently active sessions
+///   make room). A write that does not grow the store, and the end of a
+///   session (logout, login), is never refused.
+///
+/// Sessions live only as long as the process, and each process has its own:
+/// behind a load balancer with several servers, use DynamoDB.
 ///
 /// The handle is cheap to clone; clones share the same map, so one backend
 /// can serve many threads and a test can keep a handle to inspect it.
@@ -88,12 +91,28 @@ pub struct MemoryBackend {
 }
 
 impl MemoryBackend {
-    /// An empty store.
+    /// An empty store with the [default limits](MemoryLimits::DEFAULT).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Number of items held.
+    /// An empty store with these limits.
+    pub fn with_limits(limits: MemoryLimits) -> Self {
+        MemoryBackend {
+            inner: Arc::new(Inner {
+                limits,
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// The store's limits.
+    pub fn limits(&self) -> MemoryLimits {
+        self.inner.limits
+    }
+
+    /// Number of items held: live sessions and ended ones (kept for an hour
+    /// as tombstones).
     pub fn len(&self) -> usize {
         self.inner.items.read().len()
     }
@@ -103,17 +122,18 @@ impl MemoryBackend {
         self.len() == 0
     }
 
-    /// Removes records whose `exp` is before `now` (unix seconds), as
-    /// DynamoDB's TTL does in the background; returns how many it removed.
-    /// Call it now and then in a long-running process.
+    /// Bytes of items held, counted as DynamoDB counts item sizes; compare
+    /// with [`MemoryLimits::max_bytes`].
+    pub fn bytes(&self) -> usize {
+        self.inner.items.read().bytes()
+    }
+
+    /// Removes every record whose `exp` is before `now` (unix seconds) at
+    /// once; returns how many it removed. Writes already remove expired
+    /// records a few at a time, so this is only for reclaiming memory in one
+    /// go, e.g. from a timer in a process that has gone quiet.
     pub fn purge_expired(&self, now: i64) -> usize {
-        let mut items = self.inner.items.write();
-        let before = items.len();
-        items.retain(|_, slot| match slot {
-            Slot::Record { current, .. } => current.expires_at >= now,
-            Slot::Corrupt { .. } => true,
-        });
-        before - items.len()
+        self.inner.items.write().sweep(now, usize::MAX)
     }
 }
 
@@ -129,6 +149,73 @@ impl MemoryBackend {
         } else {
             Lag::CaughtUp
         }
+    }
+
+    /// Moves the store's clock to a write's time and removes a few records
+    /// that expired long enough before it.
+    fn tick(items: &mut Items, time: i64) {
+        items.observe(time);
+        let due = items.now().saturating_sub(SWEEP_AFTER_SECS);
+        items.sweep(due, SWEEP_PER_WRITE);
+    }
+
+    /// Makes room for `key`'s item to become `new_size` bytes (from
+    /// `old_size`; a new key when `adds` is true), within the limits.
+    fn make_room(
+        &self,
+        items: &mut Items,
+        operation: Operation,
+        key: &StorageKey,
+        old_size: usize,
+        new_size: usize,
+        adds: bool,
+    ) -> Result<(), BackendError> {
+        let limits = &self.inner.limits;
+        loop {
+            let sessions_fit = !adds || items.len() < limits.max_sessions;
+            let bytes_fit = items.bytes() - old_size + new_size <= limits.max_bytes;
+            if sessions_fit && bytes_fit {
+                return Ok(());
+            }
+            if items.sweep(items.now(), usize::MAX) > 0 {
+                continue;
+            }
+            let evicted = match limits.when_full {
+                WhenFull::RefuseNew => false,
+                WhenFull::EvictSoonestExpiring => items.evict_soonest(key),
+            };
+            if !evicted {
+                let limit = if sessions_fit {
+                    format!("{} bytes", limits.max_bytes)
+                } else {
+                    format!("{} sessions", limits.max_sessions)
+                };
+                return Err(BackendError::Full { operation, limit });
+            }
+        }
+    }
+
+    /// Puts `slot` in place of the item under `key` (whose size is
+    /// `old_size`), after making room for it if it grows the store.
+    ///
+    /// Ending a session is never refused: its tombstone's large version can
+    /// make it a few bytes larger than the record it replaces, and a logout
+    /// must work in a full store.
+    fn write(
+        &self,
+        items: &mut Items,
+        operation: Operation,
+        key: &StorageKey,
+        old_size: usize,
+        slot: Slot,
+    ) -> Result<(), BackendError> {
+        let new_size = slot.size(key);
+        let ends = matches!(&slot, Slot::Record { current, .. } if current.is_ended());
+        if new_size > old_size && !ends {
+            self.make_room(items, operation, key, old_size, new_size, false)?;
+        }
+        items.put(*key, slot);
+        Ok(())
     }
 }
 
@@ -154,18 +241,19 @@ impl Backend for MemoryBackend {
         self.inner.counters.count_create();
         ensure_item_fits(Operation::Create, key, record)?;
         let mut items = self.inner.items.write();
-        if items.contains_key(key) {
+        Self::tick(&mut items, record.issued_at);
+        if items.get(key).is_some() {
             return Ok(CreateOutcome::AlreadyExists);
         }
-        let slot = Slot::Record {
-            current: record.clone(),
-            previous: if self.stale() {
-                Lag::Absent
-            } else {
-                Lag::CaughtUp
-            },
+        let size = item_size(key, record);
+        self.make_room(&mut items, Operation::Create, key, 0, size, true)?;
+        let previous = if self.stale() {
+            Lag::Absent
+        } else {
+            Lag::CaughtUp
         };
-        items.insert(*key, slot);
+        let current = record.clone();
+        items.put(*key, Slot::Record { current, previous });
         Ok(CreateOutcome::Created)
     }
 
@@ -179,14 +267,19 @@ impl Backend for MemoryBackend {
         ensure_version_grows(expected_version, record)?;
         ensure_item_fits(Operation::Replace, key, record)?;
         let mut items = self.inner.items.write();
-        match items.get_mut(key) {
-            Some(Slot::Record { current, previous }) if current.version == expected_version => {
-                let old = std::mem::replace(current, record.clone());
-                *previous = self.lag_after_write(old);
-                Ok(ReplaceOutcome::Replaced)
+        Self::tick(&mut items, record.issued_at);
+        let (old, old_size) = match items.get(key) {
+            Some(slot @ Slot::Record { current, .. }) if current.version == expected_version => {
+                (current.clone(), slot.size(key))
             }
-            _ => Ok(ReplaceOutcome::Conflict),
-        }
+            _ => return Ok(ReplaceOutcome::Conflict),
+        };
+        let slot = Slot::Record {
+            current: record.clone(),
+            previous: self.lag_after_write(old),
+        };
+        self.write(&mut items, Operation::Replace, key, old_size, slot)?;
+        Ok(ReplaceOutcome::Replaced)
     }
 
     fn touch(
@@ -198,49 +291,53 @@ impl Backend for MemoryBackend {
     ) -> Result<TouchOutcome, BackendError> {
         self.inner.counters.count_touch();
         let mut items = self.inner.items.write();
-        match items.get_mut(key) {
-            Some(Slot::Record { current, previous })
+        Self::tick(&mut items, issued_at);
+        let (old, old_size) = match items.get(key) {
+            Some(slot @ Slot::Record { current, .. })
                 if current.version == expected_version && current.issued_at < issued_at =>
             {
-                let mut touched = current.clone();
-                touched.issued_at = issued_at;
-                touched.expires_at = expires_at;
-                // DynamoDB refuses an update that makes the item too large.
-                ensure_item_fits(Operation::Touch, key, &touched)?;
-                let old = std::mem::replace(current, touched);
-                *previous = self.lag_after_write(old);
-                Ok(TouchOutcome::Touched)
+                (current.clone(), slot.size(key))
             }
             // A corrupt item has no version to match, as on DynamoDB.
-            _ => Ok(TouchOutcome::Conflict),
-        }
+            _ => return Ok(TouchOutcome::Conflict),
+        };
+        let mut touched = old.clone();
+        touched.issued_at = issued_at;
+        touched.expires_at = expires_at;
+        // DynamoDB refuses an update that makes the item too large.
+        ensure_item_fits(Operation::Touch, key, &touched)?;
+        let slot = Slot::Record {
+            current: touched,
+            previous: self.lag_after_write(old),
+        };
+        self.write(&mut items, Operation::Touch, key, old_size, slot)?;
+        Ok(TouchOutcome::Touched)
     }
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.inner.counters.count_end();
         ensure_item_fits(Operation::End, key, tombstone)?;
         let mut items = self.inner.items.write();
-        match items.get_mut(key) {
+        Self::tick(&mut items, tombstone.issued_at);
+        let (previous, old_size) = match items.get(key) {
             Some(Slot::Record { current, .. }) if current.is_ended() => {
-                Ok(EndOutcome::AlreadyEnded {
+                return Ok(EndOutcome::AlreadyEnded {
                     successor: current.successor,
-                })
+                });
             }
-            Some(Slot::Record { current, previous }) => {
-                let old = std::mem::replace(current, tombstone.clone());
-                *previous = self.lag_after_write(old);
-                Ok(EndOutcome::Ended)
+            Some(slot @ Slot::Record { current, .. }) => {
+                (self.lag_after_write(current.clone()), slot.size(key))
             }
-            Some(slot @ Slot::Corrupt { .. }) => {
-                *slot = Slot::Record {
-                    current: tombstone.clone(),
-                    previous: Lag::CaughtUp,
-                };
-                Ok(EndOutcome::Ended)
-            }
+            Some(slot @ Slot::Corrupt { .. }) => (Lag::CaughtUp, slot.size(key)),
             // A logout never creates an item.
-            None => Ok(EndOutcome::Missing),
-        }
+            None => return Ok(EndOutcome::Missing),
+        };
+        let slot = Slot::Record {
+            current: tombstone.clone(),
+            previous,
+        };
+        self.write(&mut items, Operation::End, key, old_size, slot)?;
+        Ok(EndOutcome::Ended)
     }
 }
 

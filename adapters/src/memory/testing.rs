@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 use dynamodb_sessions_core::store::StorageKey;
 use dynamodb_sessions_core::testing::CallCounts;
 
-use super::{MemoryBackend, Slot};
+use super::slot::Slot;
+use super::MemoryBackend;
 
 /// Whether eventually consistent loads see a lagging replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,10 +64,7 @@ impl MemoryBackendTesting for MemoryBackend {
 
     fn insert_corrupt(&self, key: StorageKey, reason: &str) {
         let reason = reason.to_owned();
-        self.inner
-            .items
-            .write()
-            .insert(key, Slot::Corrupt { reason });
+        self.inner.items.write().put(key, Slot::Corrupt { reason });
     }
 
     fn counts(&self) -> CallCounts {
