@@ -6,6 +6,8 @@
 
 #[path = "../../examples/common/app.rs"]
 pub mod app;
+#[path = "../../examples/common/inspect.rs"]
+pub mod inspect;
 #[path = "../../examples/common/options.rs"]
 pub mod options;
 #[path = "../../examples/common/rouille_server.rs"]
