@@ -3,10 +3,12 @@
 //! npm and started on a free port ([`dynamodb_local`]), a virtualenv with the
 //! Python package for the interop tests ([`python_env`]), and the
 //! conformance harnesses of the two bundled backends ([`MemoryHarness`],
-//! [`DynamoDbHarness`]).
+//! [`DynamoDbHarness`]), and headless Chromium for the browser tests
+//! ([`browser`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod browser;
 mod dynamodb_harness;
 pub mod dynamodb_local;
 mod install;
