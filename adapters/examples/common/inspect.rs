@@ -132,6 +132,8 @@ impl<B: Backend> Backend for Recording<B> {
         let result = self.inner.replace(key, expected_version, record);
         let what = format!("replace at version {expected_version}");
         self.call(what, result, |outcome, activity| match outcome {
+            // A login ends the old ID by a replace with a tombstone.
+            ReplaceOutcome::Replaced if record.is_ended() => "ended".to_owned(),
             ReplaceOutcome::Replaced => {
                 activity.expires_at = Some(record.expires_at);
                 format!("version {}", record.version)
