@@ -15,10 +15,12 @@
 //! [`dynamodb_local`]: crate::dynamodb_local
 
 use std::fs;
+use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -104,11 +106,16 @@ impl Chromium {
                     "cannot run the browser tests: {why}; CI is set, so they must not be skipped"
                 );
             }
-            eprintln!();
-            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-            eprintln!("!!! SKIPPING browser tests: {why}");
-            eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-            eprintln!();
+            // Once per process, and straight to stderr: the test harness
+            // hides what eprintln! prints in a test that passes.
+            static WARNED: Once = Once::new();
+            WARNED.call_once(|| {
+                let bar = "!".repeat(72);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n{bar}\n!!! SKIPPING browser tests: {why}\n{bar}\n"
+                );
+            });
             return None;
         };
         let mut last_error = String::new();
