@@ -39,6 +39,8 @@ struct Page {
     calls: Vec<String>,
     /// What happened to the cookie.
     cookie: String,
+    /// When the session idles out.
+    idle: String,
     store: String,
     /// The store calls of the form post that redirected here.
     posted: Option<String>,
@@ -56,6 +58,7 @@ fn read(browser: &Chromium) -> Page {
         flashes: browser.texts(".flash"),
         calls: browser.texts("#calls li"),
         cookie: browser.text("#cookie"),
+        idle: browser.text("#idle"),
         store: browser.text("#store"),
         posted: browser.texts("#posted").pop(),
     };
@@ -101,7 +104,13 @@ fn walk_through(
     assert_eq!(page.visits, 1);
     assert_eq!(page.calls, ["create → version 1"]);
     assert_eq!(page.cookie, "Set-Cookie, version 1");
-    assert!(page.store.starts_with(store), "{page:?}");
+    assert_eq!(page.store, store);
+    // The default timeout, 20 minutes, from the commit (a second may tick
+    // before the page shows it).
+    assert!(
+        page.idle.ends_with("in 1200 s") || page.idle.ends_with("in 1199 s"),
+        "{page:?}"
+    );
     let first = session(browser);
     assert!(first.http_only && !first.secure, "{first:?}");
     assert_eq!(first.same_site.as_deref(), Some("Strict"));
@@ -325,7 +334,11 @@ fn a_link_from_another_site_carries_the_session_only_if_same_site_allows() {
     let Some(browser) = Chromium::start() else {
         return;
     };
-    for (same_site, arrives) in [("strict", false), ("lax", true), ("none", true)] {
+    for (same_site, jar_says, arrives) in [
+        ("strict", "Strict", false),
+        ("lax", "Lax", true),
+        ("none", "None", true),
+    ] {
         let demo = demo(ServerKind::TinyHttp, &["--same-site", same_site]);
         let home = format!("{}/", demo.url());
         let other = OtherSite::linking_to(&home);
@@ -336,6 +349,8 @@ fn a_link_from_another_site_carries_the_session_only_if_same_site_allows() {
         browser.goto(&home);
         let before = session(&browser);
         assert_eq!(read(&browser).visits, 2, "{same_site}");
+        assert_eq!(before.same_site.as_deref(), Some(jar_says));
+        assert_eq!(before.secure, same_site == "none", "{before:?}");
 
         browser.goto(&other.url);
         browser.click("#to-demo");
