@@ -26,7 +26,8 @@ struct Activity {
     store: Option<Arc<str>>,
     /// One line per store call, in order: what was asked and the answer.
     calls: Vec<String>,
-    /// The version of the first live record a load found (the cookie's).
+    /// The version of the last live record a load found: the cookie's, as
+    /// a strong read after a stale eventual one settles it.
     loaded_version: Option<u64>,
     /// The idle expiry (`exp`, unix seconds) the last call read or wrote.
     expires_at: Option<i64>,
@@ -100,7 +101,7 @@ impl<B: Backend> Backend for Recording<B> {
             None => "nothing".to_owned(),
             Some(record) if record.is_ended() => "ended".to_owned(),
             Some(record) => {
-                activity.loaded_version.get_or_insert(record.version);
+                activity.loaded_version = Some(record.version);
                 activity.expires_at = Some(record.expires_at);
                 format!("version {}", record.version)
             }
