@@ -15,7 +15,8 @@
 //! (POST/redirect/GET). Any other request gets a 404 and never touches the
 //! session, so it costs no store call. Pages end with a panel of what the
 //! library did for them, filled in after the commit by
-//! [`inspect`](super::inspect).
+//! [`inspect`](super::inspect), which also adds the post's store calls to
+//! the redirect (`/?posted=...`).
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
