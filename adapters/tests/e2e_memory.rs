@@ -94,11 +94,39 @@ mod demo_options {
     }
 
     #[test]
+    fn same_site_cookie_name_and_reissue_settings() {
+        use dynamodb_sessions::SameSite;
+        let options = parse(
+            &[
+                "--same-site",
+                "lax",
+                "--cookie-name",
+                "__Host-sid",
+                "--secure",
+                "--reissue-time=0",
+            ],
+            &[],
+        )
+        .unwrap();
+        let config = options.session_config().unwrap();
+        assert_eq!(config.same_site(), Some(SameSite::Lax));
+        assert_eq!(config.cookie_name(), "__Host-sid");
+        assert_eq!(config.reissue_time(), std::time::Duration::ZERO);
+        let omitted = parse(&["--same-site", "omit"], &[]).unwrap();
+        assert_eq!(omitted.session_config().unwrap().same_site(), None);
+        // The library's own rules still apply: __Host- needs Secure.
+        let insecure = parse(&["--cookie-name", "__Host-sid"], &[]).unwrap();
+        assert!(insecure.session_config().is_err());
+    }
+
+    #[test]
     fn bad_arguments_are_refused() {
         for args in [
             &["--port"][..],
             &["--port", "x"],
             &["--max-age", "-1"],
+            &["--same-site", "sometimes"],
+            &["--reissue-time", "soon"],
             &["--nope"],
         ] {
             assert!(parse(args, &[]).is_err(), "{args:?}");

@@ -5,6 +5,7 @@
 //! | route | what it does |
 //! | --- | --- |
 //! | `GET /` | counts the visit, shows flash messages, the user and three forms |
+//! | `GET /peek` | the same page without counting: a request that reads the session and changes nothing |
 //! | `POST /login` | `username`: moves the session to a new ID, then stores the user |
 //! | `POST /logout` | ends the session |
 //! | `POST /message` | `message`: flashes it, shown once on the next page |
@@ -12,15 +13,24 @@
 //! Every POST needs the session's CSRF token in `csrf_token`, or gets a 403;
 //! every POST that succeeds answers with a 303 redirect to `/`
 //! (POST/redirect/GET). Any other request gets a 404 and never touches the
-//! session, so it costs no store call.
+//! session, so it costs no store call. Pages end with a panel of what the
+//! library did for them, filled in after the commit by
+//! [`inspect`](super::inspect), which also adds the post's store calls to
+//! the redirect (`/?posted=...`).
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
 
+use dynamodb_sessions::http::HttpResponse;
 use dynamodb_sessions::{Session, SessionError};
 
 /// The most a form body may hold; the servers read no more than this.
 pub const MAX_BODY: u64 = 16 * 1024;
+
+/// Where a page's panel of what the library did goes; it is only known
+/// after the commit, when [`inspect::finish`](super::inspect::finish)
+/// replaces this.
+pub const LIBRARY_PANEL: &str = "<!-- what the library did -->";
 
 /// What to answer, for the server glue to turn into a response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +43,17 @@ pub struct Reply {
     pub content_type: &'static str,
     /// The body.
     pub body: String,
+    /// The session's `Set-Cookie` value, which the commit adds.
+    pub set_cookie: Option<String>,
+}
+
+/// Lets `HttpSessions::commit` add the `Set-Cookie` to a reply before the
+/// server turns it into a response.
+impl HttpResponse for Reply {
+    fn with_set_cookie(mut self, value: String) -> Self {
+        self.set_cookie = Some(value);
+        self
+    }
 }
 
 impl Reply {
@@ -42,6 +63,7 @@ impl Reply {
             location: None,
             content_type: "text/html; charset=utf-8",
             body,
+            set_cookie: None,
         }
     }
 
@@ -51,6 +73,7 @@ impl Reply {
             location: None,
             content_type: "text/plain; charset=utf-8",
             body: body.to_owned(),
+            set_cookie: None,
         }
     }
 
@@ -81,7 +104,8 @@ impl Reply {
 pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> Reply {
     let path = target.split(['?', '#']).next().unwrap_or("/");
     let result = match (method, path) {
-        ("GET", "/") => home(session),
+        ("GET", "/") => home(session, true),
+        ("GET", "/peek") => home(session, false),
         ("POST", "/login" | "/logout" | "/message") => {
             let form = parse_form(body);
             if !csrf_ok(session, &form) {
@@ -96,7 +120,7 @@ pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> 
                 _ => message(session, field(&form, "message")),
             }
         }
-        (_, "/" | "/login" | "/logout" | "/message") => {
+        (_, "/" | "/peek" | "/login" | "/logout" | "/message") => {
             return Reply::text(405, "Method Not Allowed\n")
         }
         _ => return Reply::text(404, "Not Found\n"),
@@ -116,16 +140,28 @@ fn csrf_ok(session: &mut Session, form: &[(String, String)]) -> bool {
     })
 }
 
-fn home(session: &mut Session) -> Result<Reply, SessionError> {
-    let visits = session.get::<u64>("visits")?.unwrap_or(0) + 1;
-    session.insert("visits", &visits)?;
-    let flashes = session.pop_flash::<String>("")?;
+/// The home page; `count` says whether this visit counts (and the flash
+/// messages go), or the page only reads the session.
+fn home(session: &mut Session, count: bool) -> Result<Reply, SessionError> {
+    let mut visits = session.get::<u64>("visits")?.unwrap_or(0);
+    let flashes = if count {
+        visits += 1;
+        session.insert("visits", &visits)?;
+        session.pop_flash::<String>("")?
+    } else {
+        session.peek_flash::<String>("")?
+    };
     let user = session.get::<String>("user")?;
     let csrf = escape(&session.get_csrf_token()?);
 
     let mut page = String::from(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">\
-         <title>dynamodb-sessions demo</title></head><body>\n\
+         <title>dynamodb-sessions demo</title><style>\
+         body{font:15px/1.4 sans-serif;margin:1.2em 2em;max-width:58em}\
+         form{margin:.4em 0}.flash{background:#ffe9a8;padding:.3em .6em}\
+         #library{margin-top:1.2em;border-top:1px solid #999}\
+         #library h2{font-size:1.05em}#library th{text-align:left;padding-right:1em;vertical-align:top}\
+         #library ol{margin:0;padding-left:1.4em}</style></head><body>\n\
          <h1>dynamodb-sessions demo</h1>\n",
     );
     for message in &flashes {
@@ -163,7 +199,9 @@ fn home(session: &mut Session) -> Result<Reply, SessionError> {
          <input type=\"hidden\" name=\"csrf_token\" value=\"forged\">\
          <input type=\"hidden\" name=\"message\" value=\"forged\">\
          <button>Post with a forged CSRF token (403)</button></form>\n\
-         </body></html>"
+         <p><a href=\"/\">Reload (counts a visit: a change)</a> · \
+         <a href=\"/peek\">Look without counting (reads only)</a></p>\n\
+         {LIBRARY_PANEL}</body></html>"
     );
     Ok(Reply::html(200, page))
 }
@@ -235,7 +273,7 @@ fn decode(text: &str) -> String {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -9,9 +9,11 @@ use std::time::Duration;
 use dynamodb_sessions::dynamodb::ENDPOINT_ENV_DYNAMODB;
 use dynamodb_sessions::{
     store::{Backend, Consistency, StorageKey},
-    Secure, SessionConfig, SessionManager,
+    SameSite, Secure, SessionConfig, SessionManager,
 };
 use dynamodb_sessions::{DynamoDbBackend, MemoryBackend, TrustForwardedProto};
+
+use super::inspect::Recording;
 
 /// Environment variable naming the DynamoDB table.
 pub const TABLE_ENV: &str = "DEMO_TABLE";
@@ -36,6 +38,12 @@ Options:
   --trust-forwarded-proto  honour X-Forwarded-Proto: https (only behind a proxy)
   --secure                 always set the cookie's Secure flag
   --max-age SECONDS        give the cookie a Max-Age (default: browser session)
+  --same-site VALUE        the cookie's SameSite: strict (default), lax, none,
+                           or omit (no attribute)
+  --cookie-name NAME       the cookie's name (default session_id); a __Host-
+                           or __Secure- name needs --secure
+  --reissue-time SECONDS   renew an unchanged session this long after its last
+                           write (default 120; 0 = on every request)
   -h, --help               show this help
 
 Without --table, --endpoint or those variables, sessions live in memory.
@@ -62,6 +70,12 @@ pub struct Options {
     pub secure: bool,
     /// The cookie's `Max-Age` in seconds.
     pub max_age: Option<u64>,
+    /// The cookie's `SameSite`, when not the library's default.
+    pub same_site: Option<Option<SameSite>>,
+    /// The cookie's name, when not the library's default.
+    pub cookie_name: Option<String>,
+    /// The reissue time in seconds, when not the library's default.
+    pub reissue_time: Option<u64>,
     /// Whether `--help` was given.
     pub help: bool,
     /// Whether the access key must be a dummy one (an endpoint and no key).
@@ -118,6 +132,28 @@ impl Options {
                         .map_err(|_| format!("--max-age: not a number of seconds: {text}"))?;
                     options.max_age = Some(seconds);
                 }
+                "--same-site" => {
+                    let text = value()?;
+                    options.same_site = Some(match text.to_ascii_lowercase().as_str() {
+                        "strict" => Some(SameSite::Strict),
+                        "lax" => Some(SameSite::Lax),
+                        "none" => Some(SameSite::None),
+                        "omit" => None,
+                        _ => {
+                            return Err(format!(
+                                "--same-site: not strict, lax, none or omit: {text}"
+                            ))
+                        }
+                    });
+                }
+                "--cookie-name" => options.cookie_name = Some(value()?),
+                "--reissue-time" => {
+                    let text = value()?;
+                    let seconds = text
+                        .parse()
+                        .map_err(|_| format!("--reissue-time: not a number of seconds: {text}"))?;
+                    options.reissue_time = Some(seconds);
+                }
                 "--create-table" => options.create_table = true,
                 "--trust-forwarded-proto" => options.trust_forwarded_proto = true,
                 "--secure" => options.secure = true,
@@ -153,26 +189,38 @@ impl Options {
         }
     }
 
-    /// The session settings: the library's defaults, plus `--secure` and
-    /// `--max-age`.
+    /// The session settings: the library's defaults, changed by the cookie
+    /// and reissue flags.
     pub fn session_config(&self) -> Result<SessionConfig, Box<dyn Error>> {
-        Ok(SessionConfig::builder()
+        let mut builder = SessionConfig::builder()
             .secure(if self.secure {
                 Secure::Always
             } else {
                 Secure::FollowRequest
             })
-            .max_age(self.max_age.map(Duration::from_secs))
-            .build()?)
+            .max_age(self.max_age.map(Duration::from_secs));
+        if let Some(same_site) = self.same_site {
+            builder = builder.same_site(same_site);
+        }
+        if let Some(name) = &self.cookie_name {
+            builder = builder.cookie_name(name.clone());
+        }
+        if let Some(seconds) = self.reissue_time {
+            builder = builder.reissue_time(Duration::from_secs(seconds));
+        }
+        Ok(builder.build()?)
     }
 
     /// The session manager these options describe, with a line saying where
     /// the sessions live. For DynamoDB this creates the table if asked to,
     /// then reads one item to fail early when the table cannot be reached.
+    /// The backend is wrapped in [`Recording`], so that each page can show
+    /// the store calls made for it.
     pub fn manager(&self) -> Result<(SessionManager, String), Box<dyn Error>> {
         let config = self.session_config()?;
         let Some(table) = self.table_name() else {
-            let manager = SessionManager::new(MemoryBackend::new(), config);
+            let backend = Recording::new(MemoryBackend::new(), "MemoryBackend");
+            let manager = SessionManager::new(backend, config);
             return Ok((manager, "sessions in memory".to_owned()));
         };
         let mut builder = DynamoDbBackend::builder(table);
@@ -201,7 +249,8 @@ impl Options {
             Some(endpoint) => format!(" at {endpoint}"),
             None => String::new(),
         };
-        let manager = SessionManager::new(backend, config);
+        let label = format!("DynamoDbBackend, table {table}{at}");
+        let manager = SessionManager::new(Recording::new(backend, &label), config);
         Ok((manager, format!("sessions in DynamoDB table {table}{at}")))
     }
 }

@@ -10,6 +10,7 @@ use dynamodb_sessions::HttpSessions;
 use rouille::{Request, Response, Server};
 
 use super::app::{self, Reply};
+use super::inspect;
 
 /// The request handler to give [`Server::new`].
 pub fn handler(sessions: HttpSessions) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
@@ -24,11 +25,14 @@ pub fn handle(request: &Request, sessions: &HttpSessions) -> Response {
             return response(Reply::bad_request(&error));
         }
     }
+    inspect::begin();
     let mut session = sessions.load(request);
-    let reply = app::handle(request.method(), request.raw_url(), &body, &mut session);
-    sessions
-        .commit(session, request, response(reply))
-        .unwrap_or_else(|error| response(Reply::commit_failed(&error)))
+    let (method, target) = (request.method(), request.raw_url());
+    let reply = app::handle(method, target, &body, &mut session);
+    match sessions.commit(session, request, reply) {
+        Ok(reply) => response(inspect::finish(reply, method, target)),
+        Err(error) => response(Reply::commit_failed(&error)),
+    }
 }
 
 /// Serves requests until `stop` is set, checking it every 100 ms.
@@ -47,6 +51,9 @@ fn response(reply: Reply) -> Response {
         .with_unique_header("Cache-Control", "no-store");
     if let Some(location) = reply.location {
         response = response.with_unique_header("Location", location);
+    }
+    if let Some(cookie) = reply.set_cookie {
+        response = response.with_additional_header("Set-Cookie", cookie);
     }
     response
 }

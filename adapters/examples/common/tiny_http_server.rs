@@ -8,6 +8,7 @@ use dynamodb_sessions::HttpSessions;
 use tiny_http::{Header, Request, Response, Server};
 
 use super::app::{self, Reply};
+use super::inspect;
 
 /// Serves requests one after another until [`Server::unblock`] is called
 /// (from a Ctrl-C handler, or a test).
@@ -31,10 +32,11 @@ pub fn handle(mut request: Request, sessions: &HttpSessions) {
         return;
     }
 
+    inspect::begin();
     let mut session = sessions.load(&request);
     let reply = app::handle(&method, &target, &body, &mut session);
-    let answer = match sessions.commit(session, &request, response(reply)) {
-        Ok(answer) => answer,
+    let answer = match sessions.commit(session, &request, reply) {
+        Ok(reply) => response(inspect::finish(reply, &method, &target)),
         Err(error) => response(Reply::commit_failed(&error)),
     };
     if let Err(error) = request.respond(answer) {
@@ -50,6 +52,9 @@ fn response(reply: Reply) -> Response<std::io::Cursor<Vec<u8>>> {
     ];
     if let Some(location) = reply.location {
         headers.push(("Location", location));
+    }
+    if let Some(cookie) = reply.set_cookie {
+        headers.push(("Set-Cookie", cookie));
     }
     for (name, value) in headers {
         if let Ok(header) = Header::from_bytes(name, value) {

@@ -12,6 +12,8 @@
 
 #[path = "../common/app.rs"]
 mod app;
+#[path = "../common/inspect.rs"]
+mod inspect;
 #[path = "../common/options.rs"]
 mod options;
 #[path = "../common/tiny_http_server.rs"]

@@ -9,6 +9,8 @@
 
 #[path = "../common/app.rs"]
 mod app;
+#[path = "../common/inspect.rs"]
+mod inspect;
 #[path = "../common/options.rs"]
 mod options;
 #[path = "../common/rouille_server.rs"]

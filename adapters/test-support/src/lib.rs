@@ -4,10 +4,12 @@
 //! Python package for the interop tests ([`python_env`]), raw table access
 //! beside the backend ([`raw_table`]), and the
 //! conformance harnesses of the two bundled backends ([`MemoryHarness`],
-//! [`DynamoDbHarness`]).
+//! [`DynamoDbHarness`]), and headless Chromium for the browser tests
+//! ([`browser`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod browser;
 mod dynamodb_harness;
 pub mod dynamodb_local;
 mod install;

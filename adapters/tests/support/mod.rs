@@ -6,6 +6,8 @@
 
 #[path = "../../examples/common/app.rs"]
 pub mod app;
+#[path = "../../examples/common/inspect.rs"]
+pub mod inspect;
 #[path = "../../examples/common/options.rs"]
 pub mod options;
 #[path = "../../examples/common/rouille_server.rs"]
@@ -102,6 +104,8 @@ impl Drop for Demo {
 /// type `Option<B>` (evaluated in each test; `None` skips, and must have
 /// said why), `B: Fn(SessionConfig) -> SessionManager` making a manager on
 /// a fresh, empty store.
+// Not every test binary that uses this module runs the suite.
+#[allow(unused_macros)]
 macro_rules! e2e_suite {
     ($server:expr, $backend:expr) => {
         $crate::support::e2e_suite!(@cases $server, $backend;
@@ -127,4 +131,5 @@ macro_rules! e2e_suite {
         )*
     };
 }
+#[allow(unused_imports)]
 pub(crate) use e2e_suite;
