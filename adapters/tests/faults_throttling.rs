@@ -352,3 +352,77 @@ fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
         "the logged-out data lives on: {records:?}"
     );
 }
+
+/// The number of threads this process runs, from `/proc/self/status`.
+fn threads() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("Threads:"))?;
+    line["Threads:".len()..].trim().parse().ok()
+}
+
+/// DynamoDB throttles every request for a long stretch while 8 threads keep
+/// reading and writing: every call ends within its deadline with a typed
+/// error, nothing queues up (the process's thread count stays flat), and
+/// service resumes as soon as the throttling stops.
+#[test]
+fn sustained_throttling_stays_bounded_and_recovers() {
+    let Some((manager, _direct, proxy)) = setup("sustained") else {
+        return;
+    };
+    let mut session = manager.load(None);
+    session.insert("n", &0u32).unwrap();
+    let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
+
+    proxy.inject(std::iter::repeat_n(THROTTLED, 1_000_000));
+    let outage = Duration::from_secs(8);
+    let started = Instant::now();
+    // Thread counts sampled through the outage, first and second half.
+    let mut samples: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut calls = 0;
+                    while started.elapsed() < outage {
+                        let call = Instant::now();
+                        let mut session = manager.load(Some(&cookie));
+                        let error = session.get::<u32>("n").unwrap_err();
+                        let took = call.elapsed();
+                        assert!(
+                            matches!(error, SessionError::Load(BackendError::Throttled { .. })),
+                            "{error:?}"
+                        );
+                        assert!(
+                            took <= RETRY.call_timeout + Duration::from_millis(500),
+                            "a call took {took:?}"
+                        );
+                        drop(session);
+                        calls += 1;
+                    }
+                    calls
+                })
+            })
+            .collect();
+        while started.elapsed() < outage {
+            let half = usize::from(started.elapsed() > outage / 2);
+            samples[half].extend(threads());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let calls: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+        assert!(calls >= 8, "{calls} calls in {outage:?}");
+    });
+    // The callers, their pooled connections (and the proxy's thread for
+    // each), then nothing more: no thread piles up per call.
+    let peak = |half: &Vec<usize>| half.iter().copied().max().unwrap_or(0);
+    assert!(
+        peak(&samples[1]) <= peak(&samples[0]),
+        "threads grew during the outage: {samples:?}"
+    );
+
+    proxy.clear();
+    let mut session = manager.load(Some(&cookie));
+    assert_eq!(session.get::<u32>("n").unwrap(), Some(0));
+    session.insert("n", &1u32).unwrap();
+    let next = manager.commit(session, Scheme::Http).unwrap().unwrap();
+    assert_eq!(version_of(&cookie_of(&next)), 2);
+}

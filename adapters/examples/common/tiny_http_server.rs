@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
 
 use dynamodb_sessions::HttpSessions;
 use tiny_http::{Header, Request, Response, Server};
@@ -10,12 +13,45 @@ use tiny_http::{Header, Request, Response, Server};
 use super::app::{self, Reply};
 use super::inspect;
 
-/// Serves requests one after another until [`Server::unblock`] is called
-/// (from a Ctrl-C handler, or a test).
-pub fn serve(server: &Server, sessions: &HttpSessions) {
-    for request in server.incoming_requests() {
-        handle(request, sessions);
-    }
+/// Threads that run requests: a real deployment's pool, so that one slow
+/// store call does not hold up other users, and two requests of one browser
+/// really do race (tiny_http reads and parses requests on threads of its
+/// own; these run the handlers).
+pub const WORKERS: usize = 8;
+
+/// Listens on 127.0.0.1:`port` (0 for any free port) with `TCP_NODELAY`,
+/// which accepted connections inherit on Linux. tiny_http writes a
+/// response larger than 1 KB in pieces; with Nagle's algorithm, a
+/// keep-alive client's delayed ACK then holds each response back about
+/// 40 ms.
+pub fn bind(port: u16) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_nodelay(true)?;
+    socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    socket.listen(1024)?;
+    Server::from_listener(std::net::TcpListener::from(socket), None)
+}
+
+/// Serves requests on [`WORKERS`] threads sharing one manager until `stop`
+/// is set (from a Ctrl-C handler, or a test), checking it every 100 ms.
+pub fn serve_until(server: &Server, sessions: &HttpSessions, stop: &AtomicBool) {
+    thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    match server.recv_timeout(Duration::from_millis(100)) {
+                        Ok(Some(request)) => handle(request, sessions),
+                        Ok(None) => {}
+                        // An accept error (e.g. out of file descriptors) is
+                        // no reason to stop serving the others.
+                        Err(error) => eprintln!("could not accept a request: {error}"),
+                    }
+                }
+            });
+        }
+    });
 }
 
 /// Handles one request: load the session, run the app, commit, respond.

@@ -20,6 +20,7 @@ mod options;
 mod tiny_http_server;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions::HttpSessions;
@@ -51,23 +52,25 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let (manager, store) = options.manager()?;
     let sessions = HttpSessions::new(manager).trust_forwarded_proto(options.trust());
 
-    let server = Arc::new(
-        tiny_http::Server::http(("127.0.0.1", options.port))
-            .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", options.port))?,
-    );
+    let server = tiny_http_server::bind(options.port)
+        .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", options.port))?;
     let address = server
         .server_addr()
         .to_ip()
         .ok_or("the server is not on a TCP port")?;
 
-    // Ctrl-C: wake the request loop, which then ends.
-    let stopper = Arc::clone(&server);
-    ctrlc::set_handler(move || stopper.unblock())?;
+    // Ctrl-C: the workers finish their requests and stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopper = Arc::clone(&stop);
+    ctrlc::set_handler(move || stopper.store(true, Ordering::SeqCst))?;
 
-    println!("demo on tiny_http, {store}");
+    println!(
+        "demo on tiny_http ({} worker threads), {store}",
+        tiny_http_server::WORKERS
+    );
     println!("listening on http://{address}");
     println!("press Ctrl-C to stop");
-    tiny_http_server::serve(&server, &sessions);
+    tiny_http_server::serve_until(&server, &sessions, &stop);
     println!("stopped");
     Ok(())
 }

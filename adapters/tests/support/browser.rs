@@ -50,11 +50,23 @@ impl Browser {
         for (name, value) in headers {
             request = request.set(name, value);
         }
-        read(request.call())
+        read(request.call()).unwrap_or_else(|error| panic!("GET {path}: {error}"))
     }
 
     /// `POST path` with a form body, with the jar's cookies.
     pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.try_post(path, form)
+            .unwrap_or_else(|error| panic!("POST {path}: {error}"))
+    }
+
+    /// `GET path`, or why no answer came (for load, where failures are
+    /// counted rather than fatal).
+    pub fn try_get(&self, path: &str) -> Result<Page, String> {
+        read(self.agent.get(&format!("{}{path}", self.base)).call())
+    }
+
+    /// `POST path` with a form body, or why no answer came.
+    pub fn try_post(&self, path: &str, form: &[(&str, &str)]) -> Result<Page, String> {
         read(
             self.agent
                 .post(&format!("{}{path}", self.base))
@@ -84,13 +96,13 @@ impl Browser {
     }
 }
 
-fn read(result: Result<ureq::Response, ureq::Error>) -> Page {
+fn read(result: Result<ureq::Response, ureq::Error>) -> Result<Page, String> {
     let response = match result {
         Ok(response) => response,
         Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("request failed: {error}"),
+        Err(error) => return Err(format!("request failed: {error}")),
     };
-    Page {
+    Ok(Page {
         status: response.status(),
         location: response.header("Location").map(str::to_owned),
         set_cookies: response
@@ -98,8 +110,10 @@ fn read(result: Result<ureq::Response, ureq::Error>) -> Page {
             .into_iter()
             .map(str::to_owned)
             .collect(),
-        body: response.into_string().expect("read the body"),
-    }
+        body: response
+            .into_string()
+            .map_err(|error| format!("could not read the body: {error}"))?,
+    })
 }
 
 impl Page {
@@ -138,9 +152,15 @@ impl Page {
 
     /// The visit count shown.
     pub fn visits(&self) -> u64 {
-        self.between(r#"<p id="visits">Visits: "#, "</p>")
+        self.find_visits()
+            .unwrap_or_else(|| panic!("no visit count in the page: {}", self.body))
+    }
+
+    /// The visit count shown, if the page shows one.
+    pub fn find_visits(&self) -> Option<u64> {
+        self.find_between(r#"<p id="visits">Visits: "#, "</p>")?
             .parse()
-            .expect("a visit count")
+            .ok()
     }
 
     /// The user shown as logged in, if any.
@@ -168,6 +188,18 @@ impl Page {
         let token = self.between(r#"name="csrf_token" value=""#, "\"");
         assert_eq!(token.len(), 64, "a CSRF token: {token}");
         token.to_owned()
+    }
+
+    /// The CSRF token of the page's forms, if it has any.
+    pub fn find_csrf_token(&self) -> Option<String> {
+        self.find_between(r#"name="csrf_token" value=""#, "\"")
+            .map(str::to_owned)
+    }
+
+    fn find_between(&self, start: &str, end: &str) -> Option<&str> {
+        let from = self.body.find(start)? + start.len();
+        let to = self.body[from..].find(end)? + from;
+        Some(&self.body[from..to])
     }
 
     fn between(&self, start: &str, end: &str) -> &str {

@@ -17,6 +17,8 @@ pub mod tiny_http_server;
 
 pub mod browser;
 pub mod cases;
+pub mod load;
+pub mod process;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -48,14 +50,15 @@ impl Demo {
         match kind {
             ServerKind::TinyHttp => {
                 let sessions = HttpSessions::new(manager).trust_forwarded_proto(trust);
-                let server =
-                    Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind a free port"));
+                let server = tiny_http_server::bind(0).expect("bind a free port");
                 let address = server.server_addr().to_ip().expect("a TCP address");
-                let serving = Arc::clone(&server);
-                let thread = thread::spawn(move || tiny_http_server::serve(&serving, &sessions));
+                let stop = Arc::new(AtomicBool::new(false));
+                let flag = Arc::clone(&stop);
+                let thread =
+                    thread::spawn(move || tiny_http_server::serve_until(&server, &sessions, &flag));
                 Demo {
                     url: format!("http://{address}"),
-                    stop: Some(Box::new(move || server.unblock())),
+                    stop: Some(Box::new(move || stop.store(true, Ordering::SeqCst))),
                     thread: Some(thread),
                 }
             }

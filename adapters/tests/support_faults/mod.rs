@@ -78,6 +78,11 @@ impl Proxy {
         self.faults.lock().unwrap().extend(faults);
     }
 
+    /// Drops the faults not yet applied: the outage is over.
+    pub fn clear(&self) {
+        self.faults.lock().unwrap().clear();
+    }
+
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
