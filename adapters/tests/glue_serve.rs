@@ -115,6 +115,11 @@ mod on_rouille {
             Response::text("saved")
         });
         assert_eq!(response.status_code, 503);
+        let retry_after = response
+            .headers
+            .iter()
+            .find(|(name, _)| name == "Retry-After");
+        assert_eq!(retry_after.map(|(_, value)| value.as_ref()), Some("1"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
@@ -42,7 +43,14 @@ pub fn serve_until(server: &Server, sessions: &HttpSessions, stop: &AtomicBool) 
             scope.spawn(|| {
                 while !stop.load(Ordering::SeqCst) {
                     match server.recv_timeout(Duration::from_millis(100)) {
-                        Ok(Some(request)) => handle(request, sessions),
+                        Ok(Some(request)) => {
+                            // A panicking request must not take its worker
+                            // with it (tiny_http answers it with a 500).
+                            let run = AssertUnwindSafe(|| handle(request, sessions));
+                            if std::panic::catch_unwind(run).is_err() {
+                                eprintln!("a request panicked; its worker goes on");
+                            }
+                        }
                         Ok(None) => {}
                         // An accept error (e.g. out of file descriptors) is
                         // no reason to stop serving the others.

@@ -24,6 +24,8 @@ pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
 struct StaticKey {
     access_key_id: String,
     secret_access_key: String,
+    /// For temporary credentials.
+    session_token: Option<String>,
 }
 
 /// Builds a [`DynamoDbBackend`]. Start from [`DynamoDbBackend::builder`].
@@ -172,8 +174,15 @@ impl DynamoDbBackendBuilder {
     }
 
     /// Signs requests with this fixed access key instead of the default
-    /// chain; handy for DynamoDB Local, which accepts any. For roles,
-    /// profiles and SSO, leave it unset and configure the environment.
+    /// chain; handy for DynamoDB Local, which accepts any.
+    ///
+    /// Without it, rusoto's default chain is used: environment variables
+    /// (with `AWS_SESSION_TOKEN`), the profile in `~/.aws/credentials`
+    /// (including `credential_process`), the ECS container role and the EC2
+    /// instance role. rusoto 0.48 does not know web identity (EKS IRSA), IAM
+    /// Identity Center (SSO) or `role_arn` profiles: there, run a
+    /// `credential_process` that prints credentials, or use the AWS SDK
+    /// backend, which takes the full chain of the AWS SDKs.
     pub fn static_credentials(
         mut self,
         access_key_id: impl Into<String>,
@@ -182,6 +191,25 @@ impl DynamoDbBackendBuilder {
         self.credentials = Some(StaticKey {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
+            session_token: None,
+        });
+        self
+    }
+
+    /// Signs requests with these temporary credentials (an access key with
+    /// its session token, e.g. from STS) instead of the default chain. They
+    /// are not refreshed: when they expire, requests fail with an
+    /// authentication error.
+    pub fn temporary_credentials(
+        mut self,
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some(StaticKey {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: Some(session_token.into()),
         });
         self
     }
@@ -266,7 +294,12 @@ impl DynamoDbBackendBuilder {
             match self.credentials {
                 Some(key) => DynamoDbClient::new_with(
                     http_client(),
-                    StaticProvider::new_minimal(key.access_key_id, key.secret_access_key),
+                    StaticProvider::new(
+                        key.access_key_id,
+                        key.secret_access_key,
+                        key.session_token,
+                        None,
+                    ),
                     region,
                 ),
                 None => {
@@ -902,6 +935,19 @@ mod tests {
             resolve_region(None, None, &no_env, &no_profile).unwrap(),
             Region::ApSouth1
         );
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_and_temporary_ones_build() {
+        let builder = DynamoDbBackend::builder("sessions")
+            .region("eu-west-1")
+            .temporary_credentials("AKIDSECRETID", "s3cr3t-key", "tok3n-value");
+        let shown = format!("{builder:?}");
+        for secret in ["AKIDSECRETID", "s3cr3t-key", "tok3n-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let backend = builder.build().unwrap();
+        assert!(!format!("{backend:?}").contains("s3cr3t"));
     }
 
     #[test]

@@ -478,6 +478,10 @@ pub(crate) fn read_form_body(body: impl std::io::Read, limit: usize) -> Result<F
 /// 409 when the session kept changing under the handler, 503 when the store
 /// is busy, full or unreachable, 500 otherwise.
 #[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+/// The `Retry-After` of a 503: a store that is busy or full usually is for
+/// a moment, and a second keeps a retrying client from adding to the load.
+pub(crate) const RETRY_AFTER_SECS: &str = "1";
+
 pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
     let mut message = error.to_string();
     let mut source = error.source();

@@ -113,7 +113,12 @@ where
         Ok(response) => response,
         Err(error) => {
             let (status, text) = super::commit_failed(&error);
-            Response::text(text).with_status_code(status)
+            let response = Response::text(text).with_status_code(status);
+            if status == 503 {
+                response.with_unique_header("Retry-After", super::RETRY_AFTER_SECS)
+            } else {
+                response
+            }
         }
     }
 }

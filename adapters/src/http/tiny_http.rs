@@ -122,7 +122,13 @@ where
         Ok(response) => response,
         Err(error) => {
             let (status, text) = super::commit_failed(&error);
-            Response::from_string(text).with_status_code(status).boxed()
+            let mut response = Response::from_string(text).with_status_code(status);
+            if status == 503 {
+                if let Ok(header) = Header::from_bytes("Retry-After", super::RETRY_AFTER_SECS) {
+                    response.add_header(header);
+                }
+            }
+            response.boxed()
         }
     };
     request.respond(response)

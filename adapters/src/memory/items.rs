@@ -13,13 +13,11 @@ pub(super) struct Items {
     slots: HashMap<StorageKey, Slot>,
     /// `(exp, key)` of every record, soonest first.
     by_expiry: BTreeSet<(i64, StorageKey)>,
+    /// The same for ended records (tombstones) only, which eviction takes
+    /// first: they hold no user's data.
+    ended_by_expiry: BTreeSet<(i64, StorageKey)>,
     /// Sum of the items' sizes.
     bytes: usize,
-    /// The latest write time seen (`iss`, unix seconds): the store's clock
-    /// for its TTL. Writes carry the application's clock, so a store driven
-    /// by a test's manual clock expires on that clock, and a store nobody
-    /// writes to has nothing new to bound.
-    now: i64,
 }
 
 impl Items {
@@ -35,21 +33,15 @@ impl Items {
         self.bytes
     }
 
-    pub(super) fn now(&self) -> i64 {
-        self.now
-    }
-
-    /// Moves the store's clock to `time` if that is later.
-    pub(super) fn observe(&mut self, time: i64) {
-        self.now = self.now.max(time);
-    }
-
     /// Puts `slot` under `key`, replacing what was there.
     pub(super) fn put(&mut self, key: StorageKey, slot: Slot) {
         self.remove(&key);
         self.bytes += slot.size(&key);
         if let Some(expires_at) = slot.expires_at() {
             self.by_expiry.insert((expires_at, key));
+            if slot.is_ended() {
+                self.ended_by_expiry.insert((expires_at, key));
+            }
         }
         self.slots.insert(key, slot);
     }
@@ -59,34 +51,48 @@ impl Items {
         self.bytes -= slot.size(key);
         if let Some(expires_at) = slot.expires_at() {
             self.by_expiry.remove(&(expires_at, *key));
+            self.ended_by_expiry.remove(&(expires_at, *key));
         }
         Some(slot)
     }
 
-    /// Removes up to `budget` records whose `exp` is before `now`, soonest
-    /// first; returns how many it removed.
-    pub(super) fn sweep(&mut self, now: i64, budget: usize) -> usize {
-        let mut removed = 0;
-        while removed < budget {
-            match self.by_expiry.first() {
-                Some(&(expires_at, key)) if expires_at < now => {
-                    self.remove(&key);
-                    removed += 1;
-                }
-                _ => break,
-            }
-        }
-        removed
-    }
-
-    /// Removes the record that expires soonest, other than `keep`; says
-    /// whether there was one.
-    pub(super) fn evict_soonest(&mut self, keep: &StorageKey) -> bool {
-        let victim = self
+    /// Removes up to `budget` records whose `exp` is before `before`,
+    /// soonest first, never the one under `keep` (the key being written);
+    /// returns how many it removed.
+    pub(super) fn sweep(&mut self, before: i64, budget: usize, keep: Option<&StorageKey>) -> usize {
+        let due: Vec<StorageKey> = self
             .by_expiry
             .iter()
+            .take_while(|(expires_at, _)| *expires_at < before)
             .map(|(_, key)| *key)
-            .find(|key| key != keep);
+            .filter(|key| Some(key) != keep)
+            .take(budget)
+            .collect();
+        for key in &due {
+            self.remove(key);
+        }
+        due.len()
+    }
+
+    /// Removes the ended record that expires soonest or, if there is none,
+    /// the live one (the least recently active session); never the one
+    /// under `keep` (the key being written), nor a live record created at
+    /// `spare` (a login's new record keeps its session's creation time: the
+    /// record it moves away from is not to be evicted for it). Says whether
+    /// there was one.
+    pub(super) fn evict_soonest(&mut self, keep: &StorageKey, spare: Option<i64>) -> bool {
+        let spared = |slot: &Slot| spare.is_some() && slot.created_at() == spare;
+        let victim = self
+            .ended_by_expiry
+            .iter()
+            .map(|(_, key)| *key)
+            .find(|key| key != keep)
+            .or_else(|| {
+                self.by_expiry
+                    .iter()
+                    .map(|(_, key)| *key)
+                    .find(|key| key != keep && !self.slots.get(key).is_some_and(spared))
+            });
         victim.is_some_and(|key| self.remove(&key).is_some())
     }
 }

@@ -6,13 +6,17 @@
 pub enum WhenFull {
     /// Refuse it with [`BackendError::Full`](crate::BackendError::Full):
     /// sessions already held are kept, new ones fail until old ones expire.
-    /// The default, because a flood of new visitors (or one client sending
-    /// cookie-less writes) must not log out the users already there.
+    /// New sessions may fill only 90% of either limit; the last 10% is kept
+    /// for the sessions already there, so that they can still grow and log
+    /// in. The default, because a flood of new visitors (or one client
+    /// sending cookie-less writes) must not log out the users already there.
     #[default]
     RefuseNew,
-    /// Drop the sessions that would idle out soonest (the least recently
-    /// active) until the write fits: new sessions always succeed, and a
-    /// flood pushes out the quietest users first.
+    /// Drop ended records (tombstones), then the sessions that would idle
+    /// out soonest (the least recently active), until the write fits: new
+    /// sessions succeed, and a flood pushes out the quietest users first. A
+    /// write too large for the whole store is refused without evicting
+    /// anything.
     EvictSoonestExpiring,
 }
 

@@ -36,6 +36,11 @@ const SWEEP_PER_WRITE: usize = 16;
 /// once.
 const SWEEP_AFTER_SECS: i64 = 3600;
 
+/// When the store is full, records that expired more than this long before
+/// a write are removed at once: room for other threads' clocks to be a
+/// little behind the writer's, so that a session alive by theirs is kept.
+const FULL_SWEEP_SLACK_SECS: i64 = 60;
+
 #[derive(Debug, Default)]
 struct Inner {
     items: RwLock<Items>,
@@ -55,14 +60,15 @@ struct Inner {
 /// * **Expired records go away by themselves**, like DynamoDB's TTL: every
 ///   write first removes a few records whose `exp` passed over an hour ago,
 ///   so nothing needs to call [`purge_expired`](Self::purge_expired). The
-///   store's clock is the latest write time it has seen (the application's
-///   clock).
+///   time is the write's own (the application's clock).
 /// * **It is bounded** by [`MemoryLimits`] (by default 100,000 sessions and
-///   256 MiB of items): when full, expired records are removed first; then a
-///   new session is refused with [`BackendError::Full`] (or, with
-///   [`WhenFull::EvictSoonestExpiring`], the least recently active sessions
-///   make room). A write that does not grow the store, and the end of a
-///   session (logout, login), is never refused.
+///   256 MiB of items): when full, expired records are removed first; then,
+///   by default, a new session is refused with [`BackendError::Full`] once
+///   90% of either limit is used, the rest being kept for the sessions
+///   already there to grow and log in; with
+///   [`WhenFull::EvictSoonestExpiring`], ended records and then the least
+///   recently active sessions make room. A write that does not grow the
+///   store, and the end of a session (logout), is never refused.
 ///
 /// Sessions live only as long as the process, and each process has its own:
 /// behind a load balancer with several servers, use DynamoDB.
@@ -133,7 +139,7 @@ impl MemoryBackend {
     /// records a few at a time, so this is only for reclaiming memory in one
     /// go, e.g. from a timer in a process that has gone quiet.
     pub fn purge_expired(&self, now: i64) -> usize {
-        self.inner.items.write().sweep(now, usize::MAX)
+        self.inner.items.write().sweep(now, usize::MAX, None)
     }
 }
 
@@ -151,46 +157,91 @@ impl MemoryBackend {
         }
     }
 
-    /// Moves the store's clock to a write's time and removes a few records
-    /// that expired long enough before it.
-    fn tick(items: &mut Items, time: i64) {
-        items.observe(time);
-        let due = items.now().saturating_sub(SWEEP_AFTER_SECS);
-        items.sweep(due, SWEEP_PER_WRITE);
+    /// Removes a few records that expired long enough before a write's
+    /// time, never the record being written.
+    ///
+    /// The time is the write's own (`iss`, the application's clock), not the
+    /// latest ever seen, so a clock that was once ahead (a VM resumed, NTP
+    /// stepping back) sweeps once, not for good.
+    fn sweep_in_passing(items: &mut Items, time: i64, key: &StorageKey) {
+        items.sweep(
+            time.saturating_sub(SWEEP_AFTER_SECS),
+            SWEEP_PER_WRITE,
+            Some(key),
+        );
     }
 
     /// Makes room for `key`'s item to become `new_size` bytes (from
-    /// `old_size`; a new key when `adds` is true), within the limits.
+    /// `old_size`, 0 for a new key) at `time`, within the limits.
+    ///
+    /// Under [`WhenFull::RefuseNew`], new sessions may fill only 90% of
+    /// either limit: the rest is kept for the sessions already there, so
+    /// that they can still grow and log in (a login's new record carries
+    /// its session's earlier creation time) when a flood has filled the
+    /// store.
+    #[allow(clippy::too_many_arguments)]
     fn make_room(
         &self,
         items: &mut Items,
         operation: Operation,
         key: &StorageKey,
+        time: i64,
         old_size: usize,
         new_size: usize,
-        adds: bool,
+        claim: Claim,
     ) -> Result<(), BackendError> {
         let limits = &self.inner.limits;
+        let spare = match claim {
+            Claim::Login { created_at } => Some(created_at),
+            Claim::NewSession | Claim::Existing => None,
+        };
+        let (max_sessions, max_bytes) = match (limits.when_full, claim) {
+            (WhenFull::RefuseNew, Claim::NewSession) => (
+                limits.max_sessions - limits.max_sessions / 10,
+                limits.max_bytes - limits.max_bytes / 10,
+            ),
+            _ => (limits.max_sessions, limits.max_bytes),
+        };
+        let adds = old_size == 0;
+        let full = |limit: &str| BackendError::Full {
+            operation,
+            limit: limit.to_owned(),
+        };
+        let sessions_limit = format!("{max_sessions} sessions");
+        let bytes_limit = format!("{max_bytes} bytes");
+        // What can never fit is refused before anything is removed for it.
+        if adds && max_sessions == 0 {
+            return Err(full(&sessions_limit));
+        }
+        if new_size > max_bytes {
+            return Err(full(&bytes_limit));
+        }
+        let mut swept = false;
         loop {
-            let sessions_fit = !adds || items.len() < limits.max_sessions;
-            let bytes_fit = items.bytes() - old_size + new_size <= limits.max_bytes;
+            let sessions_fit = !adds || items.len() < max_sessions;
+            let bytes_fit = items.bytes().saturating_sub(old_size) + new_size <= max_bytes;
             if sessions_fit && bytes_fit {
                 return Ok(());
             }
-            if items.sweep(items.now(), usize::MAX) > 0 {
-                continue;
+            // Every expired record first, a minute's slack for clocks of
+            // other threads a little behind this one.
+            if !swept {
+                swept = true;
+                let before = time.saturating_sub(FULL_SWEEP_SLACK_SECS);
+                if items.sweep(before, usize::MAX, Some(key)) > 0 {
+                    continue;
+                }
             }
             let evicted = match limits.when_full {
                 WhenFull::RefuseNew => false,
-                WhenFull::EvictSoonestExpiring => items.evict_soonest(key),
+                WhenFull::EvictSoonestExpiring => items.evict_soonest(key, spare),
             };
             if !evicted {
-                let limit = if sessions_fit {
-                    format!("{} bytes", limits.max_bytes)
+                return Err(full(if sessions_fit {
+                    &bytes_limit
                 } else {
-                    format!("{} sessions", limits.max_sessions)
-                };
-                return Err(BackendError::Full { operation, limit });
+                    &sessions_limit
+                }));
             }
         }
     }
@@ -206,17 +257,30 @@ impl MemoryBackend {
         items: &mut Items,
         operation: Operation,
         key: &StorageKey,
+        time: i64,
         old_size: usize,
         slot: Slot,
     ) -> Result<(), BackendError> {
         let new_size = slot.size(key);
-        let ends = matches!(&slot, Slot::Record { current, .. } if current.is_ended());
-        if new_size > old_size && !ends {
-            self.make_room(items, operation, key, old_size, new_size, false)?;
+        if new_size > old_size && !slot.is_ended() {
+            let claim = Claim::Existing;
+            self.make_room(items, operation, key, time, old_size, new_size, claim)?;
         }
         items.put(*key, slot);
         Ok(())
     }
+}
+
+/// Whose room a write takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// A session that did not exist before.
+    NewSession,
+    /// A session already there, growing.
+    Existing,
+    /// A session already there moving to a new ID (a login), which keeps
+    /// the session's creation time.
+    Login { created_at: i64 },
 }
 
 impl Backend for MemoryBackend {
@@ -241,12 +305,18 @@ impl Backend for MemoryBackend {
         self.inner.counters.count_create();
         ensure_item_fits(Operation::Create, key, record)?;
         let mut items = self.inner.items.write();
-        Self::tick(&mut items, record.issued_at);
+        let time = record.issued_at;
+        Self::sweep_in_passing(&mut items, time, key);
         if items.get(key).is_some() {
             return Ok(CreateOutcome::AlreadyExists);
         }
         let size = item_size(key, record);
-        self.make_room(&mut items, Operation::Create, key, 0, size, true)?;
+        // A login's new record keeps its session's creation time.
+        let claim = match record.created_at {
+            Some(created_at) if created_at < time => Claim::Login { created_at },
+            _ => Claim::NewSession,
+        };
+        self.make_room(&mut items, Operation::Create, key, time, 0, size, claim)?;
         let previous = if self.stale() {
             Lag::Absent
         } else {
@@ -267,7 +337,7 @@ impl Backend for MemoryBackend {
         ensure_version_grows(expected_version, record)?;
         ensure_item_fits(Operation::Replace, key, record)?;
         let mut items = self.inner.items.write();
-        Self::tick(&mut items, record.issued_at);
+        Self::sweep_in_passing(&mut items, record.issued_at, key);
         let (old, old_size) = match items.get(key) {
             Some(slot @ Slot::Record { current, .. }) if current.version == expected_version => {
                 (current.clone(), slot.size(key))
@@ -278,7 +348,8 @@ impl Backend for MemoryBackend {
             current: record.clone(),
             previous: self.lag_after_write(old),
         };
-        self.write(&mut items, Operation::Replace, key, old_size, slot)?;
+        let time = record.issued_at;
+        self.write(&mut items, Operation::Replace, key, time, old_size, slot)?;
         Ok(ReplaceOutcome::Replaced)
     }
 
@@ -291,7 +362,7 @@ impl Backend for MemoryBackend {
     ) -> Result<TouchOutcome, BackendError> {
         self.inner.counters.count_touch();
         let mut items = self.inner.items.write();
-        Self::tick(&mut items, issued_at);
+        Self::sweep_in_passing(&mut items, issued_at, key);
         let (old, old_size) = match items.get(key) {
             Some(slot @ Slot::Record { current, .. })
                 if current.version == expected_version && current.issued_at < issued_at =>
@@ -310,7 +381,7 @@ impl Backend for MemoryBackend {
             current: touched,
             previous: self.lag_after_write(old),
         };
-        self.write(&mut items, Operation::Touch, key, old_size, slot)?;
+        self.write(&mut items, Operation::Touch, key, issued_at, old_size, slot)?;
         Ok(TouchOutcome::Touched)
     }
 
@@ -318,7 +389,8 @@ impl Backend for MemoryBackend {
         self.inner.counters.count_end();
         ensure_item_fits(Operation::End, key, tombstone)?;
         let mut items = self.inner.items.write();
-        Self::tick(&mut items, tombstone.issued_at);
+        let time = tombstone.issued_at;
+        Self::sweep_in_passing(&mut items, time, key);
         let (previous, old_size) = match items.get(key) {
             Some(Slot::Record { current, .. }) if current.is_ended() => {
                 return Ok(EndOutcome::AlreadyEnded {
@@ -336,7 +408,7 @@ impl Backend for MemoryBackend {
             current: tombstone.clone(),
             previous,
         };
-        self.write(&mut items, Operation::End, key, old_size, slot)?;
+        self.write(&mut items, Operation::End, key, time, old_size, slot)?;
         Ok(EndOutcome::Ended)
     }
 }

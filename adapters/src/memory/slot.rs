@@ -22,6 +22,19 @@ impl Slot {
         }
     }
 
+    /// Whether the item is an ended session's record (a tombstone).
+    pub(super) fn is_ended(&self) -> bool {
+        matches!(self, Slot::Record { current, .. } if current.is_ended())
+    }
+
+    /// When the session began (`crt`), for a record that says.
+    pub(super) fn created_at(&self) -> Option<i64> {
+        match self {
+            Slot::Record { current, .. } => current.created_at,
+            Slot::Corrupt { .. } => None,
+        }
+    }
+
     /// When the item's TTL runs out; a corrupt item has none.
     pub(super) fn expires_at(&self) -> Option<i64> {
         match self {
