@@ -12,9 +12,22 @@ use rouille::{Request, Response, Server};
 use super::app::{self, Reply};
 use super::inspect;
 
-/// The request handler to give [`Server::new`].
-pub fn handler(sessions: HttpSessions) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
-    move |request| handle(request, &sessions)
+/// Threads that run requests. rouille's default starts a thread per
+/// request, without bound: under load that is a thread (and a store call)
+/// per waiting request; a pool the size of tiny_http's keeps both bounded.
+pub const WORKERS: usize = 8;
+
+/// The demo's server on 127.0.0.1:`port` (0 for any free port), with a
+/// pool of [`WORKERS`] threads.
+pub fn bind(
+    port: u16,
+    sessions: HttpSessions,
+) -> Result<
+    Server<impl Fn(&Request) -> Response + Send + Sync + 'static>,
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let handler = move |request: &Request| handle(request, &sessions);
+    Ok(Server::new(("127.0.0.1", port), handler)?.pool_size(WORKERS))
 }
 
 /// Handles one request: load the session, run the app, commit.

@@ -49,11 +49,8 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let (manager, store) = options.manager()?;
     let sessions = HttpSessions::new(manager).trust_forwarded_proto(options.trust());
 
-    let server = rouille::Server::new(
-        ("127.0.0.1", options.port),
-        rouille_server::handler(sessions),
-    )
-    .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", options.port))?;
+    let server = rouille_server::bind(options.port, sessions)
+        .map_err(|error| format!("cannot listen on 127.0.0.1:{}: {error}", options.port))?;
     let address = server.server_addr();
 
     // Ctrl-C: ask the polling loop to end.

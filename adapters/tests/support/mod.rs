@@ -64,8 +64,7 @@ impl Demo {
             }
             ServerKind::Rouille => {
                 let sessions = HttpSessions::new(manager).trust_forwarded_proto(trust);
-                let server = rouille::Server::new("127.0.0.1:0", rouille_server::handler(sessions))
-                    .expect("bind a free port");
+                let server = rouille_server::bind(0, sessions).expect("bind a free port");
                 let address = server.server_addr();
                 let stop = Arc::new(AtomicBool::new(false));
                 let flag = Arc::clone(&stop);
