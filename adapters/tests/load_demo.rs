@@ -101,8 +101,18 @@ fn soak() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(180);
-    let backend = InsideRuntime::new(harness.backend_on_new_table("soak"));
-    let manager = SessionManager::new(backend, SessionConfig::default());
+    // SOAK_PATH=direct calls the backend from plain threads instead.
+    let backend = harness.backend_on_new_table("soak");
+    let (manager, label) = match std::env::var("SOAK_PATH").as_deref() {
+        Ok("direct") => (
+            SessionManager::new(backend, SessionConfig::default()),
+            "DynamoDB Local",
+        ),
+        _ => (
+            SessionManager::new(InsideRuntime::new(backend), SessionConfig::default()),
+            "DynamoDB Local, inside a runtime",
+        ),
+    };
     let load = Load {
         clients: 16,
         duration: Duration::from_secs(secs),
@@ -125,12 +135,7 @@ fn soak() {
             samples
         })
     };
-    load_demo(
-        ServerKind::TinyHttp,
-        manager,
-        load,
-        "DynamoDB Local, inside a runtime",
-    );
+    load_demo(ServerKind::TinyHttp, manager, load, label);
     done.store(true, Ordering::SeqCst);
     let samples = sampler.join().expect("the sampler");
 

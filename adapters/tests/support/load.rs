@@ -45,6 +45,9 @@ impl Load {
     }
 }
 
+/// Latencies kept per client at most.
+pub const LATENCY_SAMPLE: usize = 20_000;
+
 /// What a run saw.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -57,7 +60,9 @@ pub struct Report {
     pub conflicts: usize,
     /// Pages whose counter was not what the client's own history says.
     pub lost_updates: Vec<String>,
-    /// Every request's latency.
+    /// Request latencies: every one, or for long runs a uniform sample of
+    /// [`LATENCY_SAMPLE`] per client, so that a soak run's memory stays
+    /// flat.
     pub latencies: Vec<Duration>,
     /// Wall time of the run.
     pub elapsed: Duration,
@@ -129,6 +134,8 @@ struct Client {
     next_visit: u64,
     /// The CSRF token of the last page, once one was seen.
     csrf: Option<String>,
+    /// Latencies measured, kept or not.
+    seen: u64,
     report: Report,
 }
 
@@ -140,6 +147,7 @@ impl Client {
             rng: 0x9e37_79b9_7f4a_7c15 ^ (id + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9),
             next_visit: 1,
             csrf: None,
+            seen: 0,
             report: Report::default(),
         }
     }
@@ -151,12 +159,17 @@ impl Client {
         self.report
     }
 
-    /// xorshift64*: a reproducible mix per client.
-    fn roll(&mut self) -> u64 {
+    /// xorshift64*: a reproducible sequence per client.
+    fn next_random(&mut self) -> u64 {
         self.rng ^= self.rng >> 12;
         self.rng ^= self.rng << 25;
         self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % 100
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A percentage for the mix.
+    fn roll(&mut self) -> u64 {
+        self.next_random() % 100
     }
 
     fn step(&mut self) {
@@ -192,7 +205,7 @@ impl Client {
         let Some(page) = self.send(|b| b.try_get(path)) else {
             return;
         };
-        self.report.latencies.push(started.elapsed());
+        self.record(started.elapsed());
         if page.status != 200 {
             return self.unexpected(path, page.status);
         }
@@ -221,12 +234,26 @@ impl Client {
         let Some(page) = self.send(|b| b.try_post(path, form)) else {
             return false;
         };
-        self.report.latencies.push(started.elapsed());
+        self.record(started.elapsed());
         if page.status == 303 {
             return true;
         }
         self.unexpected(path, page.status);
         false
+    }
+
+    /// Keeps a latency: all of the first [`LATENCY_SAMPLE`], then a uniform
+    /// sample (reservoir sampling).
+    fn record(&mut self, latency: Duration) {
+        self.seen += 1;
+        if self.report.latencies.len() < LATENCY_SAMPLE {
+            self.report.latencies.push(latency);
+        } else {
+            let slot = (self.next_random() % self.seen) as usize;
+            if let Some(kept) = self.report.latencies.get_mut(slot) {
+                *kept = latency;
+            }
+        }
     }
 
     fn send(&mut self, request: impl FnOnce(&Browser) -> Result<Page, String>) -> Option<Page> {
