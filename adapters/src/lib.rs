@@ -44,8 +44,8 @@ mod memory;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{
-    BackendError, Clock, CommitError, ConfigError, DataEncoding, EncodeError, Operation,
-    RandomError, SameSite, Scheme, Secure, Session, SessionConfig, SessionConfigBuilder,
+    BackendError, Clock, CommitError, ConfigError, DataEncoding, DataProtection, EncodeError,
+    Operation, RandomError, SameSite, Scheme, Secure, Session, SessionConfig, SessionConfigBuilder,
     SessionError, SessionManager, SystemClock,
 };
 pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};

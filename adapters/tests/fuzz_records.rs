@@ -12,6 +12,14 @@
 //!   undecodable record exactly as it was;
 //! - no error message quotes the stored data.
 //!
+//! Sealed records (issue 16) are fuzzed too: a session written through the
+//! manager, its stored record changed in one way (a byte flipped, cut,
+//! extended, overwritten, another version or creation time), planted in a
+//! second store under the same key. Unchanged, it loads as written; changed
+//! and still marked sealed, it never opens; changed into plain CBOR, it is
+//! read as plain CBOR is. Arbitrary bytes behind the sealed format byte
+//! never open either.
+//!
 //! `cargo test` runs a short pass and replays `tests/corpus/cbor/` and
 //! `tests/corpus/json/`; the long run is `PROPTEST_CASES=1000000 cargo test
 //! --release -p dynamodb-sessions --test fuzz_records`.
@@ -25,10 +33,11 @@ use std::sync::Arc;
 use ciborium::Value;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    store::{Backend, Consistency, Record, StoredData, Token},
+    store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token},
     DataEncoding, SessionConfig, SessionManager,
 };
 use proptest::prelude::*;
+use proptest::sample::Index;
 use proptest::test_runner::TestRunner;
 
 struct Target {
@@ -237,6 +246,138 @@ fn has_inexact_integer(text: &str) -> bool {
     false
 }
 
+/// A change to a stored sealed record, as anyone who can write to the
+/// table could make it.
+#[derive(Debug, Clone)]
+enum Tamper {
+    Nothing,
+    Flip { at: Index, bits: u8 },
+    Cut(Index),
+    Append(Vec<u8>),
+    Overwrite { at: Index, bytes: Vec<u8> },
+    Version(u64),
+    CreatedAt(Option<i64>),
+}
+
+impl Tamper {
+    fn apply(&self, mut record: Record) -> Record {
+        let StoredData::Cbor(bytes) = &mut record.data else {
+            return record;
+        };
+        match self {
+            Tamper::Nothing => {}
+            Tamper::Flip { at, bits } => {
+                let at = at.index(bytes.len());
+                bytes[at] ^= bits;
+            }
+            Tamper::Cut(at) => bytes.truncate(at.index(bytes.len())),
+            Tamper::Append(more) => bytes.extend_from_slice(more),
+            Tamper::Overwrite { at, bytes: with } => {
+                let at = at.index(bytes.len());
+                for (i, b) in with.iter().enumerate() {
+                    if let Some(old) = bytes.get_mut(at + i) {
+                        *old = *b;
+                    }
+                }
+            }
+            Tamper::Version(version) => record.version = *version,
+            Tamper::CreatedAt(created_at) => record.created_at = *created_at,
+        }
+        record
+    }
+}
+
+fn tamper() -> impl Strategy<Value = Tamper> {
+    prop_oneof![
+        1 => Just(Tamper::Nothing),
+        4 => (any::<Index>(), 1..=u8::MAX).prop_map(|(at, bits)| Tamper::Flip { at, bits }),
+        2 => any::<Index>().prop_map(Tamper::Cut),
+        1 => proptest::collection::vec(any::<u8>(), 1..32).prop_map(Tamper::Append),
+        2 => (any::<Index>(), proptest::collection::vec(any::<u8>(), 1..32))
+            .prop_map(|(at, bytes)| Tamper::Overwrite { at, bytes }),
+        1 => prop_oneof![Just(2u64), any::<u64>()].prop_map(Tamper::Version),
+        1 => proptest::option::of(any::<i64>()).prop_map(Tamper::CreatedAt),
+    ]
+}
+
+impl Target {
+    /// Issue 16: writes `entries` through this (sealing) manager, changes
+    /// the stored record as `tamper` says, plants it under the same key in
+    /// `reader`'s store, and loads it there.
+    fn check_sealed(
+        &self,
+        reader: &Target,
+        entries: &[(String, Value)],
+        tamper: &Tamper,
+    ) -> Result<(), TestCaseError> {
+        let mut session = self.manager.load(None);
+        for (key, value) in entries {
+            session.insert(key.clone(), value).expect("insert");
+        }
+        session.insert("fuzz", &0u8).expect("insert");
+        let written = session.keys().expect("keys");
+        let set_cookie = self.manager.commit(session, Scheme::Http).expect("commit");
+        let set_cookie = set_cookie.expect("a new session sets a cookie");
+        let token = set_cookie
+            .strip_prefix("session_id=")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(Token::parse)
+            .expect("a token");
+        let key = token.storage_key();
+        let original = self
+            .backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .unwrap();
+        let StoredData::Cbor(sealed) = &original.data else {
+            return Err(TestCaseError::fail("not CBOR"));
+        };
+        prop_assert_eq!(sealed.first(), Some(&0x1c), "sealed by default");
+        let planted = tamper.apply(original.clone());
+        let outcome = reader.backend.create(&key, &planted).expect("plant");
+        prop_assert_eq!(outcome, CreateOutcome::Created);
+
+        let opens = match &planted.data {
+            _ if planted == original => true,
+            StoredData::Cbor(bytes) if bytes.first() == Some(&0x1c) => false,
+            // The format byte changed: now it is plain CBOR, read as such
+            // (a table writer can always plant plain data; see the README).
+            plain => planted.version == 1 && library_decodes(plain),
+        };
+        let cookie = format!("session_id={}/1", token.as_str());
+        let mut session = reader.manager.load(Some(&cookie));
+        let keys = session.keys().expect("loading never fails");
+        if planted == original {
+            prop_assert_eq!(&keys, &written, "the unchanged record loads as written");
+        } else if !opens {
+            prop_assert!(
+                keys.is_empty(),
+                "a changed sealed record opened: {:?}",
+                tamper
+            );
+        }
+        session.insert("after", &1u8).expect("insert");
+        let set_cookie = reader.manager.commit(session, Scheme::Http);
+        let set_cookie = match set_cookie {
+            Ok(Some(set_cookie)) => set_cookie,
+            other => return Err(TestCaseError::fail(format!("commit: {other:?}"))),
+        };
+        let stored = reader
+            .backend
+            .load(&key, Consistency::Strong)
+            .expect("load");
+        if opens {
+            prop_assert!(set_cookie.contains(token.as_str()), "{}", set_cookie);
+        } else {
+            prop_assert!(!set_cookie.contains(token.as_str()), "{}", set_cookie);
+            prop_assert_eq!(stored, Some(planted), "the record was touched");
+        }
+        self.backend.purge_expired(i64::MAX);
+        reader.backend.purge_expired(i64::MAX);
+        Ok(())
+    }
+}
+
 // ------------------------------------------------------------ generators
 
 fn key_name() -> impl Strategy<Value = String> {
@@ -420,6 +561,42 @@ fn awkward_json_floats_survive_a_commit() {
             .check_float(x, literal)
             .unwrap_or_else(|e| panic!("{literal}: {e}"));
     }
+}
+
+/// Issue 16: a sealed record changed in any one way never opens (see
+/// [`Target::check_sealed`]).
+#[test]
+fn fuzz_sealed_records() {
+    let (writer, reader) = (Target::new(), Target::new());
+    let mut runner = TestRunner::new(fuzz_support::config());
+    let entries = proptest::collection::vec((key_name(), cbor_value()), 0..6);
+    let started = std::time::Instant::now();
+    runner
+        .run(&(entries, tamper()), |(entries, tamper)| {
+            writer.check_sealed(&reader, &entries, &tamper)
+        })
+        .unwrap();
+    eprintln!(
+        "fuzz_sealed_records: {} cases in {:?}",
+        fuzz_support::config().cases,
+        started.elapsed()
+    );
+}
+
+/// Issue 16: any bytes behind the sealed format byte, as the opener sees a
+/// forged record: never opened, never a panic, the record left alone.
+#[test]
+fn fuzz_sealed_looking_dat() {
+    let target = Target::new();
+    let mut runner = TestRunner::new(fuzz_support::config());
+    let forged = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..128),
+        cbor_document(),
+    ]
+    .prop_map(|rest| [vec![0x1c], rest].concat());
+    runner
+        .run(&forged, |bytes| target.check(StoredData::Cbor(bytes)))
+        .unwrap();
 }
 
 // ------------------------------------------------------ corpus replay

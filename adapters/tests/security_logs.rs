@@ -5,7 +5,9 @@
 //! process goes through a full flow on a MemoryBackend and a manual clock:
 //! anonymous visit, login (`regenerate_id`), CSRF and flash, a reissue, a
 //! change conflict, logout, replay of every old cookie, an expired session,
-//! an unusable version, undecodable CBOR and JSON records, a backend that
+//! an unusable version, undecodable CBOR and JSON records, a sealed record
+//! that does not open (moved to another key, and with a byte changed), a
+//! backend that
 //! reports a corrupt item, and a backend that fails. Every `Set-Cookie`,
 //! every planted token and every CSRF token is collected; each one, and
 //! each storage key in hex (both cases) and base64 (standard and URL-safe,
@@ -283,6 +285,23 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         format!("session_id={}/1", token.as_str())
     };
     let now = 1_700_000_300;
+    // A sealed `dat`, to move to other keys and to change.
+    let mut session = manager.load(None);
+    session.insert("card", "4111 1111 1111 1111").unwrap();
+    let sealed_cookie = s.cookie(&manager.commit(session, Scheme::Https).unwrap().unwrap());
+    let sealed_key = Token::parse(&sealed_cookie["session_id=".len()..sealed_cookie.len() - 2])
+        .unwrap()
+        .storage_key();
+    let sealed = backend
+        .inner
+        .load(&sealed_key, Consistency::Strong)
+        .unwrap()
+        .unwrap()
+        .data;
+    let StoredData::Cbor(mut changed) = sealed.clone() else {
+        panic!("CBOR expected");
+    };
+    changed[30] ^= 0x40;
     let secret_json = format!("{{\"_csrft_\": \"{}\"", "c".repeat(40));
     s.csrf.push("c".repeat(40));
     let cookies = [
@@ -296,6 +315,8 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         ),
         plant(&mut s, 1, now + 600, StoredData::Json(secret_json)),
         plant(&mut s, u64::MAX, now + 600, StoredData::Cbor(vec![0xa0])),
+        plant(&mut s, 1, now + 600, sealed),
+        plant(&mut s, 1, now + 600, StoredData::Cbor(changed)),
     ];
     let corrupt = Token::generate().unwrap();
     s.tokens.push(corrupt.as_str().to_owned());
@@ -314,6 +335,13 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     assert!(
         logs.iter().any(|line| line.contains("corrupt")),
         "the flow logged no corrupt record: {logs:#?}"
+    );
+    assert_eq!(
+        logs.iter()
+            .filter(|line| line.contains("sealed data does not open"))
+            .count(),
+        2,
+        "{logs:#?}"
     );
     let needles = s.needles();
     assert!(needles.len() > 50);

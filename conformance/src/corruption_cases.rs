@@ -67,7 +67,13 @@ pub fn malformed_items_start_a_new_session<H: Harness>(harness: &H) {
     }
 }
 
-fn expect_fresh_session_leaving_the_record<B: Backend + 'static, T: PartialEq + std::fmt::Debug>(
+/// Loads `cookie` (whose record is unusable) in a request that writes data:
+/// the session is new, under a new ID, and `snapshot` of the record is as
+/// before.
+pub(crate) fn expect_fresh_session_leaving_the_record<
+    B: Backend + 'static,
+    T: PartialEq + std::fmt::Debug,
+>(
     f: &Fixture<B>,
     cookie: &str,
     snapshot: impl Fn() -> T,

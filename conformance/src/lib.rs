@@ -3,8 +3,9 @@
 //! Every backend must pass the same cases: the [`Backend`](dynamodb_sessions_core::store::Backend)
 //! contract method by method, then the whole session state machine through
 //! the manager on a manual clock, hostile cookies, concurrency, corrupt
-//! records and the store calls each kind of request costs. A backend that
-//! passes behaves like DynamoDB as far as sessions can tell.
+//! records, sealed records changed or moved in the store, and the store
+//! calls each kind of request costs. A backend that passes behaves like
+//! DynamoDB as far as sessions can tell.
 //!
 //! A backend gets every case, each reported as its own test, from one line
 //! in a test file, given a [`Harness`] that makes fresh stores:
@@ -28,6 +29,7 @@ pub mod fixture;
 mod harness;
 pub mod interleavings;
 mod lagging_reads;
+pub mod sealing_cases;
 pub mod session_cases;
 
 pub use harness::{Corruption, Harness};
@@ -99,6 +101,13 @@ macro_rules! conformance_suite {
             backend_cases::replace_with_a_tombstone_at_version,
             corruption_cases::undecodable_data_starts_a_new_session,
             corruption_cases::malformed_items_start_a_new_session,
+            sealing_cases::sealed_records_hide_the_data,
+            sealing_cases::sealed_plain_and_json_records_load_under_either_setting,
+            sealing_cases::tampered_sealed_data_starts_a_new_session,
+            sealing_cases::sealed_data_swapped_between_records_starts_a_new_session,
+            sealing_cases::sealed_record_moved_to_another_key_starts_a_new_session,
+            sealing_cases::old_sealed_data_under_a_newer_version_starts_a_new_session,
+            sealing_cases::sealed_session_at_exactly_the_size_limit,
             cost_cases::store_calls_per_request_kind,
         );
     };

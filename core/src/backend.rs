@@ -97,14 +97,7 @@ pub enum EndOutcome {
 /// use dynamodb_sessions_core::store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token};
 /// # fn demo(backend: &dyn Backend) -> Result<(), dynamodb_sessions_core::BackendError> {
 /// let key = Token::generate().unwrap().storage_key();
-/// let record = Record {
-///     version: 1,
-///     issued_at: 0,
-///     expires_at: 1200,
-///     created_at: Some(0),
-///     data: StoredData::Cbor(vec![0xa0]),
-///     successor: None,
-/// };
+/// let record = Record::new(1, 0, 1200, StoredData::Cbor(vec![0xa0])).with_created_at(Some(0));
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::Created);
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::AlreadyExists);
 /// assert_eq!(backend.load(&key, Consistency::Strong)?, Some(record));

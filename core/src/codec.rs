@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use ciborium::Value;
 
-use crate::{CommitError, DataEncoding, StoredData};
+use crate::seal::{self, Binding};
+use crate::{CommitError, DataEncoding, DataProtection, StoredData};
 
 /// The session's data: string keys to self-describing values.
 pub(crate) type DataMap = BTreeMap<String, Value>;
@@ -30,6 +31,23 @@ pub(crate) fn encode(data: &DataMap, encoding: DataEncoding) -> Result<StoredDat
                 serde_json::Value::Object(object).to_string(),
             ))
         }
+    }
+}
+
+/// Encodes the map as [`encode`] does and, when `protection` asks for it,
+/// seals CBOR for the record `binding` describes. JSON is never sealed:
+/// pyramid-dynamodb-sessions must read it.
+pub(crate) fn encode_for(
+    data: &DataMap,
+    encoding: DataEncoding,
+    protection: DataProtection,
+    binding: &Binding<'_>,
+) -> Result<StoredData, CommitError> {
+    match (encode(data, encoding)?, protection) {
+        (StoredData::Cbor(plain), DataProtection::Sealed) => Ok(StoredData::Cbor(
+            seal::seal(&plain, binding).map_err(CommitError::Random)?,
+        )),
+        (encoded, _) => Ok(encoded),
     }
 }
 
@@ -71,8 +89,22 @@ pub(crate) fn to_json(value: &Value) -> Result<serde_json::Value, &'static str> 
     })
 }
 
-/// Decodes a stored map, whichever encoding it was written in. The error is
-/// a description for the log, never containing the data itself.
+/// Decodes the `dat` of the record `binding` describes, whichever way it
+/// was written: sealed CBOR (opened, and refused if it was changed or moved),
+/// plain CBOR or JSON. The error is a description for the log, never
+/// containing the data, the token or the key.
+pub(crate) fn open(data: &StoredData, binding: &Binding<'_>) -> Result<DataMap, String> {
+    match data {
+        StoredData::Cbor(bytes) if seal::is_sealed(bytes) => {
+            let plain = seal::open(bytes, binding).map_err(|e| e.to_string())?;
+            decode(&StoredData::Cbor(plain))
+        }
+        plain => decode(plain),
+    }
+}
+
+/// Decodes a plain stored map, whichever encoding it was written in. The
+/// error is a description for the log, never containing the data itself.
 pub(crate) fn decode(data: &StoredData) -> Result<DataMap, String> {
     match data {
         // `from_reader` zeroes a 4 KB scratch buffer on every call; long

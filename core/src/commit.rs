@@ -7,6 +7,7 @@
 //! the data in at least one record.
 
 use crate::codec;
+use crate::seal::Binding;
 use crate::session::{Bound, Retired, Session, State};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
@@ -29,7 +30,8 @@ const LOGIN_CHECKS: u32 = 2;
 /// The write a commit makes, decided and size-checked before anything is written.
 enum Write {
     Nothing,
-    Create(Record),
+    /// Under a token drawn already, which sealed data is bound to.
+    Create(Token, Record),
     Replace(Bound, Record),
     Touch(Bound),
 }
@@ -53,8 +55,8 @@ impl Session {
                 Some(session_cookie::expire(config, is_https))
             }
             Write::Nothing => None,
-            Write::Create(record) => {
-                let token = self.create(&record)?;
+            Write::Create(token, record) => {
+                let token = self.create(token, record)?;
                 let value = CookieValue::render(&token, 1);
                 created = Some(token.storage_key());
                 Some(session_cookie::issue(config, value, is_https))
@@ -238,7 +240,8 @@ impl Session {
                     .checked_add(1)
                     .filter(|v| *v < Record::ENDED_VERSION)
                     .ok_or(CommitError::Conflict)?;
-                let record = self.record(now, version, bound.created_at.unwrap_or(now))?;
+                let created_at = bound.created_at.unwrap_or(now);
+                let record = self.record(&bound.token, &bound.key, now, version, created_at)?;
                 self.check_size(&bound.key, &record)?;
                 Ok(Write::Replace(bound.clone(), record))
             }
@@ -251,10 +254,11 @@ impl Session {
             // An empty new session is not worth a record or a cookie.
             State::Fresh | State::Invalidated if self.changed && !self.data.is_empty() => {
                 let created_at = login_from.and_then(|from| from.created_at).unwrap_or(now);
-                let record = self.record(now, 1, created_at)?;
-                // Every key has the same length, so any key measures the item.
-                self.check_size(&StorageKey::from_bytes([0; 32]), &record)?;
-                Ok(Write::Create(record))
+                let token = Token::generate().map_err(CommitError::Random)?;
+                let key = token.storage_key();
+                let record = self.record(&token, &key, now, 1, created_at)?;
+                self.check_size(&key, &record)?;
+                Ok(Write::Create(token, record))
             }
             State::Fresh | State::Invalidated | State::Unloaded(_) => Ok(Write::Nothing),
         }
@@ -264,14 +268,35 @@ impl Session {
         self.expired_at(bound.expires_at, bound.created_at, now)
     }
 
-    fn record(&self, now: i64, version: u64, created_at: i64) -> Result<Record, CommitError> {
+    /// The record to write under `key` (the storage key of `token`), its
+    /// data sealed for it unless the settings say otherwise.
+    fn record(
+        &self,
+        token: &Token,
+        key: &StorageKey,
+        now: i64,
+        version: u64,
+        created_at: i64,
+    ) -> Result<Record, CommitError> {
+        let config = &self.shared.config;
+        let binding = Binding {
+            token,
+            key,
+            version,
+            created_at: Some(created_at),
+        };
         Ok(Record {
             successor: None,
             version,
             issued_at: now,
             expires_at: self.expiry(now, Some(created_at)),
             created_at: Some(created_at),
-            data: codec::encode(&self.data, self.shared.config.data_encoding())?,
+            data: codec::encode_for(
+                &self.data,
+                config.data_encoding(),
+                config.data_protection(),
+                &binding,
+            )?,
         })
     }
 
@@ -305,14 +330,28 @@ impl Session {
         })
     }
 
-    /// Creates the record under a fresh ID, drawing again on a collision.
-    fn create(&self, record: &Record) -> Result<Token, CommitError> {
-        for _ in 0..CREATE_ATTEMPTS {
-            let token = Token::generate().map_err(CommitError::Random)?;
-            match self.shared.backend.create(&token.storage_key(), record)? {
+    /// Creates the record under the freshly drawn `token`, drawing again on
+    /// a collision. Sealed data is bound to its key, so each new ID gets the
+    /// data sealed anew (of the same size: the size check still holds).
+    fn create(&self, mut token: Token, mut record: Record) -> Result<Token, CommitError> {
+        for attempt in 1..=CREATE_ATTEMPTS {
+            let key = token.storage_key();
+            match self.shared.backend.create(&key, &record)? {
                 CreateOutcome::Created => return Ok(token),
-                CreateOutcome::AlreadyExists => {
+                CreateOutcome::AlreadyExists if attempt < CREATE_ATTEMPTS => {
                     log::warn!("a freshly drawn session ID already existed; drawing another");
+                    token = Token::generate().map_err(CommitError::Random)?;
+                    let created_at = record.created_at.unwrap_or(record.issued_at);
+                    record = self.record(
+                        &token,
+                        &token.storage_key(),
+                        record.issued_at,
+                        record.version,
+                        created_at,
+                    )?;
+                }
+                CreateOutcome::AlreadyExists => {
+                    log::warn!("a freshly drawn session ID already existed; giving up");
                 }
             }
         }

@@ -175,7 +175,8 @@ pub enum CommitError {
     },
     /// The session data could not be encoded.
     Encode(EncodeError),
-    /// The operating system could not provide random bytes for a new ID.
+    /// The operating system could not provide random bytes for a new ID or
+    /// for the nonce that seals the data.
     Random(RandomError),
     /// The session writes JSON and a value (for example one loaded from a
     /// CBOR record) is one JSON cannot hold. Nothing was written.
@@ -217,7 +218,9 @@ impl fmt::Display for CommitError {
                 write!(f, "{attempts} new session IDs in a row already existed")
             }
             CommitError::Encode(e) => write!(f, "could not encode the session data: {e}"),
-            CommitError::Random(e) => write!(f, "no random bytes for a new session ID: {e}"),
+            CommitError::Random(e) => {
+                write!(f, "no random bytes for a new session ID or nonce: {e}")
+            }
             CommitError::NotJson { key, reason } => {
                 write!(
                     f,
@@ -289,7 +292,7 @@ mod tests {
         let random = CommitError::Random(RandomError::new(getrandom::Error::UNSUPPORTED));
         assert!(random
             .to_string()
-            .starts_with("no random bytes for a new session ID: "));
+            .starts_with("no random bytes for a new session ID or nonce: "));
         let cause = random.source().unwrap().downcast_ref::<RandomError>();
         assert_eq!(cause.unwrap().raw_os_error(), None);
     }

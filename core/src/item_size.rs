@@ -27,14 +27,7 @@ pub const WRITE_ID_LEN: usize = 16;
 /// ```
 /// use dynamodb_sessions_core::store::{item_size, Record, StorageKey, StoredData};
 ///
-/// let record = Record {
-///     version: 1,
-///     issued_at: 1_700_000_000,
-///     expires_at: 1_700_001_200,
-///     created_at: None,
-///     data: StoredData::Cbor(vec![0; 100]),
-///     successor: None,
-/// };
+/// let record = Record::new(1, 1_700_000_000, 1_700_001_200, StoredData::Cbor(vec![0; 100]));
 /// let size = item_size(&StorageKey::from_bytes([0; 32]), &record);
 /// // sid, ver (1), iss (17|00|00|00|00: one digit), exp (17|00|00|12|00: four), wid, dat
 /// assert_eq!(size, (3 + 32) + (3 + 2) + (3 + 2) + (3 + 5) + (3 + 16) + (3 + 100));
@@ -87,14 +80,7 @@ pub(crate) fn ensure_item_fits_with_reissue_room(
 /// ```
 /// use dynamodb_sessions_core::{BackendError, Operation, store::{ensure_item_fits, Record, StorageKey, StoredData}};
 ///
-/// let mut record = Record {
-///     version: 1,
-///     issued_at: 0,
-///     expires_at: 1200,
-///     created_at: None,
-///     data: StoredData::Cbor(vec![0; 100]),
-///     successor: None,
-/// };
+/// let mut record = Record::new(1, 0, 1200, StoredData::Cbor(vec![0; 100]));
 /// let key = StorageKey::from_bytes([0; 32]);
 /// assert!(ensure_item_fits(Operation::Create, &key, &record).is_ok());
 /// record.data = StoredData::Cbor(vec![0; 400 * 1024]);

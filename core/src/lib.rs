@@ -41,6 +41,7 @@ mod flash;
 mod item_size;
 mod manager;
 mod record;
+mod seal;
 mod session;
 mod session_cookie;
 mod token;
@@ -49,7 +50,8 @@ mod token;
 pub use backend::{BackendError, Operation};
 pub use clock::{Clock, SystemClock};
 pub use config::{
-    ConfigError, DataEncoding, SameSite, Secure, SessionConfig, SessionConfigBuilder,
+    ConfigError, DataEncoding, DataProtection, SameSite, Secure, SessionConfig,
+    SessionConfigBuilder,
 };
 pub use error::{CommitError, EncodeError, RandomError, SessionError};
 pub use manager::{Scheme, SessionManager};

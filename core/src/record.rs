@@ -11,11 +11,8 @@ use crate::{DataEncoding, StorageKey};
 /// | `issued_at` | `iss` (N) | unix seconds of the last write or reissue |
 /// | `expires_at` | `exp` (N) | when the session idles out; the table's TTL attribute |
 /// | `created_at` | `crt` (N) | unix seconds of creation, for the absolute lifetime |
-/// | `data` | `dat` (B or S) | the session's data, encoded |
+/// | `data` | `dat` (B or S) | the session's data: sealed CBOR (the default), plain CBOR, or JSON text |
 /// | `successor` | `nxt` (B) | for the tombstone a login leaves: where the session moved |
-///
-/// ```
-/// use dynamodb_sessions_core::store::{Record, StoredData};
 ///
 /// Attributes may be added in later versions, so a record is built with
 /// [`Record::new`] and the `with_*` methods; its fields stay public to read
@@ -130,7 +127,10 @@ impl Record {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoredData {
-    /// CBOR bytes (ciborium), stored as binary (`B`). What this library writes.
+    /// CBOR bytes (ciborium), stored as binary (`B`). What this library
+    /// writes: by default sealed (a `0x1c` format byte, a 24-byte nonce,
+    /// the encrypted map and a 16-byte tag, which only the session's token
+    /// opens), else a plain CBOR map. Backends store the bytes as they are.
     Cbor(Vec<u8>),
     /// JSON text, stored as a string (`S`): what pyramid-dynamodb-sessions writes.
     Json(String),

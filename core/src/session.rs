@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::codec::{self, DataMap};
 use crate::manager::Shared;
+use crate::seal::Binding;
 use crate::session_cookie::CookieValue;
 use crate::{BackendError, Consistency, DataEncoding, Record, SessionError, StorageKey, Token};
 
@@ -156,7 +157,13 @@ impl Session {
             log::debug!("session expired; starting a new one");
             return Ok(State::Fresh);
         }
-        match codec::decode(&record.data) {
+        let binding = Binding {
+            token: &cookie.token,
+            key: &key,
+            version: record.version,
+            created_at: record.created_at,
+        };
+        match codec::open(&record.data, &binding) {
             Ok(data) => {
                 self.data = data;
                 Ok(State::Stored(Bound {

@@ -2,9 +2,11 @@
 //! that plant or inspect raw items and for the benches' bare baseline. The
 //! backend keeps its rusoto client private; this one is built the same way.
 
+use std::collections::HashMap;
+
 use rusoto_core::credential::StaticProvider;
 use rusoto_core::{HttpClient, Region};
-use rusoto_dynamodb::DynamoDbClient;
+use rusoto_dynamodb::{AttributeValue, DynamoDb, DynamoDbClient, ScanInput};
 
 /// A rusoto client for `endpoint` (region `us-east-1`, any credentials) on
 /// the same HTTP connector as the backend's, which speaks plain `http://`.
@@ -33,4 +35,30 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .expect("a runtime for a raw request")
         .block_on(future)
+}
+
+/// Every item of `table`, as DynamoDB stores it, read page by page with a
+/// strongly consistent scan: what a leaked table or export would hold.
+///
+/// # Panics
+///
+/// When the scan fails.
+pub fn scan_all(endpoint: &str, table: &str) -> Vec<HashMap<String, AttributeValue>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let input = ScanInput {
+            table_name: table.to_owned(),
+            consistent_read: Some(true),
+            exclusive_start_key: start.take(),
+            ..ScanInput::default()
+        };
+        // A client per page: each runs on its own throwaway runtime.
+        let page = block_on(raw_client(endpoint).scan(input)).expect("scan the table");
+        items.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return items,
+        }
+    }
 }
