@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
+use dynamodb_sessions::store::{Backend as _, Consistency, StorageKey};
 use dynamodb_sessions::{BackendError, CommitError, SessionConfig, SessionError, SessionManager};
 use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, PrivateDynamoDbLocal};
 
@@ -218,7 +219,19 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
         .restart()
         .expect("DynamoDB Local restarts on the same port");
     let outage = killed_at.elapsed();
-    // Let in-flight calls from the outage finish before counting "after".
+    // A JVM just started answers its first requests slowly, slower than the
+    // short attempts here on a busy machine: "after" counts from the first
+    // answer through the backend, once in-flight calls from the outage are
+    // over.
+    let probe = StorageKey::from_bytes([0; 32]);
+    let warming = Instant::now();
+    while backend.load(&probe, Consistency::Strong).is_err() {
+        assert!(
+            warming.elapsed() < Duration::from_secs(60),
+            "no answer after restart"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
     thread::sleep(call_bound());
     phase.store(PHASE_AFTER, Ordering::SeqCst);
     thread::sleep(Duration::from_millis(2500));
