@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
+use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
         Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
@@ -29,7 +30,6 @@ use dynamodb_sessions::{
     },
     BackendError,
 };
-use dynamodb_sessions::{CacheSettings, Coalescing, MemoryBackend};
 use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Invariant, Options, Schedules, Stats, Violation,
 };
@@ -80,21 +80,15 @@ fn memory_schedules_with_lagging_reads() {
     summary.assert_no_violations();
 }
 
-/// The read cache between the manager and the network, on lagging reads:
-/// every promise above holds with it, and what it serves is never older
-/// than its bound (3 s of the schedule's clock, which moves 1 to 4 s at a
-/// time) nor data a logout here ended. A load waiting for another's call
-/// always waits out its 1 ms (the other cannot move while it holds the
-/// baton) and makes its own.
+/// Two processes, each with a read cache between its manager and the
+/// network, on lagging reads: every promise above holds with it, and what
+/// a cache serves is never older than its bound nor data a logout through
+/// its own process ended (`interleavings::CACHE_SETTINGS`).
 #[test]
 fn memory_schedules_with_the_read_cache() {
     let options = Options {
         lagging_reads: true,
-        cache: Some(
-            CacheSettings::DEFAULT
-                .with_max_staleness(Duration::from_secs(3))
-                .with_coalescing(Coalescing::WaitUpTo(Duration::from_millis(1))),
-        ),
+        cache: Some(interleavings::CACHE_SETTINGS),
         ..Options::default()
     };
     let summary = Schedules::from_env(CI_SCHEDULES / 2).run("MemoryBackend, read cache", |seed| {

@@ -59,4 +59,4 @@ pub use faulty::{FaultRates, WireFaults};
 pub use invariants::Invariant;
 pub use rng::SimRng;
 pub use runner::{Schedules, Stats, Summary, Violation, SCHEDULES_ENV, SEED_ENV, TRACE_ENV};
-pub use world::{run, session_config, Options, ABSOLUTE, REISSUE, START, TIMEOUT};
+pub use world::{run, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT};

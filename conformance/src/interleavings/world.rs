@@ -8,7 +8,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
-    store::Backend, testing::ManualClock, CacheSettings, Clock, SessionConfig, SessionManager,
+    store::Backend, testing::ManualClock, CacheSettings, Clock, Coalescing, SessionConfig,
+    SessionManager,
 };
 
 use super::browser::{parse_set_cookie, Browser, Parsed};
@@ -31,6 +32,15 @@ pub const TIMEOUT: i64 = 60;
 pub const REISSUE: i64 = 10;
 /// Their absolute lifetime, in seconds.
 pub const ABSOLUTE: i64 = 150;
+
+/// The read cache's settings for schedules: a bound of 3 s of the
+/// schedule's clock (which moves 1 to 4 s at a time, so records outlive
+/// some moves and not others), and a 1 ms wait for another load's call:
+/// a waiter holds the baton, so the call it waits for cannot move, and it
+/// always ends up making its own (deterministically).
+pub const CACHE_SETTINGS: CacheSettings = CacheSettings::DEFAULT
+    .with_max_staleness(Duration::from_secs(3))
+    .with_coalescing(Coalescing::WaitUpTo(Duration::from_millis(1)));
 
 /// What a schedule may do.
 #[derive(Clone)]
