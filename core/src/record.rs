@@ -14,9 +14,6 @@ use crate::{DataEncoding, StorageKey};
 /// | `data` | `dat` (B or S) | the session's data, encoded |
 /// | `successor` | `nxt` (B) | for the tombstone a login leaves: where the session moved |
 ///
-/// ```
-/// use dynamodb_sessions_core::store::{Record, StoredData};
-///
 /// Attributes may be added in later versions, so a record is built with
 /// [`Record::new`] and the `with_*` methods; its fields stay public to read
 /// and change.
