@@ -241,7 +241,10 @@ mod tests {
         // One over the whole budget is never cached.
         entries.put(&key(8), &record(1, 1_000), Duration::ZERO);
         assert!(entries.get(&key(8), Duration::ZERO).is_none());
-        assert_eq!(entries.bytes(), 100 + 250 + 2 * CacheSettings::ENTRY_OVERHEAD);
+        assert_eq!(
+            entries.bytes(),
+            100 + 250 + 2 * CacheSettings::ENTRY_OVERHEAD
+        );
     }
 
     #[test]
