@@ -6,7 +6,8 @@
 //! [`DynamoDbBackend`] with the default `dynamodb` feature), its
 //! [`SessionConfig`], the per-request [`Session`], the errors, and the glue
 //! for blocking servers ([`HttpSessions`], with the `tiny-http` and
-//! `rouille` features).
+//! `rouille` features). Wrapping the backend in a [`ReadCache`] (off by
+//! default) answers a page load's repeated reads without a store call.
 //!
 //! ```
 //! use dynamodb_sessions::Scheme;
@@ -44,9 +45,10 @@ mod memory;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{
-    BackendError, Clock, CommitError, ConfigError, DataEncoding, DataProtection, EncodeError,
-    Operation, RandomError, SameSite, Scheme, Secure, Session, SessionConfig, SessionConfigBuilder,
-    SessionError, SessionManager, SystemClock,
+    BackendError, CacheSettings, CacheStats, Clock, Coalescing, CommitError, ConfigError,
+    DataEncoding, DataProtection, EncodeError, MonotonicClock, Operation, RandomError, ReadCache,
+    SameSite, Scheme, Secure, Session, SessionConfig, SessionConfigBuilder, SessionError,
+    SessionManager, SystemClock, SystemMonotonicClock,
 };
 pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};
 pub use memory::{MemoryBackend, MemoryLimits, WhenFull};

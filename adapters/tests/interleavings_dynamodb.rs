@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
-use dynamodb_sessions::Operation;
+use dynamodb_sessions::{CacheSettings, Operation};
 use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Options, Schedules, SimRng, WireFaults,
 };
@@ -123,31 +123,41 @@ fn setup(prefix: &str) -> Option<Setup> {
     })
 }
 
-fn run_schedules(default_count: u64) {
-    let Some(setup) = setup("interleavings") else {
+fn run_schedules(default_count: u64, cache: Option<CacheSettings>) {
+    let Some(mut setup) = setup("interleavings") else {
         return;
     };
+    setup.options.cache = cache;
+    let name = match cache {
+        None => "DynamoDbBackend (DynamoDB Local)",
+        Some(_) => "DynamoDbBackend (DynamoDB Local), read cache",
+    };
     // Every schedule uses fresh random session IDs, so one table serves all.
-    let summary =
-        Schedules::from_env(default_count).run("DynamoDbBackend (DynamoDB Local)", |seed| {
-            interleavings::run(
-                seed,
-                &setup.options,
-                Arc::clone(&setup.proxied),
-                Arc::clone(&setup.direct),
-            )
-        });
+    let summary = Schedules::from_env(default_count).run(name, |seed| {
+        interleavings::run(
+            seed,
+            &setup.options,
+            Arc::clone(&setup.proxied),
+            Arc::clone(&setup.direct),
+        )
+    });
     println!("{summary}");
     summary.assert_no_violations();
 }
 
 #[test]
 fn dynamodb_schedules() {
-    run_schedules(CI_SCHEDULES);
+    run_schedules(CI_SCHEDULES, None);
+}
+
+/// Two processes, each with a read cache (`interleavings::CACHE_SETTINGS`).
+#[test]
+fn dynamodb_schedules_with_the_read_cache() {
+    run_schedules(CI_SCHEDULES / 2, Some(interleavings::CACHE_SETTINGS));
 }
 
 #[test]
 #[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_dynamodb -- --ignored"]
 fn dynamodb_schedules_long() {
-    run_schedules(LONG_SCHEDULES);
+    run_schedules(LONG_SCHEDULES, None);
 }

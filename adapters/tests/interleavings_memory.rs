@@ -80,6 +80,26 @@ fn memory_schedules_with_lagging_reads() {
     summary.assert_no_violations();
 }
 
+/// Two processes, each with a read cache between its manager and the
+/// network, on lagging reads: every promise above holds with it, and what
+/// a cache serves is never older than its bound nor data a logout through
+/// its own process ended (`interleavings::CACHE_SETTINGS`).
+#[test]
+fn memory_schedules_with_the_read_cache() {
+    let options = Options {
+        lagging_reads: true,
+        cache: Some(interleavings::CACHE_SETTINGS),
+        ..Options::default()
+    };
+    let summary = Schedules::from_env(CI_SCHEDULES / 2).run("MemoryBackend, read cache", |seed| {
+        let store = Arc::new(MemoryBackend::new());
+        store.set_stale_reads(StaleReads::On);
+        interleavings::run(seed, &options, Arc::clone(&store), store)
+    });
+    println!("{summary}");
+    summary.assert_no_violations();
+}
+
 #[test]
 #[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_memory -- --ignored"]
 fn memory_schedules_long() {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use dynamodb_sessions_core::{
     store::{Backend, Consistency, Record, StorageKey, Token},
-    testing::{CallCounts, CountingBackend, ManualClock},
-    CommitError, Session, SessionConfig, SessionManager,
+    testing::{CallCounts, CountingBackend, ManualClock, ManualMonotonicClock},
+    CacheSettings, CommitError, ReadCache, Session, SessionConfig, SessionManager,
 };
 
 use crate::Harness;
@@ -21,8 +21,11 @@ pub fn now() -> i64 {
 
 /// A manager, its counted backend and its clock.
 pub struct Fixture<B> {
-    /// The backend under test, counting its calls.
+    /// The backend under test, counting its calls (below the read cache,
+    /// if there is one: the calls that reach the store).
     pub backend: Arc<CountingBackend<B>>,
+    /// The read cache between the manager and the backend, if any.
+    pub cache: Option<Arc<ReadCache<Arc<CountingBackend<B>>>>>,
     /// The manager's clock.
     pub clock: Arc<ManualClock>,
     /// The manager under test.
@@ -50,9 +53,34 @@ impl<B: Backend + 'static> Fixture<B> {
         let manager = SessionManager::with_clock(Arc::clone(&backend), config, Arc::clone(&clock));
         Fixture {
             backend,
+            cache: None,
             clock,
             manager,
             start,
+        }
+    }
+
+    /// A fixture whose manager reads through a [`ReadCache`] with
+    /// `settings`, timing staleness on `time`, its sessions on `clock`.
+    /// Fixtures over one shared store (an `Arc`) and the same clocks are
+    /// processes serving the same users.
+    pub fn cached(
+        backend: B,
+        config: SessionConfig,
+        settings: CacheSettings,
+        clock: Arc<ManualClock>,
+        time: Arc<ManualMonotonicClock>,
+    ) -> Self {
+        use dynamodb_sessions_core::Clock as _;
+        let backend = Arc::new(CountingBackend::new(backend));
+        let cache = Arc::new(ReadCache::with_clock(Arc::clone(&backend), settings, time));
+        let manager = SessionManager::with_clock(Arc::clone(&cache), config, Arc::clone(&clock));
+        Fixture {
+            start: clock.now(),
+            backend,
+            cache: Some(cache),
+            clock,
+            manager,
         }
     }
 

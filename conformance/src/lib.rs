@@ -3,9 +3,10 @@
 //! Every backend must pass the same cases: the [`Backend`](dynamodb_sessions_core::store::Backend)
 //! contract method by method, then the whole session state machine through
 //! the manager on a manual clock, hostile cookies, concurrency, corrupt
-//! records, sealed records changed or moved in the store, and the store
-//! calls each kind of request costs. A backend that passes behaves like
-//! DynamoDB as far as sessions can tell.
+//! records, sealed records changed or moved in the store, the store calls
+//! each kind of request costs, and the promises of the read cache in front
+//! of the backend. A backend that passes behaves like DynamoDB as far as
+//! sessions can tell.
 //!
 //! A backend gets every case, each reported as its own test, from one line
 //! in a test file, given a [`Harness`] that makes fresh stores:
@@ -21,14 +22,17 @@
 #![forbid(unsafe_code)]
 
 pub mod backend_cases;
+pub mod cache_cases;
 pub mod concurrency_cases;
 pub mod cookie_cases;
 pub mod corruption_cases;
 pub mod cost_cases;
 pub mod fixture;
 mod harness;
+mod held_loads;
 pub mod interleavings;
 mod lagging_reads;
+mod lost_answers;
 pub mod sealing_cases;
 pub mod session_cases;
 
@@ -109,6 +113,17 @@ macro_rules! conformance_suite {
             sealing_cases::old_sealed_data_under_a_newer_version_starts_a_new_session,
             sealing_cases::sealed_session_at_exactly_the_size_limit,
             cost_cases::store_calls_per_request_kind,
+            cache_cases::cache_serves_reads_within_the_staleness_bound,
+            cache_cases::cache_newer_cookie_reads_the_store,
+            cache_cases::cache_shows_this_process_writes_at_once,
+            cache_cases::cache_stale_record_conflicts_never_loses_an_update,
+            cache_cases::cache_drops_the_record_on_a_write_error,
+            cache_cases::cache_never_keeps_a_read_a_logout_overtook,
+            cache_cases::cache_sees_another_process_logout_within_the_bound,
+            cache_cases::cache_hits_are_checked_for_expiry,
+            cache_cases::cache_coalesces_concurrent_loads,
+            cache_cases::cache_waiters_stop_waiting_at_their_bound,
+            cache_cases::cache_waiters_survive_a_failed_or_panicking_leader,
         );
     };
     (@cases $harness:expr; $($module:ident :: $case:ident),* $(,)?) => {

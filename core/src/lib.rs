@@ -40,6 +40,8 @@ mod error;
 mod flash;
 mod item_size;
 mod manager;
+mod monotonic;
+mod read_cache;
 mod record;
 mod seal;
 mod session;
@@ -55,6 +57,8 @@ pub use config::{
 };
 pub use error::{CommitError, EncodeError, RandomError, SessionError};
 pub use manager::{Scheme, SessionManager};
+pub use monotonic::{MonotonicClock, SystemMonotonicClock};
+pub use read_cache::{CacheSettings, CacheStats, Coalescing, ReadCache};
 pub use session::Session;
 
 pub(crate) use backend::{
@@ -80,9 +84,10 @@ pub mod store {
     pub use crate::token::{StorageKey, Token, TOKEN_LEN};
 }
 
-/// Helpers for testing session logic and backends: a clock moved by hand
+/// Helpers for testing session logic and backends: clocks moved by hand
 /// and a backend wrapper that counts calls.
 pub mod testing {
     pub use crate::call_counts::{CallCounter, CallCounts, CountingBackend};
     pub use crate::clock::ManualClock;
+    pub use crate::monotonic::ManualMonotonicClock;
 }

@@ -2,6 +2,7 @@
 //! under test that makes every call a yield point of the schedule and, per
 //! call, lets the seed decide what the network does to it.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -326,8 +327,10 @@ impl Env {
             if let Stored::Record(record) = store::decode(record) {
                 self.push(Event::Loaded {
                     request,
+                    key,
                     record,
                     strong: *consistency == Consistency::Strong,
+                    cached: false,
                 });
             }
         }
@@ -347,6 +350,17 @@ impl Env {
         );
         result
     }
+}
+
+thread_local! {
+    /// Loads this thread sent through the fault layer.
+    static LOADS_SENT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many loads this thread (one request) has sent through the fault
+/// layer: a load that did not move it was answered above the network.
+pub(crate) fn loads_sent() -> u64 {
+    LOADS_SENT.with(Cell::get)
 }
 
 /// Wraps the store under test for the manager of one schedule.
@@ -426,6 +440,7 @@ impl<B: Backend + ?Sized> Backend for FaultyBackend<B> {
         key: &StorageKey,
         consistency: Consistency,
     ) -> Result<Option<Record>, BackendError> {
+        LOADS_SENT.with(|sent| sent.set(sent.get() + 1));
         match self.call(Call::Load {
             key: *key,
             consistency,

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::oracle::Oracle;
+use super::oracle::{LogoutAck, Oracle};
 use super::shared::{CallRecord, Done, RequestId, WriteSpec};
 use super::store::{KeyId, RecordView, StoreView, Stored, Tag};
 use dynamodb_sessions_core::store::{CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome};
@@ -39,6 +39,11 @@ pub enum Invariant {
     /// write, nor clears it, while a key earlier delivered to the browser
     /// is live.
     CookiesPointAtLive,
+    /// g. With the read cache on: a record it hands out was the key's state
+    /// in the store less than the staleness bound ago (it is the state now,
+    /// or stopped being it within the bound); and (with b) it never hands
+    /// out data that a logout made through this process ended.
+    CacheStaleness,
     /// Not a promise of the library: a request thread panicked, the
     /// checker could not read the store, or the schedule did not finish.
     Harness,
@@ -53,6 +58,7 @@ impl fmt::Display for Invariant {
             Invariant::LoginKeepsData => "d (a login never loses data)",
             Invariant::CallBound => "e (every call returns within its bound)",
             Invariant::CookiesPointAtLive => "f (cookies never point at a dead record)",
+            Invariant::CacheStaleness => "g (a cached record is never older than the bound)",
             Invariant::Harness => "harness (panic, unreadable store or unfinished schedule)",
         })
     }
@@ -293,21 +299,28 @@ pub(crate) struct Seen {
     pub(crate) loaded_step: u64,
     /// Whether that load was strongly consistent.
     pub(crate) strong: bool,
+    /// Whether the read cache answered that load.
+    pub(crate) cached: bool,
+    /// The process that served the request.
+    pub(crate) process: usize,
 }
 
 /// b: a load that returns after a logout was acknowledged never hands out
 /// the data that logout ended (nor an older or newer version of it). With
-/// `lagging_reads`, an eventually consistent load may (a replica that has
-/// not seen the logout yet); a strong one never.
+/// `lagging_reads`, an eventually consistent load from the store may (a
+/// replica that has not seen the logout yet); a strong one never. A read
+/// cache may for a logout made through another process (within its bound,
+/// which g checks), never for one made through its own.
 pub(crate) fn no_load_after_logout(
     scene: &Scene<'_>,
     seen: &Seen,
     lagging_reads: bool,
 ) -> Result<(), String> {
-    if lagging_reads && !seen.strong {
-        return Ok(());
-    }
-    for logout in &scene.oracle.logout_acks {
+    let may_lag = |logout: &LogoutAck| match seen.cached {
+        true => logout.process != seen.process,
+        false => lagging_reads && !seen.strong,
+    };
+    for logout in scene.oracle.logout_acks.iter().filter(|l| !may_lag(l)) {
         let related = scene.oracle.descends(seen.tag, logout.ended)
             || scene.oracle.descends(logout.ended, seen.tag);
         if related && logout.step < seen.loaded_step {
@@ -325,6 +338,50 @@ pub(crate) fn no_load_after_logout(
         }
     }
     Ok(())
+}
+
+/// A load the read cache answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CachedLoad {
+    pub(crate) request: RequestId,
+    pub(crate) key: KeyId,
+    pub(crate) record: RecordView,
+}
+
+/// g: a record the cache handed out at `scene.now` is `load.key`'s state
+/// in the store now, or one that stopped being its state less than
+/// `bound` seconds ago (`past` lists each replaced state with the time it
+/// was replaced).
+pub(crate) fn cached_load_within_bound(
+    scene: &Scene<'_>,
+    past: &[(RecordView, i64)],
+    load: &CachedLoad,
+    bound: i64,
+) -> Result<(), String> {
+    if *scene.store.get(load.key) == Stored::Record(load.record) {
+        return Ok(());
+    }
+    let replaced = past
+        .iter()
+        .filter(|(view, _)| *view == load.record)
+        .map(|(_, until)| *until)
+        .max();
+    match replaced {
+        Some(until) if until.saturating_add(bound) > scene.now => Ok(()),
+        _ => Err(format!(
+            "r{} got K{} {} from the cache at {}, but the store {} (bound {bound} s); K{} is {}",
+            load.request,
+            load.key,
+            Stored::Record(load.record).describe(scene.start),
+            scene.now - scene.start,
+            match replaced {
+                Some(until) => format!("replaced it at {}", until - scene.start),
+                None => "never held it".to_owned(),
+            },
+            load.key,
+            scene.describe(load.key)
+        )),
+    }
 }
 
 /// c: data is loaded only from a record alive at that moment, in a lineage
@@ -648,6 +705,7 @@ mod tests {
             key: 1,
             ended: 2,
             step: 20,
+            process: 0,
         });
         // The logout ended t2 under K1, but the login's new record K2
         // (carrying t2) is live, and browser 0 holds its cookie.
@@ -669,6 +727,8 @@ mod tests {
             record: None,
             loaded_step: 21,
             strong: false,
+            cached: false,
+            process: 0,
         };
         let gone = scene(&oracle, &gone, 10);
         assert!(no_load_after_logout(&gone, &seen, false).is_err());
@@ -676,6 +736,14 @@ mod tests {
         assert!(no_load_after_logout(&gone, &seen, true).is_ok());
         seen.strong = true;
         assert!(no_load_after_logout(&gone, &seen, true).is_err());
+        // Nor of the read cache of the process the logout went through;
+        // another process's cache may lag (within its bound: g).
+        seen.strong = false;
+        seen.cached = true;
+        assert!(no_load_after_logout(&gone, &seen, true).is_err());
+        seen.process = 1;
+        assert!(no_load_after_logout(&gone, &seen, false).is_ok());
+        seen.process = 0;
         seen.tag = 1;
         assert!(no_load_after_logout(&gone, &seen, false).is_err());
         seen.loaded_step = 19;
@@ -701,6 +769,8 @@ mod tests {
             record: Some(record),
             loaded_step: 1,
             strong: true,
+            cached: false,
+            process: 0,
         };
         let empty = store(&[]);
         let s = scene(&oracle, &empty, 0);
@@ -750,6 +820,29 @@ mod tests {
         assert!(call_bound(&call, Duration::from_secs(1)).is_err());
         call.elapsed = Duration::from_millis(10);
         assert!(call_bound(&call, Duration::from_secs(1)).is_ok());
+    }
+
+    #[test]
+    fn g_catches_a_cached_record_older_than_the_bound() {
+        let oracle = history();
+        let Stored::Record(v1) = record(1, 1, 1, 0, 60) else {
+            unreachable!()
+        };
+        let now = store(&[(1, record(2, 2, 2, 0, 60))]);
+        let load = CachedLoad {
+            request: 4,
+            key: 1,
+            record: v1,
+        };
+        // v1 was replaced at 10; the bound is 3 s.
+        let past = [(v1, 10)];
+        assert!(cached_load_within_bound(&scene(&oracle, &now, 12), &past, &load, 3).is_ok());
+        assert!(cached_load_within_bound(&scene(&oracle, &now, 13), &past, &load, 3).is_err());
+        // A record the store never held.
+        assert!(cached_load_within_bound(&scene(&oracle, &now, 11), &[], &load, 3).is_err());
+        // The current state, however old.
+        let still = store(&[(1, record(1, 1, 1, 0, 60))]);
+        assert!(cached_load_within_bound(&scene(&oracle, &still, 99), &past, &load, 3).is_ok());
     }
 
     #[test]

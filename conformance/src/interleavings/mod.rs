@@ -13,7 +13,9 @@
 //! [`WireFaults`] hook adds faults in a proxy below the backend. A manual
 //! clock moves in small steps and in jumps past the reissue time, the idle
 //! timeout and the absolute lifetime. Responses reach their browser's
-//! cookie jar in random order.
+//! cookie jar in random order. With [`Options::cache`] a
+//! [`ReadCache`](dynamodb_sessions_core::ReadCache) sits between the
+//! manager and the fault layer, timing its staleness bound on that clock.
 //!
 //! Only one thread runs at a time (the [scheduler](self) hands a baton
 //! around), and every choice (who runs next, which fault, which action,
@@ -41,6 +43,7 @@
 //! [`SessionManager`]: dynamodb_sessions_core::SessionManager
 
 mod browser;
+mod cached;
 mod faulty;
 mod invariants;
 mod oracle;
@@ -56,4 +59,4 @@ pub use faulty::{FaultRates, WireFaults};
 pub use invariants::Invariant;
 pub use rng::SimRng;
 pub use runner::{Schedules, Stats, Summary, Violation, SCHEDULES_ENV, SEED_ENV, TRACE_ENV};
-pub use world::{run, session_config, Options, ABSOLUTE, REISSUE, START, TIMEOUT};
+pub use world::{run, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT};

@@ -40,6 +40,8 @@ pub(crate) struct LogoutAck {
     pub(crate) ended: Tag,
     /// The step at which the logout's commit returned.
     pub(crate) step: u64,
+    /// The process that served it.
+    pub(crate) process: usize,
 }
 
 /// The application's side of the story.

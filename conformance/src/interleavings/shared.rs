@@ -166,11 +166,14 @@ pub(crate) enum Event {
     Call(CallRecord),
     /// What an `end` found under its key right before it was applied.
     EndFound { request: RequestId, found: Stored },
-    /// A load handed this record to the manager.
+    /// A load handed this record to the manager: from the store (then
+    /// `strong` says how it read), or from the read cache (`cached`).
     Loaded {
         request: RequestId,
+        key: KeyId,
         record: RecordView,
         strong: bool,
+        cached: bool,
     },
     /// The handler read its session: the tag and counter it found, if any.
     Saw {

@@ -8,12 +8,14 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
-    store::Backend, testing::ManualClock, Clock, DataProtection, SessionConfig, SessionManager,
+    store::Backend, testing::ManualClock, CacheSettings, Clock, Coalescing, DataProtection,
+    SessionConfig, SessionManager,
 };
 
 use super::browser::{parse_set_cookie, Browser, Parsed};
+use super::cached::{Observed, ScheduleTime};
 use super::faulty::{FaultRates, FaultyBackend, WireFaults};
-use super::invariants::{self, Delivery, Fate, Invariant, Scene, Seen, SetCookie};
+use super::invariants::{self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie};
 use super::oracle::{Ack, LogoutAck, Oracle, Written};
 use super::request::{self, Action, Request};
 use super::runner::{Stats, Violation, TRACE_ENV};
@@ -30,6 +32,15 @@ pub const TIMEOUT: i64 = 60;
 pub const REISSUE: i64 = 10;
 /// Their absolute lifetime, in seconds.
 pub const ABSOLUTE: i64 = 150;
+
+/// The read cache's settings for schedules: a bound of 3 s of the
+/// schedule's clock (which moves 1 to 4 s at a time, so records outlive
+/// some moves and not others), and a 1 ms wait for another load's call:
+/// a waiter holds the baton, so the call it waits for cannot move, and it
+/// always ends up making its own (deterministically).
+pub const CACHE_SETTINGS: CacheSettings = CacheSettings::DEFAULT
+    .with_max_staleness(Duration::from_secs(3))
+    .with_coalescing(Coalescing::WaitUpTo(Duration::from_millis(1)));
 
 /// What a schedule may do.
 #[derive(Clone)]
@@ -55,6 +66,10 @@ pub struct Options {
     /// read that returns after a logout may still show the logged-out data;
     /// otherwise no read may.
     pub lagging_reads: bool,
+    /// A [`ReadCache`](dynamodb_sessions_core::ReadCache) with these
+    /// settings between the manager and the fault layer, its staleness
+    /// timed on the schedule's clock (whole seconds); `None` for none.
+    pub cache: Option<CacheSettings>,
 }
 
 impl std::fmt::Debug for Options {
@@ -69,6 +84,7 @@ impl std::fmt::Debug for Options {
             .field("turn_timeout", &self.turn_timeout)
             .field("max_steps", &self.max_steps)
             .field("lagging_reads", &self.lagging_reads)
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -86,6 +102,7 @@ impl Default for Options {
             turn_timeout: Duration::from_secs(30),
             max_steps: 5_000,
             lagging_reads: false,
+            cache: None,
         }
     }
 }
@@ -156,19 +173,23 @@ enum Choice {
     Late(usize),
 }
 
+/// Processes serving the schedule's requests when the read cache is on.
+const PROCESSES: usize = 2;
+
 /// What the main thread keeps about one request.
 #[derive(Debug, Clone)]
 struct RequestState {
     browser: usize,
+    /// The process (manager) serving it.
+    process: usize,
     action: Action,
     tag: Tag,
     /// The key its cookie named when it started.
     cookie_key: Option<KeyId>,
     /// The tag it loaded.
     parent: Option<Tag>,
-    /// The records loads handed it, in order: with the step, and whether
-    /// the read was strong.
-    loaded: Vec<(RecordView, u64, bool)>,
+    /// The records loads handed it, in order.
+    loaded: Vec<Load>,
     /// Keys its writes were told succeeded.
     own_writes: BTreeSet<KeyId>,
     /// Whether it committed a tagged write.
@@ -176,6 +197,18 @@ struct RequestState {
     /// The tags of the records its logout's `end`s found (several when
     /// it follows logins that moved the session on).
     ended: Vec<Tag>,
+}
+
+/// A record a load handed a request.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    record: RecordView,
+    /// The step at which it was handed out.
+    step: u64,
+    /// Whether the store read it strongly.
+    strong: bool,
+    /// Whether the read cache answered.
+    cached: bool,
 }
 
 /// A response waiting to reach its browser.
@@ -190,7 +223,8 @@ struct World<B> {
     env: Arc<Env>,
     backend: Arc<B>,
     clock: Arc<ManualClock>,
-    manager: SessionManager,
+    /// One per process: several only with the read cache.
+    managers: Vec<SessionManager>,
     cookie_name: String,
     browsers: Vec<Browser>,
     /// Per browser: requests started whose response has not arrived.
@@ -202,6 +236,9 @@ struct World<B> {
     store: StoreView,
     /// Each key's last version and `exp`, to notice `exp` moving back.
     exps: BTreeMap<KeyId, (u64, i64)>,
+    /// Each key's records that were replaced, with the time they were:
+    /// what the read cache may still hand out within its bound.
+    past: BTreeMap<KeyId, Vec<(RecordView, i64)>>,
     trace: Vec<String>,
     stats: Stats,
     threads: Vec<JoinHandle<()>>,
@@ -230,11 +267,27 @@ impl<B: Backend + 'static> World<B> {
             .then_some(Duration::from_secs(3600));
         let config = session_config(max_age);
         let cookie_name = config.cookie_name().to_owned();
-        let manager = SessionManager::with_clock(
-            FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env)),
-            config,
-            Arc::clone(&clock),
-        );
+        let network = || FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env));
+        let managers = match options.cache {
+            None => vec![SessionManager::with_clock(
+                network(),
+                config,
+                Arc::clone(&clock),
+            )],
+            // Two processes, each with its own cache: what one writes, the
+            // other's cache holds stale, within the bound.
+            Some(settings) => (0..PROCESSES)
+                .map(|_| {
+                    let cache = Observed::new(
+                        network(),
+                        settings,
+                        ScheduleTime::new(Arc::clone(&clock), START),
+                        Arc::clone(&env),
+                    );
+                    SessionManager::with_clock(cache, config.clone(), Arc::clone(&clock))
+                })
+                .collect(),
+        };
         let draw = |(low, high): (usize, usize)| {
             env.roll(|rng| rng.range(low as u64, high.max(low) as u64) as usize)
         };
@@ -246,7 +299,7 @@ impl<B: Backend + 'static> World<B> {
             env,
             backend,
             clock,
-            manager,
+            managers,
             cookie_name,
             browsers,
             open,
@@ -256,6 +309,7 @@ impl<B: Backend + 'static> World<B> {
             oracle: Oracle::default(),
             store: StoreView::default(),
             exps: BTreeMap::new(),
+            past: BTreeMap::new(),
             trace: Vec::new(),
             stats: Stats {
                 schedules: 1,
@@ -401,6 +455,10 @@ impl<B: Backend + 'static> World<B> {
             };
             (browser, Action::draw(rng))
         });
+        let process = match self.managers.len() {
+            1 => 0,
+            n => self.env.roll(|rng| rng.below(n as u64) as usize),
+        };
         self.to_start -= 1;
         self.open[browser] += 1;
         let id = self.requests.len() + 1;
@@ -416,8 +474,13 @@ impl<B: Backend + 'static> World<B> {
             tag: id as Tag,
         };
         self.trace.push(format!(
-            "#{} start r{id} b{browser} {} with {}{}",
+            "#{} start r{id} b{browser}{} {} with {}{}",
             self.step,
+            if self.managers.len() > 1 {
+                format!(" on p{process}")
+            } else {
+                String::new()
+            },
             action.name(),
             jar.describe(),
             if action == Action::ReadLate {
@@ -430,6 +493,7 @@ impl<B: Backend + 'static> World<B> {
             id,
             RequestState {
                 browser,
+                process,
                 action,
                 tag: request.tag,
                 cookie_key: jar.key(),
@@ -442,7 +506,7 @@ impl<B: Backend + 'static> World<B> {
         );
         self.stats.requests += 1;
         let (manager, clock, env) = (
-            self.manager.clone(),
+            self.managers[process].clone(),
             Arc::clone(&self.clock),
             Arc::clone(&self.env),
         );
@@ -558,6 +622,7 @@ impl<B: Backend + 'static> World<B> {
         let mut written = BTreeSet::new();
         let mut calls = Vec::new();
         let mut seen = Vec::new();
+        let mut cached = Vec::new();
         let mut committed = Vec::new();
         let mut traced = false;
         for event in self.env.drain() {
@@ -594,11 +659,30 @@ impl<B: Backend + 'static> World<B> {
                 }
                 Event::Loaded {
                     request,
+                    key,
                     record,
                     strong,
+                    cached: from_cache,
                 } => {
+                    if from_cache {
+                        *self
+                            .stats
+                            .notes
+                            .entry("loads answered by the read cache")
+                            .or_default() += 1;
+                        cached.push(CachedLoad {
+                            request,
+                            key,
+                            record,
+                        });
+                    }
                     if let Some(state) = self.requests.get_mut(&request) {
-                        state.loaded.push((record, self.step, strong));
+                        state.loaded.push(Load {
+                            record,
+                            step: self.step,
+                            strong,
+                            cached: from_cache,
+                        });
                     }
                 }
                 Event::Saw {
@@ -616,15 +700,17 @@ impl<B: Backend + 'static> World<B> {
                             .loaded
                             .iter()
                             .rev()
-                            .find(|(record, _, _)| record.tag == Some(tag));
+                            .find(|load| load.record.tag == Some(tag));
                         seen.push(Seen {
                             request,
                             tag,
                             n,
                             now,
-                            record: loaded.map(|(record, _, _)| *record),
-                            loaded_step: loaded.map_or(self.step, |(_, step, _)| *step),
-                            strong: loaded.is_some_and(|(_, _, strong)| *strong),
+                            record: loaded.map(|load| load.record),
+                            loaded_step: loaded.map_or(self.step, |load| load.step),
+                            strong: loaded.is_some_and(|load| load.strong),
+                            cached: loaded.is_some_and(|load| load.cached),
+                            process: state.process,
                         });
                     }
                 }
@@ -687,11 +773,26 @@ impl<B: Backend + 'static> World<B> {
                 }
             }
         }
+        if let Some(settings) = self.options.cache {
+            let bound = i64::try_from(settings.max_staleness.as_secs()).unwrap_or(i64::MAX);
+            for load in &cached {
+                let past = self.past.get(&load.key).map_or(&[][..], Vec::as_slice);
+                invariants::cached_load_within_bound(&self.scene(), past, load, bound)
+                    .map_err(|m| (Invariant::CacheStaleness, m))?;
+            }
+        }
         for seen in &seen {
             invariants::load_within_limits(&self.scene(), seen)
                 .map_err(|m| (Invariant::Lifetimes, m))?;
             invariants::no_load_after_logout(&self.scene(), seen, self.options.lagging_reads)
-                .map_err(|m| (Invariant::LoggedOutStaysOut, m))?;
+                .map_err(|m| {
+                    let broken = if seen.cached {
+                        Invariant::CacheStaleness
+                    } else {
+                        Invariant::LoggedOutStaysOut
+                    };
+                    (broken, m)
+                })?;
         }
         for (request, outcome, set_cookie) in committed {
             self.committed(request, outcome, set_cookie)?;
@@ -731,7 +832,12 @@ impl<B: Backend + 'static> World<B> {
                     *self.stats.notes.entry("exp moved back").or_default() += 1;
                 }
             }
-            self.store.keys.insert(*key, stored);
+            let now = self.now();
+            if let Some(Stored::Record(replaced)) = self.store.keys.insert(*key, stored.clone()) {
+                if stored != Stored::Record(replaced) {
+                    self.past.entry(*key).or_default().push((replaced, now));
+                }
+            }
         }
         Ok(())
     }
@@ -771,6 +877,7 @@ impl<B: Backend + 'static> World<B> {
                         key,
                         ended: *ended,
                         step: self.step,
+                        process: state.process,
                     });
                 }
             }

@@ -1,0 +1,92 @@
+//! A wrapper that, when armed, applies the next write and then loses its
+//! answer: the write happened, and the caller gets an error.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use dynamodb_sessions_core::{
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        TouchOutcome,
+    },
+    BackendError, Operation,
+};
+
+/// Passes every call through; after [`arm`](Self::arm), the next write is
+/// applied and answered with a timeout.
+pub(crate) struct LostAnswers<B> {
+    inner: B,
+    armed: AtomicBool,
+}
+
+impl<B: Backend> LostAnswers<B> {
+    pub(crate) fn new(inner: B) -> Self {
+        LostAnswers {
+            inner,
+            armed: AtomicBool::new(false),
+        }
+    }
+
+    /// The next write's answer will be lost.
+    pub(crate) fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    fn answer<T>(
+        &self,
+        operation: Operation,
+        result: Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            return Err(BackendError::Timeout {
+                operation,
+                after: Duration::from_millis(100),
+            });
+        }
+        result
+    }
+}
+
+impl<B: Backend> Backend for LostAnswers<B> {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        self.inner.load(key, consistency)
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        self.answer(Operation::Create, self.inner.create(key, record))
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        self.answer(
+            Operation::Replace,
+            self.inner.replace(key, expected_version, record),
+        )
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        self.answer(
+            Operation::Touch,
+            self.inner
+                .touch(key, expected_version, issued_at, expires_at),
+        )
+    }
+
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+        self.answer(Operation::End, self.inner.end(key, tombstone))
+    }
+}
