@@ -54,13 +54,20 @@ fn local() -> Option<String> {
 /// A backend on a fresh, provisioned table.
 fn fresh(prefix: &str) -> Option<DynamoDbBackend> {
     let endpoint = local()?;
-    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name(prefix))
+    let table = dynamodb_local::unique_table_name(prefix);
+    // Provisioned with patient attempts: a busy DynamoDB Local can take
+    // seconds per request.
+    builder_at(&endpoint, &table)
+        .attempt_timeout(Duration::from_secs(30))
         .build()
-        .expect("backend builds");
-    backend
+        .expect("backend builds")
         .create_table_if_missing()
         .expect("table provisioned");
-    Some(backend)
+    Some(
+        builder_at(&endpoint, &table)
+            .build()
+            .expect("backend builds"),
+    )
 }
 
 fn key() -> StorageKey {

@@ -19,7 +19,7 @@
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,8 +35,13 @@ use support::load::{self, Load, Report};
 use support::process::Resources;
 use support::{Demo, ServerKind};
 
+/// One load at a time: two at once would starve each other (and DynamoDB
+/// Local) of this machine's cores, and measure nothing.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// Runs `load` against the demo on `kind` and checks the report.
 fn load_demo(kind: ServerKind, manager: SessionManager, load: Load, label: &str) -> Report {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let demo = Demo::start(kind, manager, TrustForwardedProto::No);
     let mut report = load::run(demo.url(), load);
     eprintln!("load {kind:?} {label}: {}", report.summary());

@@ -36,16 +36,22 @@ impl DynamoDbHarness {
     ///
     /// When the backend cannot be built or the table cannot be created.
     pub fn backend_on_new_table(&self, prefix: &str) -> DynamoDbBackend {
-        let backend = DynamoDbBackend::builder(unique_table_name(prefix))
-            .region("us-east-1")
-            .endpoint(self.endpoint.clone())
-            .static_credentials("test", "test")
+        let table = unique_table_name(prefix);
+        let builder = || {
+            DynamoDbBackend::builder(table.as_str())
+                .region("us-east-1")
+                .endpoint(self.endpoint.clone())
+                .static_credentials("test", "test")
+        };
+        // Provisioned with patient attempts: a DynamoDB Local just started,
+        // on a machine busy with other tests, can take seconds per request.
+        builder()
+            .attempt_timeout(std::time::Duration::from_secs(30))
             .build()
-            .expect("build the DynamoDB backend");
-        backend
+            .expect("build the DynamoDB backend")
             .create_table_if_missing()
             .expect("create the test table");
-        backend
+        builder().build().expect("build the DynamoDB backend")
     }
 }
 
