@@ -203,18 +203,17 @@ impl MemoryBackend {
             _ => (limits.max_sessions, limits.max_bytes),
         };
         let adds = old_size == 0;
-        let full = |limit: &str| BackendError::Full {
-            operation,
-            limit: limit.to_owned(),
-        };
-        let sessions_limit = format!("{max_sessions} sessions");
-        let bytes_limit = format!("{max_bytes} bytes");
+        // The error's text is only written when a write is refused: this
+        // runs under the store's lock for every new session.
+        let full = |limit: String| BackendError::Full { operation, limit };
+        let sessions_full = || full(format!("{max_sessions} sessions"));
+        let bytes_full = || full(format!("{max_bytes} bytes"));
         // What can never fit is refused before anything is removed for it.
         if adds && max_sessions == 0 {
-            return Err(full(&sessions_limit));
+            return Err(sessions_full());
         }
         if new_size > max_bytes {
-            return Err(full(&bytes_limit));
+            return Err(bytes_full());
         }
         let mut swept = false;
         loop {
@@ -237,11 +236,11 @@ impl MemoryBackend {
                 WhenFull::EvictSoonestExpiring => items.evict_soonest(key, spare),
             };
             if !evicted {
-                return Err(full(if sessions_fit {
-                    &bytes_limit
+                return Err(if sessions_fit {
+                    bytes_full()
                 } else {
-                    &sessions_limit
-                }));
+                    sessions_full()
+                });
             }
         }
     }
