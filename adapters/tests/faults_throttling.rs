@@ -4,6 +4,8 @@
 //! error; and no write is ever applied twice (checked by the stored version
 //! and data, read directly from DynamoDB Local, not through the proxy).
 
+#[path = "support/process.rs"]
+mod process;
 mod support_faults;
 
 use dynamodb_sessions::Scheme;
@@ -353,13 +355,6 @@ fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
     );
 }
 
-/// The number of threads this process runs, from `/proc/self/status`.
-fn threads() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("Threads:"))?;
-    line["Threads:".len()..].trim().parse().ok()
-}
-
 /// DynamoDB throttles every request for a long stretch while 8 threads keep
 /// reading and writing: every call ends within its deadline with a typed
 /// error, nothing queues up (the process's thread count stays flat), and
@@ -405,7 +400,7 @@ fn sustained_throttling_stays_bounded_and_recovers() {
             .collect();
         while started.elapsed() < outage {
             let half = usize::from(started.elapsed() > outage / 2);
-            samples[half].extend(threads());
+            samples[half].extend(process::Resources::now().map(|now| now.threads));
             std::thread::sleep(Duration::from_millis(200));
         }
         let calls: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
