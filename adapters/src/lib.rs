@@ -2,8 +2,9 @@
 //! DynamoDB or in memory.
 //!
 //! An application adds this one crate. The root holds what it uses: a
-//! [`SessionManager`] over a backend ([`MemoryBackend`], or
-//! [`DynamoDbBackend`] with the default `dynamodb` feature), its
+//! [`SessionManager`] over a backend ([`MemoryBackend`],
+//! [`DynamoDbBackend`] with the default `dynamodb` feature, or
+//! [`AwsSdkBackend`] with the `aws-sdk` feature), its
 //! [`SessionConfig`], the per-request [`Session`], the errors, and the glue
 //! for blocking servers ([`HttpSessions`], with the `tiny-http` and
 //! `rouille` features). Wrapping the backend in a [`ReadCache`] (off by
@@ -25,6 +26,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `dynamodb` | yes | [`DynamoDbBackend`] and the [`dynamodb`] module (rusoto, tokio, hyper) |
+//! | `aws-sdk` | no | [`AwsSdkBackend`] in the [`dynamodb`] module (the official AWS SDK for Rust, on the same tokio and hyper) |
 //! | `tiny-http` | no | `http::tiny_http` |
 //! | `rouille` | no | `http::rouille` |
 //!
@@ -37,11 +39,15 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "dynamodb")]
+#[cfg(any(feature = "dynamodb", feature = "aws-sdk"))]
 pub mod dynamodb;
 pub mod http;
 mod memory;
+#[cfg(any(feature = "dynamodb", feature = "aws-sdk"))]
+mod table;
 
+#[cfg(feature = "aws-sdk")]
+pub use dynamodb::AwsSdkBackend;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{

@@ -1,32 +1,23 @@
 //! Building a [`DynamoDbBackend`]: table, region, endpoint, credentials,
 //! retries and runtime.
 
-use std::error::Error;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rusoto_core::credential::{DefaultCredentialsProvider, ProfileProvider, StaticProvider};
 use rusoto_core::{DispatchSignedRequest, HttpClient, Region};
 use rusoto_dynamodb::DynamoDbClient;
 
-use super::retry::RetryConfig;
-use super::{DynamoDbBackend, Inner};
-
-/// Environment variable overriding the endpoint for DynamoDB only.
-pub const ENDPOINT_ENV_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
-/// Environment variable overriding the endpoint for every AWS service.
-pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
-
-/// A fixed access key, given by [`DynamoDbBackendBuilder::static_credentials`].
-#[derive(Clone)]
-struct StaticKey {
-    access_key_id: String,
-    secret_access_key: String,
-    /// For temporary credentials.
-    session_token: Option<String>,
-}
+use super::build_error::BuildError;
+use super::names::{
+    clean_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name, ENDPOINT_ENV,
+    ENDPOINT_ENV_DYNAMODB,
+};
+use super::rusoto_wire::RusotoWire;
+use super::settings::{builder_setters, Settings};
+use super::DynamoDbBackend;
+use crate::table::OwnedRuntime;
 
 /// Builds a [`DynamoDbBackend`]. Start from [`DynamoDbBackend::builder`].
 ///
@@ -47,10 +38,15 @@ struct StaticKey {
 ///   the partition's domain, e.g. `amazonaws.com.cn` for `cn-*`), unless
 ///   [`endpoint`](Self::endpoint), `AWS_ENDPOINT_URL_DYNAMODB` or
 ///   `AWS_ENDPOINT_URL` names another (e.g. DynamoDB Local);
-/// * credentials: the default chain: environment (`AWS_ACCESS_KEY_ID`,
+/// * credentials: rusoto's default chain: environment (`AWS_ACCESS_KEY_ID`,
 ///   `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), profile
-///   (`AWS_PROFILE`, `~/.aws/credentials`), container role, instance role;
-///   or a fixed key from [`static_credentials`](Self::static_credentials).
+///   (`AWS_PROFILE`, `~/.aws/credentials`, including `credential_process`),
+///   container role, instance role; or a fixed key from
+///   [`static_credentials`](Self::static_credentials). rusoto 0.48 does not
+///   know web identity (EKS IRSA), IAM Identity Center (SSO) or `role_arn`
+///   profiles: there, run a `credential_process` that prints credentials,
+///   or use [`AwsSdkBackend`](super::AwsSdkBackend) (feature `aws-sdk`),
+///   which takes the full chain of the AWS SDKs.
 ///
 /// Building contacts nothing; the first request does.
 ///
@@ -70,46 +66,19 @@ struct StaticKey {
 /// # Ok::<(), dynamodb_sessions::dynamodb::BuildError>(())
 /// ```
 pub struct DynamoDbBackendBuilder {
-    table_name: String,
-    region: Option<String>,
-    endpoint: Option<String>,
-    credentials: Option<StaticKey>,
-    retry: RetryConfig,
-    worker_threads: usize,
-    check_item_size: bool,
+    settings: Settings,
 }
 
 impl fmt::Debug for DynamoDbBackendBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DynamoDbBackendBuilder")
-            .field("table_name", &self.table_name)
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            // Never the key itself.
-            .field(
-                "credentials",
-                &self
-                    .credentials
-                    .as_ref()
-                    .map_or("default chain", |_| "static"),
-            )
-            .field("retry", &self.retry)
-            .field("worker_threads", &self.worker_threads)
-            .field("check_item_size", &self.check_item_size)
-            .finish()
+        self.settings.debug("DynamoDbBackendBuilder", f)
     }
 }
 
 impl DynamoDbBackendBuilder {
     pub(crate) fn new(table_name: impl Into<String>) -> Self {
         DynamoDbBackendBuilder {
-            table_name: table_name.into(),
-            region: None,
-            endpoint: None,
-            credentials: None,
-            retry: RetryConfig::default(),
-            worker_threads: 2,
-            check_item_size: true,
+            settings: Settings::new(table_name.into()),
         }
     }
 
@@ -159,109 +128,11 @@ impl DynamoDbBackendBuilder {
     /// # Ok::<(), BuildError>(())
     /// ```
     pub fn region(mut self, name: impl Into<String>) -> Self {
-        self.region = Some(name.into());
+        self.settings.region = Some(name.into());
         self
     }
 
-    /// Sends requests to this endpoint, e.g. `http://127.0.0.1:8000` for
-    /// DynamoDB Local; both `http://` and `https://` work. Takes precedence
-    /// over the region's endpoint and over the
-    /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` variables; the region
-    /// still names the signing region.
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
-        self
-    }
-
-    /// Signs requests with this fixed access key instead of the default
-    /// chain; handy for DynamoDB Local, which accepts any.
-    ///
-    /// Without it, rusoto's default chain is used: environment variables
-    /// (with `AWS_SESSION_TOKEN`), the profile in `~/.aws/credentials`
-    /// (including `credential_process`), the ECS container role and the EC2
-    /// instance role. rusoto 0.48 does not know web identity (EKS IRSA), IAM
-    /// Identity Center (SSO) or `role_arn` profiles: there, run a
-    /// `credential_process` that prints credentials, or use the AWS SDK
-    /// backend, which takes the full chain of the AWS SDKs.
-    pub fn static_credentials(
-        mut self,
-        access_key_id: impl Into<String>,
-        secret_access_key: impl Into<String>,
-    ) -> Self {
-        self.credentials = Some(StaticKey {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            session_token: None,
-        });
-        self
-    }
-
-    /// Signs requests with these temporary credentials (an access key with
-    /// its session token, e.g. from STS) instead of the default chain. They
-    /// are not refreshed: when they expire, requests fail with an
-    /// authentication error.
-    pub fn temporary_credentials(
-        mut self,
-        access_key_id: impl Into<String>,
-        secret_access_key: impl Into<String>,
-        session_token: impl Into<String>,
-    ) -> Self {
-        self.credentials = Some(StaticKey {
-            access_key_id: access_key_id.into(),
-            secret_access_key: secret_access_key.into(),
-            session_token: Some(session_token.into()),
-        });
-        self
-    }
-
-    /// Replaces the whole retry policy.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Attempts per call, the first included (default 4; 0 is taken as 1).
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.retry.max_attempts = attempts;
-        self
-    }
-
-    /// First backoff between attempts, doubled after each (default 25 ms).
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.retry.base_delay = delay;
-        self
-    }
-
-    /// Upper bound of any one backoff (default 1 s).
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.retry.max_delay = delay;
-        self
-    }
-
-    /// Time limit of each attempt (default 2 s).
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.retry.attempt_timeout = timeout;
-        self
-    }
-
-    /// Worker threads of the backend's own tokio runtime (default 2; 0 is
-    /// taken as 1). The calling threads drive their own requests; the
-    /// workers run the connection pool's background tasks.
-    pub fn worker_threads(mut self, threads: usize) -> Self {
-        self.worker_threads = threads.max(1);
-        self
-    }
-
-    /// Whether `create` and `replace` refuse an item over 400 KB (as
-    /// [`store::item_size`](crate::store::item_size) counts it) before sending it, with
-    /// its size in the error (default true). When false, DynamoDB decides,
-    /// and its refusal is still [`BackendError::ItemTooLarge`].
-    ///
-    /// [`BackendError::ItemTooLarge`]: crate::BackendError::ItemTooLarge
-    pub fn check_item_size(mut self, check: bool) -> Self {
-        self.check_item_size = check;
-        self
-    }
+    builder_setters!();
 
     /// Builds the backend and its runtime.
     ///
@@ -274,30 +145,26 @@ impl DynamoDbBackendBuilder {
     /// default credential chain cannot be set up, [`BuildError::Runtime`]
     /// when the runtime's threads cannot be started.
     pub fn build(self) -> Result<DynamoDbBackend, BuildError> {
-        validate_table_name(&self.table_name)?;
+        let settings = self.settings;
+        validate_table_name(&settings.table_name)?;
         // The region is settled, or refused, before anything is started.
         let region = resolve_region(
-            self.region,
-            self.endpoint,
+            settings.region.clone(),
+            settings.endpoint.clone(),
             &|name| std::env::var(name).ok(),
             &|| ProfileProvider::region().ok().flatten(),
         )?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(self.worker_threads)
-            .thread_name("dynamodb-sessions")
-            .enable_all()
-            .build()
-            .map_err(BuildError::Runtime)?;
+        let runtime = OwnedRuntime::start(settings.worker_threads).map_err(BuildError::Runtime)?;
         let client = {
             // Anything the client sets up on creation belongs to our runtime.
             let _guard = runtime.enter();
-            match self.credentials {
+            match &settings.credentials {
                 Some(key) => DynamoDbClient::new_with(
                     http_client(),
                     StaticProvider::new(
-                        key.access_key_id,
-                        key.secret_access_key,
-                        key.session_token,
+                        key.access_key_id.clone(),
+                        key.secret_access_key.clone(),
+                        key.session_token.clone(),
                         None,
                     ),
                     region,
@@ -310,13 +177,7 @@ impl DynamoDbBackendBuilder {
             }
         };
         Ok(DynamoDbBackend {
-            inner: Arc::new(Inner {
-                client,
-                table_name: self.table_name,
-                retry: self.retry,
-                check_item_size: self.check_item_size,
-                runtime: super::OwnedRuntime::new(runtime),
-            }),
+            inner: Arc::new(settings.into_table(RusotoWire(client), runtime)),
         })
     }
 }
@@ -409,148 +270,6 @@ impl Resolved {
         match self {
             Resolved::Known(region) => region.name(),
             Resolved::Other { name, .. } => name,
-        }
-    }
-}
-
-/// 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a
-/// hyphen: the shape the AWS SDKs require of a region name.
-fn is_dns_label(name: &str) -> bool {
-    (1..=63).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-}
-
-/// The DynamoDB endpoint of a region rusoto does not know (`name` is a
-/// lowercase DNS label), or `None` when the name belongs to no partition.
-///
-/// As the AWS SDKs derive it: `https://dynamodb.{region}.{dnsSuffix}` (the
-/// default rule of DynamoDB's endpoint rule set), with the partitions'
-/// `regionRegex` and `dnsSuffix` from the SDKs' `partitions.json`. Unlike
-/// the SDKs, a name of no partition is refused rather than sent to the
-/// `aws` partition's domain.
-fn dynamodb_endpoint(name: &str) -> Option<String> {
-    let word = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric());
-    let number = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    let parts: Vec<&str> = name.split('-').collect();
-    let dns_suffix = match parts.as_slice() {
-        [area, place, n] if word(place) && number(n) => match *area {
-            // aws: ^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$
-            "us" | "eu" | "ap" | "sa" | "ca" | "me" | "af" | "il" | "mx" => "amazonaws.com",
-            // aws-cn: ^cn\-\w+\-\d+$
-            "cn" => "amazonaws.com.cn",
-            _ => return None,
-        },
-        [area, kind, place, n] if word(place) && number(n) => match (*area, *kind) {
-            // aws-us-gov: ^us\-gov\-\w+\-\d+$
-            ("us", "gov") => "amazonaws.com",
-            // aws-iso: ^us\-iso\-\w+\-\d+$
-            ("us", "iso") => "c2s.ic.gov",
-            // aws-iso-b: ^us\-isob\-\w+\-\d+$
-            ("us", "isob") => "sc2s.sgov.gov",
-            // aws-iso-f: ^us\-isof\-\w+\-\d+$
-            ("us", "isof") => "csp.hci.ic.gov",
-            // aws-iso-e: ^eu\-isoe\-\w+\-\d+$
-            ("eu", "isoe") => "cloud.adc-e.uk",
-            // aws-eusc: ^eusc\-(de)\-\w+\-\d+$
-            ("eusc", "de") => "amazonaws.eu",
-            _ => return None,
-        },
-        _ => return None,
-    };
-    Some(format!("https://dynamodb.{name}.{dns_suffix}"))
-}
-
-/// An endpoint as given, without surrounding whitespace or trailing slashes.
-fn clean_endpoint(endpoint: &str) -> String {
-    endpoint.trim().trim_end_matches('/').to_owned()
-}
-
-/// Checks a table name against DynamoDB's rules: 3 to 255 characters from
-/// `a-z A-Z 0-9 _ - .`.
-fn validate_table_name(name: &str) -> Result<(), BuildError> {
-    let valid = (3..=255).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(BuildError::InvalidTableName {
-            name: name.to_owned(),
-        })
-    }
-}
-
-/// Why a [`DynamoDbBackend`] could not be built.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// The table name is not 3 to 255 characters of `a-z A-Z 0-9 _ - .`.
-    InvalidTableName {
-        /// The refused name.
-        name: String,
-    },
-    /// A region name (from [`DynamoDbBackendBuilder::region`],
-    /// `AWS_DEFAULT_REGION`, `AWS_REGION` or the profile) is not one: it is
-    /// not 1 to 63 ASCII letters, digits and hyphens with a letter or digit
-    /// at each end. No region is assumed in its place.
-    InvalidRegion {
-        /// The refused name, as given.
-        name: String,
-        /// Where it came from: `"DynamoDbBackendBuilder::region"`,
-        /// `"AWS_DEFAULT_REGION"`, `"AWS_REGION"` or `"the AWS profile"`.
-        origin: &'static str,
-    },
-    /// No endpoint was given and the region name belongs to no AWS
-    /// partition known here, so its DynamoDB endpoint is unknown (see
-    /// [`DynamoDbBackendBuilder::region`]). Give the endpoint with
-    /// [`DynamoDbBackendBuilder::endpoint`] or `AWS_ENDPOINT_URL_DYNAMODB`.
-    /// No region is assumed in its place.
-    UnknownRegion {
-        /// The region name, in lowercase.
-        name: String,
-        /// Where it came from, as for [`BuildError::InvalidRegion`].
-        origin: &'static str,
-    },
-    /// The default credential chain could not be set up; the cause is the
-    /// source.
-    Credentials(Box<dyn Error + Send + Sync>),
-    /// The backend's tokio runtime could not be started.
-    Runtime(std::io::Error),
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::InvalidTableName { name } => write!(
-                f,
-                "invalid DynamoDB table name {name:?}: use 3 to 255 characters of a-z, A-Z, 0-9, _, - and ."
-            ),
-            BuildError::InvalidRegion { name, origin } => write!(
-                f,
-                "invalid AWS region name {name:?} (from {origin}): use a region's name, e.g. eu-central-2"
-            ),
-            BuildError::UnknownRegion { name, origin } => write!(
-                f,
-                "no known DynamoDB endpoint for region {name:?} (from {origin}): \
-                 name the endpoint with DynamoDbBackendBuilder::endpoint or {ENDPOINT_ENV_DYNAMODB}"
-            ),
-            BuildError::Credentials(_) => f.write_str("cannot set up AWS credentials"),
-            BuildError::Runtime(_) => f.write_str("cannot start the DynamoDB backend's runtime"),
-        }
-    }
-}
-
-impl Error for BuildError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            BuildError::InvalidTableName { .. }
-            | BuildError::InvalidRegion { .. }
-            | BuildError::UnknownRegion { .. } => None,
-            BuildError::Credentials(e) => Some(&**e),
-            BuildError::Runtime(e) => Some(e),
         }
     }
 }
@@ -955,7 +674,7 @@ mod tests {
         let builder = DynamoDbBackend::builder("sessions")
             .region("us-east-1")
             .region("eu-central-2");
-        assert_eq!(builder.region.as_deref(), Some("eu-central-2"));
+        assert_eq!(builder.settings.region.as_deref(), Some("eu-central-2"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Creating the sessions table: `sid` (B) hash key, on-demand billing, TTL
-//! on `exp`.
+//! on `exp`. The steps and checks are here, once; each client implements
+//! [`ProvisionWire`] with its four control-plane requests.
 
 use std::error::Error;
 use std::fmt;
@@ -7,12 +8,6 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::store::BoxError;
-use rusoto_core::RusotoError;
-use rusoto_dynamodb::{
-    AttributeDefinition, CreateTableError, CreateTableInput, DescribeTableError,
-    DescribeTableInput, DescribeTimeToLiveInput, DynamoDb, DynamoDbClient, KeySchemaElement,
-    TableDescription, TimeToLiveSpecification, UpdateTimeToLiveInput,
-};
 
 use super::item::{EXP, SID};
 
@@ -21,9 +16,7 @@ const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How often to look while waiting.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// What [`DynamoDbBackend::create_table_if_missing`] did.
-///
-/// [`DynamoDbBackend::create_table_if_missing`]: super::DynamoDbBackend::create_table_if_missing
+/// What `create_table_if_missing` did (on either backend).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProvisionReport {
@@ -37,7 +30,7 @@ pub struct ProvisionReport {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ProvisionError {
-    /// An AWS request failed; `source` is rusoto's error.
+    /// An AWS request failed; `source` is the client's error.
     Request {
         /// The DynamoDB action, e.g. `"CreateTable"`.
         action: &'static str,
@@ -122,75 +115,89 @@ impl Error for ProvisionError {
     }
 }
 
-/// Runs one request under the attempt timeout, mapping its error.
-async fn request<T, E>(
+/// A table as DescribeTable or CreateTable describes it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TableState {
+    /// `ACTIVE`, `CREATING`, ...; `None` when not said.
+    pub(crate) status: Option<String>,
+    /// The key schema as (attribute, `HASH` or `RANGE`), when described.
+    pub(crate) keys: Option<Vec<(String, String)>>,
+    /// The attribute definitions as (attribute, `S`, `N` or `B`).
+    pub(crate) types: Vec<(String, String)>,
+}
+
+/// A table's TTL setting as DescribeTimeToLive describes it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TtlState {
+    /// `ENABLED`, `ENABLING`, `DISABLED`, ...; `None` when not said.
+    pub(crate) status: Option<String>,
+    /// The TTL attribute, when one is set.
+    pub(crate) attribute: Option<String>,
+}
+
+/// A client's control-plane requests, each one attempt. Errors are the
+/// client's own, kept as the source of [`ProvisionError::Request`].
+pub(crate) trait ProvisionWire: Send + Sync {
+    /// DescribeTable; `Ok(None)` when the table does not exist.
+    fn describe_table(
+        &self,
+        table: &str,
+    ) -> impl Future<Output = Result<Option<TableState>, BoxError>> + Send;
+
+    /// CreateTable with on-demand billing and `sid` (B) as the only key;
+    /// `Ok(None)` when the table exists already (`ResourceInUseException`).
+    fn create_table(
+        &self,
+        table: &str,
+    ) -> impl Future<Output = Result<Option<TableState>, BoxError>> + Send;
+
+    /// DescribeTimeToLive.
+    fn describe_ttl(&self, table: &str) -> impl Future<Output = Result<TtlState, BoxError>> + Send;
+
+    /// UpdateTimeToLive, enabling TTL on `attribute`.
+    fn enable_ttl(
+        &self,
+        table: &str,
+        attribute: &str,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// Runs one request under the attempt timeout, naming it in its errors.
+async fn request<T>(
     action: &'static str,
     timeout: Duration,
-    future: impl Future<Output = Result<T, RusotoError<E>>>,
-) -> Result<Result<T, RusotoError<E>>, ProvisionError> {
-    tokio::time::timeout(timeout, future)
-        .await
-        .map_err(|_| ProvisionError::Timeout {
+    future: impl Future<Output = Result<T, BoxError>>,
+) -> Result<T, ProvisionError> {
+    match tokio::time::timeout(timeout, future).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(source)) => Err(ProvisionError::Request { action, source }),
+        Err(_) => Err(ProvisionError::Timeout {
             action,
             after: timeout,
-        })
-}
-
-fn failed<E: Error + Send + Sync + 'static>(
-    action: &'static str,
-    error: RusotoError<E>,
-) -> ProvisionError {
-    ProvisionError::Request {
-        action,
-        source: Box::new(error),
+        }),
     }
 }
 
-/// The table's description, or `None` when it does not exist.
-async fn describe(
-    client: &DynamoDbClient,
+/// Checks that `state` has exactly the `sid` (B) hash key.
+fn check_key_schema(
     table: &str,
-    timeout: Duration,
-) -> Result<Option<TableDescription>, ProvisionError> {
-    let input = DescribeTableInput {
-        table_name: table.to_owned(),
-    };
-    match request("DescribeTable", timeout, client.describe_table(input)).await? {
-        Ok(output) => Ok(output.table),
-        Err(RusotoError::Service(DescribeTableError::ResourceNotFound(_))) => Ok(None),
-        Err(error) => Err(failed("DescribeTable", error)),
-    }
-}
-
-/// Checks that `description` has exactly the `sid` (B) hash key.
-fn check_key_schema(table: &str, description: &TableDescription) -> Result<(), ProvisionError> {
-    let keys = description.key_schema.as_deref().unwrap_or_default();
-    let definitions = description
-        .attribute_definitions
-        .as_deref()
-        .unwrap_or_default();
+    keys: &[(String, String)],
+    types: &[(String, String)],
+) -> Result<(), ProvisionError> {
     let type_of = |name: &str| {
-        definitions
+        types
             .iter()
-            .find(|d| d.attribute_name == name)
-            .map_or("?", |d| d.attribute_type.as_str())
+            .find(|(attribute, _)| attribute == name)
+            .map_or("?", |(_, kind)| kind.as_str())
     };
-    let right = matches!(keys, [only] if only.attribute_name == SID
-        && only.key_type == "HASH"
-        && type_of(SID) == "B");
+    let right =
+        matches!(keys, [(name, kind)] if name == SID && kind == "HASH" && type_of(SID) == "B");
     if right {
         return Ok(());
     }
     let found = keys
         .iter()
-        .map(|k| {
-            format!(
-                "{} {} ({})",
-                k.attribute_name,
-                k.key_type,
-                type_of(&k.attribute_name)
-            )
-        })
+        .map(|(name, kind)| format!("{name} {kind} ({})", type_of(name)))
         .collect::<Vec<_>>()
         .join(", ");
     Err(ProvisionError::WrongKeySchema {
@@ -201,47 +208,31 @@ fn check_key_schema(table: &str, description: &TableDescription) -> Result<(), P
 
 /// Creates `table` unless it exists, waits for it to be `ACTIVE`, and turns
 /// on TTL on `exp` unless it is on.
-pub(crate) async fn provision(
-    client: &DynamoDbClient,
+pub(crate) async fn provision<P: ProvisionWire>(
+    wire: &P,
     table: &str,
     timeout: Duration,
 ) -> Result<ProvisionReport, ProvisionError> {
     let mut table_created = false;
-    let mut description = describe(client, table, timeout).await?;
-    if description.is_none() {
-        let input = CreateTableInput {
-            table_name: table.to_owned(),
-            billing_mode: Some("PAY_PER_REQUEST".to_owned()),
-            attribute_definitions: vec![AttributeDefinition {
-                attribute_name: SID.to_owned(),
-                attribute_type: "B".to_owned(),
-            }],
-            key_schema: vec![KeySchemaElement {
-                attribute_name: SID.to_owned(),
-                key_type: "HASH".to_owned(),
-            }],
-            ..CreateTableInput::default()
-        };
-        match request("CreateTable", timeout, client.create_table(input)).await? {
-            Ok(output) => {
-                table_created = true;
-                description = output.table_description;
-            }
-            // Someone else created it meanwhile: fine if its schema is right.
-            Err(RusotoError::Service(CreateTableError::ResourceInUse(_))) => {}
-            Err(error) => return Err(failed("CreateTable", error)),
-        }
+    let mut state = request("DescribeTable", timeout, wire.describe_table(table)).await?;
+    if state.is_none() {
+        state = request("CreateTable", timeout, wire.create_table(table)).await?;
+        // `None`: someone else created it meanwhile, fine if its schema is
+        // right.
+        table_created = state.is_some();
     }
     let started = Instant::now();
     loop {
-        let current = match description.take() {
+        let current = match state.take() {
             Some(current) => current,
-            None => describe(client, table, timeout).await?.unwrap_or_default(),
+            None => request("DescribeTable", timeout, wire.describe_table(table))
+                .await?
+                .unwrap_or_default(),
         };
-        if current.key_schema.is_some() {
-            check_key_schema(table, &current)?;
+        if let Some(keys) = &current.keys {
+            check_key_schema(table, keys, &current.types)?;
         }
-        let status = current.table_status.unwrap_or_default();
+        let status = current.status.unwrap_or_default();
         if status == "ACTIVE" {
             break;
         }
@@ -258,7 +249,7 @@ pub(crate) async fn provision(
         }
         tokio::time::sleep(POLL_INTERVAL).await;
     }
-    let ttl_enabled = enable_ttl(client, table, timeout).await?;
+    let ttl_enabled = enable_ttl(wire, table, timeout).await?;
     Ok(ProvisionReport {
         table_created,
         ttl_enabled,
@@ -266,26 +257,15 @@ pub(crate) async fn provision(
 }
 
 /// Enables TTL on `exp` unless it is on; says whether it did.
-async fn enable_ttl(
-    client: &DynamoDbClient,
+async fn enable_ttl<P: ProvisionWire>(
+    wire: &P,
     table: &str,
     timeout: Duration,
 ) -> Result<bool, ProvisionError> {
-    let input = DescribeTimeToLiveInput {
-        table_name: table.to_owned(),
-    };
-    let current = request(
-        "DescribeTimeToLive",
-        timeout,
-        client.describe_time_to_live(input),
-    )
-    .await?
-    .map_err(|error| failed("DescribeTimeToLive", error))?
-    .time_to_live_description
-    .unwrap_or_default();
-    let status = current.time_to_live_status.as_deref().unwrap_or("DISABLED");
+    let current = request("DescribeTimeToLive", timeout, wire.describe_ttl(table)).await?;
+    let status = current.status.as_deref().unwrap_or("DISABLED");
     if matches!(status, "ENABLED" | "ENABLING") {
-        return match current.attribute_name {
+        return match current.attribute {
             Some(attribute) if attribute != EXP => Err(ProvisionError::TtlOnOtherAttribute {
                 table: table.to_owned(),
                 attribute,
@@ -293,20 +273,7 @@ async fn enable_ttl(
             _ => Ok(false),
         };
     }
-    let input = UpdateTimeToLiveInput {
-        table_name: table.to_owned(),
-        time_to_live_specification: TimeToLiveSpecification {
-            attribute_name: EXP.to_owned(),
-            enabled: true,
-        },
-    };
-    request(
-        "UpdateTimeToLive",
-        timeout,
-        client.update_time_to_live(input),
-    )
-    .await?
-    .map_err(|error| failed("UpdateTimeToLive", error))?;
+    request("UpdateTimeToLive", timeout, wire.enable_ttl(table, EXP)).await?;
     Ok(true)
 }
 
@@ -314,32 +281,15 @@ async fn enable_ttl(
 mod tests {
     use super::*;
 
-    fn description(keys: &[(&str, &str)], types: &[(&str, &str)]) -> TableDescription {
-        TableDescription {
-            key_schema: Some(
-                keys.iter()
-                    .map(|(name, key_type)| KeySchemaElement {
-                        attribute_name: (*name).into(),
-                        key_type: (*key_type).into(),
-                    })
-                    .collect(),
-            ),
-            attribute_definitions: Some(
-                types
-                    .iter()
-                    .map(|(name, t)| AttributeDefinition {
-                        attribute_name: (*name).into(),
-                        attribute_type: (*t).into(),
-                    })
-                    .collect(),
-            ),
-            ..TableDescription::default()
-        }
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
     }
 
     #[test]
     fn only_a_single_binary_sid_hash_key_is_right() {
-        assert!(check_key_schema("t", &description(&[("sid", "HASH")], &[("sid", "B")])).is_ok());
+        assert!(check_key_schema("t", &pairs(&[("sid", "HASH")]), &pairs(&[("sid", "B")])).is_ok());
         for (keys, types) in [
             (vec![("sid", "HASH")], vec![("sid", "S")]),
             (vec![("id", "HASH")], vec![("id", "B")]),
@@ -349,7 +299,7 @@ mod tests {
             ),
             (vec![], vec![]),
         ] {
-            let error = check_key_schema("t", &description(&keys, &types)).unwrap_err();
+            let error = check_key_schema("t", &pairs(&keys), &pairs(&types)).unwrap_err();
             assert!(matches!(error, ProvisionError::WrongKeySchema { .. }));
             assert!(error.to_string().contains("sid"), "{error}");
         }

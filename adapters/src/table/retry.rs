@@ -5,9 +5,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{store::MAX_ITEM_SIZE, BackendError, Operation};
-use rusoto_core::RusotoError;
 
-use super::error::{classify, Failure, ServiceError};
+use super::failure::Failure;
 
 /// How the backend retries and times out its calls.
 ///
@@ -152,16 +151,17 @@ pub(crate) enum Stop {
 }
 
 /// Runs `call` under `config`'s retry policy, giving up at `deadline`.
-pub(crate) async fn execute<T, E, F, Fut>(
+/// `call` makes one attempt with whichever client and says what its
+/// failure means; the policy is the same for every client.
+pub(crate) async fn execute<T, F, Fut>(
     config: &RetryConfig,
     operation: Operation,
     deadline: Instant,
     mut call: F,
 ) -> Result<T, Stop>
 where
-    E: ServiceError,
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, RusotoError<E>>>,
+    Fut: Future<Output = Result<T, Failure>>,
 {
     let max_attempts = config.max_attempts.max(1);
     let mut ambiguous = false;
@@ -178,7 +178,7 @@ where
         let limit = config.attempt_timeout.min(remaining);
         let failure = match tokio::time::timeout(limit, call()).await {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(error)) => Some(classify(error)),
+            Ok(Err(failure)) => Some(failure),
             Err(_elapsed) => None,
         };
         let error = match failure {
@@ -230,8 +230,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusoto_core::HttpDispatchError;
-    use rusoto_dynamodb::PutItemError;
     use std::cell::Cell;
 
     fn fast() -> RetryConfig {
@@ -285,11 +283,7 @@ mod tests {
             fast().deadline(),
             || {
                 calls.set(calls.get() + 1);
-                async {
-                    Err(RusotoError::Service(
-                        PutItemError::ProvisionedThroughputExceeded("slow".into()),
-                    ))
-                }
+                async { Err(Failure::Throttled("slow".into())) }
             },
         ));
         assert_eq!(calls.get(), 3);
@@ -307,9 +301,7 @@ mod tests {
             let n = calls.get();
             async move {
                 if n == 1 {
-                    Err(RusotoError::<PutItemError>::HttpDispatch(
-                        HttpDispatchError::new("reset".into()),
-                    ))
+                    Err(Failure::Transient("reset".into()))
                 } else {
                     Ok(n)
                 }
@@ -332,9 +324,7 @@ mod tests {
                     if n == 1 {
                         tokio::time::sleep(Duration::from_secs(5)).await;
                     }
-                    Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
-                        "no".into(),
-                    )))
+                    Err(Failure::ConditionFailed)
                 }
             },
         ));
@@ -346,11 +336,7 @@ mod tests {
             &fast(),
             Operation::Replace,
             fast().deadline(),
-            || async {
-                Err(RusotoError::Service(PutItemError::ConditionalCheckFailed(
-                    "no".into(),
-                )))
-            },
+            || async { Err(Failure::ConditionFailed) },
         ));
         assert!(matches!(
             result,
@@ -382,7 +368,7 @@ mod tests {
             config.deadline(),
             || async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
-                Err(RusotoError::<PutItemError>::Blocking)
+                Err(Failure::Rejected("unreachable".into()))
             },
         ));
         assert!(matches!(
@@ -404,7 +390,7 @@ mod tests {
             fast().deadline(),
             || async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
-                Err(RusotoError::<PutItemError>::Blocking)
+                Err(Failure::Rejected("unreachable".into()))
             },
         ));
         match result {
@@ -421,11 +407,7 @@ mod tests {
         let result: Result<(), Stop> =
             run(execute(&fast(), Operation::End, fast().deadline(), || {
                 calls.set(calls.get() + 1);
-                async {
-                    Err(RusotoError::Service(PutItemError::ResourceNotFound(
-                        "x".into(),
-                    )))
-                }
+                async { Err(Failure::Rejected("no table".into())) }
             }));
         assert_eq!(calls.get(), 1);
         assert!(matches!(

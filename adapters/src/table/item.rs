@@ -13,16 +13,12 @@
 
 use std::collections::HashMap;
 
+use super::attribute::{Attribute, Item};
+use super::outcome::Stored;
 use dynamodb_sessions_core::{
     store::{Record, StorageKey, StoredData, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN},
     BackendError, Operation,
 };
-use rusoto_dynamodb::AttributeValue;
-
-use super::outcome::Stored;
-
-/// A DynamoDB item or key.
-pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// The hash key attribute.
 pub(crate) const SID: &str = "sid";
@@ -41,33 +37,9 @@ pub(crate) const WID: &str = WRITE_ID_ATTRIBUTE;
 /// The successor attribute of a login's tombstone.
 pub(crate) const NXT: &str = "nxt";
 
-/// A binary attribute value.
-pub(crate) fn binary(bytes: &[u8]) -> AttributeValue {
-    AttributeValue {
-        b: Some(bytes.to_vec().into()),
-        ..AttributeValue::default()
-    }
-}
-
-/// A number attribute value.
-pub(crate) fn number(value: impl ToString) -> AttributeValue {
-    AttributeValue {
-        n: Some(value.to_string()),
-        ..AttributeValue::default()
-    }
-}
-
-/// A string attribute value.
-pub(crate) fn string(value: &str) -> AttributeValue {
-    AttributeValue {
-        s: Some(value.to_owned()),
-        ..AttributeValue::default()
-    }
-}
-
 /// The key of the item that stores `key`'s session.
-pub(crate) fn key_item(key: &StorageKey) -> Item {
-    HashMap::from([(SID.to_owned(), binary(key.as_bytes()))])
+pub(crate) fn key_item<A: Attribute>(key: &StorageKey) -> Item<A> {
+    HashMap::from([(SID.to_owned(), A::binary(key.as_bytes()))])
 }
 
 /// The full item that stores `record` under `key`.
@@ -76,21 +48,21 @@ pub(crate) fn key_item(key: &StorageKey) -> Item {
 ///
 /// [`BackendError::Rejected`] for a data encoding this backend does not know
 /// how to store (`StoredData` may grow variants).
-pub(crate) fn to_item(
+pub(crate) fn to_item<A: Attribute>(
     operation: Operation,
     key: &StorageKey,
     record: &Record,
-) -> Result<Item, BackendError> {
+) -> Result<Item<A>, BackendError> {
     let mut item = key_item(key);
-    item.insert(VER.to_owned(), number(record.version));
-    item.insert(ISS.to_owned(), number(record.issued_at));
-    item.insert(EXP.to_owned(), number(record.expires_at));
+    item.insert(VER.to_owned(), A::number(record.version));
+    item.insert(ISS.to_owned(), A::number(record.issued_at));
+    item.insert(EXP.to_owned(), A::number(record.expires_at));
     if let Some(created_at) = record.created_at {
-        item.insert(CRT.to_owned(), number(created_at));
+        item.insert(CRT.to_owned(), A::number(created_at));
     }
     let data = match &record.data {
-        StoredData::Cbor(bytes) => binary(bytes),
-        StoredData::Json(text) => string(text),
+        StoredData::Cbor(bytes) => A::binary(bytes),
+        StoredData::Json(text) => A::string(text),
         _ => {
             return Err(BackendError::Rejected {
                 operation,
@@ -100,7 +72,7 @@ pub(crate) fn to_item(
     };
     item.insert(DAT.to_owned(), data);
     if let Some(successor) = &record.successor {
-        item.insert(NXT.to_owned(), binary(successor.as_bytes()));
+        item.insert(NXT.to_owned(), A::binary(successor.as_bytes()));
     }
     Ok(item)
 }
@@ -112,13 +84,11 @@ pub(crate) fn to_item(
 /// # Errors
 ///
 /// [`BackendError::Corrupt`] when `ver` is missing or unreadable.
-pub(crate) fn stored_identity(item: &Item) -> Result<Stored, BackendError> {
-    let write_id = match item.get(WID) {
-        Some(AttributeValue { b: Some(bytes), .. }) => {
-            <[u8; WRITE_ID_LEN]>::try_from(&bytes[..]).ok()
-        }
-        _ => None,
-    };
+pub(crate) fn stored_identity<A: Attribute>(item: &Item<A>) -> Result<Stored, BackendError> {
+    let write_id = item
+        .get(WID)
+        .and_then(A::as_binary)
+        .and_then(|bytes| <[u8; WRITE_ID_LEN]>::try_from(bytes).ok());
     Ok(Stored {
         version: required_number(item, VER)?,
         write_id,
@@ -132,25 +102,29 @@ pub(crate) fn stored_identity(item: &Item) -> Result<Stored, BackendError> {
 /// [`BackendError::Corrupt`] when an attribute is missing or has the wrong
 /// type or an unreadable number. The reason names the attribute, never the
 /// key's bytes or the data.
-pub(crate) fn from_item(item: &Item) -> Result<Record, BackendError> {
+pub(crate) fn from_item<A: Attribute>(item: &Item<A>) -> Result<Record, BackendError> {
     let data = match item.get(DAT) {
         None => return Err(corrupt(format!("attribute `{DAT}` is missing"))),
-        Some(AttributeValue { b: Some(bytes), .. }) => StoredData::Cbor(bytes.to_vec()),
-        Some(AttributeValue { s: Some(text), .. }) => StoredData::Json(text.clone()),
-        Some(_) => {
-            return Err(corrupt(format!(
-                "attribute `{DAT}` is neither binary (B) nor a string (S)"
-            )))
-        }
+        Some(value) => match (value.as_binary(), value.as_string()) {
+            (Some(bytes), _) => StoredData::Cbor(bytes.to_vec()),
+            (None, Some(text)) => StoredData::Json(text.to_owned()),
+            (None, None) => {
+                return Err(corrupt(format!(
+                    "attribute `{DAT}` is neither binary (B) nor a string (S)"
+                )))
+            }
+        },
     };
     let successor = match item.get(NXT) {
         None => None,
-        Some(AttributeValue { b: Some(bytes), .. }) => {
-            Some(StorageKey::from_bytes(bytes[..].try_into().map_err(
-                |_| corrupt(format!("attribute `{NXT}` is not 32 bytes")),
-            )?))
+        Some(value) => {
+            let bytes = value
+                .as_binary()
+                .ok_or_else(|| corrupt(format!("attribute `{NXT}` is not binary (B)")))?;
+            Some(StorageKey::from_bytes(bytes.try_into().map_err(|_| {
+                corrupt(format!("attribute `{NXT}` is not 32 bytes"))
+            })?))
         }
-        Some(_) => return Err(corrupt(format!("attribute `{NXT}` is not binary (B)"))),
     };
     Ok(Record::new(
         required_number(item, VER)?,
@@ -166,28 +140,36 @@ fn corrupt(reason: String) -> BackendError {
     BackendError::Corrupt { reason }
 }
 
-fn required_number<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, BackendError> {
+fn required_number<T: std::str::FromStr, A: Attribute>(
+    item: &Item<A>,
+    name: &str,
+) -> Result<T, BackendError> {
     optional_number(item, name)?.ok_or_else(|| corrupt(format!("attribute `{name}` is missing")))
 }
 
-fn optional_number<T: std::str::FromStr>(
-    item: &Item,
+fn optional_number<T: std::str::FromStr, A: Attribute>(
+    item: &Item<A>,
     name: &str,
 ) -> Result<Option<T>, BackendError> {
-    match item.get(name) {
-        None => Ok(None),
-        Some(AttributeValue { n: Some(text), .. }) => text.parse().map(Some).map_err(|_| {
-            corrupt(format!(
-                "attribute `{name}` is not an integer in the expected range"
-            ))
-        }),
-        Some(_) => Err(corrupt(format!("attribute `{name}` is not a number (N)"))),
-    }
+    let Some(value) = item.get(name) else {
+        return Ok(None);
+    };
+    let text = value
+        .as_number()
+        .ok_or_else(|| corrupt(format!("attribute `{name}` is not a number (N)")))?;
+    text.parse().map(Some).map_err(|_| {
+        corrupt(format!(
+            "attribute `{name}` is not an integer in the expected range"
+        ))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::attribute::TestValue;
+
+    type Item = super::Item<TestValue>;
 
     fn record(data: StoredData, created_at: Option<i64>) -> Record {
         Record::new(7, 1_700_000_000, 1_700_001_200, data).with_created_at(created_at)
@@ -204,8 +186,8 @@ mod tests {
             record(StoredData::Json("{\"a\": 1}".into()), None),
             record(StoredData::Cbor(Vec::new()), None),
         ] {
-            let item = to_item(Operation::Create, &key, &record).expect("storable");
-            assert_eq!(item[SID].b.as_deref(), Some(&[9u8; 32][..]));
+            let item: Item = to_item(Operation::Create, &key, &record).expect("storable");
+            assert_eq!(item[SID].as_binary(), Some(&[9u8; 32][..]));
             assert_eq!(item.contains_key(CRT), record.created_at.is_some());
             assert_eq!(from_item(&item).expect("well-formed"), record);
         }
@@ -214,30 +196,30 @@ mod tests {
     #[test]
     fn attribute_types_are_exact() {
         let key = StorageKey::from_bytes([1; 32]);
-        let item = to_item(
+        let item: Item = to_item(
             Operation::Create,
             &key,
             &record(StoredData::Cbor(vec![1]), Some(5)),
         )
         .expect("storable");
-        assert_eq!(item[VER].n.as_deref(), Some("7"));
-        assert_eq!(item[ISS].n.as_deref(), Some("1700000000"));
-        assert_eq!(item[EXP].n.as_deref(), Some("1700001200"));
-        assert_eq!(item[CRT].n.as_deref(), Some("5"));
-        assert!(item[DAT].b.is_some() && item[DAT].s.is_none());
-        let item = to_item(
+        assert_eq!(item[VER].as_number(), Some("7"));
+        assert_eq!(item[ISS].as_number(), Some("1700000000"));
+        assert_eq!(item[EXP].as_number(), Some("1700001200"));
+        assert_eq!(item[CRT].as_number(), Some("5"));
+        assert!(matches!(item[DAT], TestValue::B(_)));
+        let item: Item = to_item(
             Operation::Create,
             &key,
             &record(StoredData::Json("{}".into()), None),
         )
         .expect("storable");
-        assert_eq!(item[DAT].s.as_deref(), Some("{}"));
+        assert_eq!(item[DAT].as_string(), Some("{}"));
     }
 
     #[test]
     fn malformed_items_are_corrupt_without_leaking_the_key() {
         let key = StorageKey::from_bytes([0xab; 32]);
-        let good = to_item(
+        let good: Item = to_item(
             Operation::Create,
             &key,
             &record(StoredData::Cbor(vec![1]), Some(1)),
@@ -249,7 +231,7 @@ mod tests {
             item.remove(name);
             cases.push((item, name));
             let mut item = good.clone();
-            item.insert(name.to_owned(), AttributeValue::default());
+            item.insert(name.to_owned(), TestValue::Other);
             cases.push((item, name));
         }
         for (name, bad) in [
@@ -260,14 +242,14 @@ mod tests {
             (CRT, "x"),
         ] {
             let mut item = good.clone();
-            item.insert(name.to_owned(), number(bad));
+            item.insert(name.to_owned(), TestValue::number(bad));
             cases.push((item, name));
         }
         let mut item = good.clone();
-        item.insert(VER.to_owned(), string("1"));
+        item.insert(VER.to_owned(), TestValue::string("1"));
         cases.push((item, VER));
         let mut item = good.clone();
-        item.insert(CRT.to_owned(), binary(b"1"));
+        item.insert(CRT.to_owned(), TestValue::binary(b"1"));
         cases.push((item, CRT));
         for (item, name) in cases {
             match from_item(&item) {

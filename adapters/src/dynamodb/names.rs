@@ -1,0 +1,80 @@
+//! Names both backends check the same way before they start: table names,
+//! region names and the endpoint variables, with the DynamoDB endpoint of a
+//! region derived as the AWS SDKs derive it.
+
+use super::build_error::BuildError;
+
+/// Environment variable overriding the endpoint for DynamoDB only.
+pub const ENDPOINT_ENV_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
+/// Environment variable overriding the endpoint for every AWS service.
+pub const ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL";
+
+/// 1 to 63 ASCII letters, digits and hyphens, not starting or ending with a
+/// hyphen: the shape the AWS SDKs require of a region name.
+pub(crate) fn is_dns_label(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// The DynamoDB endpoint of a region rusoto does not know (`name` is a
+/// lowercase DNS label), or `None` when the name belongs to no partition.
+///
+/// As the AWS SDKs derive it: `https://dynamodb.{region}.{dnsSuffix}` (the
+/// default rule of DynamoDB's endpoint rule set), with the partitions'
+/// `regionRegex` and `dnsSuffix` from the SDKs' `partitions.json`. Unlike
+/// the SDKs, a name of no partition is refused rather than sent to the
+/// `aws` partition's domain.
+pub(crate) fn dynamodb_endpoint(name: &str) -> Option<String> {
+    let word = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric());
+    let number = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = name.split('-').collect();
+    let dns_suffix = match parts.as_slice() {
+        [area, place, n] if word(place) && number(n) => match *area {
+            // aws: ^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$
+            "us" | "eu" | "ap" | "sa" | "ca" | "me" | "af" | "il" | "mx" => "amazonaws.com",
+            // aws-cn: ^cn\-\w+\-\d+$
+            "cn" => "amazonaws.com.cn",
+            _ => return None,
+        },
+        [area, kind, place, n] if word(place) && number(n) => match (*area, *kind) {
+            // aws-us-gov: ^us\-gov\-\w+\-\d+$
+            ("us", "gov") => "amazonaws.com",
+            // aws-iso: ^us\-iso\-\w+\-\d+$
+            ("us", "iso") => "c2s.ic.gov",
+            // aws-iso-b: ^us\-isob\-\w+\-\d+$
+            ("us", "isob") => "sc2s.sgov.gov",
+            // aws-iso-f: ^us\-isof\-\w+\-\d+$
+            ("us", "isof") => "csp.hci.ic.gov",
+            // aws-iso-e: ^eu\-isoe\-\w+\-\d+$
+            ("eu", "isoe") => "cloud.adc-e.uk",
+            // aws-eusc: ^eusc\-(de)\-\w+\-\d+$
+            ("eusc", "de") => "amazonaws.eu",
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(format!("https://dynamodb.{name}.{dns_suffix}"))
+}
+
+/// An endpoint as given, without surrounding whitespace or trailing slashes.
+pub(crate) fn clean_endpoint(endpoint: &str) -> String {
+    endpoint.trim().trim_end_matches('/').to_owned()
+}
+
+/// Checks a table name against DynamoDB's rules: 3 to 255 characters from
+/// `a-z A-Z 0-9 _ - .`.
+pub(crate) fn validate_table_name(name: &str) -> Result<(), BuildError> {
+    let valid = (3..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(BuildError::InvalidTableName {
+            name: name.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! What both backends' builders hold, and the setters they share (through
+//! [`builder_setters!`]): one set of names, defaults and docs for both.
+
+use std::fmt;
+
+use crate::table::{BlockingTable, OwnedRuntime, RetryConfig, SessionTable, Wire};
+
+/// A fixed access key, given by `static_credentials` or
+/// `temporary_credentials`.
+#[derive(Clone)]
+pub(crate) struct StaticKey {
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+    /// For temporary credentials.
+    pub(crate) session_token: Option<String>,
+}
+
+/// A backend's settings, as its builder collects them.
+pub(crate) struct Settings {
+    pub(crate) table_name: String,
+    pub(crate) region: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) credentials: Option<StaticKey>,
+    pub(crate) retry: RetryConfig,
+    pub(crate) worker_threads: usize,
+    pub(crate) check_item_size: bool,
+}
+
+impl Settings {
+    pub(crate) fn new(table_name: String) -> Self {
+        Settings {
+            table_name,
+            region: None,
+            endpoint: None,
+            credentials: None,
+            retry: RetryConfig::default(),
+            worker_threads: 2,
+            check_item_size: true,
+        }
+    }
+
+    /// The builder's `Debug`, under the builder's `name`: never the key.
+    pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("table_name", &self.table_name)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map_or("default chain", |_| "static"),
+            )
+            .field("retry", &self.retry)
+            .field("worker_threads", &self.worker_threads)
+            .field("check_item_size", &self.check_item_size)
+            .finish()
+    }
+
+    /// The blocking table on `wire`, which runs on `runtime`.
+    pub(crate) fn into_table<W: Wire>(self, wire: W, runtime: OwnedRuntime) -> BlockingTable<W> {
+        BlockingTable {
+            table: SessionTable {
+                wire,
+                name: self.table_name,
+                retry: self.retry,
+                check_item_size: self.check_item_size,
+            },
+            runtime,
+        }
+    }
+}
+
+/// The setters both builders have, on a builder with a `settings` field.
+macro_rules! builder_setters {
+    () => {
+        /// Sends requests to this endpoint, e.g. `http://127.0.0.1:8000` for
+        /// DynamoDB Local; both `http://` and `https://` work. Takes
+        /// precedence over the region's endpoint and over the
+        /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` variables; the
+        /// region still names the signing region.
+        pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+            self.settings.endpoint = Some(endpoint.into());
+            self
+        }
+
+        /// Signs requests with this fixed access key instead of the default
+        /// credential chain (see the builder's documentation); handy for
+        /// DynamoDB Local, which accepts any.
+        pub fn static_credentials(
+            mut self,
+            access_key_id: impl Into<String>,
+            secret_access_key: impl Into<String>,
+        ) -> Self {
+            self.settings.credentials = Some($crate::dynamodb::settings::StaticKey {
+                access_key_id: access_key_id.into(),
+                secret_access_key: secret_access_key.into(),
+                session_token: None,
+            });
+            self
+        }
+
+        /// Signs requests with these temporary credentials (an access key
+        /// with its session token, e.g. from STS) instead of the default
+        /// chain. They are not refreshed: when they expire, requests fail
+        /// with an authentication error.
+        pub fn temporary_credentials(
+            mut self,
+            access_key_id: impl Into<String>,
+            secret_access_key: impl Into<String>,
+            session_token: impl Into<String>,
+        ) -> Self {
+            self.settings.credentials = Some($crate::dynamodb::settings::StaticKey {
+                access_key_id: access_key_id.into(),
+                secret_access_key: secret_access_key.into(),
+                session_token: Some(session_token.into()),
+            });
+            self
+        }
+
+        /// Replaces the whole retry policy.
+        pub fn retry(mut self, retry: $crate::dynamodb::RetryConfig) -> Self {
+            self.settings.retry = retry;
+            self
+        }
+
+        /// Attempts per call, the first included (default 4; 0 is taken as 1).
+        pub fn max_attempts(mut self, attempts: u32) -> Self {
+            self.settings.retry.max_attempts = attempts;
+            self
+        }
+
+        /// First backoff between attempts, doubled after each (default 25 ms).
+        pub fn base_delay(mut self, delay: std::time::Duration) -> Self {
+            self.settings.retry.base_delay = delay;
+            self
+        }
+
+        /// Upper bound of any one backoff (default 1 s).
+        pub fn max_delay(mut self, delay: std::time::Duration) -> Self {
+            self.settings.retry.max_delay = delay;
+            self
+        }
+
+        /// Time limit of each attempt (default 2 s).
+        pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.settings.retry.attempt_timeout = timeout;
+            self
+        }
+
+        /// Worker threads of the backend's own tokio runtime (default 2; 0
+        /// is taken as 1). The calling threads drive their own requests;
+        /// the workers run the connection pool's background tasks.
+        pub fn worker_threads(mut self, threads: usize) -> Self {
+            self.settings.worker_threads = threads.max(1);
+            self
+        }
+
+        /// Whether `create` and `replace` refuse an item over 400 KB (as
+        /// [`store::item_size`](crate::store::item_size) counts it) before
+        /// sending it, with its size in the error (default true). When
+        /// false, DynamoDB decides, and its refusal is still
+        /// [`BackendError::ItemTooLarge`](crate::BackendError::ItemTooLarge).
+        pub fn check_item_size(mut self, check: bool) -> Self {
+            self.settings.check_item_size = check;
+            self
+        }
+    };
+}
+pub(crate) use builder_setters;

@@ -1,0 +1,169 @@
+//! A [`SessionTable`] behind a blocking API: the runtime it runs on, and
+//! [`Backend`] for every client's backend type.
+
+use std::future::Future;
+
+use dynamodb_sessions_core::{
+    store::{
+        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        TouchOutcome,
+    },
+    BackendError, Operation,
+};
+
+use super::provision::{self, ProvisionError, ProvisionReport, ProvisionWire};
+use super::runtime::OwnedRuntime;
+use super::session_table::SessionTable;
+use super::wire::Wire;
+
+/// A session table and the runtime its requests run on. Each public backend
+/// is an `Arc` of one, so clones share the runtime and the client's
+/// connection pool.
+pub(crate) struct BlockingTable<W> {
+    pub(crate) table: SessionTable<W>,
+    pub(crate) runtime: OwnedRuntime,
+}
+
+impl<W: Wire> BlockingTable<W> {
+    /// Runs one backend operation on the runtime.
+    fn run<T: Send>(
+        &self,
+        operation: Operation,
+        future: impl Future<Output = Result<T, BackendError>> + Send,
+    ) -> Result<T, BackendError> {
+        self.runtime
+            .block_on(future)
+            .map_err(|error| BackendError::Unavailable {
+                operation,
+                attempts: 0,
+                source: Box::new(error),
+            })?
+    }
+}
+
+impl<W: Wire + ProvisionWire> BlockingTable<W> {
+    /// Creates the table unless it exists, and enables TTL; each request
+    /// tried once, under the attempt timeout.
+    pub(crate) fn create_table_if_missing(&self) -> Result<ProvisionReport, ProvisionError> {
+        let table = &self.table;
+        self.runtime
+            .block_on(provision::provision(
+                &table.wire,
+                &table.name,
+                table.retry.attempt_timeout,
+            ))
+            .map_err(ProvisionError::Thread)?
+    }
+}
+
+impl<W: Wire> Backend for BlockingTable<W> {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        self.run(Operation::Load, self.table.load(key, consistency))
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        self.run(Operation::Create, self.table.create(key, record))
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        self.run(
+            Operation::Replace,
+            self.table.replace(key, expected_version, record),
+        )
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        self.run(
+            Operation::Touch,
+            self.table
+                .touch(key, expected_version, issued_at, expires_at),
+        )
+    }
+
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+        self.run(Operation::End, self.table.end(key, tombstone))
+    }
+}
+
+/// Implements [`Backend`] for a public backend type whose field `inner`
+/// derefs to a [`BlockingTable`], by handing every call to it.
+macro_rules! backend_via_table {
+    ($backend:ty) => {
+        impl dynamodb_sessions_core::store::Backend for $backend {
+            fn load(
+                &self,
+                key: &dynamodb_sessions_core::store::StorageKey,
+                consistency: dynamodb_sessions_core::store::Consistency,
+            ) -> Result<
+                Option<dynamodb_sessions_core::store::Record>,
+                dynamodb_sessions_core::BackendError,
+            > {
+                self.inner.load(key, consistency)
+            }
+
+            fn create(
+                &self,
+                key: &dynamodb_sessions_core::store::StorageKey,
+                record: &dynamodb_sessions_core::store::Record,
+            ) -> Result<
+                dynamodb_sessions_core::store::CreateOutcome,
+                dynamodb_sessions_core::BackendError,
+            > {
+                self.inner.create(key, record)
+            }
+
+            fn replace(
+                &self,
+                key: &dynamodb_sessions_core::store::StorageKey,
+                expected_version: u64,
+                record: &dynamodb_sessions_core::store::Record,
+            ) -> Result<
+                dynamodb_sessions_core::store::ReplaceOutcome,
+                dynamodb_sessions_core::BackendError,
+            > {
+                self.inner.replace(key, expected_version, record)
+            }
+
+            fn touch(
+                &self,
+                key: &dynamodb_sessions_core::store::StorageKey,
+                expected_version: u64,
+                issued_at: i64,
+                expires_at: i64,
+            ) -> Result<
+                dynamodb_sessions_core::store::TouchOutcome,
+                dynamodb_sessions_core::BackendError,
+            > {
+                self.inner
+                    .touch(key, expected_version, issued_at, expires_at)
+            }
+
+            fn end(
+                &self,
+                key: &dynamodb_sessions_core::store::StorageKey,
+                tombstone: &dynamodb_sessions_core::store::Record,
+            ) -> Result<
+                dynamodb_sessions_core::store::EndOutcome,
+                dynamodb_sessions_core::BackendError,
+            > {
+                self.inner.end(key, tombstone)
+            }
+        }
+    };
+}
+pub(crate) use backend_via_table;

@@ -1,0 +1,33 @@
+//! The DynamoDB backends' logic, written once for every client.
+//!
+//! A client implements [`Wire`] (GetItem, PutItem, UpdateItem: one attempt
+//! each, its failure classified as a [`Failure`]), [`Attribute`] for its
+//! attribute values and [`ProvisionWire`] for the control plane. Everything
+//! else is here: the item layout (`item`), the write conditions
+//! (`condition`), retries under one deadline per call (`retry`), the
+//! decision of a write whose answer was lost (`outcome`), the operations
+//! ([`SessionTable`]), provisioning (`provision`) and the blocking API on an
+//! owned runtime ([`BlockingTable`]).
+
+mod attribute;
+mod blocking;
+mod condition;
+mod failure;
+pub(crate) mod item;
+mod outcome;
+mod provision;
+mod retry;
+mod runtime;
+mod session_table;
+mod wire;
+
+pub(crate) use attribute::{Attribute, Item};
+pub(crate) use blocking::{backend_via_table, BlockingTable};
+pub(crate) use failure::{classify_code, error_type, Failure};
+pub(crate) use provision::{ProvisionWire, TableState, TtlState};
+pub(crate) use runtime::OwnedRuntime;
+pub(crate) use session_table::SessionTable;
+pub(crate) use wire::{Expression, Wire};
+
+pub use provision::{ProvisionError, ProvisionReport};
+pub use retry::RetryConfig;
