@@ -1,32 +1,45 @@
 //! End-to-end: the demo app on tiny_http and on rouille, sessions in
-//! DynamoDbBackend on AWS DynamoDB Local (a new table per demo), driven over
-//! real HTTP by a client that keeps cookies. Skips loudly where java or npm
-//! is missing outside CI; fails in CI.
+//! DynamoDbBackend (and, on tiny_http, AwsSdkBackend) on AWS DynamoDB Local
+//! (a new table per demo), driven over real HTTP by a client that keeps
+//! cookies. Skips loudly where java or npm is missing outside CI; fails in
+//! CI.
 
 mod support;
 
-use dynamodb_sessions::{SessionConfig, SessionManager};
-use dynamodb_sessions_test_support::DynamoDbHarness;
+use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, SessionConfig, SessionManager};
+use dynamodb_sessions_test_support::{ClientHarness, DynamoDbClient};
 
-fn dynamodb() -> Option<impl Fn(SessionConfig) -> SessionManager> {
-    let harness = DynamoDbHarness::shared()?;
+fn dynamodb<B: DynamoDbClient>() -> Option<impl Fn(SessionConfig) -> SessionManager> {
+    let harness = ClientHarness::<B>::shared()?;
     Some(move |config| SessionManager::new(harness.backend_on_new_table("e2e"), config))
 }
 
 mod tiny_http {
     use super::*;
-    support::e2e_suite!(support::ServerKind::TinyHttp, dynamodb());
+    support::e2e_suite!(support::ServerKind::TinyHttp, dynamodb::<DynamoDbBackend>());
 }
 
 mod rouille {
     use super::*;
-    support::e2e_suite!(support::ServerKind::Rouille, dynamodb());
+    support::e2e_suite!(support::ServerKind::Rouille, dynamodb::<DynamoDbBackend>());
+}
+
+/// The server does not matter to the client; one server is enough.
+mod tiny_http_aws_sdk {
+    use super::*;
+    support::e2e_suite!(support::ServerKind::TinyHttp, dynamodb::<AwsSdkBackend>());
 }
 
 /// The demo's own DynamoDB path: `--endpoint URL --table NAME
-/// --create-table`, as a user would start it.
+/// --create-table`, as a user would start it, on each client.
 #[test]
 fn demo_options_create_and_use_a_table() {
+    for client in ["rusoto", "aws-sdk"] {
+        demo_options_on(client);
+    }
+}
+
+fn demo_options_on(client: &str) {
     use dynamodb_sessions::TrustForwardedProto;
     use dynamodb_sessions_test_support::dynamodb_local;
     use support::options::Options;
@@ -43,6 +56,8 @@ fn demo_options_create_and_use_a_table() {
         "--create-table",
         "--port",
         "0",
+        "--client",
+        client,
     ];
     let options = Options::parse(args.iter().map(|a| (*a).to_owned()), |_| None).unwrap();
     let (manager, store) = options.manager().expect("create the table and reach it");
@@ -61,7 +76,14 @@ fn demo_options_create_and_use_a_table() {
     assert_eq!(browser.home().visits(), 2);
 
     // Without --create-table, an existing table is used as it is.
-    let args = ["--endpoint", &endpoint, "--table", &table];
+    let args = [
+        "--endpoint",
+        &endpoint,
+        "--table",
+        &table,
+        "--client",
+        client,
+    ];
     let again = Options::parse(args.iter().map(|a| (*a).to_owned()), |_| None).unwrap();
     assert!(again.manager().is_ok());
 }

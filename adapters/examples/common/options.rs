@@ -6,17 +6,20 @@
 use std::error::Error;
 use std::time::Duration;
 
-use dynamodb_sessions::dynamodb::ENDPOINT_ENV_DYNAMODB;
+use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, ENDPOINT_ENV_DYNAMODB};
 use dynamodb_sessions::{
     store::{Backend, Consistency, StorageKey},
     SameSite, Secure, SessionConfig, SessionManager,
 };
-use dynamodb_sessions::{DynamoDbBackend, MemoryBackend, TrustForwardedProto};
+use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, MemoryBackend, TrustForwardedProto};
 
 use super::inspect::Recording;
 
 /// Environment variable naming the DynamoDB table.
 pub const TABLE_ENV: &str = "DEMO_TABLE";
+
+/// Environment variable naming the DynamoDB client (`rusoto` or `aws-sdk`).
+pub const CLIENT_ENV: &str = "DEMO_DYNAMODB_CLIENT";
 
 /// The table used when only an endpoint selects DynamoDB.
 pub const DEFAULT_TABLE: &str = "dynamodb-sessions-demo";
@@ -34,6 +37,8 @@ Options:
   --endpoint URL           DynamoDB endpoint, e.g. http://127.0.0.1:8000 for
                            DynamoDB Local (env AWS_ENDPOINT_URL_DYNAMODB)
   --region REGION          AWS region (default: AWS_REGION, the profile, us-east-1)
+  --client CLIENT          the DynamoDB client: rusoto (default; DynamoDbBackend)
+                           or aws-sdk (AwsSdkBackend) (env DEMO_DYNAMODB_CLIENT)
   --create-table           create the table (and its TTL) if it is missing
   --trust-forwarded-proto  honour X-Forwarded-Proto: https (only behind a proxy)
   --secure                 always set the cookie's Secure flag
@@ -51,6 +56,26 @@ With an endpoint and no AWS_ACCESS_KEY_ID, requests are signed with dummy
 credentials, which DynamoDB Local accepts.
 ";
 
+/// Which DynamoDB client carries the requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Client {
+    /// `DynamoDbBackend`, on rusoto.
+    #[default]
+    Rusoto,
+    /// `AwsSdkBackend`, on the official AWS SDK for Rust.
+    AwsSdk,
+}
+
+impl Client {
+    fn parse(text: &str) -> Result<Client, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "rusoto" => Ok(Client::Rusoto),
+            "aws-sdk" | "sdk" => Ok(Client::AwsSdk),
+            _ => Err(format!("--client: not rusoto or aws-sdk: {text}")),
+        }
+    }
+}
+
 /// What the command line and the environment ask for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
@@ -62,6 +87,8 @@ pub struct Options {
     pub endpoint: Option<String>,
     /// AWS region name.
     pub region: Option<String>,
+    /// The DynamoDB client.
+    pub client: Client,
     /// Whether to create the table if it is missing.
     pub create_table: bool,
     /// Whether to honour `X-Forwarded-Proto`.
@@ -99,6 +126,10 @@ impl Options {
             port: 8080,
             table: env(TABLE_ENV),
             endpoint: env(ENDPOINT_ENV_DYNAMODB),
+            client: env(CLIENT_ENV)
+                .map(|text| Client::parse(&text))
+                .transpose()?
+                .unwrap_or_default(),
             ..Options::default()
         };
         let mut args = args.into_iter();
@@ -125,6 +156,7 @@ impl Options {
                 "--table" => options.table = Some(value()?),
                 "--endpoint" => options.endpoint = Some(value()?),
                 "--region" => options.region = Some(value()?),
+                "--client" => options.client = Client::parse(&value()?)?,
                 "--max-age" => {
                     let text = value()?;
                     let seconds = text
@@ -223,19 +255,39 @@ impl Options {
             let manager = SessionManager::new(backend, config);
             return Ok((manager, "sessions in memory".to_owned()));
         };
-        let mut builder = DynamoDbBackend::builder(table);
-        if let Some(endpoint) = &self.endpoint {
-            builder = builder.endpoint(endpoint.clone());
+        match self.client {
+            Client::Rusoto => {
+                let backend = configured!(self, DynamoDbBackend::builder(table)).build()?;
+                self.open(
+                    backend,
+                    DynamoDbBackend::create_table_if_missing,
+                    table,
+                    config,
+                )
+            }
+            Client::AwsSdk => {
+                let backend = configured!(self, AwsSdkBackend::builder(table)).build()?;
+                self.open(
+                    backend,
+                    AwsSdkBackend::create_table_if_missing,
+                    table,
+                    config,
+                )
+            }
         }
-        if let Some(region) = &self.region {
-            builder = builder.region(region.clone());
-        }
-        if self.dummy_credentials {
-            builder = builder.static_credentials("demo", "demo");
-        }
-        let backend = builder.build()?;
+    }
+
+    /// The manager on a DynamoDB `backend`: the table created if asked
+    /// (`provision`), then one item read to fail early.
+    fn open<B: Backend + 'static>(
+        &self,
+        backend: B,
+        provision: impl Fn(&B) -> Result<ProvisionReport, ProvisionError>,
+        table: &str,
+        config: SessionConfig,
+    ) -> Result<(SessionManager, String), Box<dyn Error>> {
         if self.create_table {
-            backend.create_table_if_missing()?;
+            provision(&backend)?;
         }
         backend
             .load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)
@@ -249,11 +301,34 @@ impl Options {
             Some(endpoint) => format!(" at {endpoint}"),
             None => String::new(),
         };
-        let label = format!("DynamoDbBackend, table {table}{at}");
+        let name = std::any::type_name::<B>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("?");
+        let label = format!("{name}, table {table}{at}");
         let manager = SessionManager::new(Recording::new(backend, &label), config);
         Ok((manager, format!("sessions in DynamoDB table {table}{at}")))
     }
 }
+
+/// `$builder` (of either backend) with the endpoint, region and dummy
+/// credentials `$options` ask for: the builders share these methods.
+macro_rules! configured {
+    ($options:expr, $builder:expr) => {{
+        let mut builder = $builder;
+        if let Some(endpoint) = &$options.endpoint {
+            builder = builder.endpoint(endpoint.clone());
+        }
+        if let Some(region) = &$options.region {
+            builder = builder.region(region.clone());
+        }
+        if $options.dummy_credentials {
+            builder = builder.static_credentials("demo", "demo");
+        }
+        builder
+    }};
+}
+use configured;
 
 fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();

@@ -1,23 +1,97 @@
-//! The suite's harness for [`DynamoDbBackend`] on AWS DynamoDB Local.
+//! The suite's harness for the DynamoDB backends on AWS DynamoDB Local,
+//! one per client ([`DynamoDbHarness`] for rusoto, [`AwsSdkHarness`] for the
+//! AWS SDK), from one definition generic over [`DynamoDbClient`].
 
 use std::collections::HashMap;
+use std::fmt::Debug;
+use std::marker::PhantomData;
+use std::time::Duration;
 
-use dynamodb_sessions::store::StorageKey;
-use dynamodb_sessions::DynamoDbBackend;
+use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, RetryConfig};
+use dynamodb_sessions::store::{Backend, StorageKey};
+use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend};
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
 use crate::raw_table::{block_on, raw_client};
 use dynamodb_sessions_conformance::{Corruption, Harness};
 
-/// Runs the suite on [`DynamoDbBackend`] against the process-wide DynamoDB
-/// Local, a new table per case.
-#[derive(Debug, Clone)]
-pub struct DynamoDbHarness {
-    endpoint: String,
+/// A DynamoDB backend type the tests run on: the same calls on each client.
+pub trait DynamoDbClient: Backend + Clone + Debug + 'static {
+    /// The client's name in test output: `rusoto` or `aws-sdk`.
+    const NAME: &'static str;
+
+    /// A backend for `table` at `endpoint` (region `us-east-1`, any
+    /// credentials) with the retry policy `retry`.
+    ///
+    /// # Panics
+    ///
+    /// When the backend cannot be built.
+    fn at(endpoint: &str, table: &str, retry: RetryConfig) -> Self;
+
+    /// The backend's table.
+    fn table(&self) -> &str;
+
+    /// Creates the backend's table unless it exists.
+    ///
+    /// # Errors
+    ///
+    /// As the backend's `create_table_if_missing`.
+    fn provision(&self) -> Result<ProvisionReport, ProvisionError>;
 }
 
-impl DynamoDbHarness {
+macro_rules! dynamodb_client {
+    ($backend:ty, $name:literal) => {
+        impl DynamoDbClient for $backend {
+            const NAME: &'static str = $name;
+
+            fn at(endpoint: &str, table: &str, retry: RetryConfig) -> Self {
+                <$backend>::builder(table)
+                    .region("us-east-1")
+                    .endpoint(endpoint)
+                    .static_credentials("test", "test")
+                    .retry(retry)
+                    .build()
+                    .expect("build the DynamoDB backend")
+            }
+
+            fn table(&self) -> &str {
+                self.table_name()
+            }
+
+            fn provision(&self) -> Result<ProvisionReport, ProvisionError> {
+                self.create_table_if_missing()
+            }
+        }
+    };
+}
+
+dynamodb_client!(DynamoDbBackend, "rusoto");
+dynamodb_client!(AwsSdkBackend, "aws-sdk");
+
+/// The harness on [`DynamoDbBackend`] (rusoto).
+pub type DynamoDbHarness = ClientHarness<DynamoDbBackend>;
+/// The harness on [`AwsSdkBackend`] (the AWS SDK).
+pub type AwsSdkHarness = ClientHarness<AwsSdkBackend>;
+
+/// Runs the suite on the client `B` against the process-wide DynamoDB
+/// Local, a new table per case.
+#[derive(Debug)]
+pub struct ClientHarness<B> {
+    endpoint: String,
+    client: PhantomData<fn() -> B>,
+}
+
+impl<B> Clone for ClientHarness<B> {
+    fn clone(&self) -> Self {
+        ClientHarness {
+            endpoint: self.endpoint.clone(),
+            client: PhantomData,
+        }
+    }
+}
+
+impl<B: DynamoDbClient> ClientHarness<B> {
     /// The harness on the shared DynamoDB Local, or `None` (after a loud
     /// warning) where it cannot run outside CI.
     ///
@@ -25,9 +99,15 @@ impl DynamoDbHarness {
     ///
     /// As [`DynamoDbLocal::shared`]: in CI, a missing DynamoDB Local fails.
     pub fn shared() -> Option<Self> {
-        DynamoDbLocal::shared().map(|local| DynamoDbHarness {
+        DynamoDbLocal::shared().map(|local| ClientHarness {
             endpoint: local.endpoint().to_owned(),
+            client: PhantomData,
         })
+    }
+
+    /// The shared DynamoDB Local's endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// A backend on a new, empty, provisioned table.
@@ -35,34 +115,26 @@ impl DynamoDbHarness {
     /// # Panics
     ///
     /// When the backend cannot be built or the table cannot be created.
-    pub fn backend_on_new_table(&self, prefix: &str) -> DynamoDbBackend {
+    pub fn backend_on_new_table(&self, prefix: &str) -> B {
         let table = unique_table_name(prefix);
-        let builder = || {
-            DynamoDbBackend::builder(table.as_str())
-                .region("us-east-1")
-                .endpoint(self.endpoint.clone())
-                .static_credentials("test", "test")
-        };
         // Provisioned with patient attempts: a DynamoDB Local just started,
         // on a machine busy with other tests, can take seconds per request.
-        builder()
-            .attempt_timeout(std::time::Duration::from_secs(30))
-            .build()
-            .expect("build the DynamoDB backend")
-            .create_table_if_missing()
+        let patient = RetryConfig::DEFAULT.with_attempt_timeout(Duration::from_secs(30));
+        B::at(&self.endpoint, &table, patient)
+            .provision()
             .expect("create the test table");
-        builder().build().expect("build the DynamoDB backend")
+        B::at(&self.endpoint, &table, RetryConfig::DEFAULT)
     }
 }
 
-impl Harness for DynamoDbHarness {
-    type Backend = DynamoDbBackend;
+impl<B: DynamoDbClient> Harness for ClientHarness<B> {
+    type Backend = B;
 
-    fn fresh_backend(&self) -> DynamoDbBackend {
+    fn fresh_backend(&self) -> B {
         self.backend_on_new_table("conformance")
     }
 
-    fn put_corrupt(&self, backend: &DynamoDbBackend, key: &StorageKey, corruption: Corruption) {
+    fn put_corrupt(&self, backend: &B, key: &StorageKey, corruption: Corruption) {
         let number = |n: &str| AttributeValue {
             n: Some(n.to_owned()),
             ..AttributeValue::default()
@@ -106,7 +178,7 @@ impl Harness for DynamoDbHarness {
             other => panic!("no way to plant {other:?} yet"),
         }
         let input = PutItemInput {
-            table_name: backend.table_name().to_owned(),
+            table_name: backend.table().to_owned(),
             item,
             ..PutItemInput::default()
         };

@@ -3,8 +3,8 @@
 //! npm and started on a free port ([`dynamodb_local`]), a virtualenv with the
 //! Python package for the interop tests ([`python_env`]), raw table access
 //! beside the backend ([`raw_table`]), and the
-//! conformance harnesses of the two bundled backends ([`MemoryHarness`],
-//! [`DynamoDbHarness`]), and headless Chromium for the browser tests
+//! conformance harnesses of the bundled backends ([`MemoryHarness`],
+//! [`DynamoDbHarness`] and [`AwsSdkHarness`] through [`ClientHarness`]), and headless Chromium for the browser tests
 //! ([`browser`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -17,5 +17,5 @@ mod memory_harness;
 pub mod python_env;
 pub mod raw_table;
 
-pub use dynamodb_harness::DynamoDbHarness;
+pub use dynamodb_harness::{AwsSdkHarness, ClientHarness, DynamoDbClient, DynamoDbHarness};
 pub use memory_harness::MemoryHarness;

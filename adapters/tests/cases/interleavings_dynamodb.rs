@@ -1,0 +1,164 @@
+//! The randomized fault × interleaving test on a DynamoDB backend (each
+//! client in turn) against
+//! DynamoDB Local: the schedules of
+//! `dynamodb_sessions_conformance::interleavings`, whose fault layer drops
+//! calls, loses answers, delays and duplicates them above the backend, and
+//! whose wire hook makes the fault proxy below it reset requests, apply
+//! them and drop the answer, answer too late, or throttle. The backend
+//! retries quickly (attempts of 100 ms, 400 ms per call), so a schedule
+//! takes a fraction of a second; the checker reads the table directly.
+//!
+//! ```sh
+//! cargo test -p dynamodb-sessions --test interleavings_dynamodb
+//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
+//!     --test interleavings_dynamodb -- --ignored
+//! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions \
+//!     --test interleavings_dynamodb -- --nocapture dynamodb_schedules
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dynamodb_sessions::dynamodb::RetryConfig;
+
+use super::{Backend, CLIENT};
+use crate::support_faults::{Fault, Proxy, THROTTLED};
+use dynamodb_sessions::{CacheSettings, Operation};
+use dynamodb_sessions_conformance::interleavings::{
+    self, FaultRates, Options, Schedules, SimRng, WireFaults,
+};
+use dynamodb_sessions_test_support::dynamodb_local;
+
+/// Schedules per CI run: well under a minute against DynamoDB Local.
+const CI_SCHEDULES: u64 = 120;
+/// Schedules of the long run unless `INTERLEAVINGS_SCHEDULES` says otherwise.
+const LONG_SCHEDULES: u64 = 10_000;
+
+const RETRY: RetryConfig = RetryConfig::DEFAULT
+    .with_max_attempts(3)
+    .with_base_delay(Duration::from_millis(2))
+    .with_max_delay(Duration::from_millis(10))
+    .with_attempt_timeout(Duration::from_millis(100))
+    .with_call_timeout(Duration::from_millis(400));
+
+/// A held-back answer outlives the attempt that waits for it.
+const LATE_ANSWER: Duration = Duration::from_millis(150);
+
+/// Queues wire faults in the proxy for the call about to be made.
+struct ProxyFaults {
+    proxy: Proxy,
+}
+
+impl WireFaults for ProxyFaults {
+    fn before_call(&self, _operation: Operation, rng: &mut SimRng) -> Vec<&'static str> {
+        // Mostly one fault (retried away, or decided by the write identity),
+        // sometimes as many as the attempts (the call fails: unknown).
+        let count = match rng.weighted(&[70, 20, 10]) {
+            Some(0) => 1,
+            Some(1) => 2,
+            _ => RETRY.max_attempts,
+        };
+        let mut faults = Vec::new();
+        let mut kinds = Vec::new();
+        for _ in 0..count {
+            let (fault, kind) = match rng.weighted(&[3, 4, 1, 2]) {
+                Some(0) => (Fault::Reset, "wire: reset, not applied"),
+                Some(1) => (Fault::ApplyThenReset, "wire: applied, answer lost"),
+                Some(2) => (Fault::DelayAnswer(LATE_ANSWER), "wire: answer too late"),
+                _ => (THROTTLED, "wire: throttled"),
+            };
+            faults.push(fault);
+            kinds.push(kind);
+        }
+        self.proxy.inject(faults);
+        kinds
+    }
+}
+
+struct Setup {
+    /// The backend under test, through the proxy.
+    proxied: Arc<Backend>,
+    /// The same table, directly, for the checker.
+    direct: Arc<Backend>,
+    options: Options,
+}
+
+fn setup(prefix: &str) -> Option<Setup> {
+    let endpoint = dynamodb_local::endpoint()?;
+    let table = dynamodb_local::unique_table_name(prefix);
+    let builder = |endpoint: &str| {
+        Backend::builder(&table)
+            .region("us-east-1")
+            .endpoint(endpoint)
+            .static_credentials("local", "local")
+    };
+    // Patient timeouts: the checker's reads must not fail, and a cold
+    // DynamoDB Local on a busy machine can take seconds to create a table.
+    let direct = builder(&endpoint)
+        .attempt_timeout(Duration::from_secs(10))
+        .build()
+        .expect("backend builds");
+    direct.create_table_if_missing().expect("table");
+    let proxy = Proxy::start(&endpoint);
+    let proxied = builder(&proxy.endpoint())
+        .retry(RETRY)
+        .build()
+        .expect("backend builds");
+    let options = Options {
+        faults: FaultRates {
+            drop: 30,
+            lose_answer: 30,
+            delay: 100,
+            late_duplicate: 30,
+            wire: 400,
+        },
+        wire: Some(Arc::new(ProxyFaults { proxy })),
+        // One deadline per call, plus slack for a busy machine.
+        call_bound: RETRY.call_timeout + Duration::from_millis(500),
+        ..Options::default()
+    };
+    Some(Setup {
+        proxied: Arc::new(proxied),
+        direct: Arc::new(direct),
+        options,
+    })
+}
+
+fn run_schedules(default_count: u64, cache: Option<CacheSettings>) {
+    let Some(mut setup) = setup("interleavings") else {
+        return;
+    };
+    setup.options.cache = cache;
+    let name = match cache {
+        None => format!("{CLIENT} backend (DynamoDB Local)"),
+        Some(_) => format!("{CLIENT} backend (DynamoDB Local), read cache"),
+    };
+    // Every schedule uses fresh random session IDs, so one table serves all.
+    let summary = Schedules::from_env(default_count).run(&name, |seed| {
+        interleavings::run(
+            seed,
+            &setup.options,
+            Arc::clone(&setup.proxied),
+            Arc::clone(&setup.direct),
+        )
+    });
+    println!("{summary}");
+    summary.assert_no_violations();
+}
+
+#[test]
+fn dynamodb_schedules() {
+    run_schedules(CI_SCHEDULES, None);
+}
+
+/// Two processes, each with a read cache (`interleavings::CACHE_SETTINGS`).
+#[test]
+fn dynamodb_schedules_with_the_read_cache() {
+    run_schedules(CI_SCHEDULES / 2, Some(interleavings::CACHE_SETTINGS));
+}
+
+#[test]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_dynamodb -- --ignored"]
+fn dynamodb_schedules_long() {
+    run_schedules(LONG_SCHEDULES, None);
+}
