@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use dynamodb_sessions::SessionManager;
 
-use common::{bare_get, bare_put, full_cycle, key_of, micros, new_session, stats, Bare};
+use common::{
+    bare_get, bare_put, full_cycle, key_of, micros, new_session, read_cycle, stats, Bare,
+};
 
 fn main() {
     let Some(endpoint) = common::dynamodb_endpoint() else {
@@ -139,12 +141,4 @@ fn timed_full_cycle(manager: &SessionManager, cookie: &str) -> (String, Duration
         middle - start,
         end - middle,
     )
-}
-
-fn read_cycle(manager: &SessionManager, cookie: &str) {
-    let mut session = manager.load(Some(cookie));
-    let user: Option<String> = session.get("user").expect("get");
-    assert!(user.is_some(), "the session was not found");
-    let set_cookie = manager.commit(session, Scheme::Http).expect("commit");
-    debug_assert!(set_cookie.is_none());
 }

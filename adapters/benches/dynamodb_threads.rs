@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use common::{bare_get, bare_put, full_cycle, key_of, micros, new_session, stats, Bare};
@@ -22,11 +21,7 @@ fn main() {
         return;
     };
     let duration = common::env_millis("BENCH_SECONDS_MS", 3000);
-    let threads: Vec<usize> = std::env::var("BENCH_THREADS")
-        .unwrap_or_else(|_| "1,2,4,8".into())
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
+    let threads = common::env_list("BENCH_THREADS", "1,2,4,8");
     let server = common::dynamodb_local_pid(&endpoint);
     let me = std::process::id();
     println!("# dynamodb_threads: {}", common::machine());
@@ -65,7 +60,7 @@ fn main() {
     };
     // DynamoDB Local is a JVM: let its JIT settle before measuring.
     for side in ["sessions", "bare"] {
-        run(
+        common::run_threads(
             2,
             common::env_millis("BENCH_WARMUP_MS", 3000),
             |i, d, out| work(side, i, d, out),
@@ -80,7 +75,8 @@ fn main() {
             let side = ["sessions", "bare"][side_index];
             let client_before = common::cpu_seconds(me);
             let server_before = server.and_then(common::cpu_seconds);
-            let (samples, elapsed) = run(n, duration / 2, |i, d, out| work(side, i, d, out));
+            let (samples, elapsed) =
+                common::run_threads(n, duration / 2, |i, d, out| work(side, i, d, out));
             let entry = &mut results[side_index];
             entry.0.extend(samples);
             entry.1 += elapsed;
@@ -111,35 +107,4 @@ fn main() {
             );
         }
     }
-}
-
-/// Runs `work(thread index, deadline, samples)` on `n` threads at once.
-fn run(
-    n: usize,
-    duration: Duration,
-    work: impl Fn(usize, Instant, &mut Vec<Duration>) + Sync,
-) -> (Vec<Duration>, Duration) {
-    let barrier = Barrier::new(n + 1);
-    let (samples, elapsed) = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let barrier = &barrier;
-                let work = &work;
-                scope.spawn(move || {
-                    let mut out = Vec::with_capacity(4096);
-                    barrier.wait();
-                    work(i, Instant::now() + duration, &mut out);
-                    out
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        let samples: Vec<Duration> = handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("bench thread"))
-            .collect();
-        (samples, start.elapsed())
-    });
-    (samples, elapsed)
 }

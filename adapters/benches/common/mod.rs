@@ -6,10 +6,13 @@ use dynamodb_sessions::Scheme;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::dynamodb::DynamoDbBackend;
+use std::sync::Barrier;
+
+use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig};
 use dynamodb_sessions::{store::Token, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, DynamoDbLocal};
-use dynamodb_sessions_test_support::raw_table::raw_client;
+use dynamodb_sessions_test_support::raw_table::{raw_client, raw_sdk_client};
+use dynamodb_sessions_test_support::DynamoDbClient as Client;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, DynamoDbClient, GetItemInput, PutItemInput};
 
 /// A duration from an environment variable in milliseconds, or `default`.
@@ -28,6 +31,25 @@ pub fn env_count(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// A comma-separated list of counts from an environment variable, or
+/// `default`.
+pub fn env_list(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// A multi-threaded runtime with two workers, as the backends own.
+pub fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// Latency statistics of one sample set.
@@ -103,17 +125,102 @@ pub fn dynamodb_endpoint() -> Option<String> {
 /// A `DynamoDbBackend` on a new provisioned table, built as an application
 /// would build it (default retries, two runtime workers).
 pub fn backend_on_new_table(endpoint: &str, prefix: &str) -> DynamoDbBackend {
-    let backend = DynamoDbBackend::builder(unique_table_name(prefix))
-        .region("us-east-1")
-        .endpoint(endpoint)
-        .static_credentials("bench", "bench")
-        .build()
-        .expect("build the backend");
-    backend
-        .create_table_if_missing()
-        .expect("create the bench table");
+    client_on_new_table(endpoint, prefix)
+}
+
+/// A backend of client `B` on a new provisioned table, built as an
+/// application would build it (default retries, two runtime workers).
+pub fn client_on_new_table<B: Client>(endpoint: &str, prefix: &str) -> B {
+    let backend = B::at(endpoint, &unique_table_name(prefix), RetryConfig::DEFAULT);
+    backend.provision().expect("create the bench table");
     backend
 }
+
+/// Runs `work(thread index, deadline, samples)` on `n` threads at once;
+/// the samples of all, and the wall time from start to the last thread's end.
+pub fn run_threads(
+    n: usize,
+    duration: Duration,
+    work: impl Fn(usize, Instant, &mut Vec<Duration>) + Sync,
+) -> (Vec<Duration>, Duration) {
+    let barrier = Barrier::new(n + 1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let barrier = &barrier;
+                let work = &work;
+                scope.spawn(move || {
+                    let mut out = Vec::with_capacity(4096);
+                    barrier.wait();
+                    work(i, Instant::now() + duration, &mut out);
+                    out
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let samples: Vec<Duration> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("bench thread"))
+            .collect();
+        (samples, start.elapsed())
+    })
+}
+
+/// A bare AWS SDK client on its own runtime, set up like the SDK backend's
+/// (two workers, the same connector, SDK retries off).
+pub struct SdkBare {
+    pub runtime: tokio::runtime::Runtime,
+    pub client: aws_sdk_dynamodb::Client,
+}
+
+impl SdkBare {
+    pub fn new(endpoint: &str) -> Self {
+        let runtime = two_worker_runtime();
+        let client = {
+            let _guard = runtime.enter();
+            raw_sdk_client(endpoint)
+        };
+        SdkBare { runtime, client }
+    }
+
+    /// A bare eventually consistent GetItem of `key`.
+    pub fn get(&self, table: &str, key: &[u8]) -> Option<SdkItem> {
+        use aws_sdk_dynamodb::{primitives::Blob, types::AttributeValue};
+        let request = self
+            .client
+            .get_item()
+            .table_name(table)
+            .key("sid", AttributeValue::B(Blob::new(key)))
+            .consistent_read(false)
+            .send();
+        self.runtime.block_on(request).expect("GetItem").item
+    }
+
+    /// Writes `item` back with its version one up, under the backends'
+    /// condition (`ver` is still the one read).
+    pub fn put_next(&self, table: &str, mut item: SdkItem) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let version: u64 = item["ver"].as_n().expect("ver").parse().expect("ver");
+        item.insert(
+            "ver".to_owned(),
+            AttributeValue::N((version + 1).to_string()),
+        );
+        let request = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("#ver = :expected")
+            .expression_attribute_names("#ver", "ver")
+            .expression_attribute_values(":expected", AttributeValue::N(version.to_string()))
+            .send();
+        self.runtime.block_on(request).expect("PutItem");
+    }
+}
+
+/// An item in the AWS SDK's attribute values.
+pub type SdkItem = HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// A bare rusoto client on its own runtime, set up exactly like the
 /// backend's (multi-threaded, two workers, the same HTTP connector), for
@@ -125,11 +232,7 @@ pub struct Bare {
 
 impl Bare {
     pub fn new(endpoint: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = two_worker_runtime();
         let client = {
             let _guard = runtime.enter();
             raw_client(endpoint)
@@ -211,6 +314,15 @@ pub fn new_session(manager: &SessionManager) -> String {
         .expect("create")
         .expect("a cookie");
     cookie_header(&set_cookie)
+}
+
+/// A request that reads the session inside the reissue window: no write.
+pub fn read_cycle(manager: &SessionManager, cookie: &str) {
+    let mut session = manager.load(Some(cookie));
+    let user: Option<String> = session.get("user").expect("get");
+    assert!(user.is_some(), "the session was not found");
+    let set_cookie = manager.commit(session, Scheme::Http).expect("commit");
+    debug_assert!(set_cookie.is_none());
 }
 
 pub fn full_cycle(manager: &SessionManager, cookie: &str) -> String {

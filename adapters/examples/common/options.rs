@@ -7,11 +7,15 @@ use std::error::Error;
 use std::time::Duration;
 
 use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, ENDPOINT_ENV_DYNAMODB};
+#[cfg(feature = "aws-sdk")]
+use dynamodb_sessions::AwsSdkBackend;
+#[cfg(feature = "dynamodb")]
+use dynamodb_sessions::DynamoDbBackend;
 use dynamodb_sessions::{
     store::{Backend, Consistency, StorageKey},
     SameSite, Secure, SessionConfig, SessionManager,
 };
-use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, MemoryBackend, TrustForwardedProto};
+use dynamodb_sessions::{MemoryBackend, TrustForwardedProto};
 
 use super::inspect::Recording;
 
@@ -255,7 +259,10 @@ impl Options {
             let manager = SessionManager::new(backend, config);
             return Ok((manager, "sessions in memory".to_owned()));
         };
+        // Each client only where its feature is on, so that the demo also
+        // builds with one (for BENCHMARKS.md's binary sizes).
         match self.client {
+            #[cfg(feature = "dynamodb")]
             Client::Rusoto => {
                 let backend = configured!(self, DynamoDbBackend::builder(table)).build()?;
                 self.open(
@@ -265,6 +272,7 @@ impl Options {
                     config,
                 )
             }
+            #[cfg(feature = "aws-sdk")]
             Client::AwsSdk => {
                 let backend = configured!(self, AwsSdkBackend::builder(table)).build()?;
                 self.open(
@@ -274,6 +282,8 @@ impl Options {
                     config,
                 )
             }
+            #[allow(unreachable_patterns)]
+            other => Err(format!("this demo was built without the {other:?} client").into()),
         }
     }
 

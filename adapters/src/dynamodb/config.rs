@@ -1,7 +1,6 @@
 //! Building a [`DynamoDbBackend`]: table, region, endpoint, credentials,
 //! retries and runtime.
 
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -15,7 +14,7 @@ use super::names::{
     ENDPOINT_ENV_DYNAMODB,
 };
 use super::rusoto_wire::RusotoWire;
-use super::settings::{builder_setters, Settings};
+use super::settings::{builder_common, Settings};
 use super::DynamoDbBackend;
 use crate::table::OwnedRuntime;
 
@@ -69,19 +68,9 @@ pub struct DynamoDbBackendBuilder {
     settings: Settings,
 }
 
-impl fmt::Debug for DynamoDbBackendBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.settings.debug("DynamoDbBackendBuilder", f)
-    }
-}
+builder_common!(DynamoDbBackendBuilder);
 
 impl DynamoDbBackendBuilder {
-    pub(crate) fn new(table_name: impl Into<String>) -> Self {
-        DynamoDbBackendBuilder {
-            settings: Settings::new(table_name.into()),
-        }
-    }
-
     /// Uses the region of this name (e.g. `"eu-central-2"`) instead of the
     /// one from the environment or profile.
     ///
@@ -131,8 +120,6 @@ impl DynamoDbBackendBuilder {
         self.settings.region = Some(name.into());
         self
     }
-
-    builder_setters!();
 
     /// Builds the backend and its runtime.
     ///
@@ -279,6 +266,7 @@ mod tests {
     use super::*;
     use rusoto_core::signature::SignedRequest;
     use std::collections::HashMap;
+    use std::error::Error;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let vars: HashMap<String, String> = vars

@@ -76,7 +76,7 @@ fn check(item: &Item) -> Result<(), TestCaseError> {
                 _ => return Err(TestCaseError::fail("unknown encoding")),
             }
             let key = StorageKey::from_bytes([0x5a; 32]);
-            let again = to_item(Operation::Replace, &key, &record).expect("storable");
+            let again: Item = to_item(Operation::Replace, &key, &record).expect("storable");
             prop_assert_eq!(from_item(&again).expect("round trip"), record);
         }
         Err(BackendError::Corrupt { reason }) => {

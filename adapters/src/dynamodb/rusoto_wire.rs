@@ -58,11 +58,6 @@ impl Attribute for AttributeValue {
     }
 }
 
-/// Expression values as rusoto sends them: none rather than an empty map.
-fn values(expression: &Expression<AttributeValue>) -> Option<Item<AttributeValue>> {
-    Some(expression.values.clone()).filter(|values| !values.is_empty())
-}
-
 impl Wire for RusotoWire {
     type Value = AttributeValue;
 
@@ -93,7 +88,7 @@ impl Wire for RusotoWire {
             item,
             condition_expression: Some(condition.condition.clone()),
             expression_attribute_names: Some(condition.names.clone()),
-            expression_attribute_values: values(condition),
+            expression_attribute_values: condition.values_if_any(),
             ..PutItemInput::default()
         };
         self.0.put_item(input).await.map_err(classify)?;
@@ -113,7 +108,7 @@ impl Wire for RusotoWire {
             update_expression: Some(update.to_owned()),
             condition_expression: Some(condition.condition.clone()),
             expression_attribute_names: Some(condition.names.clone()),
-            expression_attribute_values: values(condition),
+            expression_attribute_values: condition.values_if_any(),
             ..UpdateItemInput::default()
         };
         self.0.update_item(input).await.map_err(classify)?;

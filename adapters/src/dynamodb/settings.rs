@@ -1,5 +1,5 @@
-//! What both backends' builders hold, and the setters they share (through
-//! [`builder_setters!`]): one set of names, defaults and docs for both.
+//! What both backends' builders hold, and what they share (through
+//! [`builder_common!`]): one set of names, defaults and docs for both.
 
 use std::fmt;
 
@@ -72,100 +72,115 @@ impl Settings {
     }
 }
 
-/// The setters both builders have, on a builder with a `settings` field.
-macro_rules! builder_setters {
-    () => {
-        /// Sends requests to this endpoint, e.g. `http://127.0.0.1:8000` for
-        /// DynamoDB Local; both `http://` and `https://` work. Takes
-        /// precedence over the region's endpoint and over the
-        /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` variables; the
-        /// region still names the signing region.
-        pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-            self.settings.endpoint = Some(endpoint.into());
-            self
+/// `Debug`, `new` and the setters both builders have, for a builder struct
+/// `$builder` with one field, `settings`.
+macro_rules! builder_common {
+    ($builder:ident) => {
+        impl std::fmt::Debug for $builder {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.settings.debug(stringify!($builder), f)
+            }
         }
 
-        /// Signs requests with this fixed access key instead of the default
-        /// credential chain (see the builder's documentation); handy for
-        /// DynamoDB Local, which accepts any.
-        pub fn static_credentials(
-            mut self,
-            access_key_id: impl Into<String>,
-            secret_access_key: impl Into<String>,
-        ) -> Self {
-            self.settings.credentials = Some($crate::dynamodb::settings::StaticKey {
-                access_key_id: access_key_id.into(),
-                secret_access_key: secret_access_key.into(),
-                session_token: None,
-            });
-            self
-        }
+        impl $builder {
+            pub(crate) fn new(table_name: impl Into<String>) -> Self {
+                $builder {
+                    settings: $crate::dynamodb::settings::Settings::new(table_name.into()),
+                }
+            }
 
-        /// Signs requests with these temporary credentials (an access key
-        /// with its session token, e.g. from STS) instead of the default
-        /// chain. They are not refreshed: when they expire, requests fail
-        /// with an authentication error.
-        pub fn temporary_credentials(
-            mut self,
-            access_key_id: impl Into<String>,
-            secret_access_key: impl Into<String>,
-            session_token: impl Into<String>,
-        ) -> Self {
-            self.settings.credentials = Some($crate::dynamodb::settings::StaticKey {
-                access_key_id: access_key_id.into(),
-                secret_access_key: secret_access_key.into(),
-                session_token: Some(session_token.into()),
-            });
-            self
-        }
+            /// Sends requests to this endpoint, e.g. `http://127.0.0.1:8000` for
+            /// DynamoDB Local; both `http://` and `https://` work. Takes
+            /// precedence over the region's endpoint and over the
+            /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL` variables; the
+            /// region still names the signing region.
+            pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+                self.settings.endpoint = Some(endpoint.into());
+                self
+            }
 
-        /// Replaces the whole retry policy.
-        pub fn retry(mut self, retry: $crate::dynamodb::RetryConfig) -> Self {
-            self.settings.retry = retry;
-            self
-        }
+            /// Signs requests with this fixed access key instead of the default
+            /// credential chain (see the builder's documentation); handy for
+            /// DynamoDB Local, which accepts any.
+            pub fn static_credentials(
+                mut self,
+                access_key_id: impl Into<String>,
+                secret_access_key: impl Into<String>,
+            ) -> Self {
+                self.settings.credentials = Some($crate::dynamodb::settings::StaticKey {
+                    access_key_id: access_key_id.into(),
+                    secret_access_key: secret_access_key.into(),
+                    session_token: None,
+                });
+                self
+            }
 
-        /// Attempts per call, the first included (default 4; 0 is taken as 1).
-        pub fn max_attempts(mut self, attempts: u32) -> Self {
-            self.settings.retry.max_attempts = attempts;
-            self
-        }
+            /// Signs requests with these temporary credentials (an access key
+            /// with its session token, e.g. from STS) instead of the default
+            /// chain. They are not refreshed: when they expire, requests fail
+            /// with an authentication error.
+            pub fn temporary_credentials(
+                mut self,
+                access_key_id: impl Into<String>,
+                secret_access_key: impl Into<String>,
+                session_token: impl Into<String>,
+            ) -> Self {
+                self.settings.credentials = Some($crate::dynamodb::settings::StaticKey {
+                    access_key_id: access_key_id.into(),
+                    secret_access_key: secret_access_key.into(),
+                    session_token: Some(session_token.into()),
+                });
+                self
+            }
 
-        /// First backoff between attempts, doubled after each (default 25 ms).
-        pub fn base_delay(mut self, delay: std::time::Duration) -> Self {
-            self.settings.retry.base_delay = delay;
-            self
-        }
+            /// Replaces the whole retry policy.
+            pub fn retry(mut self, retry: $crate::dynamodb::RetryConfig) -> Self {
+                self.settings.retry = retry;
+                self
+            }
 
-        /// Upper bound of any one backoff (default 1 s).
-        pub fn max_delay(mut self, delay: std::time::Duration) -> Self {
-            self.settings.retry.max_delay = delay;
-            self
-        }
+            /// Attempts per call, the first included (default 4; 0 is taken as 1).
+            pub fn max_attempts(mut self, attempts: u32) -> Self {
+                self.settings.retry.max_attempts = attempts;
+                self
+            }
 
-        /// Time limit of each attempt (default 2 s).
-        pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.settings.retry.attempt_timeout = timeout;
-            self
-        }
+            /// First backoff between attempts, doubled after each (default 25 ms).
+            pub fn base_delay(mut self, delay: std::time::Duration) -> Self {
+                self.settings.retry.base_delay = delay;
+                self
+            }
 
-        /// Worker threads of the backend's own tokio runtime (default 2; 0
-        /// is taken as 1). The calling threads drive their own requests;
-        /// the workers run the connection pool's background tasks.
-        pub fn worker_threads(mut self, threads: usize) -> Self {
-            self.settings.worker_threads = threads.max(1);
-            self
-        }
+            /// Upper bound of any one backoff (default 1 s).
+            pub fn max_delay(mut self, delay: std::time::Duration) -> Self {
+                self.settings.retry.max_delay = delay;
+                self
+            }
 
-        /// Whether `create` and `replace` refuse an item over 400 KB (as
-        /// [`store::item_size`](crate::store::item_size) counts it) before
-        /// sending it, with its size in the error (default true). When
-        /// false, DynamoDB decides, and its refusal is still
-        /// [`BackendError::ItemTooLarge`](crate::BackendError::ItemTooLarge).
-        pub fn check_item_size(mut self, check: bool) -> Self {
-            self.settings.check_item_size = check;
-            self
+            /// Time limit of each attempt (default 2 s).
+            pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.settings.retry.attempt_timeout = timeout;
+                self
+            }
+
+            /// Worker threads of the backend's own tokio runtime (default 2; 0
+            /// is taken as 1). The calling threads drive their own requests;
+            /// the workers run the connection pool's background tasks.
+            pub fn worker_threads(mut self, threads: usize) -> Self {
+                self.settings.worker_threads = threads.max(1);
+                self
+            }
+
+            /// Whether `create` and `replace` refuse an item over 400 KB (as
+            /// [`store::item_size`](crate::store::item_size) counts it) before
+            /// sending it, with its size in the error (default true). When
+            /// false, DynamoDB decides, and its refusal is still
+            /// [`BackendError::ItemTooLarge`](crate::BackendError::ItemTooLarge).
+            pub fn check_item_size(mut self, check: bool) -> Self {
+                self.settings.check_item_size = check;
+                self
+            }
         }
     };
 }
-pub(crate) use builder_setters;
+pub(crate) use builder_common;

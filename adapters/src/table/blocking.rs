@@ -1,15 +1,9 @@
 //! A [`SessionTable`] behind a blocking API: the runtime it runs on, and
-//! [`Backend`] for every client's backend type.
+//! `Backend` for every client's backend type.
 
 use std::future::Future;
 
-use dynamodb_sessions_core::{
-    store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
-    },
-    BackendError, Operation,
-};
+use dynamodb_sessions_core::{BackendError, Operation};
 
 use super::provision::{self, ProvisionError, ProvisionReport, ProvisionWire};
 use super::runtime::OwnedRuntime;
@@ -26,7 +20,7 @@ pub(crate) struct BlockingTable<W> {
 
 impl<W: Wire> BlockingTable<W> {
     /// Runs one backend operation on the runtime.
-    fn run<T: Send>(
+    pub(crate) fn run<T: Send>(
         &self,
         operation: Operation,
         future: impl Future<Output = Result<T, BackendError>> + Send,
@@ -56,52 +50,9 @@ impl<W: Wire + ProvisionWire> BlockingTable<W> {
     }
 }
 
-impl<W: Wire> Backend for BlockingTable<W> {
-    fn load(
-        &self,
-        key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
-        self.run(Operation::Load, self.table.load(key, consistency))
-    }
-
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        self.run(Operation::Create, self.table.create(key, record))
-    }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        record: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        self.run(
-            Operation::Replace,
-            self.table.replace(key, expected_version, record),
-        )
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        self.run(
-            Operation::Touch,
-            self.table
-                .touch(key, expected_version, issued_at, expires_at),
-        )
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        self.run(Operation::End, self.table.end(key, tombstone))
-    }
-}
-
-/// Implements [`Backend`] for a public backend type whose field `inner`
-/// derefs to a [`BlockingTable`], by handing every call to it.
+/// Implements `Backend` for a public backend type whose field `inner`
+/// derefs to a [`BlockingTable`]: each call runs the table's operation on
+/// its runtime.
 macro_rules! backend_via_table {
     ($backend:ty) => {
         impl dynamodb_sessions_core::store::Backend for $backend {
@@ -113,7 +64,10 @@ macro_rules! backend_via_table {
                 Option<dynamodb_sessions_core::store::Record>,
                 dynamodb_sessions_core::BackendError,
             > {
-                self.inner.load(key, consistency)
+                self.inner.run(
+                    dynamodb_sessions_core::Operation::Load,
+                    self.inner.table.load(key, consistency),
+                )
             }
 
             fn create(
@@ -124,7 +78,10 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::store::CreateOutcome,
                 dynamodb_sessions_core::BackendError,
             > {
-                self.inner.create(key, record)
+                self.inner.run(
+                    dynamodb_sessions_core::Operation::Create,
+                    self.inner.table.create(key, record),
+                )
             }
 
             fn replace(
@@ -136,7 +93,10 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::store::ReplaceOutcome,
                 dynamodb_sessions_core::BackendError,
             > {
-                self.inner.replace(key, expected_version, record)
+                self.inner.run(
+                    dynamodb_sessions_core::Operation::Replace,
+                    self.inner.table.replace(key, expected_version, record),
+                )
             }
 
             fn touch(
@@ -149,8 +109,12 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::store::TouchOutcome,
                 dynamodb_sessions_core::BackendError,
             > {
-                self.inner
-                    .touch(key, expected_version, issued_at, expires_at)
+                self.inner.run(
+                    dynamodb_sessions_core::Operation::Touch,
+                    self.inner
+                        .table
+                        .touch(key, expected_version, issued_at, expires_at),
+                )
             }
 
             fn end(
@@ -161,7 +125,10 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::store::EndOutcome,
                 dynamodb_sessions_core::BackendError,
             > {
-                self.inner.end(key, tombstone)
+                self.inner.run(
+                    dynamodb_sessions_core::Operation::End,
+                    self.inner.table.end(key, tombstone),
+                )
             }
         }
     };

@@ -48,13 +48,10 @@ impl<W: Wire> SessionTable<W> {
         key: &StorageKey,
         record: &Record,
     ) -> Result<CreateOutcome, BackendError> {
-        let operation = Operation::Create;
-        let deadline = self.retry.deadline();
-        self.check_size(operation, key, record)?;
-        let decision = self
-            .put(operation, key, record, Condition::Absent, deadline)
+        let created = self
+            .write(Operation::Create, key, record, Condition::Absent)
             .await?;
-        Ok(match known(operation, decision)? {
+        Ok(match created {
             true => CreateOutcome::Created,
             false => CreateOutcome::AlreadyExists,
         })
@@ -66,15 +63,12 @@ impl<W: Wire> SessionTable<W> {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
-        let operation = Operation::Replace;
-        let deadline = self.retry.deadline();
         ensure_version_grows(expected_version, record)?;
-        self.check_size(operation, key, record)?;
         let condition = Condition::AtVersion(expected_version);
-        let decision = self
-            .put(operation, key, record, condition, deadline)
+        let replaced = self
+            .write(Operation::Replace, key, record, condition)
             .await?;
-        Ok(match known(operation, decision)? {
+        Ok(match replaced {
             true => ReplaceOutcome::Replaced,
             false => ReplaceOutcome::Conflict,
         })
@@ -159,26 +153,33 @@ impl<W: Wire> SessionTable<W> {
         .map_err(|stop| stop_error(operation, stop))
     }
 
-    /// A conditional PutItem of `record` under a fresh write identity. On a
-    /// failed condition after an attempt that may have been applied, the
-    /// item is read (strongly, within the same deadline) and the identity
-    /// decides: never the content.
-    async fn put(
+    /// A whole call of a conditional put (create, replace): whether it was
+    /// applied, or [`BackendError::OutcomeUnknown`] when nothing proves
+    /// either.
+    async fn write(
         &self,
         operation: Operation,
         key: &StorageKey,
         record: &Record,
         condition: Condition,
-        deadline: Instant,
-    ) -> Result<Decision, BackendError> {
+    ) -> Result<bool, BackendError> {
+        let deadline = self.retry.deadline();
+        self.check_size(operation, key, record)?;
         let (decision, _) = self
             .put_keeping_check(operation, key, record, condition, deadline)
             .await?;
-        Ok(decision)
+        match decision {
+            Decision::Applied => Ok(true),
+            Decision::NotApplied => Ok(false),
+            Decision::Unknown => Err(BackendError::OutcomeUnknown { operation }),
+        }
     }
 
-    /// As [`put`](Self::put), also returning the item the check read, if one
-    /// was made (`Some(None)`: the key was empty).
+    /// A conditional PutItem of `record` under a fresh write identity, with
+    /// the item the check read, if one was made (`Some(None)`: the key was
+    /// empty). On a failed condition after an attempt that may have been
+    /// applied, the item is read (strongly, within the same deadline) and
+    /// the identity decides: never the content.
     async fn put_keeping_check(
         &self,
         operation: Operation,
@@ -236,14 +237,5 @@ fn stop_error(operation: Operation, stop: Stop) -> BackendError {
             operation,
             source: "unexpected conditional check failure".into(),
         },
-    }
-}
-
-/// A decision the caller must hear as an error: nothing proves either way.
-fn known(operation: Operation, decision: Decision) -> Result<bool, BackendError> {
-    match decision {
-        Decision::Applied => Ok(true),
-        Decision::NotApplied => Ok(false),
-        Decision::Unknown => Err(BackendError::OutcomeUnknown { operation }),
     }
 }

@@ -23,6 +23,13 @@ pub(crate) struct Expression<A> {
     pub(crate) values: Item<A>,
 }
 
+impl<A: Clone> Expression<A> {
+    /// The values as a client sends them: none rather than an empty map.
+    pub(crate) fn values_if_any(&self) -> Option<Item<A>> {
+        Some(self.values.clone()).filter(|values| !values.is_empty())
+    }
+}
+
 /// One DynamoDB client's way to send the data-plane requests.
 pub(crate) trait Wire: Send + Sync + 'static {
     /// The client's attribute value type.

@@ -28,6 +28,33 @@ pub fn raw_client(endpoint: &str) -> DynamoDbClient {
     )
 }
 
+/// A bare AWS SDK client for `endpoint` (region `us-east-1`, any
+/// credentials) set up as [`AwsSdkBackend`](dynamodb_sessions::AwsSdkBackend)
+/// sets up its own: the same hyper 0.14 connector, the SDK's retries and
+/// timeouts off. Create it inside the runtime that will drive it.
+pub fn raw_sdk_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{
+        retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, Region,
+        StalledStreamProtectionConfig,
+    };
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .http_client(aws_smithy_http_client::hyper_014::HyperClientBuilder::new().build(connector))
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(TimeoutConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
 /// Runs one raw request to completion on a throwaway runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

@@ -359,6 +359,8 @@ fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
 /// service resumes as soon as the throttling stops.
 #[test]
 fn sustained_throttling_stays_bounded_and_recovers() {
+    // The thread count is the process's: the twin's threads would blur it.
+    let _alone = crate::support_clients::one_client_at_a_time();
     let Some((manager, _direct, proxy)) = setup("sustained") else {
         return;
     };

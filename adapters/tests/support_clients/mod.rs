@@ -10,30 +10,32 @@
 /// `tests/cases/` with rustfmt directly.
 macro_rules! on_each_client {
     ($file:literal) => {
-        /// The cases on rusoto ([`DynamoDbBackend`](dynamodb_sessions::DynamoDbBackend)).
+        on_each_client!(@client rusoto, "rusoto", DynamoDbBackend, DynamoDbBackendBuilder, $file);
+        on_each_client!(@client aws_sdk, "aws-sdk", AwsSdkBackend, AwsSdkBackendBuilder, $file);
+    };
+    (@client $module:ident, $name:literal, $backend:ident, $builder:ident, $file:literal) => {
+        #[doc = concat!("The cases on the ", $name, " client (`", stringify!($backend), "`).")]
         #[path = "cases"]
-        mod rusoto {
+        mod $module {
             #[allow(unused_imports)]
-            use dynamodb_sessions::dynamodb::{
-                DynamoDbBackend as Backend, DynamoDbBackendBuilder as Builder,
-            };
+            use dynamodb_sessions::dynamodb::{$backend as Backend, $builder as Builder};
             #[allow(dead_code)]
-            const CLIENT: &str = "rusoto";
-            #[path = $file]
-            mod cases;
-        }
-
-        /// The same cases on the AWS SDK ([`AwsSdkBackend`](dynamodb_sessions::AwsSdkBackend)).
-        #[path = "cases"]
-        mod aws_sdk {
-            #[allow(unused_imports)]
-            use dynamodb_sessions::dynamodb::{
-                AwsSdkBackend as Backend, AwsSdkBackendBuilder as Builder,
-            };
-            #[allow(dead_code)]
-            const CLIENT: &str = "aws-sdk";
+            const CLIENT: &str = $name;
+            // Once per client, on purpose.
+            #[allow(clippy::duplicate_mod)]
             #[path = $file]
             mod cases;
         }
     };
+}
+
+/// Keeps a case from running beside its twin on the other client, for
+/// cases that need the machine to themselves: a private DynamoDB Local
+/// killed and restarted, or the process's thread count sampled. Hold the
+/// guard for the whole case.
+#[allow(dead_code)]
+pub fn one_client_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

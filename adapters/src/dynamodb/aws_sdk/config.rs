@@ -1,7 +1,6 @@
 //! Building an [`AwsSdkBackend`]: `aws-config`'s default chain, the
 //! builder's overrides, and the SDK's own retries and timeouts switched off.
 
-use std::fmt;
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
@@ -16,7 +15,7 @@ use super::super::names::{
     clean_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name, ENDPOINT_ENV,
     ENDPOINT_ENV_DYNAMODB,
 };
-use super::super::settings::{builder_setters, Settings};
+use super::super::settings::{builder_common, Settings};
 use super::wire::SdkWire;
 use super::AwsSdkBackend;
 use crate::table::OwnedRuntime;
@@ -77,19 +76,9 @@ pub struct AwsSdkBackendBuilder {
     settings: Settings,
 }
 
-impl fmt::Debug for AwsSdkBackendBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.settings.debug("AwsSdkBackendBuilder", f)
-    }
-}
+builder_common!(AwsSdkBackendBuilder);
 
 impl AwsSdkBackendBuilder {
-    pub(crate) fn new(table_name: impl Into<String>) -> Self {
-        AwsSdkBackendBuilder {
-            settings: Settings::new(table_name.into()),
-        }
-    }
-
     /// Uses the region of this name (e.g. `"eu-central-2"`) instead of the
     /// one `aws-config`'s chain finds. Surrounding whitespace is ignored and
     /// case does not matter; anything that is not a DNS label is
@@ -111,8 +100,6 @@ impl AwsSdkBackendBuilder {
         self.settings.region = Some(name.into());
         self
     }
-
-    builder_setters!();
 
     /// Builds the backend and its runtime, loading `aws-config`'s chain.
     ///

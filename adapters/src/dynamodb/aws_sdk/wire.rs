@@ -83,11 +83,6 @@ where
     }
 }
 
-/// Expression values as the SDK sends them: none rather than an empty map.
-fn values(expression: &Expression<AttributeValue>) -> Option<Item<AttributeValue>> {
-    Some(expression.values.clone()).filter(|values| !values.is_empty())
-}
-
 impl Wire for SdkWire {
     type Value = AttributeValue;
 
@@ -121,7 +116,7 @@ impl Wire for SdkWire {
             .set_item(Some(item))
             .condition_expression(&condition.condition)
             .set_expression_attribute_names(Some(condition.names.clone()))
-            .set_expression_attribute_values(values(condition))
+            .set_expression_attribute_values(condition.values_if_any())
             .send()
             .await
             .map_err(classify)?;
@@ -142,7 +137,7 @@ impl Wire for SdkWire {
             .update_expression(update)
             .condition_expression(&condition.condition)
             .set_expression_attribute_names(Some(condition.names.clone()))
-            .set_expression_attribute_values(values(condition))
+            .set_expression_attribute_values(condition.values_if_any())
             .send()
             .await
             .map_err(classify)?;
@@ -189,6 +184,22 @@ where
     }
 }
 
+/// A request's output, or `None` when it failed with the service error
+/// `expected` recognises (e.g. no such table).
+fn unless<T, E>(
+    result: Result<T, SdkError<E>>,
+    expected: impl Fn(&E) -> bool,
+) -> Result<Option<T>, BoxError>
+where
+    E: Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(error) if error.as_service_error().is_some_and(&expected) => Ok(None),
+        Err(error) => Err(request_error(error)),
+    }
+}
+
 impl ProvisionWire for SdkWire {
     async fn describe_table(&self, table: &str) -> Result<Option<TableState>, BoxError> {
         match self.0.describe_table().table_name(table).send().await {
@@ -222,22 +233,9 @@ impl ProvisionWire for SdkWire {
             .key_schema(key)
             .send()
             .await;
-        match created {
-            Ok(output) => Ok(Some(
-                output
-                    .table_description()
-                    .map(table_state)
-                    .unwrap_or_default(),
-            )),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(request_error(error)),
-        }
+        unless(created, |e| e.is_resource_in_use_exception()).map(|output| {
+            output.map(|o| o.table_description().map(table_state).unwrap_or_default())
+        })
     }
 
     async fn describe_ttl(&self, table: &str) -> Result<TtlState, BoxError> {
