@@ -114,7 +114,7 @@ fn is_prefix(acked: &[u32], stored: &[u32]) -> bool {
 #[test]
 fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
     // Two private servers starting at once on this machine failed to start.
-    let _alone = crate::support_clients::one_client_at_a_time();
+    let _alone = crate::support_clients::alone();
     let Some(mut local) = PrivateDynamoDbLocal::start().expect("private DynamoDB Local") else {
         return;
     };

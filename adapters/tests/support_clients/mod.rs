@@ -29,13 +29,28 @@ macro_rules! on_each_client {
     };
 }
 
-/// Keeps a case from running beside its twin on the other client, for
-/// cases that need the machine to themselves: a private DynamoDB Local
-/// killed and restarted, or the process's thread count sampled. Hold the
-/// guard for the whole case.
+/// A case's share of the machine, held for the whole case: see [`alone`].
 #[allow(dead_code)]
-pub fn one_client_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+pub enum Share {
+    /// Beside the other cases that share.
+    Shared(std::sync::RwLockReadGuard<'static, ()>),
+    /// Alone in this test process.
+    Alone(std::sync::RwLockWriteGuard<'static, ()>),
+}
+
+static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Waits until no other case of this test process runs, for cases that
+/// need the machine to themselves: a private DynamoDB Local killed and
+/// restarted, or the process's thread count sampled (the twin on the other
+/// client, and every case that runs [`beside_others`], would blur it).
+#[allow(dead_code)]
+pub fn alone() -> Share {
+    Share::Alone(MACHINE.write().unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
+/// Runs beside other such cases, but never beside one that is [`alone`].
+#[allow(dead_code)]
+pub fn beside_others() -> Share {
+    Share::Shared(MACHINE.read().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
