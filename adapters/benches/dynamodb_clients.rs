@@ -19,6 +19,7 @@
 
 mod common;
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, SessionManager};
@@ -27,13 +28,17 @@ use common::{
     bare_get, bare_put, full_cycle, key_of, micros, new_session, read_cycle, stats, Bare, SdkBare,
 };
 
-/// One client's session manager, bare client and sessions (one per thread).
+/// One client's session manager, bare client and sessions: per thread, one
+/// for the manager (its latest cookie) and one for the bare calls, which
+/// bump `ver` without resealing `dat` (sealing binds `ver`, so the manager
+/// would no longer open that one).
 struct Side {
     name: &'static str,
     manager: SessionManager,
     bare: BareClient,
     table: String,
-    cookies: Vec<String>,
+    cookies: Vec<Mutex<String>>,
+    bare_keys: Vec<Vec<u8>>,
 }
 
 enum BareClient {
@@ -62,8 +67,9 @@ impl Kind {
 
 impl Side {
     fn work(&self, kind: Kind, i: usize, deadline: Instant, out: &mut Vec<Duration>) {
-        let mut cookie = self.cookies[i].clone();
-        let key = key_of(&cookie);
+        let mut latest = self.cookies[i].lock().expect("cookie");
+        let mut cookie = latest.clone();
+        let key = &self.bare_keys[i];
         while Instant::now() < deadline {
             let start = Instant::now();
             match kind {
@@ -71,25 +77,26 @@ impl Side {
                 Kind::ReadOnly => read_cycle(&self.manager, &cookie),
                 Kind::BareFull => match &self.bare {
                     BareClient::Rusoto(bare) => {
-                        let item = bare_get(bare, &self.table, &key).expect("the record");
+                        let item = bare_get(bare, &self.table, key).expect("the record");
                         bare_put(bare, &self.table, item);
                     }
                     BareClient::Sdk(bare) => {
-                        let item = bare.get(&self.table, &key).expect("the record");
+                        let item = bare.get(&self.table, key).expect("the record");
                         bare.put_next(&self.table, item);
                     }
                 },
                 Kind::BareGet => match &self.bare {
                     BareClient::Rusoto(bare) => {
-                        bare_get(bare, &self.table, &key).expect("the record");
+                        bare_get(bare, &self.table, key).expect("the record");
                     }
                     BareClient::Sdk(bare) => {
-                        bare.get(&self.table, &key).expect("the record");
+                        bare.get(&self.table, key).expect("the record");
                     }
                 },
             }
             out.push(start.elapsed());
         }
+        *latest = cookie;
     }
 }
 
@@ -110,13 +117,17 @@ fn main() {
     let rusoto: DynamoDbBackend = common::client_on_new_table(&endpoint, "bench-rusoto");
     let sdk: AwsSdkBackend = common::client_on_new_table(&endpoint, "bench-sdk");
     let side = |name, table: &str, manager: SessionManager, bare| {
-        let cookies = (0..max).map(|_| new_session(&manager)).collect();
+        let cookies = (0..max)
+            .map(|_| Mutex::new(new_session(&manager)))
+            .collect();
+        let bare_keys = (0..max).map(|_| key_of(&new_session(&manager))).collect();
         Side {
             name,
             manager,
             bare,
             table: table.to_owned(),
             cookies,
+            bare_keys,
         }
     };
     let sides = [

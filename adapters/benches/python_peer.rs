@@ -20,6 +20,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::{DataEncoding, SessionConfig, SessionManager};
@@ -54,12 +55,17 @@ fn main() {
     let manager = SessionManager::new(backend, config);
     let bare = Bare::new(&endpoint);
     let max = clients.iter().copied().max().unwrap_or(1);
-    let cookies: Vec<String> = (0..max).map(|_| new_session(&manager)).collect();
+    // Per client: a session for the manager (its latest cookie kept) and one
+    // for the bare calls, which bump `ver` without resealing `dat`.
+    let cookies: Vec<Mutex<String>> = (0..max)
+        .map(|_| Mutex::new(new_session(&manager)))
+        .collect();
+    let bare_keys: Vec<Vec<u8>> = (0..max).map(|_| key_of(&new_session(&manager))).collect();
     // Warm DynamoDB Local's JIT and our pool.
     common::run_threads(2, Duration::from_millis(1500), |i, d, _| {
-        let mut cookie = cookies[i].clone();
+        let mut cookie = cookies[i].lock().expect("cookie");
         while Instant::now() < d {
-            cookie = full_cycle(&manager, &cookie);
+            *cookie = full_cycle(&manager, &cookie);
         }
     });
 
@@ -75,18 +81,18 @@ fn main() {
             .iter()
             .map(|mode| {
                 let (samples, elapsed) = common::run_threads(n, duration, |i, deadline, out| {
-                    let mut cookie = cookies[i].clone();
-                    let key = key_of(&cookie);
+                    let mut cookie = cookies[i].lock().expect("cookie");
+                    let key = &bare_keys[i];
                     while Instant::now() < deadline {
                         let start = Instant::now();
                         match *mode {
                             "read" => read_cycle(&manager, &cookie),
-                            "rmw" => cookie = full_cycle(&manager, &cookie),
+                            "rmw" => *cookie = full_cycle(&manager, &cookie),
                             "bare-read" => {
-                                bare_get(&bare, &table, &key).expect("the record");
+                                bare_get(&bare, &table, key).expect("the record");
                             }
                             _ => {
-                                let item = bare_get(&bare, &table, &key).expect("the record");
+                                let item = bare_get(&bare, &table, key).expect("the record");
                                 bare_put(&bare, &table, item);
                             }
                         }

@@ -46,11 +46,19 @@ static MACHINE: std::sync::RwLock<()> = std::sync::RwLock::new(());
 /// client, and every case that runs [`beside_others`], would blur it).
 #[allow(dead_code)]
 pub fn alone() -> Share {
-    Share::Alone(MACHINE.write().unwrap_or_else(std::sync::PoisonError::into_inner))
+    Share::Alone(
+        MACHINE
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
 
 /// Runs beside other such cases, but never beside one that is [`alone`].
 #[allow(dead_code)]
 pub fn beside_others() -> Share {
-    Share::Shared(MACHINE.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    Share::Shared(
+        MACHINE
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
 }
