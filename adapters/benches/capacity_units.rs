@@ -273,22 +273,16 @@ fn consumed_put(
     let fresh = dynamodb_sessions::store::Token::generate()
         .expect("a token")
         .storage_key();
-    item.insert(
-        "sid".to_owned(),
-        AttributeValue {
-            b: Some(fresh.as_bytes().to_vec().into()),
-            ..AttributeValue::default()
-        },
-    );
+    if let Some(sid) = item.get_mut("sid") {
+        sid.b = Some(fresh.as_bytes().to_vec().into());
+    }
     let input = PutItemInput {
         table_name: table.to_owned(),
         item,
         return_consumed_capacity: Some("TOTAL".to_owned()),
         ..PutItemInput::default()
     };
-    bare.runtime
-        .block_on(bare.client.put_item(input))
-        .expect("PutItem")
+    common::put(bare, input)
         .consumed_capacity
         .and_then(|c| c.capacity_units)
 }

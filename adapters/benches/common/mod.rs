@@ -375,18 +375,28 @@ pub fn bare_put(bare: &Bare, table: &str, mut item: HashMap<String, AttributeVal
         ..AttributeValue::default()
     };
     item.insert("ver".to_owned(), number(version + 1));
-    let input = PutItemInput {
-        table_name: table.to_owned(),
-        item,
-        condition_expression: Some("#ver = :expected".to_owned()),
-        expression_attribute_names: Some(HashMap::from([("#ver".to_owned(), "ver".to_owned())])),
-        expression_attribute_values: Some(HashMap::from([(
-            ":expected".to_owned(),
-            number(version),
-        )])),
-        ..PutItemInput::default()
-    };
+    put(
+        bare,
+        PutItemInput {
+            table_name: table.to_owned(),
+            item,
+            condition_expression: Some("#ver = :expected".to_owned()),
+            expression_attribute_names: Some(HashMap::from([(
+                "#ver".to_owned(),
+                "ver".to_owned(),
+            )])),
+            expression_attribute_values: Some(HashMap::from([(
+                ":expected".to_owned(),
+                number(version),
+            )])),
+            ..PutItemInput::default()
+        },
+    );
+}
+
+/// One bare PutItem.
+pub fn put(bare: &Bare, input: PutItemInput) -> rusoto_dynamodb::PutItemOutput {
     bare.runtime
         .block_on(bare.client.put_item(input))
-        .expect("PutItem");
+        .expect("PutItem")
 }

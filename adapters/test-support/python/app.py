@@ -113,6 +113,18 @@ def run_action(session, action, pause):
     raise ValueError("unknown action %r" % (name,))
 
 
+def dynamodb_table(endpoint, table_name):
+    """A boto3 Table at the DynamoDB Local ``endpoint``, any credentials."""
+    dynamodb = boto3.resource(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    return dynamodb.Table(table_name)
+
+
 def make_app(endpoint, table_name, settings=None, pause=lambda: None):
     """The WSGI app: sessions in ``table_name`` at ``endpoint``.
 
@@ -123,14 +135,7 @@ def make_app(endpoint, table_name, settings=None, pause=lambda: None):
     unknown = set(settings) - set(SETTINGS)
     if unknown:
         raise ValueError("unknown session settings: %s" % sorted(unknown))
-    dynamodb = boto3.resource(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    factory = DynamoDBSessionFactory(dynamodb.Table(table_name), **settings)
+    factory = DynamoDBSessionFactory(dynamodb_table(endpoint, table_name), **settings)
 
     def session_view(request):
         actions = json.loads(request.body)

@@ -27,7 +27,7 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 import webtest  # noqa: E402
 from boto3.dynamodb.conditions import Attr  # noqa: E402
 
-from app import make_app  # noqa: E402
+from app import dynamodb_table, make_app  # noqa: E402
 
 
 def main():
@@ -36,15 +36,7 @@ def main():
     response = app.post("/session", json.dumps([["set_int", "n", "0"]]), content_type="application/json")
     cookie = response.headers.getall("Set-Cookie")[-1].split(";")[0]
     # The bare calls go to the same table, through boto3 as the package does.
-    import boto3
-
-    table = boto3.resource(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    ).Table(table_name)
+    table = dynamodb_table(endpoint, table_name)
     # The package's key: SHA-256 of the session ID, the cookie value's part
     # before the version.
     session_id = cookie.split("=", 1)[1].strip('"').split("/")[0]

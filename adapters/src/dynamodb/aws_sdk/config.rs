@@ -86,16 +86,6 @@ impl AwsSdkBackendBuilder {
     /// of no AWS partition without an endpoint is
     /// [`BuildError::UnknownRegion`] (the rules of
     /// [`DynamoDbBackendBuilder::region`](crate::dynamodb::DynamoDbBackendBuilder::region)).
-    ///
-    /// ```
-    /// use dynamodb_sessions::dynamodb::{AwsSdkBackend, BuildError};
-    ///
-    /// let error = AwsSdkBackend::builder("sessions")
-    ///     .region("eu west 1")
-    ///     .build()
-    ///     .unwrap_err();
-    /// assert!(matches!(error, BuildError::InvalidRegion { .. }));
-    /// ```
     pub fn region(mut self, name: impl Into<String>) -> Self {
         self.settings.region = Some(name.into());
         self
