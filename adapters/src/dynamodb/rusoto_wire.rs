@@ -15,8 +15,7 @@ use rusoto_dynamodb::{
 
 use crate::table::item::SID;
 use crate::table::{
-    classify_code, error_type, Attribute, Expression, Failure, Item, ProvisionWire, TableState,
-    TtlState, Wire,
+    classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
 };
 
 /// The rusoto client a [`DynamoDbBackend`](super::DynamoDbBackend) sends
@@ -306,6 +305,17 @@ fn classify<E: ServiceError>(error: RusotoError<E>) -> Failure {
     }
 }
 
+/// The error type named in a DynamoDB JSON error body, without its namespace:
+/// `{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException", ...}`
+/// gives `ThrottlingException`.
+fn error_type(body: &str) -> Option<&str> {
+    let after_key = &body[body.find("\"__type\"")? + "\"__type\"".len()..];
+    let after_colon = after_key.trim_start().strip_prefix(':')?.trim_start();
+    let value = after_colon.strip_prefix('"')?;
+    let value = &value[..value.find('"')?];
+    Some(value.rsplit('#').next().unwrap_or(value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +395,17 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn error_type_parsing() {
+        assert_eq!(
+            error_type(r#"{"__type" : "a.b#ThrottlingException"}"#),
+            Some("ThrottlingException")
+        );
+        assert_eq!(error_type(r#"{"__type":"Plain"}"#), Some("Plain"));
+        assert_eq!(error_type(r#"{"__type":"#), None);
+        assert_eq!(error_type("garbage"), None);
+        assert_eq!(error_type(""), None);
     }
 }

@@ -66,17 +66,6 @@ pub(crate) fn is_item_size_message(message: &str) -> bool {
     message.contains("item size") && message.contains("exceed")
 }
 
-/// The error type named in a DynamoDB JSON error body, without its namespace:
-/// `{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException", ...}`
-/// gives `ThrottlingException`.
-pub(crate) fn error_type(body: &str) -> Option<&str> {
-    let after_key = &body[body.find("\"__type\"")? + "\"__type\"".len()..];
-    let after_colon = after_key.trim_start().strip_prefix(':')?.trim_start();
-    let value = after_colon.strip_prefix('"')?;
-    let value = &value[..value.find('"')?];
-    Some(value.rsplit('#').next().unwrap_or(value))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,17 +127,5 @@ mod tests {
         assert!(!is_item_size_message(
             "One or more parameter values were invalid"
         ));
-    }
-
-    #[test]
-    fn error_type_parsing() {
-        assert_eq!(
-            error_type(r#"{"__type" : "a.b#ThrottlingException"}"#),
-            Some("ThrottlingException")
-        );
-        assert_eq!(error_type(r#"{"__type":"Plain"}"#), Some("Plain"));
-        assert_eq!(error_type(r#"{"__type":"#), None);
-        assert_eq!(error_type("garbage"), None);
-        assert_eq!(error_type(""), None);
     }
 }

@@ -23,7 +23,7 @@ mod wire;
 
 pub(crate) use attribute::{Attribute, Item};
 pub(crate) use blocking::{backend_via_table, BlockingTable};
-pub(crate) use failure::{classify_code, error_type, Failure};
+pub(crate) use failure::{classify_code, Failure};
 pub(crate) use provision::{ProvisionWire, TableState, TtlState};
 pub(crate) use runtime::OwnedRuntime;
 pub(crate) use session_table::SessionTable;
