@@ -242,7 +242,7 @@ impl Options {
             .map_err(|error| {
                 format!(
                     "cannot read DynamoDB table {table:?} (run with --create-table to create it): {}",
-                    chain(&error)
+                    super::app::error_chain(&error)
                 )
             })?;
         let at = match &self.endpoint {
@@ -253,15 +253,4 @@ impl Options {
         let manager = SessionManager::new(Recording::new(backend, &label), config);
         Ok((manager, format!("sessions in DynamoDB table {table}{at}")))
     }
-}
-
-fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
