@@ -279,6 +279,33 @@ pub enum BackendError {
     },
 }
 
+impl BackendError {
+    /// Whether the store was busy, full or out of reach, so that the same
+    /// request may well succeed a moment later: a timeout, throttling, an
+    /// unreachable or failing store, or a full one. An HTTP server answers
+    /// these with 503 and `Retry-After`, which tells clients and load
+    /// balancers to back off instead of treating the server as broken.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dynamodb_sessions_core::{BackendError, Operation};
+    ///
+    /// let busy = BackendError::Timeout { operation: Operation::Load, after: Duration::from_secs(5) };
+    /// assert!(busy.is_temporary());
+    /// let broken = BackendError::Corrupt { reason: "no ver".into() };
+    /// assert!(!broken.is_temporary());
+    /// ```
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Timeout { .. }
+                | BackendError::Throttled { .. }
+                | BackendError::Unavailable { .. }
+                | BackendError::Full { .. }
+        )
+    }
+}
+
 impl fmt::Display for BackendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

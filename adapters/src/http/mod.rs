@@ -39,7 +39,7 @@ use std::error::Error;
 use std::fmt;
 use std::io::Read as _;
 
-use dynamodb_sessions_core::{BackendError, CommitError, Session, SessionError, SessionManager};
+use dynamodb_sessions_core::{CommitError, Session, SessionError, SessionManager};
 
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
@@ -495,12 +495,7 @@ pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
         }
         // The store is busy or full, not broken: say so, and let clients
         // and load balancers back off.
-        CommitError::Backend(
-            BackendError::Full { .. }
-            | BackendError::Throttled { .. }
-            | BackendError::Timeout { .. }
-            | BackendError::Unavailable { .. },
-        ) => {
+        error if error.is_temporary() => {
             log::error!("session not saved: {message}");
             (
                 503,
@@ -637,7 +632,7 @@ mod tests {
 
     #[test]
     fn a_logged_commit_error_names_each_cause_once() {
-        use dynamodb_sessions_core::Operation;
+        use dynamodb_sessions_core::{BackendError, Operation};
         let error = CommitError::Backend(BackendError::Unavailable {
             operation: Operation::Replace,
             attempts: 3,
