@@ -209,6 +209,14 @@ impl fmt::Display for Operation {
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
 /// A storage failure. Never contains a token or storage key.
+///
+/// From a write, an error means the write may or may not have been applied,
+/// whatever the variant says about the last attempt (an earlier attempt
+/// whose answer was lost, to a timeout or a dropped connection, may have
+/// been applied before a retry was throttled or refused), except where the
+/// variant says nothing was written ([`ItemTooLarge`](Self::ItemTooLarge),
+/// [`Full`](Self::Full)). Outcomes (`Ok`) are exact: applied, or not
+/// applied and never will be.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BackendError {
