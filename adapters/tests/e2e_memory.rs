@@ -3,8 +3,9 @@
 
 mod support;
 
-use dynamodb_sessions::MemoryBackend;
+use dynamodb_sessions::{MemoryBackend, MemoryLimits, TrustForwardedProto};
 use dynamodb_sessions::{SessionConfig, SessionManager};
+use support::{Demo, ServerKind};
 
 fn memory() -> Option<impl Fn(SessionConfig) -> SessionManager> {
     Some(|config| SessionManager::new(MemoryBackend::new(), config))
@@ -18,6 +19,31 @@ mod tiny_http {
 mod rouille {
     use super::*;
     support::e2e_suite!(support::ServerKind::Rouille, memory());
+}
+
+/// A store that takes no more new sessions: the demo answers 503 with
+/// `Retry-After` (busy or full is worth a retry), not 500 (broken).
+#[test]
+fn a_full_store_answers_503_with_retry_after() {
+    for kind in [ServerKind::TinyHttp, ServerKind::Rouille] {
+        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(10));
+        let manager = SessionManager::new(backend, SessionConfig::default());
+        let demo = Demo::start(kind, manager, TrustForwardedProto::No);
+        // Each new browser's first visit creates a session.
+        let statuses: Vec<u16> = (0..12).map(|_| demo.browser().get("/").status).collect();
+        assert_eq!(statuses[0], 200, "{kind:?}: {statuses:?}");
+        assert!(
+            statuses.iter().all(|status| [200, 503].contains(status)),
+            "{kind:?}: {statuses:?}"
+        );
+        let refused = demo.browser().get("/");
+        assert_eq!(refused.status, 503, "{kind:?}: {}", refused.body);
+        assert_eq!(refused.retry_after.as_deref(), Some("1"), "{kind:?}");
+        assert!(
+            refused.set_cookies.is_empty(),
+            "{kind:?}: no session, no cookie"
+        );
+    }
 }
 
 mod demo_options {

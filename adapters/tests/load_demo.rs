@@ -31,9 +31,14 @@ use dynamodb_sessions::{
     BackendError, MemoryBackend, SessionConfig, SessionManager, TrustForwardedProto,
 };
 use dynamodb_sessions_test_support::DynamoDbHarness;
+use support::heap::{self, CountingAllocator};
 use support::load::{self, Load, Report};
 use support::process::Resources;
 use support::{Demo, ServerKind};
+
+/// Counts live heap bytes, for the soak run.
+#[global_allocator]
+static HEAP: CountingAllocator = CountingAllocator;
 
 /// One load at a time: two at once would starve each other (and DynamoDB
 /// Local) of this machine's cores, and measure nothing.
@@ -45,7 +50,7 @@ fn load_demo(kind: ServerKind, manager: SessionManager, load: Load, label: &str)
     let demo = Demo::start(kind, manager, TrustForwardedProto::No);
     let mut report = load::run(demo.url(), load);
     eprintln!("load {kind:?} {label}: {}", report.summary());
-    assert!(report.errors.is_empty(), "errors: {:?}", report.errors);
+    assert_eq!(report.error_count, 0, "errors: {:?}", report.errors);
     assert_eq!(report.conflicts, 0, "no client sends two requests at once");
     assert!(
         report.lost_updates.is_empty(),
@@ -132,8 +137,12 @@ fn soak() {
             let mut samples = Vec::new();
             while !done.load(Ordering::SeqCst) {
                 if let Some(now) = Resources::now() {
-                    eprintln!("soak +{:>4} s: {now}", start.elapsed().as_secs());
-                    samples.push(now);
+                    let heap_kib = heap::live_kib();
+                    eprintln!(
+                        "soak +{:>4} s: {now}, live heap {heap_kib} KiB",
+                        start.elapsed().as_secs()
+                    );
+                    samples.push((now, heap_kib));
                 }
                 thread::sleep(Duration::from_secs(5));
             }
@@ -147,8 +156,8 @@ fn soak() {
     // Warm-up: pools fill, caches and the allocator settle.
     let warm = samples.len() / 4;
     assert!(samples.len() >= 8, "too short to judge: {samples:?}");
-    let baseline = samples[warm];
-    for sample in &samples[warm..] {
+    let (baseline, baseline_heap) = samples[warm];
+    for (sample, heap_kib) in &samples[warm..] {
         assert!(
             sample.threads <= baseline.threads + 2,
             "threads grew: {samples:?}"
@@ -157,6 +166,13 @@ fn soak() {
             sample.fds <= baseline.fds + 8,
             "file descriptors grew: {samples:?}"
         );
+        // What the program holds: a leak of even a few bytes per request
+        // shows here over a run of minutes.
+        assert!(
+            *heap_kib <= baseline_heap + baseline_heap / 10 + 1024,
+            "live heap grew: {samples:?}"
+        );
+        // What the allocator keeps besides.
         assert!(
             sample.rss_kib <= baseline.rss_kib + baseline.rss_kib / 4 + 8 * 1024,
             "memory grew: {samples:?}"

@@ -209,6 +209,14 @@ impl fmt::Display for Operation {
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
 /// A storage failure. Never contains a token or storage key.
+///
+/// From a write, an error means the write may or may not have been applied,
+/// whatever the variant says about the last attempt (an earlier attempt
+/// whose answer was lost, to a timeout or a dropped connection, may have
+/// been applied before a retry was throttled or refused), except where the
+/// variant says nothing was written ([`ItemTooLarge`](Self::ItemTooLarge),
+/// [`Full`](Self::Full)). Outcomes (`Ok`) are exact: applied, or not
+/// applied and never will be.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BackendError {
@@ -277,6 +285,33 @@ pub enum BackendError {
         /// The limit reached, e.g. `"100000 sessions"`.
         limit: String,
     },
+}
+
+impl BackendError {
+    /// Whether the store was busy, full or out of reach, so that the same
+    /// request may well succeed a moment later: a timeout, throttling, an
+    /// unreachable or failing store, or a full one. An HTTP server answers
+    /// these with 503 and `Retry-After`, which tells clients and load
+    /// balancers to back off instead of treating the server as broken.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dynamodb_sessions_core::{BackendError, Operation};
+    ///
+    /// let busy = BackendError::Timeout { operation: Operation::Load, after: Duration::from_secs(5) };
+    /// assert!(busy.is_temporary());
+    /// let broken = BackendError::Corrupt { reason: "no ver".into() };
+    /// assert!(!broken.is_temporary());
+    /// ```
+    pub fn is_temporary(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Timeout { .. }
+                | BackendError::Throttled { .. }
+                | BackendError::Unavailable { .. }
+                | BackendError::Full { .. }
+        )
+    }
 }
 
 impl fmt::Display for BackendError {

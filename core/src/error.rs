@@ -97,6 +97,12 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// Whether loading failed because the store was busy, full or out of
+    /// reach ([`BackendError::is_temporary`]): worth a 503 and a retry.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, SessionError::Load(error) if error.is_temporary())
+    }
+
     /// A value under `key` that the serializer refused.
     pub(crate) fn encode(key: &str, cause: impl Error + Send + Sync + 'static) -> Self {
         SessionError::Encode {
@@ -195,6 +201,14 @@ pub enum CommitError {
 }
 
 impl CommitError {
+    /// Whether the store was busy, full or out of reach
+    /// ([`BackendError::is_temporary`]): worth a 503 and a retry. A
+    /// [`Conflict`](Self::Conflict) is not: the request must be redone on
+    /// the session as it is now.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, CommitError::Backend(error) if error.is_temporary())
+    }
+
     /// The session data could not be encoded.
     pub(crate) fn encode(cause: impl Error + Send + Sync + 'static) -> Self {
         CommitError::Encode(EncodeError::new(cause))
@@ -278,6 +292,30 @@ mod tests {
             "could not save the session: session store unavailable for replace after 3 attempts"
         );
         assert!(save.source().unwrap().is::<BackendError>());
+    }
+
+    #[test]
+    fn only_a_busy_full_or_unreachable_store_is_temporary() {
+        let timeout = || BackendError::Timeout {
+            operation: Operation::Load,
+            after: Duration::from_secs(2),
+        };
+        let full = || BackendError::Full {
+            operation: Operation::Create,
+            limit: "1 sessions".into(),
+        };
+        assert!(SessionError::Load(timeout()).is_temporary());
+        assert!(CommitError::Backend(full()).is_temporary());
+        assert!(!CommitError::Conflict.is_temporary());
+        assert!(!CommitError::Backend(BackendError::OutcomeUnknown {
+            operation: Operation::Replace
+        })
+        .is_temporary());
+        assert!(!SessionError::Load(BackendError::Rejected {
+            operation: Operation::Load,
+            source: "no such table".into(),
+        })
+        .is_temporary());
     }
 
     #[test]

@@ -22,7 +22,7 @@
 use std::fmt::Write as _;
 
 use dynamodb_sessions::http::HttpResponse;
-use dynamodb_sessions::{Session, SessionError};
+use dynamodb_sessions::{CommitError, Session, SessionError};
 
 /// The most a form body may hold; the servers read no more than this.
 pub const MAX_BODY: u64 = 16 * 1024;
@@ -45,6 +45,8 @@ pub struct Reply {
     pub body: String,
     /// The session's `Set-Cookie` value, which the commit adds.
     pub set_cookie: Option<String>,
+    /// `Retry-After` in seconds, on a 503.
+    pub retry_after: Option<&'static str>,
 }
 
 /// Lets `HttpSessions::commit` add the `Set-Cookie` to a reply before the
@@ -64,6 +66,7 @@ impl Reply {
             content_type: "text/html; charset=utf-8",
             body,
             set_cookie: None,
+            retry_after: None,
         }
     }
 
@@ -74,6 +77,7 @@ impl Reply {
             content_type: "text/plain; charset=utf-8",
             body: body.to_owned(),
             set_cookie: None,
+            retry_after: None,
         }
     }
 
@@ -93,9 +97,35 @@ impl Reply {
 
     /// The answer when the session could not be saved: the request's
     /// change is lost, so the client must not be told it worked.
-    pub fn commit_failed(error: &dyn std::error::Error) -> Reply {
+    pub fn commit_failed(error: &CommitError) -> Reply {
         eprintln!("session not saved: {}", error_chain(error));
-        Reply::text(500, "The session could not be saved; please try again.\n")
+        match error {
+            CommitError::Conflict | CommitError::Expired => Reply::text(
+                409,
+                "Your session changed in another window; please try again.\n",
+            ),
+            error if error.is_temporary() => Reply::busy(),
+            _ => Reply::text(500, "The session could not be saved; please try again.\n"),
+        }
+    }
+
+    /// The answer when the session could not be read: 503 when the store
+    /// was busy, full or out of reach, else 500.
+    fn session_failed(error: &SessionError) -> Reply {
+        eprintln!("session unavailable: {}", error_chain(error));
+        if error.is_temporary() {
+            return Reply::busy();
+        }
+        Reply::text(500, "The session store failed; please try again.\n")
+    }
+
+    /// A 503 with `Retry-After`: the store is busy, full or out of reach
+    /// for a moment, and a client that waits a second adds no load.
+    fn busy() -> Reply {
+        Reply {
+            retry_after: Some("1"),
+            ..Reply::text(503, "The service is busy; please try again shortly.\n")
+        }
     }
 }
 
@@ -108,8 +138,10 @@ pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> 
         ("GET", "/peek") => home(session, false),
         ("POST", "/login" | "/logout" | "/message") => {
             let form = parse_form(body);
-            if !csrf_ok(session, &form) {
-                return Reply::text(403, "Forbidden: missing or wrong CSRF token.\n");
+            match session.check_csrf_token(field(&form, "csrf_token")) {
+                Ok(true) => {}
+                Ok(false) => return Reply::text(403, "Forbidden: missing or wrong CSRF token.\n"),
+                Err(error) => return Reply::session_failed(&error),
             }
             match path {
                 "/login" => login(session, field(&form, "username")),
@@ -125,19 +157,7 @@ pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> 
         }
         _ => return Reply::text(404, "Not Found\n"),
     };
-    result.unwrap_or_else(|error| {
-        eprintln!("session unavailable: {}", error_chain(&error));
-        Reply::text(500, "The session store is unavailable; please try again.\n")
-    })
-}
-
-fn csrf_ok(session: &mut Session, form: &[(String, String)]) -> bool {
-    let token = field(form, "csrf_token");
-    // A store failure refuses the request too; it is logged.
-    session.check_csrf_token(token).unwrap_or_else(|error| {
-        eprintln!("session unavailable: {}", error_chain(&error));
-        false
-    })
+    result.unwrap_or_else(|error| Reply::session_failed(&error))
 }
 
 /// The home page; `count` says whether this visit counts (and the flash
@@ -293,7 +313,11 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
+        // This library's errors name their cause in their own message too.
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            let _ = write!(text, ": {cause_text}");
+        }
         source = cause.source();
     }
     text

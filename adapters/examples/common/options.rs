@@ -304,7 +304,7 @@ impl Options {
             .map_err(|error| {
                 format!(
                     "cannot read DynamoDB table {table:?} (run with --create-table to create it): {}",
-                    chain(&error)
+                    super::app::error_chain(&error)
                 )
             })?;
         let at = match &self.endpoint {
@@ -339,14 +339,3 @@ macro_rules! configured {
     }};
 }
 use configured;
-
-fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

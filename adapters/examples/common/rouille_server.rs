@@ -68,5 +68,8 @@ fn response(reply: Reply) -> Response {
     if let Some(cookie) = reply.set_cookie {
         response = response.with_additional_header("Set-Cookie", cookie);
     }
+    if let Some(seconds) = reply.retry_after {
+        response = response.with_unique_header("Retry-After", seconds);
+    }
     response
 }

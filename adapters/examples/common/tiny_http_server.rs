@@ -100,6 +100,9 @@ fn response(reply: Reply) -> Response<std::io::Cursor<Vec<u8>>> {
     if let Some(cookie) = reply.set_cookie {
         headers.push(("Set-Cookie", cookie));
     }
+    if let Some(seconds) = reply.retry_after {
+        headers.push(("Retry-After", seconds.to_owned()));
+    }
     for (name, value) in headers {
         if let Ok(header) = Header::from_bytes(name, value) {
             response.add_header(header);

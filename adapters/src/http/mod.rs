@@ -35,11 +35,11 @@ pub mod rouille;
 pub mod tiny_http;
 
 use dynamodb_sessions_core::Scheme;
-use std::error::Error as _;
+use std::error::Error;
 use std::fmt;
 use std::io::Read as _;
 
-use dynamodb_sessions_core::{BackendError, CommitError, Session, SessionError, SessionManager};
+use dynamodb_sessions_core::{CommitError, Session, SessionError, SessionManager};
 
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
@@ -474,22 +474,17 @@ pub(crate) fn read_form_body(body: impl std::io::Read, limit: usize) -> Result<F
     Ok(Form::parse(&bytes))
 }
 
+/// The `Retry-After` of a 503: a store that is busy or full usually is for
+/// a moment, and a second keeps a retrying client from adding to the load.
+#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+pub(crate) const RETRY_AFTER_SECS: &str = "1";
+
 /// Logs a failed commit with its causes, and says what `serve` answers:
 /// 409 when the session kept changing under the handler, 503 when the store
 /// is busy, full or unreachable, 500 otherwise.
 #[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
-/// The `Retry-After` of a 503: a store that is busy or full usually is for
-/// a moment, and a second keeps a retrying client from adding to the load.
-pub(crate) const RETRY_AFTER_SECS: &str = "1";
-
 pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let message = with_causes(error);
     match error {
         CommitError::Conflict | CommitError::Expired => {
             log::warn!("session not saved: {message}");
@@ -500,12 +495,7 @@ pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
         }
         // The store is busy or full, not broken: say so, and let clients
         // and load balancers back off.
-        CommitError::Backend(
-            BackendError::Full { .. }
-            | BackendError::Throttled { .. }
-            | BackendError::Timeout { .. }
-            | BackendError::Unavailable { .. },
-        ) => {
+        error if error.is_temporary() => {
             log::error!("session not saved: {message}");
             (
                 503,
@@ -517,6 +507,23 @@ pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
             (500, "Your session could not be saved; please try again.")
         }
     }
+}
+
+/// `error`'s message followed by those of its causes, each once: a
+/// `CommitError` names its cause in its own message too.
+#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+fn with_causes(error: &dyn Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !message.ends_with(&cause_text) {
+            message.push_str(": ");
+            message.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 /// Whether the `X-Forwarded-Proto` request header may say that a request
@@ -621,5 +628,20 @@ mod tests {
         assert!(!is_https(false, ["ftp"], Yes));
         assert!(!is_https(false, Vec::<&str>::new(), Yes));
         assert!(is_https(true, ["http"], Yes));
+    }
+
+    #[test]
+    fn a_logged_commit_error_names_each_cause_once() {
+        use dynamodb_sessions_core::{BackendError, Operation};
+        let error = CommitError::Backend(BackendError::Unavailable {
+            operation: Operation::Replace,
+            attempts: 3,
+            source: "connection refused".into(),
+        });
+        assert_eq!(
+            with_causes(&error),
+            "could not save the session: session store unavailable for replace \
+             after 3 attempts: connection refused"
+        );
     }
 }

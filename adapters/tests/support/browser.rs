@@ -21,6 +21,8 @@ pub struct Page {
     pub location: Option<String>,
     /// Every `Set-Cookie` header.
     pub set_cookies: Vec<String>,
+    /// `Retry-After` header.
+    pub retry_after: Option<String>,
     /// The body.
     pub body: String,
 }
@@ -105,6 +107,7 @@ fn read(result: Result<ureq::Response, ureq::Error>) -> Result<Page, String> {
     Ok(Page {
         status: response.status(),
         location: response.header("Location").map(str::to_owned),
+        retry_after: response.header("Retry-After").map(str::to_owned),
         set_cookies: response
             .all("Set-Cookie")
             .into_iter()
