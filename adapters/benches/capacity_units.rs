@@ -242,17 +242,8 @@ fn consumed_read(
     key: &[u8],
 ) -> (Option<f64>, HashMap<String, AttributeValue>) {
     let input = GetItemInput {
-        table_name: table.to_owned(),
-        key: HashMap::from([(
-            "sid".to_owned(),
-            AttributeValue {
-                b: Some(key.to_vec().into()),
-                ..AttributeValue::default()
-            },
-        )]),
-        consistent_read: Some(false),
         return_consumed_capacity: Some("TOTAL".to_owned()),
-        ..GetItemInput::default()
+        ..common::get_input(table, key)
     };
     let output = bare
         .runtime

@@ -347,8 +347,9 @@ pub fn key_of(cookie: &str) -> Vec<u8> {
         .to_vec()
 }
 
-pub fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> Option<HashMap<String, AttributeValue>> {
-    let input = GetItemInput {
+/// An eventually consistent GetItem of the item under `key`.
+pub fn get_input(table: &str, key: &[u8]) -> GetItemInput {
+    GetItemInput {
         table_name: table.to_owned(),
         key: HashMap::from([(
             "sid".to_owned(),
@@ -359,7 +360,11 @@ pub fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> Option<HashMap<String, 
         )]),
         consistent_read: Some(false),
         ..GetItemInput::default()
-    };
+    }
+}
+
+pub fn bare_get(bare: &Bare, table: &str, key: &[u8]) -> Option<HashMap<String, AttributeValue>> {
+    let input = get_input(table, key);
     bare.runtime
         .block_on(bare.client.get_item(input))
         .expect("GetItem")
