@@ -23,7 +23,9 @@ pub enum BuildError {
         /// The refused name, as given.
         name: String,
         /// Where it came from: `"DynamoDbBackendBuilder::region"`,
-        /// `"AWS_DEFAULT_REGION"`, `"AWS_REGION"` or `"the AWS profile"`.
+        /// `"AwsSdkBackendBuilder::region"`, `"AWS_DEFAULT_REGION"`,
+        /// `"AWS_REGION"`, `"the AWS profile"` (rusoto) or `"the AWS SDK's
+        /// region chain"`.
         origin: &'static str,
     },
     /// No endpoint was given and the region name belongs to no AWS
@@ -35,6 +37,15 @@ pub enum BuildError {
         /// The region name, in lowercase.
         name: String,
         /// Where it came from, as for [`BuildError::InvalidRegion`].
+        origin: &'static str,
+    },
+    /// An endpoint (from the builder's `endpoint`,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`) is not
+    /// `http://` or `https://` followed by a host. Nothing is sent to a
+    /// region's real endpoint in its place.
+    InvalidEndpoint {
+        /// Where it came from: `"the builder's endpoint"` or the
+        /// variable's name.
         origin: &'static str,
     },
     /// The default credential chain could not be set up; the cause is the
@@ -58,7 +69,12 @@ impl fmt::Display for BuildError {
             BuildError::UnknownRegion { name, origin } => write!(
                 f,
                 "no known DynamoDB endpoint for region {name:?} (from {origin}): \
-                 name the endpoint with DynamoDbBackendBuilder::endpoint or {ENDPOINT_ENV_DYNAMODB}"
+                 name the endpoint with the builder's endpoint or {ENDPOINT_ENV_DYNAMODB}"
+            ),
+            BuildError::InvalidEndpoint { origin } => write!(
+                f,
+                "invalid DynamoDB endpoint (from {origin}): use http:// or https:// and a host, \
+                 e.g. http://127.0.0.1:8000"
             ),
             BuildError::Credentials(_) => f.write_str("cannot set up AWS credentials"),
             BuildError::Runtime(_) => f.write_str("cannot start the DynamoDB backend's runtime"),
@@ -71,7 +87,8 @@ impl Error for BuildError {
         match self {
             BuildError::InvalidTableName { .. }
             | BuildError::InvalidRegion { .. }
-            | BuildError::UnknownRegion { .. } => None,
+            | BuildError::UnknownRegion { .. }
+            | BuildError::InvalidEndpoint { .. } => None,
             BuildError::Credentials(e) => Some(&**e),
             BuildError::Runtime(e) => Some(e),
         }

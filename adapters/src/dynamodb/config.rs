@@ -9,10 +9,7 @@ use rusoto_core::{DispatchSignedRequest, HttpClient, Region};
 use rusoto_dynamodb::DynamoDbClient;
 
 use super::build_error::BuildError;
-use super::names::{
-    clean_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name, ENDPOINT_ENV,
-    ENDPOINT_ENV_DYNAMODB,
-};
+use super::names::{configured_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name};
 use super::rusoto_wire::RusotoWire;
 use super::settings::{builder_common, Settings};
 use super::DynamoDbBackend;
@@ -209,13 +206,11 @@ fn resolve_region(
             }
         }
     };
-    let endpoint = endpoint
-        .or_else(|| non_empty(env(ENDPOINT_ENV_DYNAMODB)).or_else(|| non_empty(env(ENDPOINT_ENV))));
-    match (resolved, endpoint) {
+    match (resolved, configured_endpoint(endpoint.as_deref(), env)?) {
         // The region then only names the signing region.
         (resolved, Some(endpoint)) => Ok(Region::Custom {
             name: resolved.name().to_owned(),
-            endpoint: clean_endpoint(&endpoint),
+            endpoint,
         }),
         (Resolved::Known(region), None) => Ok(region),
         (Resolved::Other { name, origin }, None) => match dynamodb_endpoint(&name) {
@@ -264,6 +259,7 @@ impl Resolved {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dynamodb::names::{ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
     use rusoto_core::signature::SignedRequest;
     use std::collections::HashMap;
     use std::error::Error;

@@ -16,7 +16,6 @@
 //! | `exp` | N | when the session idles out; the table's TTL attribute |
 //! | `crt` | N | unix seconds of creation (absent in pyramid's items) |
 //! | `dat` | B or S | the data: CBOR as B, or pyramid's JSON as S |
-//!
 //! | `wid` | B | the identity of the write that stored the item (16 random bytes) |
 //!
 //! Every write is conditional: `create` is a PutItem with

@@ -63,6 +63,46 @@ pub(crate) fn clean_endpoint(endpoint: &str) -> String {
     endpoint.trim().trim_end_matches('/').to_owned()
 }
 
+/// An endpoint (from `origin`) cleaned and checked: `http://` or
+/// `https://`, then a host, with no whitespace or control characters. The
+/// AWS SDK silently ignores an endpoint variable it cannot parse and sends
+/// to the region's real endpoint instead; a typo such as
+/// `127.0.0.1:8000` must stop the start, not reach AWS.
+pub(crate) fn checked_endpoint(endpoint: &str, origin: &'static str) -> Result<String, BuildError> {
+    let cleaned = clean_endpoint(endpoint);
+    let rest = cleaned
+        .strip_prefix("http://")
+        .or_else(|| cleaned.strip_prefix("https://"));
+    let host_ok = rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && !rest.starts_with(['/', ':', '?', '#'])
+            && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+    });
+    if host_ok {
+        Ok(cleaned)
+    } else {
+        Err(BuildError::InvalidEndpoint { origin })
+    }
+}
+
+/// The endpoint both backends send to, if one is configured: the builder's,
+/// else `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL` (blank values
+/// count as unset), each checked by [`checked_endpoint`].
+pub(crate) fn configured_endpoint(
+    given: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, BuildError> {
+    if let Some(given) = given {
+        return checked_endpoint(given, "the builder's endpoint").map(Some);
+    }
+    for name in [ENDPOINT_ENV_DYNAMODB, ENDPOINT_ENV] {
+        if let Some(value) = env(name).filter(|value| !value.trim().is_empty()) {
+            return checked_endpoint(&value, name).map(Some);
+        }
+    }
+    Ok(None)
+}
+
 /// Checks a table name against DynamoDB's rules: 3 to 255 characters from
 /// `a-z A-Z 0-9 _ - .`.
 pub(crate) fn validate_table_name(name: &str) -> Result<(), BuildError> {
@@ -76,5 +116,69 @@ pub(crate) fn validate_table_name(name: &str) -> Result<(), BuildError> {
         Err(BuildError::InvalidTableName {
             name: name.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_then_the_dynamodb_variable_then_the_general_one() {
+        let env = |name: &str| match name {
+            ENDPOINT_ENV_DYNAMODB => Some("  ".to_owned()),
+            ENDPOINT_ENV => Some("http://general:1/".to_owned()),
+            _ => None,
+        };
+        assert_eq!(
+            configured_endpoint(Some("http://given:2"), &env).unwrap(),
+            Some("http://given:2".to_owned())
+        );
+        assert_eq!(
+            configured_endpoint(None, &env).unwrap(),
+            Some("http://general:1".to_owned())
+        );
+        assert_eq!(configured_endpoint(None, &|_| None).unwrap(), None);
+        let typo =
+            |name: &str| (name == ENDPOINT_ENV_DYNAMODB).then(|| "127.0.0.1:8000".to_owned());
+        assert!(matches!(
+            configured_endpoint(None, &typo),
+            Err(BuildError::InvalidEndpoint {
+                origin: ENDPOINT_ENV_DYNAMODB
+            })
+        ));
+    }
+
+    #[test]
+    fn endpoints_need_a_scheme_and_a_host() {
+        for good in [
+            "http://127.0.0.1:8000",
+            " https://dynamodb.eu-central-2.amazonaws.com/ ",
+            "http://localhost:8000/",
+        ] {
+            assert!(checked_endpoint(good, "test").is_ok(), "{good}");
+        }
+        assert_eq!(
+            checked_endpoint("http://127.0.0.1:8000/", "test").unwrap(),
+            "http://127.0.0.1:8000"
+        );
+        for bad in [
+            "127.0.0.1:8000",
+            "localhost",
+            "http://",
+            "https:///x",
+            "ftp://host",
+            "http://ho st",
+            "http://ho\u{7}st",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    checked_endpoint(bad, "test"),
+                    Err(BuildError::InvalidEndpoint { origin: "test" })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -299,9 +299,10 @@ fn classify<E: ServiceError>(error: RusotoError<E>) -> Failure {
             let status = response.status.as_u16();
             classify_code(error_type(&body), Some(status), None, Box::new(error))
         }
-        RusotoError::Credentials(_) | RusotoError::ParseError(_) | RusotoError::Blocking => {
-            Failure::Rejected(Box::new(error))
-        }
+        // An answer came that could not be read: the request reached
+        // DynamoDB and may have been applied.
+        RusotoError::ParseError(_) => Failure::Transient(Box::new(error)),
+        RusotoError::Credentials(_) | RusotoError::Blocking => Failure::Rejected(Box::new(error)),
     }
 }
 
@@ -388,13 +389,18 @@ mod tests {
                 r#"{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException"}"#,
             ),
             unknown(403, "not json"),
-            RusotoError::ParseError("bad".into()),
         ] {
             match classify(error) {
                 Failure::Rejected(source) => assert!(!source.to_string().is_empty()),
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_unreadable_answer_may_follow_an_applied_write() {
+        let error = RusotoError::<PutItemError>::ParseError("bad".into());
+        assert!(matches!(classify(error), Failure::Transient(_)));
     }
 
     #[test]

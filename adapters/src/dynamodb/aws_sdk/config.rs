@@ -12,8 +12,7 @@ use aws_smithy_http_client::hyper_014::HyperClientBuilder;
 
 use super::super::build_error::BuildError;
 use super::super::names::{
-    clean_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name, ENDPOINT_ENV,
-    ENDPOINT_ENV_DYNAMODB,
+    clean_endpoint, configured_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name,
 };
 use super::super::settings::{builder_common, Settings};
 use super::wire::SdkWire;
@@ -24,6 +23,14 @@ use crate::table::OwnedRuntime;
 const BUILDER_ORIGIN: &str = "AwsSdkBackendBuilder::region";
 /// Where a region found by `aws-config` comes from, in errors.
 const CHAIN_ORIGIN: &str = "the AWS SDK's region chain";
+
+/// The SDK defaults this backend was written and tested against, pinned: a
+/// newer behavior version may change defaults (retries, timeouts) without
+/// a compile error, so moving it is a change of its own, tested with the
+/// whole suite. Retries and timeouts are set off explicitly either way.
+fn behavior_version() -> BehaviorVersion {
+    BehaviorVersion::v2026_11_17()
+}
 
 /// Builds an [`AwsSdkBackend`]. Start from [`AwsSdkBackend::builder`].
 ///
@@ -109,6 +116,10 @@ impl AwsSdkBackendBuilder {
             .as_deref()
             .map(|name| region_name(name, BUILDER_ORIGIN))
             .transpose()?;
+        let env = |name: &str| std::env::var(name).ok();
+        // Checked here and then given to the SDK, which would ignore a
+        // variable it cannot parse and send to the region's own endpoint.
+        let endpoint = configured_endpoint(settings.endpoint.as_deref(), &env)?;
         let runtime = OwnedRuntime::start(settings.worker_threads).map_err(BuildError::Runtime)?;
         // One HTTP client for the SDK and for what aws-config asks (SSO,
         // STS, instance metadata): hyper 0.14 with the connector rusoto uses.
@@ -119,8 +130,7 @@ impl AwsSdkBackendBuilder {
                 .enable_http1()
                 .build(),
         );
-        let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).http_client(http_client.clone());
+        let mut loader = aws_config::defaults(behavior_version()).http_client(http_client.clone());
         if let Some(name) = &named {
             loader = loader.region(Region::new(name.clone()));
         }
@@ -142,12 +152,8 @@ impl AwsSdkBackendBuilder {
             // Only when no region is configured anywhere, as rusoto does.
             (None, None) => "us-east-1".to_owned(),
         };
-        let endpoint = settings.endpoint.as_deref().map(clean_endpoint);
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let endpoint_configured = endpoint.is_some()
-            || env(ENDPOINT_ENV_DYNAMODB).is_some()
-            || env(ENDPOINT_ENV).is_some()
-            || shared.endpoint_url().is_some();
+        let endpoint = endpoint.or_else(|| shared.endpoint_url().map(clean_endpoint));
+        let endpoint_configured = endpoint.is_some();
         if !endpoint_configured && dynamodb_endpoint(&region).is_none() {
             let origin = match &settings.region {
                 Some(_) => BUILDER_ORIGIN,
@@ -195,6 +201,20 @@ fn region_name(name: &str, origin: &'static str) -> Result<String, BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dynamodb::names::{ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
+
+    #[test]
+    fn an_endpoint_without_scheme_is_refused_not_ignored() {
+        let error = AwsSdkBackend::builder("sessions")
+            .region("eu-central-2")
+            .endpoint("127.0.0.1:8000")
+            .build()
+            .expect_err("no scheme");
+        assert!(
+            matches!(error, BuildError::InvalidEndpoint { .. }),
+            "{error}"
+        );
+    }
 
     fn build(region: &str, endpoint: Option<&str>) -> Result<AwsSdkBackend, BuildError> {
         let mut builder = AwsSdkBackend::builder("sessions")

@@ -5,6 +5,7 @@
 
 use std::error::Error;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
@@ -51,36 +52,59 @@ impl Attribute for AttributeValue {
 /// What one failed attempt means. A service error is classified by the
 /// code DynamoDB sent, exactly as for rusoto, and keeps the typed error
 /// (e.g. `ResourceNotFoundException: ...`) as its source.
+///
+/// Only what was certainly never sent is final at once: a request that
+/// could not be built, or no credentials to sign it with. Anything else may
+/// have reached DynamoDB (a connection lost after the request was written,
+/// a timeout, an answer cut off or unreadable) and is retried as maybe
+/// applied, including kinds of failure later SDK versions add.
 fn classify<E>(error: SdkError<E>) -> Failure
 where
     E: ProvideErrorMetadata + Error + Send + Sync + 'static,
 {
-    match error {
+    let error = match error {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
             let service = context.into_err();
             let code = service.code().map(str::to_owned);
             let message = service.message().map(str::to_owned);
-            classify_code(
+            return classify_code(
                 code.as_deref(),
                 Some(status),
                 message.as_deref(),
                 Box::new(service),
-            )
+            );
         }
-        // A request that cannot be made as configured (e.g. a malformed
-        // endpoint): no attempt will do better.
-        SdkError::DispatchFailure(ref failure) if failure.is_user() => {
-            Failure::Rejected(Box::new(error))
-        }
-        // Sent, or maybe sent: a transport error, a timeout, an answer cut
-        // off or unreadable. It may have been applied.
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            Failure::Transient(Box::new(error))
-        }
-        // Never sent (no credentials, an invalid request).
-        _ => Failure::Rejected(Box::new(error)),
+        other => other,
+    };
+    let never_sent = matches!(error, SdkError::ConstructionFailure(_)) || lacks_credentials(&error);
+    // The cause only: the error itself prints the raw answer, whose body
+    // holds the item (its key and data) when it could not be parsed.
+    let cause = error
+        .into_source()
+        .unwrap_or_else(|_| "the AWS SDK failed and gave no cause".into());
+    if never_sent {
+        Failure::Rejected(cause)
+    } else {
+        Failure::Transient(cause)
     }
+}
+
+/// Whether signing failed for want of credentials, or for a credentials
+/// configuration no retry can mend: the request was never sent.
+fn lacks_credentials(error: &(dyn Error + 'static)) -> bool {
+    let mut next = error.source();
+    while let Some(cause) = next {
+        if let Some(credentials) = cause.downcast_ref::<CredentialsError>() {
+            return matches!(
+                credentials,
+                CredentialsError::CredentialsNotLoaded(_)
+                    | CredentialsError::InvalidConfiguration(_)
+            );
+        }
+        next = cause.source();
+    }
+    false
 }
 
 impl Wire for SdkWire {
@@ -279,6 +303,76 @@ mod tests {
     use crate::table::item::{from_item, to_item};
     use dynamodb_sessions_core::store::{Record, StorageKey, StoredData};
     use dynamodb_sessions_core::Operation;
+
+    use aws_sdk_dynamodb::config::http::HttpResponse;
+    use aws_sdk_dynamodb::error::ConnectorError;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn kind(failure: Failure) -> &'static str {
+        match failure {
+            Failure::Rejected(_) => "rejected",
+            Failure::Transient(_) => "transient",
+            Failure::Throttled(_) => "throttled",
+            Failure::ConditionFailed => "condition failed",
+            Failure::TooLarge => "too large",
+        }
+    }
+
+    #[test]
+    fn only_what_was_never_sent_is_final() {
+        let cases: Vec<(SdkError<GetItemError, HttpResponse>, &str)> = vec![
+            (SdkError::construction_failure("no table name"), "rejected"),
+            (
+                SdkError::dispatch_failure(ConnectorError::other(
+                    CredentialsError::not_loaded("no credentials in the chain").into(),
+                    None,
+                )),
+                "rejected",
+            ),
+            // A dropped connection task (hyper's "user" kind) may come
+            // after the request was written.
+            (
+                SdkError::dispatch_failure(ConnectorError::user("dispatch gone".into())),
+                "transient",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::io("reset".into())),
+                "transient",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::timeout("read".into())),
+                "transient",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::other(
+                    CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)).into(),
+                    None,
+                )),
+                "transient",
+            ),
+            (SdkError::timeout_error("attempt"), "transient"),
+        ];
+        for (error, expected) in cases {
+            let shown = format!("{error:?}");
+            assert_eq!(kind(classify(error)), expected, "{shown}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_maybe_applied_and_never_printed() {
+        let raw = HttpResponse::new(
+            200.try_into().expect("a status"),
+            SdkBody::from(r#"{"Item":{"dat":{"S":"SECRET-DATA"}}"#),
+        );
+        let error: SdkError<GetItemError, HttpResponse> =
+            SdkError::response_error("unexpected end of input", raw);
+        let Failure::Transient(cause) = classify(error) else {
+            panic!("an answer that came may follow an applied write");
+        };
+        let shown = format!("{cause} {cause:?}");
+        assert!(!shown.contains("SECRET-DATA"), "{shown}");
+    }
 
     #[test]
     fn items_round_trip_in_sdk_attribute_values() {
