@@ -63,26 +63,37 @@ pub(crate) fn clean_endpoint(endpoint: &str) -> String {
     endpoint.trim().trim_end_matches('/').to_owned()
 }
 
-/// An endpoint (from `origin`) cleaned and checked: `http://` or
-/// `https://`, then a host, with no whitespace or control characters. The
-/// AWS SDK silently ignores an endpoint variable it cannot parse and sends
-/// to the region's real endpoint instead; a typo such as
-/// `127.0.0.1:8000` must stop the start, not reach AWS.
+/// An endpoint (from `origin`) cleaned and checked: a URI with scheme
+/// `http` or `https` (any case; returned in lowercase), a host, a port that
+/// is a port, and no query. The AWS SDK silently ignores an endpoint
+/// variable it cannot parse and sends to the region's real endpoint
+/// instead, and hyper connects to port 80 when a port does not parse: a
+/// typo such as `127.0.0.1:8000` or `:80OO` must stop the start instead.
 pub(crate) fn checked_endpoint(endpoint: &str, origin: &'static str) -> Result<String, BuildError> {
+    let invalid = || BuildError::InvalidEndpoint { origin };
     let cleaned = clean_endpoint(endpoint);
-    let rest = cleaned
-        .strip_prefix("http://")
-        .or_else(|| cleaned.strip_prefix("https://"));
-    let host_ok = rest.is_some_and(|rest| {
-        !rest.is_empty()
-            && !rest.starts_with(['/', ':', '?', '#'])
-            && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    });
-    if host_ok {
-        Ok(cleaned)
-    } else {
-        Err(BuildError::InvalidEndpoint { origin })
+    let uri: http::Uri = cleaned.parse().map_err(|_| invalid())?;
+    let scheme = uri
+        .scheme_str()
+        .map(str::to_ascii_lowercase)
+        .ok_or_else(invalid)?;
+    let host_ok = uri.host().is_some_and(|host| !host.is_empty());
+    // `Uri::port` is `None` for a port that does not parse: read the text.
+    let authority = uri.authority().map_or("", |authority| authority.as_str());
+    let port_text = match authority.rsplit_once(':') {
+        Some((_, after)) if !authority.ends_with(']') => Some(after),
+        _ => None,
+    };
+    let port_ok = port_text.is_none_or(|text| text.parse::<u16>().is_ok_and(|port| port != 0));
+    let usable = matches!(scheme.as_str(), "http" | "https")
+        && host_ok
+        && port_ok
+        && uri.query().is_none()
+        && !cleaned.contains('#');
+    if !usable {
+        return Err(invalid());
     }
+    Ok(format!("{scheme}{}", &cleaned[scheme.len()..]))
 }
 
 /// The endpoint both backends send to, if one is configured: the builder's,
@@ -155,12 +166,18 @@ mod tests {
             "http://127.0.0.1:8000",
             " https://dynamodb.eu-central-2.amazonaws.com/ ",
             "http://localhost:8000/",
+            "http://[::1]:8000",
+            "http://host/path",
         ] {
             assert!(checked_endpoint(good, "test").is_ok(), "{good}");
         }
         assert_eq!(
             checked_endpoint("http://127.0.0.1:8000/", "test").unwrap(),
             "http://127.0.0.1:8000"
+        );
+        assert_eq!(
+            checked_endpoint("HTTP://Host:8000", "test").unwrap(),
+            "http://Host:8000"
         );
         for bad in [
             "127.0.0.1:8000",
@@ -171,6 +188,13 @@ mod tests {
             "http://ho st",
             "http://ho\u{7}st",
             "",
+            "http://host:80OO",
+            "http://host:99999",
+            "http://host:0",
+            "http://[::1",
+            "http://ho^st",
+            "http://host?x=1",
+            "http://host#top",
         ] {
             assert!(
                 matches!(

@@ -302,7 +302,10 @@ fn classify<E: ServiceError>(error: RusotoError<E>) -> Failure {
         // An answer came that could not be read: the request reached
         // DynamoDB and may have been applied.
         RusotoError::ParseError(_) => Failure::Transient(Box::new(error)),
-        RusotoError::Credentials(_) | RusotoError::Blocking => Failure::Rejected(Box::new(error)),
+        // Not signed, so not sent; a credential chain may find them on
+        // the next attempt (an instance metadata service can blink).
+        RusotoError::Credentials(_) => Failure::NotSent(Box::new(error)),
+        RusotoError::Blocking => Failure::Rejected(Box::new(error)),
     }
 }
 
@@ -401,6 +404,14 @@ mod tests {
     fn an_unreadable_answer_may_follow_an_applied_write() {
         let error = RusotoError::<PutItemError>::ParseError("bad".into());
         assert!(matches!(classify(error), Failure::Transient(_)));
+    }
+
+    #[test]
+    fn no_credentials_is_retried_as_never_sent() {
+        let error = RusotoError::<PutItemError>::Credentials(
+            rusoto_core::credential::CredentialsError::new("none in the chain"),
+        );
+        assert!(matches!(classify(error), Failure::NotSent(_)));
     }
 
     #[test]

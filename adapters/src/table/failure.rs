@@ -15,6 +15,10 @@ pub(crate) enum Failure {
     /// A transport error or a 5xx: the request may or may not have been
     /// applied. Worth retrying.
     Transient(BoxError),
+    /// The request was certainly never sent, for a reason that may pass
+    /// (credentials not found this time, a provider that timed out):
+    /// worth retrying, and nothing was written.
+    NotSent(BoxError),
     /// DynamoDB's `ValidationException` about the item's size.
     TooLarge,
     /// Anything else; retrying will not help.

@@ -206,6 +206,11 @@ where
                     source,
                 }
             }
+            Some(Failure::NotSent(source)) => BackendError::Unavailable {
+                operation,
+                attempts: attempt,
+                source,
+            },
             None => {
                 ambiguous = true;
                 BackendError::Timeout {
@@ -308,6 +313,32 @@ mod tests {
             }
         }));
         assert_eq!(result.ok(), Some(2));
+    }
+
+    #[test]
+    fn a_request_never_sent_is_retried_and_leaves_no_doubt() {
+        let calls = Cell::new(0);
+        let result: Result<(), Stop> = run(execute(
+            &fast(),
+            Operation::Replace,
+            fast().deadline(),
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    if n == 1 {
+                        Err(Failure::NotSent("no credentials yet".into()))
+                    } else {
+                        Err(Failure::ConditionFailed)
+                    }
+                }
+            },
+        ));
+        assert_eq!(calls.get(), 2);
+        assert!(matches!(
+            result,
+            Err(Stop::ConditionFailed { ambiguous: false })
+        ));
     }
 
     #[test]

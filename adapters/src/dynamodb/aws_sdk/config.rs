@@ -12,7 +12,7 @@ use aws_smithy_http_client::hyper_014::HyperClientBuilder;
 
 use super::super::build_error::BuildError;
 use super::super::names::{
-    clean_endpoint, configured_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name,
+    checked_endpoint, configured_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name,
 };
 use super::super::settings::{builder_common, Settings};
 use super::wire::SdkWire;
@@ -117,9 +117,20 @@ impl AwsSdkBackendBuilder {
             .map(|name| region_name(name, BUILDER_ORIGIN))
             .transpose()?;
         let env = |name: &str| std::env::var(name).ok();
-        // Checked here and then given to the SDK, which would ignore a
-        // variable it cannot parse and send to the region's own endpoint.
-        let endpoint = configured_endpoint(settings.endpoint.as_deref(), &env)?;
+        // The builder's endpoint goes to the SDK as given. The variables
+        // the SDK reads itself (keeping its precedence and
+        // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) are checked here: it would
+        // ignore one it cannot parse and send to the region's own endpoint.
+        let given = settings
+            .endpoint
+            .as_deref()
+            .map(|endpoint| checked_endpoint(endpoint, "the builder's endpoint"))
+            .transpose()?;
+        let from_env = if ignores_configured_endpoints(&env) {
+            None
+        } else {
+            configured_endpoint(None, &env)?
+        };
         let runtime = OwnedRuntime::start(settings.worker_threads).map_err(BuildError::Runtime)?;
         // One HTTP client for the SDK and for what aws-config asks (SSO,
         // STS, instance metadata): hyper 0.14 with the connector rusoto uses.
@@ -152,8 +163,8 @@ impl AwsSdkBackendBuilder {
             // Only when no region is configured anywhere, as rusoto does.
             (None, None) => "us-east-1".to_owned(),
         };
-        let endpoint = endpoint.or_else(|| shared.endpoint_url().map(clean_endpoint));
-        let endpoint_configured = endpoint.is_some();
+        let endpoint_configured =
+            given.is_some() || from_env.is_some() || shared.endpoint_url().is_some();
         if !endpoint_configured && dynamodb_endpoint(&region).is_none() {
             let origin = match &settings.region {
                 Some(_) => BUILDER_ORIGIN,
@@ -171,7 +182,7 @@ impl AwsSdkBackendBuilder {
             .retry_config(SdkRetryConfig::disabled())
             .timeout_config(TimeoutConfig::disabled())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
-        if let Some(endpoint) = endpoint {
+        if let Some(endpoint) = given {
             config = config.endpoint_url(endpoint);
         }
         let client = {
@@ -183,6 +194,13 @@ impl AwsSdkBackendBuilder {
             inner: Arc::new(settings.into_table(SdkWire(client), runtime)),
         })
     }
+}
+
+/// Whether `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` tells the SDK to ignore
+/// the endpoint variables (and the profile's `endpoint_url`).
+fn ignores_configured_endpoints(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|value| value.trim().eq_ignore_ascii_case("true"))
 }
 
 /// A region name as signed and sent: trimmed, lowercase, a DNS label.

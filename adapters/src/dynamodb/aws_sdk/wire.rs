@@ -53,8 +53,9 @@ impl Attribute for AttributeValue {
 /// code DynamoDB sent, exactly as for rusoto, and keeps the typed error
 /// (e.g. `ResourceNotFoundException: ...`) as its source.
 ///
-/// Only what was certainly never sent is final at once: a request that
-/// could not be built, or no credentials to sign it with. Anything else may
+/// Only what was never sent and never can be is final at once: a request
+/// that could not be built, or a credentials configuration no retry mends.
+/// Credentials not found this time are retried as never sent. Anything else may
 /// have reached DynamoDB (a connection lost after the request was written,
 /// a timeout, an answer cut off or unreadable) and is retried as maybe
 /// applied, including kinds of failure later SDK versions add.
@@ -77,34 +78,36 @@ where
         }
         other => other,
     };
-    let never_sent = matches!(error, SdkError::ConstructionFailure(_)) || lacks_credentials(&error);
+    let unbuildable = matches!(error, SdkError::ConstructionFailure(_));
+    // Some(true): a credentials configuration no retry mends.
+    let unsigned = credentials_problem(&error)
+        .map(|problem| matches!(problem, CredentialsError::InvalidConfiguration(_)));
     // The cause only: the error itself prints the raw answer, whose body
     // holds the item (its key and data) when it could not be parsed.
     let cause = error
         .into_source()
         .unwrap_or_else(|_| "the AWS SDK failed and gave no cause".into());
-    if never_sent {
-        Failure::Rejected(cause)
-    } else {
-        Failure::Transient(cause)
+    match (unbuildable, unsigned) {
+        (true, _) | (_, Some(true)) => Failure::Rejected(cause),
+        // Credentials not found this time (the instance metadata service
+        // may have blinked), or a provider that failed or timed out: it
+        // may pass, and nothing was sent.
+        (false, Some(false)) => Failure::NotSent(cause),
+        (false, None) => Failure::Transient(cause),
     }
 }
 
-/// Whether signing failed for want of credentials, or for a credentials
-/// configuration no retry can mend: the request was never sent.
-fn lacks_credentials(error: &(dyn Error + 'static)) -> bool {
+/// The credentials error that kept the request from being signed, and so
+/// from being sent, if that is why it failed.
+fn credentials_problem<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a CredentialsError> {
     let mut next = error.source();
     while let Some(cause) = next {
         if let Some(credentials) = cause.downcast_ref::<CredentialsError>() {
-            return matches!(
-                credentials,
-                CredentialsError::CredentialsNotLoaded(_)
-                    | CredentialsError::InvalidConfiguration(_)
-            );
+            return Some(credentials);
         }
         next = cause.source();
     }
-    false
+    None
 }
 
 impl Wire for SdkWire {
@@ -313,6 +316,7 @@ mod tests {
         match failure {
             Failure::Rejected(_) => "rejected",
             Failure::Transient(_) => "transient",
+            Failure::NotSent(_) => "not sent",
             Failure::Throttled(_) => "throttled",
             Failure::ConditionFailed => "condition failed",
             Failure::TooLarge => "too large",
@@ -325,10 +329,17 @@ mod tests {
             (SdkError::construction_failure("no table name"), "rejected"),
             (
                 SdkError::dispatch_failure(ConnectorError::other(
-                    CredentialsError::not_loaded("no credentials in the chain").into(),
+                    CredentialsError::invalid_configuration("a role_arn loop").into(),
                     None,
                 )),
                 "rejected",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::other(
+                    CredentialsError::not_loaded("no credentials in the chain").into(),
+                    None,
+                )),
+                "not sent",
             ),
             // A dropped connection task (hyper's "user" kind) may come
             // after the request was written.
@@ -349,7 +360,7 @@ mod tests {
                     CredentialsError::provider_timed_out(std::time::Duration::from_secs(5)).into(),
                     None,
                 )),
-                "transient",
+                "not sent",
             ),
             (SdkError::timeout_error("attempt"), "transient"),
         ];
