@@ -51,6 +51,13 @@ fn load_demo(kind: ServerKind, manager: SessionManager, load: Load, label: &str)
     let mut report = load::run(demo.url(), load);
     eprintln!("load {kind:?} {label}: {}", report.summary());
     assert_eq!(report.error_count, 0, "errors: {:?}", report.errors);
+    let answered = report.answered_clients;
+    assert_eq!(
+        answered,
+        load.clients,
+        "every client took part: {}",
+        report.summary()
+    );
     assert_eq!(report.conflicts, 0, "no client sends two requests at once");
     assert!(
         report.lost_updates.is_empty(),

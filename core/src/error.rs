@@ -202,9 +202,11 @@ pub enum CommitError {
 
 impl CommitError {
     /// Whether the store was busy, full or out of reach
-    /// ([`BackendError::is_temporary`]): worth a 503 and a retry. A
-    /// [`Conflict`](Self::Conflict) is not: the request must be redone on
-    /// the session as it is now.
+    /// ([`BackendError::is_temporary`]): worth a 503, and a retry once the
+    /// user has seen the session as it is now, since a write whose answer
+    /// was lost may have been applied even so. A
+    /// [`Conflict`](Self::Conflict) is not temporary: nothing was written,
+    /// and the request must be redone on the session as it is now.
     pub fn is_temporary(&self) -> bool {
         matches!(self, CommitError::Backend(error) if error.is_temporary())
     }

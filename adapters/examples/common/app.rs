@@ -10,8 +10,9 @@
 //! | `POST /logout` | ends the session |
 //! | `POST /message` | `message`: flashes it, shown once on the next page |
 //!
-//! Every POST needs the session's CSRF token in `csrf_token`, or gets a 403;
-//! every POST that succeeds answers with a 303 redirect to `/`
+//! Every POST needs the session's CSRF token in `csrf_token`, or gets a 403
+//! (a 503 when the store is busy and the token cannot be read); every POST
+//! that succeeds answers with a 303 redirect to `/`
 //! (POST/redirect/GET). Any other request gets a 404 and never touches the
 //! session, so it costs no store call. Pages end with a panel of what the
 //! library did for them, filled in after the commit by
@@ -95,17 +96,29 @@ impl Reply {
         Reply::text(400, &format!("Bad Request: {error}\n"))
     }
 
-    /// The answer when the session could not be saved: the request's
-    /// change is lost, so the client must not be told it worked.
+    /// The answer when the session could not be saved. The client must
+    /// not be told it worked; nor that it failed, unless it surely did: a
+    /// write whose answer was lost may have been applied.
     pub fn commit_failed(error: &CommitError) -> Reply {
         eprintln!("session not saved: {}", error_chain(error));
         match error {
-            CommitError::Conflict | CommitError::Expired => Reply::text(
+            // Nothing was written in either case.
+            CommitError::Conflict => Reply::text(
                 409,
                 "Your session changed in another window; please try again.\n",
             ),
-            error if error.is_temporary() => Reply::busy(),
-            _ => Reply::text(500, "The session could not be saved; please try again.\n"),
+            CommitError::Expired => Reply::text(
+                409,
+                "Your session expired while the page was sent; please reload it.\n",
+            ),
+            error if error.is_temporary() => Reply::busy(
+                "The service is busy and your change may not have been saved; \
+                 please reload the page before trying again.\n",
+            ),
+            _ => Reply::text(
+                500,
+                "Your change may not have been saved; please reload the page before trying again.\n",
+            ),
         }
     }
 
@@ -114,17 +127,17 @@ impl Reply {
     fn session_failed(error: &SessionError) -> Reply {
         eprintln!("session unavailable: {}", error_chain(error));
         if error.is_temporary() {
-            return Reply::busy();
+            return Reply::busy("The service is busy; please try again shortly.\n");
         }
-        Reply::text(500, "The session store failed; please try again.\n")
+        Reply::text(500, "Your session could not be read; please try again.\n")
     }
 
     /// A 503 with `Retry-After`: the store is busy, full or out of reach
     /// for a moment, and a client that waits a second adds no load.
-    fn busy() -> Reply {
+    fn busy(text: &str) -> Reply {
         Reply {
             retry_after: Some("1"),
-            ..Reply::text(503, "The service is busy; please try again shortly.\n")
+            ..Reply::text(503, text)
         }
     }
 }

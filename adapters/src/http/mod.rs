@@ -486,25 +486,33 @@ pub(crate) const RETRY_AFTER_SECS: &str = "1";
 pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
     let message = with_causes(error);
     match error {
-        CommitError::Conflict | CommitError::Expired => {
+        CommitError::Conflict => {
             log::warn!("session not saved: {message}");
             (
                 409,
                 "Your session changed in another window; please try again.",
             )
         }
+        CommitError::Expired => {
+            log::warn!("session not saved: {message}");
+            (409, "Your session expired; please reload the page.")
+        }
         // The store is busy or full, not broken: say so, and let clients
-        // and load balancers back off.
+        // and load balancers back off. A write that timed out may have
+        // been applied even so: the user should look before redoing it.
         error if error.is_temporary() => {
             log::error!("session not saved: {message}");
             (
                 503,
-                "The service is busy and your session could not be saved; please try again shortly.",
+                "The service is busy and your change may not have been saved; please reload the page before trying again.",
             )
         }
         _ => {
             log::error!("session not saved: {message}");
-            (500, "Your session could not be saved; please try again.")
+            (
+                500,
+                "Your change may not have been saved; please reload the page before trying again.",
+            )
         }
     }
 }
@@ -517,7 +525,8 @@ fn with_causes(error: &dyn Error) -> String {
     let mut source = error.source();
     while let Some(cause) = source {
         let cause_text = cause.to_string();
-        if !message.ends_with(&cause_text) {
+        let named = message == cause_text || message.ends_with(&format!(": {cause_text}"));
+        if !named {
             message.push_str(": ");
             message.push_str(&cause_text);
         }

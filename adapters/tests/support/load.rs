@@ -65,6 +65,9 @@ pub struct Report {
     /// 409 answers: the session changed under a request. Each client sends
     /// one request at a time, so none are expected.
     pub conflicts: usize,
+    /// Clients that got at least one answer: a client that joined too late
+    /// to send anything, or was never answered, is missing here.
+    pub answered_clients: usize,
     /// Pages whose counter was not what the client's own history says.
     pub lost_updates: Vec<String>,
     /// Request latencies: every one, or for long runs a uniform sample of
@@ -121,6 +124,7 @@ pub fn run(base: &str, load: Load) -> Report {
                 let mine = Client::new(base, client as u64).run(deadline, load, answered);
                 let mut report = report.lock().expect("no client panicked");
                 report.requests += mine.requests;
+                report.answered_clients += mine.answered_clients;
                 report.error_count += mine.error_count;
                 report.errors.extend(mine.errors);
                 report.conflicts += mine.conflicts;
@@ -298,7 +302,11 @@ impl Client {
     fn send(&mut self, request: impl FnOnce(&Browser) -> Result<Page, String>) -> Option<Page> {
         self.report.requests += 1;
         match request(&self.browser) {
-            Ok(answer) => Some(answer),
+            Ok(answer) => {
+                // This client's own report: 1 once it has an answer.
+                self.report.answered_clients = 1;
+                Some(answer)
+            }
             Err(error) => {
                 self.error(format!("client {}: {error}", self.id));
                 None
