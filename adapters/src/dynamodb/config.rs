@@ -125,7 +125,9 @@ impl DynamoDbBackendBuilder {
     /// [`BuildError::InvalidTableName`] for a name DynamoDB would refuse,
     /// [`BuildError::InvalidRegion`] for a region name that is not one,
     /// [`BuildError::UnknownRegion`] for a region whose endpoint is unknown
-    /// when no endpoint is given, [`BuildError::Credentials`] when rusoto's
+    /// when no endpoint is given, [`BuildError::InvalidEndpoint`] for an
+    /// endpoint (given or from the environment) that is not `http(s)://`
+    /// and a host, [`BuildError::Credentials`] when rusoto's
     /// default credential chain cannot be set up, [`BuildError::Runtime`]
     /// when the runtime's threads cannot be started.
     pub fn build(self) -> Result<DynamoDbBackend, BuildError> {

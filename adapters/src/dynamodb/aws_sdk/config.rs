@@ -105,7 +105,9 @@ impl AwsSdkBackendBuilder {
     /// [`BuildError::InvalidTableName`] for a name DynamoDB would refuse,
     /// [`BuildError::InvalidRegion`] for a region name that is not one,
     /// [`BuildError::UnknownRegion`] for a region whose endpoint is unknown
-    /// when no endpoint is configured, [`BuildError::Runtime`] when the
+    /// when no endpoint is configured, [`BuildError::InvalidEndpoint`] for
+    /// an endpoint (given or from the environment) that is not `http(s)://`
+    /// and a host, [`BuildError::Runtime`] when the
     /// runtime's threads cannot be started.
     pub fn build(self) -> Result<AwsSdkBackend, BuildError> {
         let settings = self.settings;
