@@ -237,7 +237,8 @@ pub enum BackendError {
         source: BoxError,
     },
     /// The store could not be reached or failed (transport errors, 5xx),
-    /// after all retries.
+    /// or the request could not be signed (no credentials found), after all
+    /// retries.
     Unavailable {
         /// What was attempted.
         operation: Operation,

@@ -40,9 +40,10 @@ pub enum BuildError {
         origin: &'static str,
     },
     /// An endpoint (from the builder's `endpoint`,
-    /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`) is not
-    /// `http://` or `https://` followed by a host. Nothing is sent to a
-    /// region's real endpoint in its place.
+    /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`) is not a URI of
+    /// scheme `http` or `https` with a host, a valid port if any, and no
+    /// query or fragment. Nothing is sent to a region's real endpoint in
+    /// its place.
     InvalidEndpoint {
         /// Where it came from: `"the builder's endpoint"` or the
         /// variable's name.

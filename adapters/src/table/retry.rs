@@ -13,8 +13,9 @@ use super::failure::Failure;
 /// A call is tried up to [`max_attempts`](Self::max_attempts) times. Between
 /// attempts it sleeps for a random time between zero and
 /// `min(max_delay, base_delay * 2^(attempt - 1))` ("full jitter"). Only
-/// throttling, 5xx answers, transport errors and attempts that ran out of
-/// time are retried; everything else is final at once.
+/// throttling, 5xx answers, transport errors, requests that could not be
+/// signed for want of credentials, and attempts that ran out of time are
+/// retried; everything else is final at once.
 ///
 /// One deadline, [`call_timeout`](Self::call_timeout), covers the whole
 /// backend call: every attempt, every backoff and the read that decides a

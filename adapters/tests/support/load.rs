@@ -65,8 +65,8 @@ pub struct Report {
     /// 409 answers: the session changed under a request. Each client sends
     /// one request at a time, so none are expected.
     pub conflicts: usize,
-    /// Clients that got at least one answer: a client that joined too late
-    /// to send anything, or was never answered, is missing here.
+    /// Clients that got at least one answer (each sends at least one
+    /// request, however late it joined): one never answered is missing.
     pub answered_clients: usize,
     /// Pages whose counter was not what the client's own history says.
     pub lost_updates: Vec<String>,
@@ -192,7 +192,10 @@ impl Client {
     /// the first request is done.
     fn run(mut self, deadline: Instant, load: Load, answered: Sender<()>) -> Report {
         let mut answered = Some(answered);
-        while Instant::now() < deadline && self.report.requests < load.max_requests_per_client {
+        // At least one request, even for a client that joined late.
+        while self.report.requests == 0
+            || (Instant::now() < deadline && self.report.requests < load.max_requests_per_client)
+        {
             self.step();
             if let Some(first) = answered.take() {
                 // The runner may have stopped waiting.

@@ -119,19 +119,21 @@ impl AwsSdkBackendBuilder {
             .map(|name| region_name(name, BUILDER_ORIGIN))
             .transpose()?;
         let env = |name: &str| std::env::var(name).ok();
-        // The builder's endpoint goes to the SDK as given. The variables
-        // the SDK reads itself (keeping its precedence and
-        // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS) are checked here: it would
-        // ignore one it cannot parse and send to the region's own endpoint.
+        // The endpoint, checked here and given to the SDK as checked: the
+        // builder's, else the variables' (which outrank a profile's, as in
+        // the SDK). The SDK reading a variable itself would take it raw, and
+        // drop one its own parser refuses, sending to the region's real
+        // endpoint instead. With AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, only
+        // the builder's counts, as in the SDK.
         let given = settings
             .endpoint
             .as_deref()
             .map(|endpoint| checked_endpoint(endpoint, "the builder's endpoint"))
             .transpose()?;
-        let from_env = if ignores_configured_endpoints(&env) {
-            None
-        } else {
-            configured_endpoint(None, &env)?
+        let endpoint = match given {
+            Some(given) => Some(given),
+            None if ignores_configured_endpoints(&env) => None,
+            None => configured_endpoint(None, &env)?,
         };
         let runtime = OwnedRuntime::start(settings.worker_threads).map_err(BuildError::Runtime)?;
         // One HTTP client for the SDK and for what aws-config asks (SSO,
@@ -165,8 +167,7 @@ impl AwsSdkBackendBuilder {
             // Only when no region is configured anywhere, as rusoto does.
             (None, None) => "us-east-1".to_owned(),
         };
-        let endpoint_configured =
-            given.is_some() || from_env.is_some() || shared.endpoint_url().is_some();
+        let endpoint_configured = endpoint.is_some() || shared.endpoint_url().is_some();
         if !endpoint_configured && dynamodb_endpoint(&region).is_none() {
             let origin = match &settings.region {
                 Some(_) => BUILDER_ORIGIN,
@@ -184,7 +185,7 @@ impl AwsSdkBackendBuilder {
             .retry_config(SdkRetryConfig::disabled())
             .timeout_config(TimeoutConfig::disabled())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
-        if let Some(endpoint) = given {
+        if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
         }
         let client = {
@@ -201,8 +202,9 @@ impl AwsSdkBackendBuilder {
 /// Whether `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` tells the SDK to ignore
 /// the endpoint variables (and the profile's `endpoint_url`).
 fn ignores_configured_endpoints(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    // Untrimmed, as the SDK reads it.
     env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|value| value.trim().eq_ignore_ascii_case("true"))
+        .is_some_and(|value| value.eq_ignore_ascii_case("true"))
 }
 
 /// A region name as signed and sent: trimmed, lowercase, a DNS label.
@@ -222,6 +224,20 @@ fn region_name(name: &str, origin: &'static str) -> Result<String, BuildError> {
 mod tests {
     use super::*;
     use crate::dynamodb::names::{ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
+
+    #[test]
+    fn the_ignore_flag_is_read_as_the_sdk_reads_it() {
+        let flag = |value: &'static str| {
+            move |name: &str| {
+                (name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").then(|| value.to_owned())
+            }
+        };
+        assert!(ignores_configured_endpoints(&flag("true")));
+        assert!(ignores_configured_endpoints(&flag("TRUE")));
+        assert!(!ignores_configured_endpoints(&flag(" true")));
+        assert!(!ignores_configured_endpoints(&flag("false")));
+        assert!(!ignores_configured_endpoints(&|_| None));
+    }
 
     #[test]
     fn an_endpoint_without_scheme_is_refused_not_ignored() {
