@@ -115,6 +115,17 @@ fn per_session(label: &str, size: usize, count: usize) {
     );
 }
 
+/// The demo's process, killed when dropped: a bench that panics midway
+/// leaves no server behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Builds (unless given) and starts the demo, fills it with sessions and
 /// reads its peak RSS.
 fn demo_rss() {
@@ -128,16 +139,18 @@ fn demo_rss() {
         Some(path) => PathBuf::from(path),
         None => build_demo(),
     };
-    let mut child = Command::new(&binary)
-        .args(["--port", "0"])
-        .env_remove("DEMO_TABLE")
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the demo");
-    let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut child = KillOnDrop(
+        Command::new(&binary)
+            .args(["--port", "0"])
+            .env_remove("DEMO_TABLE")
+            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the demo"),
+    );
+    let pid = child.0.id();
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
     let address = loop {
         let line = lines.next().expect("the demo's address").expect("stdout");
         if let Some(url) = line.strip_prefix("listening on http://") {
@@ -159,8 +172,7 @@ fn demo_rss() {
     let elapsed = started.elapsed();
     let hwm = status_kb(pid, "VmHWM:");
     let rss = status_kb(pid, "VmRSS:");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     println!("| demo server (tiny_http, MemoryBackend) | KiB |");
     println!("| --- | ---: |");
     println!("| RSS after start | {start_rss} |");
