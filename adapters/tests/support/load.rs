@@ -147,10 +147,11 @@ pub fn run(base: &str, load: Load) -> Report {
 /// How long a joining client may wait for its first answer before the next
 /// one joins regardless.
 ///
-/// Why clients join one at a time: tiny_http 0.12 (under rouille too) hands each new connection
-/// to a pool thread (`util/task_pool.rs`, `TaskPool::spawn`) and queues it
-/// instead of starting a thread whenever the count of idle threads is above
-/// zero; that count drops only once a woken thread runs. Connections
+/// Why clients join one at a time: tiny_http 0.12 (under rouille too)
+/// hands each new connection to a pool thread (`util/task_pool.rs`,
+/// `TaskPool::spawn`) and queues it instead of starting a thread whenever
+/// the count of idle threads is above zero; that count drops only once a
+/// woken thread runs. Connections
 /// accepted in a burst are queued beyond the idle threads there are, and a
 /// pool thread serves one connection until the client closes it, so the
 /// surplus waits for the first keep-alive connection to end (11 of 16
