@@ -22,7 +22,7 @@
 
 use std::fmt::Write as _;
 
-use dynamodb_sessions::http::HttpResponse;
+use dynamodb_sessions::http::{FailedCommit, HttpResponse};
 use dynamodb_sessions::{CommitError, Session, SessionError};
 
 /// The most a form body may hold; the servers read no more than this.
@@ -96,29 +96,15 @@ impl Reply {
         Reply::text(400, &format!("Bad Request: {error}\n"))
     }
 
-    /// The answer when the session could not be saved. The client must
-    /// not be told it worked; nor that it failed, unless it surely did: a
-    /// write whose answer was lost may have been applied.
+    /// The answer when the session could not be saved: the library's
+    /// (`FailedCommit`), as its own `serve` gives it. The client must not
+    /// be told it worked, nor that it failed unless it surely did.
     pub fn commit_failed(error: &CommitError) -> Reply {
         eprintln!("session not saved: {}", error_chain(error));
-        match error {
-            // Nothing was written in either case.
-            CommitError::Conflict => Reply::text(
-                409,
-                "Your session changed in another window; please try again.\n",
-            ),
-            CommitError::Expired => Reply::text(
-                409,
-                "Your session expired while the page was sent; please reload it.\n",
-            ),
-            error if error.is_temporary() => Reply::busy(
-                "The service is busy and your change may not have been saved; \
-                 please reload the page before trying again.\n",
-            ),
-            _ => Reply::text(
-                500,
-                "Your change may not have been saved; please reload the page before trying again.\n",
-            ),
+        let answer = FailedCommit::of(error);
+        Reply {
+            retry_after: answer.retry_after,
+            ..Reply::text(answer.status, &format!("{}\n", answer.message))
         }
     }
 
@@ -127,18 +113,14 @@ impl Reply {
     fn session_failed(error: &SessionError) -> Reply {
         eprintln!("session unavailable: {}", error_chain(error));
         if error.is_temporary() {
-            return Reply::busy("The service is busy; please try again shortly.\n");
+            // A load writes nothing, so a retry is safe; a second keeps
+            // a retrying client from adding to the load.
+            return Reply {
+                retry_after: Some("1"),
+                ..Reply::text(503, "The service is busy; please try again shortly.\n")
+            };
         }
         Reply::text(500, "Your session could not be read; please try again.\n")
-    }
-
-    /// A 503 with `Retry-After`: the store is busy, full or out of reach
-    /// for a moment, and a client that waits a second adds no load.
-    fn busy(text: &str) -> Reply {
-        Reply {
-            retry_after: Some("1"),
-            ..Reply::text(503, text)
-        }
     }
 }
 

@@ -474,47 +474,78 @@ pub(crate) fn read_form_body(body: impl std::io::Read, limit: usize) -> Result<F
     Ok(Form::parse(&bytes))
 }
 
-/// The `Retry-After` of a 503: a store that is busy or full usually is for
-/// a moment, and a second keeps a retrying client from adding to the load.
-#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
-pub(crate) const RETRY_AFTER_SECS: &str = "1";
+/// What to answer a request whose commit failed: what the glue's `serve`
+/// answers, and what an application with its own request loop can answer
+/// too.
+///
+/// ```
+/// use dynamodb_sessions::http::FailedCommit;
+/// use dynamodb_sessions::CommitError;
+///
+/// let answer = FailedCommit::of(&CommitError::Conflict);
+/// assert_eq!(answer.status, 409);
+/// assert_eq!(answer.retry_after, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FailedCommit {
+    /// 409 when the session changed under the request or expired during
+    /// it (nothing was written), 503 when the store is busy, full or out of
+    /// reach ([`CommitError::is_temporary`]), 500 otherwise.
+    pub status: u16,
+    /// A short text for the user. A failed write "may not have been
+    /// saved": one whose answer was lost may have been applied, so the
+    /// user should reload before redoing it.
+    pub message: &'static str,
+    /// The `Retry-After` header's seconds, with a 503: a store that is
+    /// busy or full usually is for a moment, and a second keeps a retrying
+    /// client from adding to the load.
+    pub retry_after: Option<&'static str>,
+}
 
-/// Logs a failed commit with its causes, and says what `serve` answers:
-/// 409 when the session kept changing under the handler, 503 when the store
-/// is busy, full or unreachable, 500 otherwise.
-#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
-pub(crate) fn commit_failed(error: &CommitError) -> (u16, &'static str) {
-    let message = with_causes(error);
-    match error {
-        CommitError::Conflict => {
-            log::warn!("session not saved: {message}");
-            (
+impl FailedCommit {
+    /// The answer to a commit that failed with `error`.
+    pub fn of(error: &CommitError) -> FailedCommit {
+        let answer = |status, message| FailedCommit {
+            status,
+            message,
+            retry_after: None,
+        };
+        match error {
+            CommitError::Conflict => answer(
                 409,
                 "Your session changed in another window; please try again.",
-            )
-        }
-        CommitError::Expired => {
-            log::warn!("session not saved: {message}");
-            (409, "Your session expired; please reload the page.")
-        }
-        // The store is busy or full, not broken: say so, and let clients
-        // and load balancers back off. A write that timed out may have
-        // been applied even so: the user should look before redoing it.
-        error if error.is_temporary() => {
-            log::error!("session not saved: {message}");
-            (
-                503,
-                "The service is busy and your change may not have been saved; please reload the page before trying again.",
-            )
-        }
-        _ => {
-            log::error!("session not saved: {message}");
-            (
+            ),
+            CommitError::Expired => answer(409, "Your session expired; please reload the page."),
+            // The store is busy or full, not broken: say so, and let
+            // clients and load balancers back off.
+            error if error.is_temporary() => FailedCommit {
+                retry_after: Some("1"),
+                ..answer(
+                    503,
+                    "The service is busy and your change may not have been saved; please reload the page before trying again.",
+                )
+            },
+            _ => answer(
                 500,
                 "Your change may not have been saved; please reload the page before trying again.",
-            )
+            ),
         }
     }
+}
+
+/// Logs a failed commit with its causes (a warning when nothing was
+/// written, an error otherwise) and says what `serve` answers.
+#[cfg_attr(not(any(feature = "tiny-http", feature = "rouille")), allow(dead_code))]
+pub(crate) fn commit_failed(error: &CommitError) -> FailedCommit {
+    let answer = FailedCommit::of(error);
+    let message = with_causes(error);
+    if answer.status == 409 {
+        log::warn!("session not saved: {message}");
+    } else {
+        log::error!("session not saved: {message}");
+    }
+    answer
 }
 
 /// `error`'s message followed by those of its causes, each once: a
@@ -637,6 +668,32 @@ mod tests {
         assert!(!is_https(false, ["ftp"], Yes));
         assert!(!is_https(false, Vec::<&str>::new(), Yes));
         assert!(is_https(true, ["http"], Yes));
+    }
+
+    #[test]
+    fn failed_commits_are_answered_by_what_is_known() {
+        use dynamodb_sessions_core::{BackendError, Operation};
+        let of = |error: CommitError| {
+            let answer = FailedCommit::of(&error);
+            (answer.status, answer.retry_after)
+        };
+        assert_eq!(of(CommitError::Conflict), (409, None));
+        assert_eq!(of(CommitError::Expired), (409, None));
+        let busy = BackendError::Throttled {
+            operation: Operation::Replace,
+            attempts: 4,
+            source: "slow down".into(),
+        };
+        assert_eq!(of(CommitError::Backend(busy)), (503, Some("1")));
+        let unknown = BackendError::OutcomeUnknown {
+            operation: Operation::Replace,
+        };
+        assert_eq!(of(CommitError::Backend(unknown)), (500, None));
+        let answer = FailedCommit::of(&CommitError::Backend(BackendError::Timeout {
+            operation: Operation::Create,
+            after: std::time::Duration::from_secs(5),
+        }));
+        assert!(answer.message.contains("may not have been saved"));
     }
 
     #[test]

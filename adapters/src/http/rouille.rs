@@ -112,12 +112,11 @@ where
     match sessions.handle(request, |session| handler(request, &form, session)) {
         Ok(response) => response,
         Err(error) => {
-            let (status, text) = super::commit_failed(&error);
-            let response = Response::text(text).with_status_code(status);
-            if status == 503 {
-                response.with_unique_header("Retry-After", super::RETRY_AFTER_SECS)
-            } else {
-                response
+            let answer = super::commit_failed(&error);
+            let response = Response::text(answer.message).with_status_code(answer.status);
+            match answer.retry_after {
+                Some(seconds) => response.with_unique_header("Retry-After", seconds),
+                None => response,
             }
         }
     }

@@ -121,10 +121,11 @@ where
     }) {
         Ok(response) => response,
         Err(error) => {
-            let (status, text) = super::commit_failed(&error);
-            let mut response = Response::from_string(text).with_status_code(status);
-            if status == 503 {
-                if let Ok(header) = Header::from_bytes("Retry-After", super::RETRY_AFTER_SECS) {
+            let answer = super::commit_failed(&error);
+            let mut response =
+                Response::from_string(answer.message).with_status_code(answer.status);
+            if let Some(seconds) = answer.retry_after {
+                if let Ok(header) = Header::from_bytes("Retry-After", seconds) {
                     response.add_header(header);
                 }
             }
