@@ -53,8 +53,8 @@ pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{
     BackendError, CacheSettings, CacheStats, Clock, Coalescing, CommitError, ConfigError,
     DataEncoding, DataProtection, EncodeError, MonotonicClock, Operation, RandomError, ReadCache,
-    SameSite, Scheme, Secure, Session, SessionConfig, SessionConfigBuilder, SessionError,
-    SessionManager, SystemClock, SystemMonotonicClock,
+    SameSite, Scheme, Secure, Sequencing, Session, SessionConfig, SessionConfigBuilder,
+    SessionError, SessionManager, SessionStats, SystemClock, SystemMonotonicClock,
 };
 pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};
 pub use memory::{MemoryBackend, MemoryLimits, WhenFull};

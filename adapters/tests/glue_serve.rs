@@ -192,9 +192,11 @@ mod on_rouille {
 
     #[test]
     fn reruns_are_bounded_and_can_be_turned_off() {
-        for (on_conflict, expected_runs) in
-            [(OnConflict::Rerun, MAX_HANDLER_RUNS), (OnConflict::Fail, 1)]
-        {
+        for (on_conflict, expected_runs) in [
+            (OnConflict::RerunSafeMethods, MAX_HANDLER_RUNS),
+            (OnConflict::Rerun, MAX_HANDLER_RUNS),
+            (OnConflict::Fail, 1),
+        ] {
             let sessions = sessions().on_conflict(on_conflict);
             let (cookie, _) = stored_session(&sessions);
             let runs = Cell::new(0);
@@ -227,6 +229,254 @@ mod on_rouille {
             ));
             assert_eq!(runs.get(), expected_runs);
         }
+    }
+
+    fn form_post(cookie: &str, body: &str) -> Request {
+        post(cookie, &[], body)
+    }
+
+    fn set_cookie_of(response: &Response) -> Option<String> {
+        response
+            .headers
+            .iter()
+            .find(|(name, _)| name == "Set-Cookie")
+            .map(|(_, value)| value.to_string())
+    }
+
+    fn body_of(response: Response) -> String {
+        let mut body = String::new();
+        std::io::Read::read_to_string(&mut response.data.into_reader_and_size().0, &mut body)
+            .unwrap();
+        body
+    }
+
+    /// A POST's handler may have effects outside the session (a payment):
+    /// by default a conflict is answered, never rerun.
+    #[test]
+    fn a_post_is_not_rerun_by_default() {
+        let sessions = sessions();
+        let (cookie, token) = stored_session(&sessions);
+        let runs = Cell::new(0);
+        let response = serve(
+            &sessions,
+            &form_post(&cookie, &format!("csrf_token={token}")),
+            |request, form, session| {
+                runs.set(runs.get() + 1);
+                sessions.check_csrf(session, request, form).unwrap();
+                change_elsewhere(&sessions, &cookie, runs.get());
+                session.insert("paid", &true).unwrap();
+                Response::text("paid")
+            },
+        );
+        assert_eq!(runs.get(), 1, "the handler ran once");
+        assert_eq!(response.status_code, 409);
+        let text = body_of(response);
+        assert!(text.contains("another request"), "{text}");
+        assert!(!text.contains("window"), "{text}");
+    }
+
+    /// A session that expires while the handler runs is answered as
+    /// expired: the handler is not run again (its effect already ran, and
+    /// a rerun would find an empty session and fail its CSRF check).
+    #[test]
+    fn a_session_expiring_during_the_handler_is_not_rerun() {
+        use dynamodb_sessions::testing::ManualClock;
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        let clock = Arc::new(ManualClock::new(1_700_000_000));
+        let config = SessionConfig::builder()
+            .timeout(Duration::from_secs(60))
+            .reissue_time(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let manager = SessionManager::with_clock(MemoryBackend::new(), config, clock.clone());
+        for on_conflict in [OnConflict::RerunSafeMethods, OnConflict::Rerun] {
+            let sessions = HttpSessions::new(manager.clone()).on_conflict(on_conflict);
+            let (cookie, token) = stored_session(&sessions);
+            let runs = Cell::new(0);
+            let response = serve(
+                &sessions,
+                &form_post(&cookie, &format!("csrf_token={token}")),
+                |request, form, session| {
+                    runs.set(runs.get() + 1);
+                    if let Err(rejected) = sessions.check_csrf(session, request, form) {
+                        return Response::text(rejected.to_string())
+                            .with_status_code(rejected.status_code());
+                    }
+                    // The handler is slow: the session idles out meanwhile.
+                    clock.advance(61);
+                    session.insert("note", "saved").unwrap();
+                    Response::text("saved")
+                },
+            );
+            assert_eq!(runs.get(), 1, "{on_conflict:?}");
+            assert_eq!(response.status_code, 409, "{on_conflict:?}");
+            assert!(body_of(response).contains("expired"));
+        }
+    }
+
+    /// `invalidate` then a flash, as a logout page does, in a full store
+    /// that refuses new sessions: the logout is answered with the expiring
+    /// cookie, the flash is dropped and counted.
+    #[test]
+    fn a_logout_in_a_full_store_expires_the_cookie() {
+        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(10));
+        let sessions = HttpSessions::new(SessionManager::new(
+            backend.clone(),
+            SessionConfig::default(),
+        ));
+        let (cookie, token) = stored_session(&sessions);
+        // A cookie-less flood fills what new sessions may take.
+        while backend.len() < 9 {
+            let _ = stored_session(&sessions);
+        }
+        assert!(sessions
+            .manager()
+            .commit(
+                {
+                    let mut s = sessions.manager().load(None);
+                    s.insert("flood", &1).unwrap();
+                    s
+                },
+                dynamodb_sessions::Scheme::Http
+            )
+            .is_err());
+        let response = serve(
+            &sessions,
+            &form_post(&cookie, &format!("csrf_token={token}")),
+            |request, form, session| {
+                sessions.check_csrf(session, request, form).unwrap();
+                session.invalidate();
+                session.flash_message("Logged out.").unwrap();
+                Response::text("bye")
+            },
+        );
+        assert_eq!(response.status_code, 200);
+        let set_cookie = set_cookie_of(&response).expect("the cookie is expired");
+        assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+        assert_eq!(sessions.manager().stats().dropped_after_logout, 1);
+        let mut after = sessions.manager().load(Some(&cookie));
+        assert_eq!(after.get::<u32>("elsewhere").unwrap(), None);
+        assert!(after.is_empty().unwrap(), "the old session is gone");
+    }
+
+    /// A store that is down while the handler loads the session: the CSRF
+    /// check's error, and the application's own mapping, answer 503.
+    #[test]
+    fn a_store_outage_in_the_handler_answers_503() {
+        use dynamodb_sessions::http::FailedCommit;
+        use dynamodb_sessions::{BackendError, Operation, SessionError};
+        let down = SessionError::Load(BackendError::Unavailable {
+            operation: Operation::Load,
+            attempts: 3,
+            source: "connection refused".into(),
+        });
+        assert_eq!(FailedCommit::of_session(&down).status, 503);
+        assert_eq!(FailedCommit::of_session(&down).retry_after, Some("1"));
+        assert_eq!(CsrfError::Session(down).status_code(), 503);
+        let corrupt = SessionError::Load(BackendError::Rejected {
+            operation: Operation::Load,
+            source: "no such table".into(),
+        });
+        assert_eq!(FailedCommit::of_session(&corrupt).status, 500);
+    }
+
+    /// 16 requests of one browser at once, each counting a visit, served
+    /// by one process through `serve` with reruns off: none conflicts and
+    /// the count is exact, for GETs and POSTs alike. With turns off, the
+    /// same requests do conflict.
+    #[test]
+    fn parallel_requests_of_one_session_do_not_conflict() {
+        use dynamodb_sessions::http::InProcessTurns;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        use std::sync::Barrier;
+
+        const PARALLEL: usize = 16;
+        const EACH: u32 = 10;
+        let count_conflicts = |turns: InProcessTurns, method: &str| {
+            let sessions = sessions()
+                .on_conflict(OnConflict::Fail)
+                .in_process_turns(turns);
+            let (cookie, _) = stored_session(&sessions);
+            let conflicts = AtomicU32::new(0);
+            let start = Barrier::new(PARALLEL);
+            std::thread::scope(|scope| {
+                for _ in 0..PARALLEL {
+                    scope.spawn(|| {
+                        start.wait();
+                        for _ in 0..EACH {
+                            let request = Request::fake_http(
+                                method,
+                                "/",
+                                vec![("Cookie".into(), cookie.clone())],
+                                vec![],
+                            );
+                            let response = serve(&sessions, &request, |_, _, session| {
+                                let n = session.get::<u32>("visits").unwrap().unwrap_or(0);
+                                // Some work between the read and the write,
+                                // as a real handler has.
+                                std::thread::yield_now();
+                                session.insert("visits", &(n + 1)).unwrap();
+                                Response::text("counted")
+                            });
+                            match response.status_code {
+                                200 => {}
+                                409 => {
+                                    conflicts.fetch_add(1, Ordering::SeqCst);
+                                }
+                                other => panic!("status {other}"),
+                            }
+                        }
+                    });
+                }
+            });
+            let conflicts = conflicts.into_inner();
+            let mut after = sessions.manager().load(Some(&cookie));
+            let visits = after.get::<u32>("visits").unwrap().unwrap_or(0);
+            assert_eq!(
+                visits + conflicts,
+                PARALLEL as u32 * EACH,
+                "{turns:?} {method}"
+            );
+            conflicts
+        };
+        assert_eq!(count_conflicts(InProcessTurns::ByMethod, "POST"), 0);
+        assert!(count_conflicts(InProcessTurns::Off, "POST") > 0);
+        // A GET that writes reads without waiting, so it may conflict once;
+        // its rerun (the default for GET) takes the turn from the load.
+        let sessions = sessions();
+        let (cookie, _) = stored_session(&sessions);
+        let failed = AtomicU32::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..PARALLEL {
+                scope.spawn(|| {
+                    for _ in 0..EACH {
+                        let request = Request::fake_http(
+                            "GET",
+                            "/",
+                            vec![("Cookie".into(), cookie.clone())],
+                            vec![],
+                        );
+                        let response = serve(&sessions, &request, |_, _, session| {
+                            let n = session.get::<u32>("visits").unwrap().unwrap_or(0);
+                            std::thread::yield_now();
+                            session.insert("visits", &(n + 1)).unwrap();
+                            Response::text("counted")
+                        });
+                        if response.status_code != 200 {
+                            failed.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(failed.into_inner(), 0);
+        let mut after = sessions.manager().load(Some(&cookie));
+        assert_eq!(
+            after.get::<u32>("visits").unwrap(),
+            Some(PARALLEL as u32 * EACH)
+        );
     }
 }
 
@@ -315,7 +565,8 @@ mod on_tiny_http {
 
     #[test]
     fn serve_reruns_on_a_conflict_and_answers_once() {
-        let sessions = sessions();
+        // A POST is rerun only when the application says its handler may be.
+        let sessions = sessions().on_conflict(OnConflict::Rerun);
         let (cookie, token) = stored_session(&sessions);
         let runs = Cell::new(0);
         let request = post(&cookie, None, format!("csrf_token={token}&n=5"));

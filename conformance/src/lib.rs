@@ -27,6 +27,7 @@ pub mod concurrency_cases;
 pub mod cookie_cases;
 pub mod corruption_cases;
 pub mod cost_cases;
+pub mod degraded_cases;
 pub mod fixture;
 mod harness;
 mod held_loads;
@@ -35,6 +36,7 @@ mod lagging_reads;
 mod lost_answers;
 pub mod sealing_cases;
 pub mod session_cases;
+pub mod turn_cases;
 
 pub use harness::{Corruption, Harness};
 pub use lagging_reads::LaggingReads;
@@ -124,6 +126,11 @@ macro_rules! conformance_suite {
             cache_cases::cache_coalesces_concurrent_loads,
             cache_cases::cache_waiters_stop_waiting_at_their_bound,
             cache_cases::cache_waiters_survive_a_failed_or_panicking_leader,
+            degraded_cases::a_failed_reissue_is_counted,
+            degraded_cases::a_logout_stands_when_its_new_data_cannot_be_stored,
+            turn_cases::writers_taking_turns_never_conflict,
+            turn_cases::readers_never_wait_for_a_turn,
+            turn_cases::a_dropped_session_gives_its_turn_back,
         );
     };
     (@cases $harness:expr; $($module:ident :: $case:ident),* $(,)?) => {

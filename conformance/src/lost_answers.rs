@@ -1,7 +1,7 @@
 //! A wrapper that, when armed, applies the next write and then loses its
 //! answer: the write happened, and the caller gets an error.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
@@ -16,20 +16,26 @@ use dynamodb_sessions_core::{
 /// applied and answered with a timeout.
 pub(crate) struct LostAnswers<B> {
     inner: B,
-    armed: AtomicBool,
+    /// Whose answer is lost next: any write's, or one operation's.
+    armed: Mutex<Option<Option<Operation>>>,
 }
 
 impl<B: Backend> LostAnswers<B> {
     pub(crate) fn new(inner: B) -> Self {
         LostAnswers {
             inner,
-            armed: AtomicBool::new(false),
+            armed: Mutex::new(None),
         }
     }
 
     /// The next write's answer will be lost.
     pub(crate) fn arm(&self) {
-        self.armed.store(true, Ordering::SeqCst);
+        *self.armed.lock().unwrap() = Some(None);
+    }
+
+    /// The answer of the next write that is an `operation` will be lost.
+    pub(crate) fn arm_for(&self, operation: Operation) {
+        *self.armed.lock().unwrap() = Some(Some(operation));
     }
 
     fn answer<T>(
@@ -37,7 +43,14 @@ impl<B: Backend> LostAnswers<B> {
         operation: Operation,
         result: Result<T, BackendError>,
     ) -> Result<T, BackendError> {
-        if self.armed.swap(false, Ordering::SeqCst) {
+        let mut armed = self.armed.lock().unwrap();
+        let lost = match *armed {
+            Some(None) => true,
+            Some(Some(only)) => only == operation,
+            None => false,
+        };
+        if lost {
+            *armed = None;
             return Err(BackendError::Timeout {
                 operation,
                 after: Duration::from_millis(100),

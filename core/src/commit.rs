@@ -55,12 +55,24 @@ impl Session {
                 Some(session_cookie::expire(config, is_https))
             }
             Write::Nothing => None,
-            Write::Create(token, record) => {
-                let token = self.create(token, record)?;
-                let value = CookieValue::render(&token, 1);
-                created = Some(token.storage_key());
-                Some(session_cookie::issue(config, value, is_https))
-            }
+            Write::Create(token, record) => match self.create(token, record) {
+                Ok(token) => {
+                    let value = CookieValue::render(&token, 1);
+                    created = Some(token.storage_key());
+                    Some(session_cookie::issue(config, value, is_https))
+                }
+                // The logout itself is done: a logout is never refused for
+                // the sake of what the request put in the session after it
+                // (a "logged out" flash in a full store, say).
+                Err(error) if matches!(self.state, State::Invalidated) => {
+                    log::warn!(
+                        "a logout's new session could not be stored ({error}); the logout stands, its new data is dropped"
+                    );
+                    self.shared.counters.dropped_after_logout();
+                    Some(session_cookie::expire(config, is_https))
+                }
+                Err(error) => return Err(error),
+            },
             Write::Replace(bound, record) => {
                 match backend.replace(&bound.key, bound.version, &record)? {
                     ReplaceOutcome::Replaced => {}
@@ -85,7 +97,9 @@ impl Session {
     ///   cookie overwritten by our old one;
     /// - changed, ended or logged in elsewhere meanwhile: no cookie, since
     ///   the browser may already hold that request's newer one;
-    /// - a failed touch is logged and skipped; the next request tries again.
+    /// - a failed touch is logged, counted in
+    ///   [`SessionManager::stats`](crate::SessionManager::stats) and
+    ///   skipped; the next request tries again.
     fn reissue(&self, bound: &Bound, now: i64, is_https: bool) -> Option<String> {
         let config = &self.shared.config;
         let expires_at = self.expiry(now, bound.created_at);
@@ -101,6 +115,7 @@ impl Session {
             Ok(_) => None,
             Err(error) => {
                 log::warn!("could not reissue a session ({error}); it keeps its expiry");
+                self.shared.counters.failed_reissue();
                 None
             }
         }

@@ -29,6 +29,7 @@ impl Session {
                 let _ = write!(s, "{b:02x}");
                 s
             });
+        self.will_change();
         self.data
             .insert(CSRF_KEY.to_owned(), Value::Text(token.clone()));
         self.changed = true;

@@ -42,6 +42,7 @@ impl Session {
         self.load()?;
         let key = queue_key(queue);
         let message = self.encode_value(&key, message)?;
+        self.will_change();
         let slot = self
             .data
             .entry(key)
@@ -116,6 +117,7 @@ impl Session {
     pub fn pop_flash<T: DeserializeOwned>(&mut self, queue: &str) -> Result<Vec<T>, SessionError> {
         let messages = self.peek_flash(queue)?;
         if !messages.is_empty() {
+            self.will_change();
             self.data.remove(&queue_key(queue));
             self.changed = true;
         }

@@ -44,8 +44,10 @@ mod monotonic;
 mod read_cache;
 mod record;
 mod seal;
+mod sequencer;
 mod session;
 mod session_cookie;
+mod stats;
 mod token;
 
 // What applications use.
@@ -59,7 +61,9 @@ pub use error::{CommitError, EncodeError, RandomError, SessionError};
 pub use manager::{Scheme, SessionManager};
 pub use monotonic::{MonotonicClock, SystemMonotonicClock};
 pub use read_cache::{CacheSettings, CacheStats, Coalescing, ReadCache};
+pub use sequencer::{Sequencing, MAX_TURN_WAIT};
 pub use session::Session;
+pub use stats::SessionStats;
 
 pub(crate) use backend::{
     Backend, Consistency, CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome,

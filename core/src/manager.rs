@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+use crate::sequencer::{Sequencer, Sequencing};
 use crate::session_cookie;
+use crate::stats::{Counters, SessionStats};
 use crate::{Backend, Clock, CommitError, Session, SessionConfig, SystemClock};
 
 /// How a request reached the server, which decides the cookie's `Secure`
@@ -14,7 +16,6 @@ use crate::{Backend, Clock, CommitError, Session, SessionConfig, SystemClock};
 ///
 /// assert_eq!(Scheme::from_https(true), Scheme::Https);
 /// ```
-/// use dynamodb_sessions_core::Scheme;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// Plain HTTP.
@@ -40,6 +41,9 @@ pub(crate) struct Shared {
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) config: SessionConfig,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The turns of this process's requests, per session.
+    pub(crate) sequencer: Arc<Sequencer>,
+    pub(crate) counters: Counters,
 }
 
 impl Shared {
@@ -106,7 +110,6 @@ impl SessionManager {
     /// let manager = SessionManager::with_clock(MemoryBackend::new(), SessionConfig::default(), clock.clone());
     /// clock.advance(60);
     /// ```
-    /// use dynamodb_sessions_core::Scheme;
     pub fn with_clock(
         backend: impl Backend + 'static,
         config: SessionConfig,
@@ -117,6 +120,8 @@ impl SessionManager {
                 backend: Arc::new(backend),
                 config,
                 clock: Arc::new(clock),
+                sequencer: Arc::default(),
+                counters: Counters::default(),
             }),
         }
     }
@@ -133,9 +138,51 @@ impl SessionManager {
     /// cookie simply means a new session. The record is fetched when the
     /// session is first used.
     pub fn load(&self, cookie_header: Option<&str>) -> Session {
+        self.load_with(cookie_header, Sequencing::Off)
+    }
+
+    /// [`load`](Self::load), waiting for the other requests of the same
+    /// session in this process as `sequencing` says, so that they do not
+    /// conflict with each other (see [`Sequencing`]). The server glue
+    /// (`dynamodb_sessions::http`) does this for every request.
+    ///
+    /// ```
+    /// use dynamodb_sessions_core::{Scheme, SessionConfig, SessionManager, Sequencing};
+    /// use dynamodb_sessions::MemoryBackend;
+    ///
+    /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+    /// let mut session = manager.load(None);
+    /// session.insert("visits", &1)?;
+    /// let cookie = manager.commit(session, Scheme::Http)?.unwrap();
+    /// let cookie = cookie.split(';').next();
+    ///
+    /// // A POST: it will write, so it waits for its turn before it reads.
+    /// let mut session = manager.load_with(cookie, Sequencing::FromLoad);
+    /// let visits: u32 = session.get("visits")?.unwrap_or(0);
+    /// session.insert("visits", &(visits + 1))?;
+    /// manager.commit(session, Scheme::Http)?; // the turn passes on
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_with(&self, cookie_header: Option<&str>, sequencing: Sequencing) -> Session {
         let name = self.shared.config.cookie_name();
         let incoming = cookie_header.and_then(|header| session_cookie::find(header, name));
-        Session::new(Arc::clone(&self.shared), incoming)
+        Session::new(Arc::clone(&self.shared), incoming, sequencing)
+    }
+
+    /// What went wrong in this manager's commits without failing them:
+    /// failed reissues and logouts whose new data was dropped (see
+    /// [`SessionStats`]). Cheap; read it from a health check or a metrics
+    /// endpoint.
+    ///
+    /// ```
+    /// use dynamodb_sessions_core::{SessionConfig, SessionManager};
+    /// use dynamodb_sessions::MemoryBackend;
+    ///
+    /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
+    /// assert_eq!(manager.stats().failed_reissues, 0);
+    /// ```
+    pub fn stats(&self) -> SessionStats {
+        self.shared.counters.snapshot()
     }
 
     /// Writes what the request did to its session and returns the

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::codec::{self, DataMap};
 use crate::manager::Shared;
 use crate::seal::Binding;
+use crate::sequencer::{Sequencing, Turn};
 use crate::session_cookie::CookieValue;
 use crate::{BackendError, Consistency, DataEncoding, Record, SessionError, StorageKey, Token};
 
@@ -84,6 +85,12 @@ pub struct Session {
     /// At most one per request: after `invalidate` or `regenerate_id` the
     /// session is bound to no record any more.
     pub(crate) retired: Option<Retired>,
+    /// When this request still has to take the session's turn
+    /// ([`Sequencing::Off`] once it has, or tried).
+    sequencing: Sequencing,
+    /// The session's turn in this process, held until the session is
+    /// committed or dropped.
+    turn: Option<Turn>,
 }
 
 impl std::fmt::Debug for Session {
@@ -104,13 +111,25 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(shared: Arc<Shared>, incoming: Option<CookieValue>) -> Self {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        incoming: Option<CookieValue>,
+        sequencing: Sequencing,
+    ) -> Self {
+        // Without a cookie there is no stored session to wait for: a new
+        // one gets an ID nobody else has.
+        let sequencing = match incoming {
+            Some(_) => sequencing,
+            None => Sequencing::Off,
+        };
         Session {
             shared,
             state: State::Unloaded(incoming),
             data: DataMap::new(),
             changed: false,
             retired: None,
+            sequencing,
+            turn: None,
         }
     }
 
@@ -125,7 +144,11 @@ impl Session {
         let State::Unloaded(cookie) = &self.state else {
             return Ok(());
         };
-        self.state = match cookie.clone() {
+        let cookie = cookie.clone();
+        if self.sequencing == Sequencing::FromLoad {
+            self.take_turn();
+        }
+        self.state = match cookie {
             Some(cookie) => self.bind(cookie)?,
             None => State::Fresh,
         };
@@ -248,6 +271,7 @@ impl Session {
         let key = key.into();
         self.load()?;
         let value = self.encode_value(&key, value)?;
+        self.will_change();
         self.data.insert(key, value);
         self.changed = true;
         Ok(())
@@ -260,6 +284,9 @@ impl Session {
     /// [`SessionError::Load`] if loading fails.
     pub fn remove(&mut self, key: &str) -> Result<bool, SessionError> {
         self.load()?;
+        if self.data.contains_key(key) {
+            self.will_change();
+        }
         let removed = self.data.remove(key).is_some();
         self.changed |= removed;
         Ok(removed)
@@ -312,7 +339,10 @@ impl Session {
     /// [`SessionError::Load`] if loading fails.
     pub fn clear(&mut self) -> Result<(), SessionError> {
         self.load()?;
-        self.changed |= !self.data.is_empty();
+        if !self.data.is_empty() {
+            self.will_change();
+            self.changed = true;
+        }
         self.data.clear();
         Ok(())
     }
@@ -326,6 +356,7 @@ impl Session {
     /// the write would replace it with nothing.
     pub fn mark_changed(&mut self) -> Result<(), SessionError> {
         self.load()?;
+        self.will_change();
         self.changed = true;
         Ok(())
     }
@@ -336,6 +367,7 @@ impl Session {
     /// Needs no store call of its own: an unloaded session is ended by the
     /// key its cookie names.
     pub fn invalidate(&mut self) {
+        self.will_change();
         let ended = match std::mem::replace(&mut self.state, State::Invalidated) {
             State::Unloaded(Some(cookie)) => Some(cookie.token.storage_key()),
             State::Stored(bound) => Some(bound.key),
@@ -380,6 +412,7 @@ impl Session {
     /// [`SessionError::Load`] if loading fails.
     pub fn regenerate_id(&mut self) -> Result<(), SessionError> {
         self.load()?;
+        self.will_change();
         if let State::Stored(bound) = &self.state {
             self.retired = Some(Retired::Login(bound.clone()));
             self.state = State::Fresh;
@@ -387,6 +420,28 @@ impl Session {
         self.drop_csrf_token();
         self.changed = true;
         Ok(())
+    }
+
+    /// Takes the session's turn before a change, if this request waits for
+    /// it from its first change ([`Sequencing::FromFirstChange`]).
+    pub(crate) fn will_change(&mut self) {
+        if self.sequencing == Sequencing::FromFirstChange {
+            self.take_turn();
+        }
+    }
+
+    /// Takes the turn of the session this request's cookie names (waiting
+    /// for it, within bounds), once.
+    fn take_turn(&mut self) {
+        self.sequencing = Sequencing::Off;
+        let key = match &self.state {
+            State::Unloaded(Some(cookie)) => cookie.token.storage_key(),
+            State::Stored(bound) => bound.key,
+            // Nothing stored to wait for: what this request writes goes
+            // under a new ID.
+            State::Unloaded(None) | State::Fresh | State::Invalidated => return,
+        };
+        self.turn = self.shared.sequencer.take(key);
     }
 
     /// Whether the session has been loaded (or needs no load any more).

@@ -34,12 +34,16 @@ pub mod rouille;
 #[cfg(feature = "tiny-http")]
 pub mod tiny_http;
 
-use dynamodb_sessions_core::Scheme;
+use std::collections::hash_map::RandomState;
 use std::error::Error;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::io::Read as _;
+use std::time::Duration;
 
-use dynamodb_sessions_core::{CommitError, Session, SessionError, SessionManager};
+use dynamodb_sessions_core::{
+    CommitError, Scheme, Sequencing, Session, SessionError, SessionManager,
+};
 
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
@@ -60,6 +64,29 @@ pub trait HttpRequest {
         let _ = name;
         None
     }
+
+    /// The request's method, e.g. `"GET"`. It decides whether a handler
+    /// is rerun on a conflict by default ([`OnConflict::RerunSafeMethods`])
+    /// and when a request waits for the other requests of its session
+    /// ([`InProcessTurns::ByMethod`]).
+    fn method(&self) -> &str;
+}
+
+/// Whether `method` is safe in the sense of RFC 9110 (section 9.2.1): a
+/// request that asks only to read (`GET`, `HEAD`, `OPTIONS`, `TRACE`).
+/// Browsers and proxies may repeat such requests on their own, so running
+/// their handler again is what their authors already expect.
+///
+/// ```
+/// use dynamodb_sessions::http::is_safe_method;
+///
+/// assert!(is_safe_method("GET"));
+/// assert!(!is_safe_method("POST"));
+/// ```
+pub fn is_safe_method(method: &str) -> bool {
+    ["GET", "HEAD", "OPTIONS", "TRACE"]
+        .iter()
+        .any(|safe| method.eq_ignore_ascii_case(safe))
 }
 
 /// What the glue needs to do to a server's response.
@@ -82,29 +109,41 @@ pub struct HttpSessions {
     manager: SessionManager,
     trust_forwarded_proto: TrustForwardedProto,
     on_conflict: OnConflict,
+    turns: InProcessTurns,
     form_limit: usize,
 }
 
 impl HttpSessions {
     /// Sessions from `manager`, ignoring `X-Forwarded-Proto`, rerunning
-    /// handlers on a conflict ([`OnConflict::Rerun`]) and reading form
-    /// bodies up to [`DEFAULT_FORM_LIMIT`] bytes.
+    /// the handlers of safe methods on a conflict
+    /// ([`OnConflict::RerunSafeMethods`]), letting the requests of one
+    /// session take turns in this process ([`InProcessTurns::ByMethod`])
+    /// and reading form bodies up to [`DEFAULT_FORM_LIMIT`] bytes.
     pub fn new(manager: SessionManager) -> Self {
         HttpSessions {
             manager,
             trust_forwarded_proto: TrustForwardedProto::No,
             on_conflict: OnConflict::default(),
+            turns: InProcessTurns::default(),
             form_limit: DEFAULT_FORM_LIMIT,
         }
     }
 
     /// What [`handle`](Self::handle) and the servers' `serve` do when a
     /// commit finds the session changed by another request; see
-    /// [`OnConflict`]. For one handler that must not run twice, use a
-    /// clone: `sessions.clone().on_conflict(OnConflict::Fail)`.
+    /// [`OnConflict`]. For one handler that may run again whatever its
+    /// method, use a clone: `sessions.clone().on_conflict(OnConflict::Rerun)`.
     #[must_use]
     pub fn on_conflict(mut self, on_conflict: OnConflict) -> Self {
         self.on_conflict = on_conflict;
+        self
+    }
+
+    /// Whether the requests of one session wait for each other in this
+    /// process, so that they do not conflict; see [`InProcessTurns`].
+    #[must_use]
+    pub fn in_process_turns(mut self, turns: InProcessTurns) -> Self {
+        self.turns = turns;
         self
     }
 
@@ -135,9 +174,23 @@ impl HttpSessions {
     }
 
     /// Starts the request's session from its `Cookie` headers. Makes no
-    /// store call; see [`SessionManager::load`].
+    /// store call; see [`SessionManager::load_with`]. The session takes its
+    /// turn among the requests of the same session in this process as
+    /// [`InProcessTurns`] says.
     pub fn load(&self, request: &impl HttpRequest) -> Session {
-        self.manager.load(request.cookie_header().as_deref())
+        let sequencing = match self.turns {
+            InProcessTurns::Off => Sequencing::Off,
+            InProcessTurns::ByMethod if is_safe_method(request.method()) => {
+                Sequencing::FromFirstChange
+            }
+            InProcessTurns::ByMethod => Sequencing::FromLoad,
+        };
+        self.load_with(request, sequencing)
+    }
+
+    fn load_with(&self, request: &impl HttpRequest, sequencing: Sequencing) -> Session {
+        self.manager
+            .load_with(request.cookie_header().as_deref(), sequencing)
     }
 
     /// Whether `request` came over HTTPS, by the server's scheme and, if
@@ -175,17 +228,20 @@ impl HttpSessions {
     /// header added.
     ///
     /// When the commit fails with [`CommitError::Conflict`] (another request
-    /// of the same browser changed the session meanwhile, e.g. two tabs
-    /// posting at once) or [`CommitError::Expired`], nothing was written:
-    /// with [`OnConflict::Rerun`] (the default) the session is loaded again
-    /// and `handler` runs again on the fresh data, at most
-    /// [`MAX_HANDLER_RUNS`] times in all. The handler's response from a run
-    /// whose commit failed is dropped, as it may describe a change that was
-    /// not saved.
+    /// of the same browser changed the session meanwhile), nothing was
+    /// written. Within one process that is rare: requests of one session
+    /// take turns ([`InProcessTurns`]); across processes it happens when two
+    /// servers handle the same browser at once. Then, for a request with a
+    /// safe method (`GET`, `HEAD`; see [`OnConflict`] for the choices), the
+    /// session is loaded again, after a short random pause, and `handler`
+    /// runs again on the fresh data, at most [`MAX_HANDLER_RUNS`] times in
+    /// all. The handler's response from a run whose commit failed is
+    /// dropped, as it may describe a change that was not saved.
     ///
-    /// So `handler` must be safe to run again: its effects outside the
-    /// session (a database write, an email) happen once per run. For such a
-    /// handler, set [`OnConflict::Fail`].
+    /// [`CommitError::Expired`] is never rerun: the session ended while the
+    /// handler ran, and a rerun would run its effects again for an
+    /// anonymous user (or fail its CSRF check against an empty session).
+    /// It comes back at once, and `serve` answers it as expired.
     ///
     /// ```
     /// use dynamodb_sessions::http::HttpSessions;
@@ -214,18 +270,28 @@ impl HttpSessions {
         request: &impl HttpRequest,
         mut handler: impl FnMut(&mut Session) -> P,
     ) -> Result<P, CommitError> {
-        let runs = match self.on_conflict {
-            OnConflict::Rerun => MAX_HANDLER_RUNS,
-            OnConflict::Fail => 1,
+        let reruns = match self.on_conflict {
+            OnConflict::RerunSafeMethods if is_safe_method(request.method()) => true,
+            OnConflict::Rerun => true,
+            OnConflict::RerunSafeMethods | OnConflict::Fail => false,
         };
+        let runs = if reruns { MAX_HANDLER_RUNS } else { 1 };
+        let mut session = self.load(request);
         let mut run = 1;
         loop {
-            let mut session = self.load(request);
             let response = handler(&mut session);
             match self.commit(session, request, response) {
-                Err(CommitError::Conflict | CommitError::Expired) if run < runs => {
+                Err(CommitError::Conflict) if run < runs => {
                     log::debug!("session changed meanwhile; running the handler again");
+                    std::thread::sleep(rerun_pause(run));
                     run += 1;
+                    // The rerun waits for its turn before it reads, so no
+                    // other request of this process can conflict with it.
+                    let sequencing = match self.turns {
+                        InProcessTurns::ByMethod => Sequencing::FromLoad,
+                        InProcessTurns::Off => Sequencing::Off,
+                    };
+                    session = self.load_with(request, sequencing);
                 }
                 other => return other,
             }
@@ -290,9 +356,20 @@ impl HttpSessions {
     }
 }
 
-/// How many times at most [`HttpSessions::handle`] runs a handler, with
-/// [`OnConflict::Rerun`]: the first run and two reruns.
+/// How many times at most [`HttpSessions::handle`] runs a handler that may
+/// be rerun (see [`OnConflict`]): the first run and two reruns.
 pub const MAX_HANDLER_RUNS: u32 = 3;
+
+/// The pause before rerun number `run` (1 for the first rerun): random,
+/// up to 10 ms and then 20 ms, so that two servers whose requests of one
+/// session collided do not collide again in lockstep.
+fn rerun_pause(run: u32) -> Duration {
+    let ceiling_micros = 10_000u64 << run.saturating_sub(1).min(4);
+    // std's hasher keys are random per process and per instance: jitter
+    // without a dependency.
+    let random = RandomState::new().build_hasher().finish();
+    Duration::from_micros(1_000 + random % ceiling_micros)
+}
 
 /// The default largest form body read, in bytes: 64 KiB.
 pub const DEFAULT_FORM_LIMIT: usize = 64 * 1024;
@@ -305,33 +382,72 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub const CSRF_FIELD: &str = "csrf_token";
 
 /// What [`HttpSessions::handle`] does when a commit finds that another
-/// request changed the session since this one loaded it (or that it
-/// expired meanwhile). Nothing was written then.
+/// request changed the session since this one loaded it. Nothing was
+/// written then.
 ///
 /// Rerunning is right for handlers whose only effects are on the session
 /// (a counter, a cart, flash messages, login and logout): the rerun sees
 /// the other request's change and applies its own on top, and the user
-/// never sees the conflict. Opt out with [`Fail`](Self::Fail) for a
-/// handler with effects elsewhere that must not happen twice (a payment,
-/// an email, an insert without a unique key): the commit error then comes
-/// back at once (`serve` answers 409), and such effects belong after the
-/// commit, or must be idempotent.
+/// never sees the conflict. It is wrong for a handler with effects
+/// elsewhere that must not happen twice (a payment, an email, an insert
+/// without a unique key). The glue cannot tell them apart, so by default
+/// it reruns only requests whose method promises no effects
+/// ([`RerunSafeMethods`](Self::RerunSafeMethods)); a `POST` that conflicts
+/// is answered 409 and the user resubmits. Opt a handler whose only effects
+/// are on the session in with [`Rerun`](Self::Rerun), and one that must
+/// never run twice, even as a `GET`, out with [`Fail`](Self::Fail).
+///
+/// Conflicts are rare in the first place: within one process, requests of
+/// one session take turns ([`InProcessTurns`]), so a conflict needs two
+/// servers handling one browser at once.
 ///
 /// ```
 /// use dynamodb_sessions::http::{HttpSessions, OnConflict};
 /// use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
 ///
 /// let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
-/// let run_once = sessions.clone().on_conflict(OnConflict::Fail);
+/// // The cart's "add" form changes nothing but the session: rerun it.
+/// let cart = sessions.clone().on_conflict(OnConflict::Rerun);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum OnConflict {
-    /// Load the session again and rerun the handler, up to
-    /// [`MAX_HANDLER_RUNS`] runs in all. The default.
+    /// Rerun the handler of a request with a safe method (`GET`, `HEAD`,
+    /// `OPTIONS`, `TRACE`; see [`is_safe_method`]), up to
+    /// [`MAX_HANDLER_RUNS`] runs in all; return the commit error of any
+    /// other at once. The default: a handler of a safe method is expected
+    /// to run again anyway (browsers retry them), one of `POST` is not.
     #[default]
+    RerunSafeMethods,
+    /// Rerun the handler whatever the request's method, up to
+    /// [`MAX_HANDLER_RUNS`] runs in all: for handlers whose only effects
+    /// are on the session.
     Rerun,
     /// Run the handler once and return the commit error.
     Fail,
+}
+
+/// Whether the requests of one session wait for each other inside this
+/// process (see [`Sequencing`]), so that their conditional writes do not
+/// conflict: a page's parallel `fetch` calls that each write the session
+/// would otherwise fail all but one.
+///
+/// Waiting happens only between requests of the same session, and a turn
+/// is never waited for longer than [`MAX_TURN_WAIT`](dynamodb_sessions_core::MAX_TURN_WAIT).
+/// Across processes nothing waits; the conditional writes keep the
+/// sessions exact there, as they do here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum InProcessTurns {
+    /// Requests with an unsafe method (`POST` and the like), which are
+    /// there to change something, wait for their turn before they read the
+    /// session ([`Sequencing::FromLoad`]); requests with a safe method read
+    /// without waiting and take the turn only if they change the session
+    /// ([`Sequencing::FromFirstChange`]), so read-only requests never wait.
+    /// A rerun always takes the turn before it reads. The default.
+    #[default]
+    ByMethod,
+    /// Never wait: parallel writes of one session conflict, and are rerun
+    /// or answered as [`OnConflict`] says.
+    Off,
 }
 
 /// Why a request failed its CSRF check, or its form could not be read.
@@ -356,8 +472,9 @@ pub enum CsrfError {
 
 impl CsrfError {
     /// The HTTP status to answer with: 403 when rejected, 413 for a form
-    /// too large, 400 for a body that could not be read, 500 when the
-    /// session could not be loaded.
+    /// too large, 400 for a body that could not be read, and for a session
+    /// that could not be loaded what [`FailedCommit::of_session`] says (503
+    /// for a store that is busy or out of reach, else 500).
     ///
     /// ```
     /// use dynamodb_sessions::http::CsrfError;
@@ -368,7 +485,7 @@ impl CsrfError {
             CsrfError::Rejected => 403,
             CsrfError::FormTooLarge { .. } => 413,
             CsrfError::Body(_) => 400,
-            CsrfError::Session(_) => 500,
+            CsrfError::Session(error) => FailedCommit::of_session(error).status,
         }
     }
 }
@@ -514,7 +631,7 @@ impl FailedCommit {
         match error {
             CommitError::Conflict => answer(
                 409,
-                "Your session changed in another window; please try again.",
+                "Your session was changed by another request at the same time, and this change was not saved; please try again.",
             ),
             CommitError::Expired => answer(409, "Your session expired; please reload the page."),
             // The store is busy or full, not broken: say so, and let
@@ -530,6 +647,40 @@ impl FailedCommit {
                 500,
                 "Your change may not have been saved; please reload the page before trying again.",
             ),
+        }
+    }
+}
+
+impl FailedCommit {
+    /// The answer to a request whose session could not be loaded or used
+    /// in its handler (the store was down during the lazy load, say): 503
+    /// with `Retry-After` when the store is busy or out of reach
+    /// ([`SessionError::is_temporary`]), else 500. Nothing was written.
+    ///
+    /// ```
+    /// use dynamodb_sessions::http::FailedCommit;
+    /// use dynamodb_sessions::{BackendError, Operation, SessionError};
+    ///
+    /// let down = SessionError::Load(BackendError::Timeout {
+    ///     operation: Operation::Load,
+    ///     after: std::time::Duration::from_secs(5),
+    /// });
+    /// let answer = FailedCommit::of_session(&down);
+    /// assert_eq!((answer.status, answer.retry_after), (503, Some("1")));
+    /// ```
+    pub fn of_session(error: &SessionError) -> FailedCommit {
+        if error.is_temporary() {
+            FailedCommit {
+                status: 503,
+                message: "The service is busy; please try again in a moment.",
+                retry_after: Some("1"),
+            }
+        } else {
+            FailedCommit {
+                status: 500,
+                message: "Your session could not be read; please try again later.",
+                retry_after: None,
+            }
         }
     }
 }

@@ -79,6 +79,10 @@ impl HttpRequest for Request {
     fn header(&self, name: &str) -> Option<String> {
         header_values(self, name).next().map(str::to_owned)
     }
+
+    fn method(&self) -> &str {
+        Request::method(self)
+    }
 }
 
 /// Runs one request: reads its form (if its body is urlencoded), then

@@ -79,6 +79,10 @@ impl HttpRequest for Request {
             .find(|header| header.field.as_str().as_str().eq_ignore_ascii_case(name))
             .map(|header| header.value.as_str().to_owned())
     }
+
+    fn method(&self) -> &str {
+        Request::method(self).as_str()
+    }
 }
 
 /// Runs one request: reads its form (if its body is urlencoded), then
