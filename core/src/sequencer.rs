@@ -15,9 +15,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use parking_lot::{ArcMutexGuard, Mutex, RawMutex};
+use parking_lot::{Condvar, Mutex};
 
 use crate::StorageKey;
 
@@ -63,7 +63,14 @@ pub const MAX_TURN_WAIT: Duration = Duration::from_secs(5);
 /// for; an entry lives only while someone holds or waits for it.
 #[derive(Debug, Default)]
 pub(crate) struct Sequencer {
-    turns: Mutex<HashMap<StorageKey, Arc<Mutex<()>>>>,
+    turns: Mutex<HashMap<StorageKey, Arc<Entry>>>,
+}
+
+/// One session's turn: whether it is taken, and a signal when it is free.
+#[derive(Debug, Default)]
+struct Entry {
+    taken: Mutex<bool>,
+    freed: Condvar,
 }
 
 impl Sequencer {
@@ -71,16 +78,20 @@ impl Sequencer {
     /// [`MAX_TURN_WAIT`]; `None` when it could not be had in time.
     pub(crate) fn take(self: &Arc<Self>, key: StorageKey) -> Option<Turn> {
         let entry = Arc::clone(self.turns.lock().entry(key).or_default());
-        let guard = entry.try_lock_arc_for(MAX_TURN_WAIT);
-        // The guard holds the entry itself; without our clone, the entry
-        // goes as soon as no guard or waiter holds it.
-        drop(entry);
+        let deadline = Instant::now() + MAX_TURN_WAIT;
+        let mut taken = entry.taken.lock();
+        while *taken && !entry.freed.wait_until(&mut taken, deadline).timed_out() {}
+        let got_it = !*taken;
+        // Ours now, or still the holder's.
+        *taken = true;
+        drop(taken);
         let turn = Turn {
             sequencer: Arc::clone(self),
             key,
-            guard,
+            entry,
+            held: got_it,
         };
-        if turn.guard.is_none() {
+        if !got_it {
             log::warn!(
                 "waited {MAX_TURN_WAIT:?} for another request of the same session; going on without waiting"
             );
@@ -96,30 +107,35 @@ impl Sequencer {
     }
 }
 
-/// A session's turn, held until dropped.
+/// A session's turn, held until dropped (a waiter that gave up holds an
+/// unheld one only to clean up after itself).
 pub(crate) struct Turn {
     sequencer: Arc<Sequencer>,
     key: StorageKey,
-    guard: Option<ArcMutexGuard<RawMutex, ()>>,
+    entry: Arc<Entry>,
+    held: bool,
 }
 
 impl std::fmt::Debug for Turn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the key.
-        f.debug_struct("Turn").finish_non_exhaustive()
+        f.debug_struct("Turn")
+            .field("held", &self.held)
+            .finish_non_exhaustive()
     }
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
         let mut turns = self.sequencer.turns.lock();
-        // Released under the map's lock, so that nobody takes a clone of
-        // the entry between the release and the check below.
-        self.guard = None;
-        if turns
-            .get(&self.key)
-            .is_some_and(|turn| Arc::strong_count(turn) == 1)
-        {
+        if self.held {
+            *self.entry.taken.lock() = false;
+            self.entry.freed.notify_one();
+        }
+        // Nobody else holds or waits for it (the map's and ours are the
+        // only references), and nobody can take a new one while we hold
+        // the map's lock: forget it.
+        if Arc::strong_count(&self.entry) == 2 {
             turns.remove(&self.key);
         }
     }
@@ -189,5 +205,15 @@ mod tests {
         assert!(gave_up);
         assert!(waited >= MAX_TURN_WAIT);
         assert_eq!(sequencer.entries(), 1, "the holder's entry stays");
+    }
+
+    #[test]
+    fn a_session_holding_a_turn_can_move_between_threads() {
+        fn is_send<T: Send>(_: &T) {}
+        let sequencer = Arc::new(Sequencer::default());
+        let turn = sequencer.take(key(4)).unwrap();
+        is_send(&turn);
+        std::thread::spawn(move || drop(turn)).join().unwrap();
+        assert!(sequencer.take(key(4)).is_some());
     }
 }

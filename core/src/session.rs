@@ -478,3 +478,10 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
         expected: std::any::type_name::<T>(),
     })
 }
+
+// A session may be handed to another thread (a worker pool, a blocking
+// task), turn and all.
+const _: fn() = || {
+    fn is_send<T: Send>() {}
+    is_send::<Session>();
+};

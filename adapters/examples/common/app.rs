@@ -108,19 +108,16 @@ impl Reply {
         }
     }
 
-    /// The answer when the session could not be read: 503 when the store
-    /// was busy, full or out of reach, else 500.
+    /// The answer when the session could not be read: the library's
+    /// (`FailedCommit::of_session`), 503 when the store was busy, full or
+    /// out of reach, else 500.
     fn session_failed(error: &SessionError) -> Reply {
         eprintln!("session unavailable: {}", error_chain(error));
-        if error.is_temporary() {
-            // A load writes nothing, so a retry is safe; a second keeps
-            // a retrying client from adding to the load.
-            return Reply {
-                retry_after: Some("1"),
-                ..Reply::text(503, "The service is busy; please try again shortly.\n")
-            };
+        let answer = FailedCommit::of_session(error);
+        Reply {
+            retry_after: answer.retry_after,
+            ..Reply::text(answer.status, &format!("{}\n", answer.message))
         }
-        Reply::text(500, "Your session could not be read; please try again.\n")
     }
 }
 

@@ -4,7 +4,7 @@
 //! `cargo run -p dynamodb-sessions --example newcomer --features tiny-http`,
 //! then open <http://127.0.0.1:8000/>. The smallest app is
 //! `examples/minimal`; the full demo is `examples/demo`.
-use dynamodb_sessions::http::{tiny_http::serve, Form, HttpSessions};
+use dynamodb_sessions::http::{tiny_http::serve, FailedCommit, Form, HttpSessions};
 use dynamodb_sessions::{MemoryBackend, Session, SessionConfig, SessionError, SessionManager};
 use tiny_http::{Header, Method, Request, Response, Server};
 
@@ -21,7 +21,15 @@ fn main() {
             let (status, header, body) = match page(request, form, session) {
                 Ok(Some(html)) => (200, "Content-Type: text/html", html),
                 Ok(None) => (303, "Location: /", String::new()),
-                Err(e) => (500, "Content-Type: text/plain", e.to_string()),
+                // The store is down or busy (503), or broken (500).
+                Err(e) => {
+                    let answer = FailedCommit::of_session(&e);
+                    (
+                        answer.status,
+                        "Content-Type: text/plain",
+                        answer.message.to_owned(),
+                    )
+                }
             };
             let header: Header = header.parse().unwrap();
             Response::from_string(body)
