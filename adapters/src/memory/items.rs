@@ -25,8 +25,19 @@ impl Items {
         self.slots.get(key)
     }
 
+    /// Every item, live or ended.
     pub(super) fn len(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Ended records (tombstones).
+    pub(super) fn ended_len(&self) -> usize {
+        self.ended_by_expiry.len()
+    }
+
+    /// Items that are not ended: live sessions (and corrupt items).
+    pub(super) fn live_len(&self) -> usize {
+        self.len() - self.ended_len()
     }
 
     pub(super) fn bytes(&self) -> usize {

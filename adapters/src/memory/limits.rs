@@ -37,8 +37,11 @@ pub enum WhenFull {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MemoryLimits {
-    /// Most items held: live sessions plus the ended ones kept for an hour
-    /// (tombstones). Default 100,000.
+    /// Most items held: sessions not ended plus the ended ones kept for an
+    /// hour (tombstones);
+    /// [`MemoryBackend::len`](super::MemoryBackend::len) and
+    /// [`ended_len`](super::MemoryBackend::ended_len) count them. Default
+    /// 100,000.
     pub max_sessions: usize,
     /// Most bytes of items held, counted as DynamoDB counts item sizes (the
     /// process uses somewhat more; see the README's measurements). Default

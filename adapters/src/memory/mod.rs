@@ -117,19 +117,29 @@ impl MemoryBackend {
         self.inner.limits
     }
 
-    /// Number of items held: live sessions and ended ones (kept for an hour
-    /// as tombstones).
+    /// Number of sessions held that have not ended (by a logout, or under
+    /// the ID a login left): what a cookie may still load. An expired one
+    /// counts until it is removed (see the type's docs). Ended records are
+    /// counted apart, by [`ended_len`](Self::ended_len).
     pub fn len(&self) -> usize {
-        self.inner.items.read().len()
+        self.inner.items.read().live_len()
     }
 
-    /// Whether the store holds no items.
+    /// Number of ended records (tombstones) held: each logout and each
+    /// login leaves one under the ID it ends, kept for an hour. They count
+    /// towards [`MemoryLimits::max_sessions`] with [`len`](Self::len).
+    pub fn ended_len(&self) -> usize {
+        self.inner.items.read().ended_len()
+    }
+
+    /// Whether the store holds no session that has not ended
+    /// ([`len`](Self::len) is 0); ended records may remain.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Bytes of items held, counted as DynamoDB counts item sizes; compare
-    /// with [`MemoryLimits::max_bytes`].
+    /// Bytes of every item held, ended records included, counted as
+    /// DynamoDB counts item sizes; compare with [`MemoryLimits::max_bytes`].
     pub fn bytes(&self) -> usize {
         self.inner.items.read().bytes()
     }
