@@ -1,5 +1,5 @@
-//! MemoryBackend's own features: stale reads, counters, expiry purge and
-//! sharing between threads. Its DynamoDB semantics are covered by the
+//! MemoryBackend's own features: stale reads, counters, expiry purge, what
+//! it counts and sharing between threads. Its DynamoDB semantics are covered by the
 //! conformance suite.
 
 use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
@@ -94,6 +94,26 @@ fn purge_removes_only_expired_records() {
         .load(&key(2), Consistency::Strong)
         .unwrap()
         .is_some());
+}
+
+#[test]
+fn len_counts_sessions_not_ended_and_ended_len_the_tombstones() {
+    let backend = MemoryBackend::new();
+    let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
+    let _ = backend.create(&key(2), &record(1, 1000)).unwrap();
+    let tombstone = Record::tombstone(200, DataEncoding::Cbor);
+    let _ = backend.end(&key(1), &tombstone).unwrap();
+    assert_eq!((backend.len(), backend.ended_len()), (1, 1));
+    let _ = backend.end(&key(2), &tombstone).unwrap();
+    assert_eq!((backend.len(), backend.ended_len()), (0, 2));
+    assert!(backend.is_empty(), "no session left, only tombstones");
+    assert!(backend.bytes() > 0, "the tombstones' bytes are held");
+    // A tombstone goes when its hour is over.
+    assert_eq!(backend.purge_expired(tombstone.expires_at + 1), 2);
+    assert_eq!(
+        (backend.len(), backend.ended_len(), backend.bytes()),
+        (0, 0, 0)
+    );
 }
 
 #[test]

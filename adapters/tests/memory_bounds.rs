@@ -34,6 +34,89 @@ fn is_full(result: &Result<String, CommitError>) -> bool {
     matches!(result, Err(CommitError::Backend(BackendError::Full { .. })))
 }
 
+/// A login of the session under `cookie`: a new ID, as
+/// `Session::regenerate_id` gives it. Returns the new cookie, or the
+/// commit's error.
+fn log_in(manager: &SessionManager, cookie: &str) -> Result<String, CommitError> {
+    let mut session = manager.load(Some(cookie));
+    session.regenerate_id().unwrap();
+    session.insert("user", "ada").unwrap();
+    let set_cookie = manager.commit(session, Scheme::Http)?.expect("a cookie");
+    Ok(set_cookie.split(';').next().unwrap().to_owned())
+}
+
+/// A logout of the session under `cookie`; says whether it is gone.
+fn log_out(manager: &SessionManager, cookie: &str) -> Result<bool, CommitError> {
+    let mut session = manager.load(Some(cookie));
+    session.invalidate();
+    let _ = manager.commit(session, Scheme::Http)?;
+    let mut session = manager.load(Some(cookie));
+    Ok(session.get::<String>("user").unwrap().is_none())
+}
+
+/// What one account can do to a store a flood has filled to what new
+/// sessions may take: log in over and over, each login leaving a tombstone
+/// under the ID it leaves, until its tombstones alone would fill the room
+/// kept for the users already there. That room must stay theirs: another
+/// user's writes, login and logout still work, and the flood still does
+/// not get in.
+fn logins_cannot_use_up_the_room_kept_for_users(limits: MemoryLimits, data: usize, logins: usize) {
+    let backend = MemoryBackend::with_limits(limits);
+    let (manager, clock) = manager_on(&backend);
+    let user = new_session(&manager, data).unwrap();
+    let mut account = new_session(&manager, data).unwrap();
+    let mut flood = 0;
+    while !is_full(&new_session(&manager, data)) {
+        flood += 1;
+    }
+    assert!(flood > 10, "{flood} sessions fill the store");
+    // A login keeps its session's creation time, which is what tells the
+    // store that it is not a new session.
+    clock.advance(1);
+    let mut logged_in = 0;
+    for _ in 0..logins {
+        if let Ok(moved) = log_in(&manager, &account) {
+            account = moved;
+            logged_in += 1;
+        }
+    }
+
+    assert!(
+        is_full(&new_session(&manager, data)),
+        "the flood is kept out"
+    );
+
+    let mut session = manager.load(Some(&user));
+    session.insert("more", &"y".repeat(3 * data)).unwrap();
+    let _ = manager
+        .commit(session, Scheme::Http)
+        .expect("a user's write");
+    let user = log_in(&manager, &user).expect("a user's login");
+    assert!(log_out(&manager, &user).expect("the user's logout"));
+    assert_eq!(logged_in, logins, "the account's own logins work too");
+    assert_eq!(backend.len(), flood + 1, "no live session was removed");
+    assert!(backend.len() + backend.ended_len() <= limits.max_sessions);
+    assert!(
+        backend.bytes() <= limits.max_bytes,
+        "{} bytes",
+        backend.bytes()
+    );
+}
+
+#[test]
+fn logins_cannot_use_up_the_sessions_kept_for_users() {
+    // 10 places kept; 30 logins leave 30 tombstones.
+    let limits = MemoryLimits::DEFAULT.with_max_sessions(100);
+    logins_cannot_use_up_the_room_kept_for_users(limits, 10, 30);
+}
+
+#[test]
+fn logins_cannot_use_up_the_bytes_kept_for_users() {
+    // 2,000 bytes kept; 100 logins leave tombstones of about 100 bytes.
+    let limits = MemoryLimits::DEFAULT.with_max_bytes(20_000);
+    logins_cannot_use_up_the_room_kept_for_users(limits, 100, 100);
+}
+
 #[test]
 fn expired_sessions_go_away_without_a_purge_call() {
     let backend = MemoryBackend::new();
@@ -86,15 +169,19 @@ fn a_full_store_refuses_new_sessions_and_keeps_the_ones_it_has() {
     session.insert("user", "ada").unwrap();
     let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
     let first = set_cookie.split(';').next().unwrap().to_owned();
-    let mut session = manager.load(Some(&first));
-    session.invalidate();
-    let _ = manager.commit(session, Scheme::Http).unwrap();
+    assert!(log_out(&manager, &first).unwrap());
+    assert_eq!((backend.len(), backend.ended_len()), (89, 2));
+    // The place a logout frees is a new session's again: a tombstone is
+    // not a session, and gives up its room to those still there.
+    new_session(&manager, 10).unwrap();
+    assert!(is_full(&new_session(&manager, 10)));
 
     // Expired sessions make room at once when full, well before the hour
-    // (a minute after they expire, for other threads' clocks).
+    // (a minute after they expire, for other threads' clocks); the
+    // tombstones stay their hour.
     clock.advance(TIMEOUT + 61);
     new_session(&manager, 10).unwrap();
-    assert!(backend.len() <= 3, "{} items", backend.len());
+    assert_eq!((backend.len(), backend.ended_len()), (1, 2));
 }
 
 #[test]
@@ -109,7 +196,7 @@ fn evicting_makes_room_from_the_least_recently_active() {
     for visit in 0..1000 {
         clock.advance(1);
         new_session(&manager, 10).unwrap();
-        assert!(backend.len() <= 50);
+        assert!(backend.len() + backend.ended_len() <= 50);
         // The active user comes back every 10 s, which pushes their expiry
         // past everyone else's.
         if visit % 10 == 0 {
@@ -140,7 +227,7 @@ fn evicting_makes_room_from_the_least_recently_active() {
     let moved = set_cookie.unwrap().split(';').next().unwrap().to_owned();
     let mut session = manager.load(Some(&moved));
     assert_eq!(session.get::<String>("data").unwrap().unwrap().len(), 10);
-    assert!(backend.len() <= 50);
+    assert!(backend.len() + backend.ended_len() <= 50);
 }
 
 #[test]

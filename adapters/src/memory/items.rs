@@ -18,6 +18,8 @@ pub(super) struct Items {
     ended_by_expiry: BTreeSet<(i64, StorageKey)>,
     /// Sum of the items' sizes.
     bytes: usize,
+    /// The same for ended records only.
+    ended_bytes: usize,
 }
 
 impl Items {
@@ -25,22 +27,41 @@ impl Items {
         self.slots.get(key)
     }
 
+    /// Every item, live or ended.
     pub(super) fn len(&self) -> usize {
         self.slots.len()
     }
 
+    /// Ended records (tombstones).
+    pub(super) fn ended_len(&self) -> usize {
+        self.ended_by_expiry.len()
+    }
+
+    /// Items that are not ended: live sessions (and corrupt items).
+    pub(super) fn live_len(&self) -> usize {
+        self.len() - self.ended_len()
+    }
+
+    /// Bytes of every item, live or ended.
     pub(super) fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Bytes of the items that are not ended.
+    pub(super) fn live_bytes(&self) -> usize {
+        self.bytes - self.ended_bytes
     }
 
     /// Puts `slot` under `key`, replacing what was there.
     pub(super) fn put(&mut self, key: StorageKey, slot: Slot) {
         self.remove(&key);
-        self.bytes += slot.size(&key);
+        let size = slot.size(&key);
+        self.bytes += size;
         if let Some(expires_at) = slot.expires_at() {
             self.by_expiry.insert((expires_at, key));
             if slot.is_ended() {
                 self.ended_by_expiry.insert((expires_at, key));
+                self.ended_bytes += size;
             }
         }
         self.slots.insert(key, slot);
@@ -48,10 +69,13 @@ impl Items {
 
     pub(super) fn remove(&mut self, key: &StorageKey) -> Option<Slot> {
         let slot = self.slots.remove(key)?;
-        self.bytes -= slot.size(key);
+        let size = slot.size(key);
+        self.bytes -= size;
         if let Some(expires_at) = slot.expires_at() {
             self.by_expiry.remove(&(expires_at, *key));
-            self.ended_by_expiry.remove(&(expires_at, *key));
+            if self.ended_by_expiry.remove(&(expires_at, *key)) {
+                self.ended_bytes -= size;
+            }
         }
         Some(slot)
     }
@@ -74,6 +98,18 @@ impl Items {
         due.len()
     }
 
+    /// Removes the ended record that expires soonest (the oldest: every
+    /// tombstone is kept for the same hour), never the one under `keep`
+    /// (the key being written). Says whether there was one.
+    pub(super) fn evict_ended(&mut self, keep: &StorageKey) -> bool {
+        let victim = self
+            .ended_by_expiry
+            .iter()
+            .map(|(_, key)| *key)
+            .find(|key| key != keep);
+        victim.is_some_and(|key| self.remove(&key).is_some())
+    }
+
     /// Removes the ended record that expires soonest or, if there is none,
     /// the live one (the least recently active session); never the one
     /// under `keep` (the key being written), nor a live record created at
@@ -81,18 +117,15 @@ impl Items {
     /// record it moves away from is not to be evicted for it). Says whether
     /// there was one.
     pub(super) fn evict_soonest(&mut self, keep: &StorageKey, spare: Option<i64>) -> bool {
+        if self.evict_ended(keep) {
+            return true;
+        }
         let spared = |slot: &Slot| spare.is_some() && slot.created_at() == spare;
         let victim = self
-            .ended_by_expiry
+            .by_expiry
             .iter()
             .map(|(_, key)| *key)
-            .find(|key| key != keep)
-            .or_else(|| {
-                self.by_expiry
-                    .iter()
-                    .map(|(_, key)| *key)
-                    .find(|key| key != keep && !self.slots.get(key).is_some_and(spared))
-            });
+            .find(|key| key != keep && !self.slots.get(key).is_some_and(spared));
         victim.is_some_and(|key| self.remove(&key).is_some())
     }
 }

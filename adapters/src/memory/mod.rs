@@ -64,11 +64,13 @@ struct Inner {
 /// * **It is bounded** by [`MemoryLimits`] (by default 100,000 sessions and
 ///   256 MiB of items): when full, expired records are removed first; then,
 ///   by default, a new session is refused with [`BackendError::Full`] once
-///   90% of either limit is used, the rest being kept for the sessions
-///   already there to grow and log in; with
+///   sessions not ended use 90% of either limit, the rest being kept for
+///   the sessions already there to grow and log in, for which ended records
+///   (tombstones) make room, oldest first ([`WhenFull::RefuseNew`]); with
 ///   [`WhenFull::EvictSoonestExpiring`], ended records and then the least
-///   recently active sessions make room. A write that does not grow the
-///   store, and the end of a session (logout), is never refused.
+///   recently active sessions make room for any write. A write that does
+///   not grow the store, and the end of a session (logout), is never
+///   refused.
 ///
 /// Sessions live only as long as the process, and each process has its own:
 /// behind a load balancer with several servers, use DynamoDB.
@@ -117,19 +119,31 @@ impl MemoryBackend {
         self.inner.limits
     }
 
-    /// Number of items held: live sessions and ended ones (kept for an hour
-    /// as tombstones).
+    /// Number of sessions held that have not ended (by a logout, or under
+    /// the ID a login left): what a cookie may still load. An expired one
+    /// counts until it is removed (see the type's docs). Ended records are
+    /// counted apart, by [`ended_len`](Self::ended_len).
     pub fn len(&self) -> usize {
-        self.inner.items.read().len()
+        self.inner.items.read().live_len()
     }
 
-    /// Whether the store holds no items.
+    /// Number of ended records (tombstones) held: each logout and each
+    /// login leaves one under the ID it ends, kept for an hour (or until
+    /// the users already there need its room; see [`WhenFull::RefuseNew`]).
+    /// They count towards [`MemoryLimits::max_sessions`] with
+    /// [`len`](Self::len).
+    pub fn ended_len(&self) -> usize {
+        self.inner.items.read().ended_len()
+    }
+
+    /// Whether the store holds no session that has not ended
+    /// ([`len`](Self::len) is 0); ended records may remain.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Bytes of items held, counted as DynamoDB counts item sizes; compare
-    /// with [`MemoryLimits::max_bytes`].
+    /// Bytes of every item held, ended records included, counted as
+    /// DynamoDB counts item sizes; compare with [`MemoryLimits::max_bytes`].
     pub fn bytes(&self) -> usize {
         self.inner.items.read().bytes()
     }
@@ -172,13 +186,18 @@ impl MemoryBackend {
     }
 
     /// Makes room for `key`'s item to become `new_size` bytes (from
-    /// `old_size`, 0 for a new key) at `time`, within the limits.
+    /// `old_size`, 0 for a new key) at `time`, within the limits: first by
+    /// removing every record expired a minute before `time`, then as
+    /// [`WhenFull`] says.
     ///
     /// Under [`WhenFull::RefuseNew`], new sessions may fill only 90% of
-    /// either limit: the rest is kept for the sessions already there, so
-    /// that they can still grow and log in (a login's new record carries
-    /// its session's earlier creation time) when a flood has filled the
-    /// store.
+    /// either limit with live records, and never remove anything: the rest
+    /// is kept for the sessions already there, so that they can still grow
+    /// and log in (a login's new record carries its session's earlier
+    /// creation time) when a flood has filled the store. Their writes may
+    /// remove ended records, oldest first, for room: otherwise one account
+    /// logging in over and over could fill that room with the tombstones it
+    /// leaves and keep every other user from logging in.
     #[allow(clippy::too_many_arguments)]
     fn make_room(
         &self,
@@ -195,33 +214,36 @@ impl MemoryBackend {
             Claim::Login { created_at } => Some(created_at),
             Claim::NewSession | Claim::Existing => None,
         };
-        let (max_sessions, max_bytes) = match (limits.when_full, claim) {
-            (WhenFull::RefuseNew, Claim::NewSession) => (
-                limits.max_sessions - limits.max_sessions / 10,
-                limits.max_bytes - limits.max_bytes / 10,
-            ),
-            _ => (limits.max_sessions, limits.max_bytes),
+        let capped = limits.when_full == WhenFull::RefuseNew && claim == Claim::NewSession;
+        let adds = usize::from(old_size == 0);
+        let bytes_after = |held: usize| held.saturating_sub(old_size) + new_size;
+        // The first limit the write would exceed in `items`. Named, not
+        // formatted: this runs under the store's lock for every new session.
+        let exceeded = |items: &Items| {
+            if capped {
+                let (max_sessions, max_bytes) = limits.new_sessions_share();
+                if items.live_len() + adds > max_sessions {
+                    return Some(Limit::Sessions(max_sessions));
+                }
+                if bytes_after(items.live_bytes()) > max_bytes {
+                    return Some(Limit::Bytes(max_bytes));
+                }
+            }
+            if items.len() + adds > limits.max_sessions {
+                return Some(Limit::Sessions(limits.max_sessions));
+            }
+            if bytes_after(items.bytes()) > limits.max_bytes {
+                return Some(Limit::Bytes(limits.max_bytes));
+            }
+            None
         };
-        let adds = old_size == 0;
-        // The error's text is only written when a write is refused: this
-        // runs under the store's lock for every new session.
-        let full = |limit: String| BackendError::Full { operation, limit };
-        let sessions_full = || full(format!("{max_sessions} sessions"));
-        let bytes_full = || full(format!("{max_bytes} bytes"));
-        // What can never fit is refused before anything is removed for it.
-        if adds && max_sessions == 0 {
-            return Err(sessions_full());
-        }
-        if new_size > max_bytes {
-            return Err(bytes_full());
+        // What would not fit even in an empty store is refused before
+        // anything is removed for it.
+        if let Some(limit) = exceeded(&Items::default()) {
+            return Err(limit.full(operation));
         }
         let mut swept = false;
-        loop {
-            let sessions_fit = !adds || items.len() < max_sessions;
-            let bytes_fit = items.bytes().saturating_sub(old_size) + new_size <= max_bytes;
-            if sessions_fit && bytes_fit {
-                return Ok(());
-            }
+        while let Some(limit) = exceeded(items) {
             // Every expired record first, a minute's slack for clocks of
             // other threads a little behind this one.
             if !swept {
@@ -231,18 +253,18 @@ impl MemoryBackend {
                     continue;
                 }
             }
-            let evicted = match limits.when_full {
-                WhenFull::RefuseNew => false,
-                WhenFull::EvictSoonestExpiring => items.evict_soonest(key, spare),
+            let evicted = match (limits.when_full, claim) {
+                (WhenFull::RefuseNew, Claim::NewSession) => false,
+                (WhenFull::RefuseNew, Claim::Existing | Claim::Login { .. }) => {
+                    items.evict_ended(key)
+                }
+                (WhenFull::EvictSoonestExpiring, _) => items.evict_soonest(key, spare),
             };
             if !evicted {
-                return Err(if sessions_fit {
-                    bytes_full()
-                } else {
-                    sessions_full()
-                });
+                return Err(limit.full(operation));
             }
         }
+        Ok(())
     }
 
     /// Puts `slot` in place of the item under `key` (whose size is
@@ -270,10 +292,28 @@ impl MemoryBackend {
     }
 }
 
+/// A limit that a write would exceed, for the error that names it.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    Sessions(usize),
+    Bytes(usize),
+}
+
+impl Limit {
+    fn full(self, operation: Operation) -> BackendError {
+        let limit = match self {
+            Limit::Sessions(max) => format!("{max} sessions"),
+            Limit::Bytes(max) => format!("{max} bytes"),
+        };
+        BackendError::Full { operation, limit }
+    }
+}
+
 /// Whose room a write takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Claim {
-    /// A session that did not exist before.
+    /// A session that did not exist before: under [`WhenFull::RefuseNew`],
+    /// only within [`MemoryLimits::new_sessions_share`].
     NewSession,
     /// A session already there, growing.
     Existing,
