@@ -37,7 +37,8 @@ pub enum Secure {
     #[default]
     FollowRequest,
     /// Always `Secure`, e.g. behind a proxy that ends TLS. Required by the
-    /// `__Host-` and `__Secure-` cookie name prefixes.
+    /// `__Host-` and `__Secure-` cookie name prefixes, in any
+    /// capitalization.
     Always,
     /// Never `Secure`, even over HTTPS. Refused with `SameSite=None`.
     Never,
@@ -337,8 +338,8 @@ impl SessionConfigBuilder {
     /// invalid cookie name, path or domain, a timeout under one second, a
     /// reissue time not below the timeout, a zero absolute lifetime or
     /// `Max-Age`, `SameSite=None` with [`Secure::Never`], or a `__Host-` or
-    /// `__Secure-` name without [`Secure::Always`] (or a `__Host-` name with
-    /// a path other than `/` or a domain).
+    /// `__Secure-` name (in any capitalization) without [`Secure::Always`]
+    /// (or a `__Host-` name with a path other than `/` or a domain).
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let c = self.config;
         if !is_cookie_name(&c.cookie_name) {
@@ -371,8 +372,8 @@ impl SessionConfigBuilder {
             return Err(ConfigError::SameSiteNoneWithoutSecure);
         }
         // Browsers reject prefixed cookies that break the prefix's rules.
-        let host_prefix = c.cookie_name.starts_with("__Host-");
-        if (host_prefix || c.cookie_name.starts_with("__Secure-")) && c.secure != Secure::Always {
+        let host_prefix = has_prefix(&c.cookie_name, "__Host-");
+        if (host_prefix || has_prefix(&c.cookie_name, "__Secure-")) && c.secure != Secure::Always {
             return Err(ConfigError::PrefixRequiresSecure);
         }
         if host_prefix && (c.path != "/" || c.domain.is_some()) {
@@ -388,6 +389,16 @@ fn is_cookie_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+/// Whether `name` starts with the cookie prefix `prefix` in any
+/// capitalization: browsers match `__Host-` and `__Secure-` ASCII
+/// case-insensitively (RFC 6265bis) and drop a `__host-sid` sent without
+/// `Secure` just as they drop a `__Host-sid`.
+fn has_prefix(name: &str, prefix: &str) -> bool {
+    name.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Attribute values may not hold `;` or control characters.
@@ -423,10 +434,12 @@ pub enum ConfigError {
     ZeroMaxAge,
     /// `SameSite=None` with [`Secure::Never`]: browsers reject such cookies.
     SameSiteNoneWithoutSecure,
-    /// A `__Host-` or `__Secure-` cookie name without [`Secure::Always`]:
-    /// browsers reject such cookies over plain HTTP.
+    /// A `__Host-` or `__Secure-` cookie name, in any capitalization, without
+    /// [`Secure::Always`]: browsers match the prefixes case-insensitively
+    /// and reject such cookies over plain HTTP.
     PrefixRequiresSecure,
-    /// A `__Host-` cookie name with a path other than `/` or with a domain.
+    /// A `__Host-` cookie name, in any capitalization, with a path other
+    /// than `/` or with a domain.
     HostPrefixRequiresRootHostOnly,
 }
 
@@ -458,10 +471,10 @@ impl fmt::Display for ConfigError {
                 f.write_str("SameSite=None requires the Secure flag")
             }
             ConfigError::PrefixRequiresSecure => {
-                f.write_str("a __Host- or __Secure- cookie name requires secure(Secure::Always)")
+                f.write_str("a __Host- or __Secure- cookie name (in any capitalization) requires secure(Secure::Always)")
             }
             ConfigError::HostPrefixRequiresRootHostOnly => {
-                f.write_str("a __Host- cookie name requires path \"/\" and no domain")
+                f.write_str("a __Host- cookie name (in any capitalization) requires path \"/\" and no domain")
             }
         }
     }
@@ -527,6 +540,41 @@ mod tests {
         let host = b_secure("__Host-sid").build().unwrap();
         assert_eq!(host.cookie_name(), "__Host-sid");
         assert!(b_secure("__Secure-sid").path("/app").build().is_ok());
+    }
+
+    /// Browsers match the prefixes in any capitalization, so the rules
+    /// hold for every one; names that only look alike are not prefixed.
+    #[test]
+    fn prefixes_are_checked_in_any_capitalization() {
+        let b = SessionConfig::builder;
+        for name in ["__host-sid", "__HOST-sid", "__hOsT-sid", "__Host-"] {
+            let insecure = b().cookie_name(name).build();
+            assert_eq!(insecure, Err(ConfigError::PrefixRequiresSecure), "{name}");
+            let sub_path = b_secure(name).path("/app").build();
+            let with_domain = b_secure(name).domain(Some("example.com".into())).build();
+            for refused in [sub_path, with_domain] {
+                assert_eq!(
+                    refused,
+                    Err(ConfigError::HostPrefixRequiresRootHostOnly),
+                    "{name}"
+                );
+            }
+            assert!(b_secure(name).build().is_ok(), "{name}");
+        }
+        for name in ["__secure-sid", "__SECURE-sid", "__sEcUrE-sid"] {
+            let never = b().cookie_name(name).secure(Secure::Never).build();
+            assert_eq!(never, Err(ConfigError::PrefixRequiresSecure), "{name}");
+            assert!(b_secure(name).path("/app").build().is_ok(), "{name}");
+        }
+        for name in [
+            "_Host-sid",
+            "__Host_sid",
+            "__Hostsid",
+            "x__Host-sid",
+            "__Secur-sid",
+        ] {
+            assert!(b().cookie_name(name).build().is_ok(), "{name}");
+        }
     }
 
     fn b_secure(name: &str) -> SessionConfigBuilder {
