@@ -59,8 +59,16 @@ pub enum DataEncoding {
     Json,
 }
 
-/// Whether session data is sealed in the store. Sealed and plain records
-/// are always both read, so this can be changed at any time.
+/// Whether session data is sealed in the store, and which records are read.
+///
+/// | setting | writes CBOR as | reads sealed | reads plain CBOR | reads JSON |
+/// | --- | --- | --- | --- | --- |
+/// | [`Sealed`](Self::Sealed) (default) | sealed | yes | **no**: a new session | yes |
+/// | [`SealedAcceptingPlain`](Self::SealedAcceptingPlain) | sealed | yes | yes | yes |
+/// | [`Plain`](Self::Plain) | plain | yes | yes | yes |
+///
+/// JSON ([`DataEncoding::Json`]) is never sealed, whatever this says, because
+/// pyramid-dynamodb-sessions must read it; so JSON records always load.
 ///
 /// ```
 /// use dynamodb_sessions_core::{DataProtection, SessionConfig};
@@ -82,16 +90,52 @@ pub enum DataProtection {
     /// 0.2 ms at 100 KB, 0.3% and 2% of a DynamoDB Local round trip (see
     /// "Data at rest" in the README).
     ///
+    /// A plain CBOR record is refused like a corrupt one (logged, a new
+    /// session, the record left alone): plain data carries no proof of
+    /// where it was written, so anyone who can write the table could
+    /// otherwise swap plain contents into a victim's session. To read the
+    /// plain records of a table written with [`Plain`](Self::Plain), use
+    /// [`SealedAcceptingPlain`](Self::SealedAcceptingPlain) until they have
+    /// been rewritten or have expired.
+    ///
     /// Applies to [`DataEncoding::Cbor`] only. [`DataEncoding::Json`] is
     /// always written plain, because pyramid-dynamodb-sessions must read it.
     #[default]
     Sealed,
+    /// Writes sealed, as [`Sealed`](Self::Sealed), and still reads plain
+    /// CBOR: for the migration window after switching a table from
+    /// [`Plain`](Self::Plain). Each session is sealed on its next write;
+    /// once every plain session has been written or has expired (the idle
+    /// `timeout`, at most the absolute lifetime), switch to `Sealed`.
+    /// Meanwhile, whoever can write the table can plant plain data in any
+    /// session.
+    SealedAcceptingPlain,
     /// `dat` is plain CBOR: readable by anyone who can read the table, as
     /// before this setting existed. Choose it only if something other than
     /// this library must read session data from the table (an analytics job,
     /// an admin tool, a support script); whoever reads the table then reads
-    /// every session's data.
+    /// every session's data, and whoever writes it can change any session's
+    /// data unnoticed. Reads sealed and plain records, so switching to it
+    /// needs no migration.
     Plain,
+}
+
+impl DataProtection {
+    /// Whether CBOR is written sealed.
+    pub(crate) fn seals(self) -> bool {
+        match self {
+            DataProtection::Sealed | DataProtection::SealedAcceptingPlain => true,
+            DataProtection::Plain => false,
+        }
+    }
+
+    /// Whether a plain CBOR record loads.
+    pub(crate) fn reads_plain_cbor(self) -> bool {
+        match self {
+            DataProtection::Sealed => false,
+            DataProtection::SealedAcceptingPlain | DataProtection::Plain => true,
+        }
+    }
 }
 
 /// Validated session settings. Build them with [`SessionConfig::builder`];
@@ -110,7 +154,7 @@ pub enum DataProtection {
 /// | `reissue_time` | 120 s | a reissue is a write; one per 2 minutes of activity keeps the timeout fresh at a tenth of the cost |
 /// | `absolute_lifetime` | none | as in the seed; set it to cap a session's age whatever its activity |
 /// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
-/// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request; JSON is always plain |
+/// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request, and plain CBOR planted in it never loads; JSON is always plain |
 ///
 /// ```
 /// use std::time::Duration;
