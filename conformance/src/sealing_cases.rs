@@ -288,6 +288,47 @@ pub fn old_sealed_data_under_a_newer_version_starts_a_new_session<H: Harness>(ha
     expect_fresh_session_leaving_the_record(&i, &cookie, || i.stored(&cookie));
 }
 
+/// `exp` is not bound to sealed data (a reissue rewrites it alone), so a
+/// table writer can move it ahead; the default absolute lifetime still ends
+/// the session at `crt` + 8 h, because `crt` is bound: removing it makes
+/// the data fail to open like moving it does. In JSON mode nothing is
+/// bound, and the same edit keeps a session alive past the lifetime.
+pub fn moved_exp_still_ends_at_the_absolute_lifetime<H: Harness>(harness: &H) {
+    let lifetime = 8 * 3600;
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let mut moved = f.stored(&cookie).unwrap();
+    let end = moved.created_at.expect("crt") + lifetime;
+    moved.expires_at = f.start + 10 * 365 * 86_400;
+
+    let g = Fixture::new(harness);
+    plant(g.backend.inner(), &key_of(&cookie), &moved);
+    g.clock.set(end);
+    assert_eq!(n_of(&g, &cookie), Some(1), "alive up to crt + lifetime");
+    g.clock.set(end + 1);
+    expect_fresh_session_leaving_the_record(&g, &cookie, || g.stored(&cookie));
+
+    let mut without_crt = moved;
+    without_crt.created_at = None;
+    let h = Fixture::new(harness);
+    plant(h.backend.inner(), &key_of(&cookie), &without_crt);
+    expect_fresh_session_leaving_the_record(&h, &cookie, || h.stored(&cookie));
+
+    let json = SessionConfig::builder()
+        .data_encoding(DataEncoding::Json)
+        .build()
+        .expect("valid settings");
+    let j = Fixture::with_config(harness, json.clone());
+    let cookie = j.start_session("n", 1);
+    let mut unbound = j.stored(&cookie).unwrap();
+    unbound.expires_at = j.start + 10 * 365 * 86_400;
+    unbound.created_at = None;
+    let k = Fixture::with_config(harness, json);
+    plant(k.backend.inner(), &key_of(&cookie), &unbound);
+    k.clock.set(k.start + 30 * 86_400);
+    assert_eq!(n_of(&k, &cookie), Some(1), "JSON: nothing is bound");
+}
+
 /// The size check counts the format byte, nonce and tag: a sealed session
 /// whose item (with room for any reissue) is exactly 400 KB is written, one
 /// byte more is `TooLarge` naming the exact size, and nothing is written.

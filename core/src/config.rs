@@ -138,6 +138,10 @@ impl DataProtection {
     }
 }
 
+/// The default absolute lifetime, 8 hours: see
+/// [`SessionConfigBuilder::absolute_lifetime`] for why.
+const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(8 * 3600);
+
 /// Validated session settings. Build them with [`SessionConfig::builder`];
 /// [`SessionConfig::default`] gives the defaults below.
 ///
@@ -152,7 +156,7 @@ impl DataProtection {
 /// | `same_site` | `Strict` | no cross-site requests carry the session |
 /// | `timeout` | 1200 s | 20 minutes of inactivity end a session, OWASP's range for low-risk apps |
 /// | `reissue_time` | 120 s | a reissue is a write; one per 2 minutes of activity keeps the timeout fresh at a tenth of the cost |
-/// | `absolute_lifetime` | none | as in the seed; set it to cap a session's age whatever its activity |
+/// | `absolute_lifetime` | 8 h | OWASP's absolute timeout for an app used through a working day (4–8 h): never cuts a user off within one, yet bounds a stolen or script-kept session, which the idle timeout alone never ends; `crt` is bound to sealed data, so a table writer cannot stretch it (see [`SessionConfigBuilder::absolute_lifetime`]) |
 /// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
 /// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request, and plain CBOR planted in it never loads; JSON is always plain |
 ///
@@ -197,7 +201,7 @@ impl Default for SessionConfig {
             same_site: Some(SameSite::Strict),
             timeout: Duration::from_secs(1200),
             reissue_time: Duration::from_secs(120),
-            absolute_lifetime: None,
+            absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             data_encoding: DataEncoding::Cbor,
             data_protection: DataProtection::Sealed,
         }
@@ -257,7 +261,8 @@ impl SessionConfig {
         self.reissue_time
     }
 
-    /// Age since creation after which a session expires whatever its activity.
+    /// Age since creation after which a session expires whatever its
+    /// activity (default 8 hours); `None` if sessions have no such limit.
     pub fn absolute_lifetime(&self) -> Option<Duration> {
         self.absolute_lifetime
     }
@@ -341,7 +346,10 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// Inactivity timeout in whole seconds (default 1200 s).
+    /// Inactivity timeout in whole seconds (default 1200 s). At most the
+    /// absolute lifetime (8 hours unless set): a longer one is refused by
+    /// [`build`](Self::build), so set
+    /// [`absolute_lifetime`](Self::absolute_lifetime) too.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
@@ -353,7 +361,57 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// Absolute lifetime since creation in whole seconds (default none).
+    /// Absolute lifetime: the age since the session's creation after which
+    /// it ends whatever its activity, in whole seconds; `None` for no such
+    /// limit, an explicit opt-out. Default 8 hours.
+    ///
+    /// **Why 8 hours.** OWASP's Session Management Cheat Sheet sizes the
+    /// absolute timeout to how long users work in the application in one
+    /// go: 4 to 8 hours for an application used through an office day. A
+    /// library cannot know the application, so the default takes the top of
+    /// that range: a user who signs in at the start of a working day is not
+    /// signed out before its end, and a stolen session, or one a script or
+    /// an open tab keeps active, still ends within a day, where the idle
+    /// timeout alone never ends it. The default cookie lasts for the
+    /// browser session, but browsers that restore their tabs on restart
+    /// keep such cookies for weeks, so this is the only bound on how long
+    /// an active session lives. Choose less for high-value applications
+    /// (OWASP's 2–5 minute idle timeouts go with them).
+    ///
+    /// **Why it holds against the table.** A session's `exp` is not bound
+    /// to its sealed data (a reissue rewrites `iss` and `exp` without
+    /// `dat`), so whoever can write the table can move `exp` ahead for
+    /// ever; the idle timeout cannot stop that. The creation time `crt` is
+    /// bound, so with [`DataProtection::Sealed`] (the default) or
+    /// [`DataProtection::SealedAcceptingPlain`] a record whose `crt` was
+    /// moved or removed does not open, and the absolute lifetime counts
+    /// from a time nobody can move. In [`DataEncoding::Json`] mode and with
+    /// [`DataProtection::Plain`] nothing in a record is bound: a table
+    /// writer can move `crt` and `exp` alike and keep a session alive for
+    /// ever. Records pyramid-dynamodb-sessions wrote carry no `crt`; for
+    /// them the lifetime counts from this library's first write.
+    ///
+    /// **An idle `timeout` longer than the absolute lifetime** (the default
+    /// one included) is refused by [`build`](Self::build) with
+    /// [`ConfigError::TimeoutOverAbsoluteLifetime`] rather than silently
+    /// capped: such a timeout could never be reached, so the settings would
+    /// say something other than what happens. Set the absolute lifetime
+    /// too, at least as long, or `None`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dynamodb_sessions_core::{ConfigError, SessionConfig};
+    ///
+    /// let day = Duration::from_secs(24 * 3600);
+    /// let refused = SessionConfig::builder().timeout(day).build();
+    /// assert!(matches!(refused, Err(ConfigError::TimeoutOverAbsoluteLifetime { .. })));
+    /// let config = SessionConfig::builder()
+    ///     .timeout(day)
+    ///     .absolute_lifetime(Some(7 * day))
+    ///     .build()?;
+    /// assert_eq!(config.absolute_lifetime(), Some(7 * day));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn absolute_lifetime(mut self, lifetime: Option<Duration>) -> Self {
         self.config.absolute_lifetime = lifetime;
         self
@@ -381,9 +439,10 @@ impl SessionConfigBuilder {
     /// A [`ConfigError`] naming the first setting that makes no sense: an
     /// invalid cookie name, path or domain, a timeout under one second, a
     /// reissue time not below the timeout, a zero absolute lifetime or
-    /// `Max-Age`, `SameSite=None` with [`Secure::Never`], or a `__Host-` or
-    /// `__Secure-` name (in any capitalization) without [`Secure::Always`]
-    /// (or a `__Host-` name with a path other than `/` or a domain).
+    /// `Max-Age`, a timeout longer than the absolute lifetime,
+    /// `SameSite=None` with [`Secure::Never`], or a `__Host-` or `__Secure-`
+    /// name (in any capitalization) without [`Secure::Always`] (or a
+    /// `__Host-` name with a path other than `/` or a domain).
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let c = self.config;
         if !is_cookie_name(&c.cookie_name) {
@@ -406,8 +465,16 @@ impl SessionConfigBuilder {
                 timeout: c.timeout,
             });
         }
-        if c.absolute_lifetime.is_some_and(|l| l.as_secs() == 0) {
-            return Err(ConfigError::ZeroAbsoluteLifetime);
+        if let Some(lifetime) = c.absolute_lifetime {
+            if lifetime.as_secs() == 0 {
+                return Err(ConfigError::ZeroAbsoluteLifetime);
+            }
+            if c.timeout.as_secs() > lifetime.as_secs() {
+                return Err(ConfigError::TimeoutOverAbsoluteLifetime {
+                    timeout: c.timeout,
+                    absolute_lifetime: lifetime,
+                });
+            }
         }
         if c.max_age.is_some_and(|m| m.as_secs() == 0) {
             return Err(ConfigError::ZeroMaxAge);
@@ -474,6 +541,16 @@ pub enum ConfigError {
     },
     /// The absolute lifetime is under one second.
     ZeroAbsoluteLifetime,
+    /// The idle timeout is longer than the absolute lifetime (8 hours by
+    /// default), so it could never be reached. Set
+    /// [`absolute_lifetime`](SessionConfigBuilder::absolute_lifetime) too:
+    /// at least as long as the timeout, or `None`.
+    TimeoutOverAbsoluteLifetime {
+        /// The configured timeout.
+        timeout: Duration,
+        /// The configured (or default) absolute lifetime.
+        absolute_lifetime: Duration,
+    },
     /// `Max-Age` is under one second, which would delete the cookie at once.
     ZeroMaxAge,
     /// `SameSite=None` with [`Secure::Never`]: browsers reject such cookies.
@@ -510,6 +587,15 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroAbsoluteLifetime => {
                 f.write_str("absolute lifetime must be at least one second")
             }
+            ConfigError::TimeoutOverAbsoluteLifetime {
+                timeout,
+                absolute_lifetime,
+            } => write!(
+                f,
+                "timeout ({timeout:?}) must not exceed absolute_lifetime \
+                 ({absolute_lifetime:?}; 8 hours unless set): set absolute_lifetime too, \
+                 at least as long, or None"
+            ),
             ConfigError::ZeroMaxAge => f.write_str("max_age must be at least one second"),
             ConfigError::SameSiteNoneWithoutSecure => {
                 f.write_str("SameSite=None requires the Secure flag")
@@ -534,6 +620,8 @@ mod tests {
         Duration::from_secs(s)
     }
 
+    /// The seed's defaults, except the absolute lifetime: the seed had
+    /// none, this library caps a session at 8 hours.
     #[test]
     fn defaults_follow_the_seed() {
         let c = SessionConfig::default();
@@ -546,7 +634,8 @@ mod tests {
         assert_eq!(c.same_site(), Some(SameSite::Strict));
         assert_eq!(c.timeout(), secs(1200));
         assert_eq!(c.reissue_time(), secs(120));
-        assert_eq!(c.absolute_lifetime(), None);
+        assert_eq!(c.absolute_lifetime(), Some(secs(8 * 3600)));
+        assert_eq!(c.data_protection(), DataProtection::Sealed);
         assert_eq!(SessionConfig::builder().build().unwrap(), c);
     }
 
@@ -621,6 +710,29 @@ mod tests {
         }
     }
 
+    /// A timeout up to the absolute lifetime is fine; past it, only with
+    /// an absolute lifetime set at least as long, or none at all.
+    #[test]
+    fn a_timeout_up_to_the_absolute_lifetime_builds() {
+        let b = SessionConfig::builder;
+        let day = secs(24 * 3600);
+        assert!(b().timeout(secs(8 * 3600)).build().is_ok());
+        assert!(b()
+            .timeout(secs(600))
+            .absolute_lifetime(Some(secs(600)))
+            .build()
+            .is_ok());
+        assert!(b()
+            .timeout(day)
+            .absolute_lifetime(Some(day))
+            .build()
+            .is_ok());
+        let none = b().timeout(day).absolute_lifetime(None).build().unwrap();
+        assert_eq!(none.absolute_lifetime(), None);
+        let message = b().timeout(day).build().unwrap_err().to_string();
+        assert!(message.contains("set absolute_lifetime too"), "{message}");
+    }
+
     fn b_secure(name: &str) -> SessionConfigBuilder {
         SessionConfig::builder()
             .cookie_name(name)
@@ -657,6 +769,20 @@ mod tests {
             (
                 b().absolute_lifetime(Some(Duration::ZERO)),
                 ConfigError::ZeroAbsoluteLifetime,
+            ),
+            (
+                b().timeout(secs(8 * 3600 + 1)).reissue_time(secs(60)),
+                ConfigError::TimeoutOverAbsoluteLifetime {
+                    timeout: secs(8 * 3600 + 1),
+                    absolute_lifetime: secs(8 * 3600),
+                },
+            ),
+            (
+                b().absolute_lifetime(Some(secs(600))),
+                ConfigError::TimeoutOverAbsoluteLifetime {
+                    timeout: secs(1200),
+                    absolute_lifetime: secs(600),
+                },
             ),
             (b().max_age(Some(Duration::ZERO)), ConfigError::ZeroMaxAge),
             (
