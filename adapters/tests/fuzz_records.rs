@@ -1,10 +1,14 @@
 //! Fuzzing record decoding, on stable with proptest: arbitrary CBOR bytes
 //! and arbitrary JSON text as a stored record's `dat`, read through the
 //! manager (`load` + every typed accessor + commit) on a MemoryBackend.
+//! Plain CBOR reaches the decoder only under a setting that reads it
+//! (`DataProtection::SealedAcceptingPlain` here); under the default
+//! `Sealed` it is refused unread, which is checked on the same inputs.
 //!
 //! Properties, for any `dat`:
-//! - nothing panics, and loading never fails: undecodable data is a new
-//!   session, decodable data is the session's data;
+//! - nothing panics, and loading never fails: undecodable data (and plain
+//!   CBOR under the default) is a new session, decodable data is the
+//!   session's data;
 //! - every accessor (get as several types, keys, flash, CSRF) returns a
 //!   value or a typed error;
 //! - a commit after a change either replaces the record (version 2) when
@@ -17,8 +21,8 @@
 //! extended, overwritten, another version or creation time), planted in a
 //! second store under the same key. Unchanged, it loads as written; changed
 //! and still marked sealed, it never opens; changed into plain CBOR, it is
-//! read as plain CBOR is. Arbitrary bytes behind the sealed format byte
-//! never open either.
+//! refused too (the default reads no plain CBOR). Arbitrary bytes behind
+//! the sealed format byte never open either.
 //!
 //! `cargo test` runs a short pass and replays `tests/corpus/cbor/` and
 //! `tests/corpus/json/`; the long run is `PROPTEST_CASES=1000000 cargo test
@@ -34,7 +38,7 @@ use ciborium::Value;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token},
-    DataEncoding, SessionConfig, SessionManager,
+    DataEncoding, DataProtection, SessionConfig, SessionManager,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -48,6 +52,21 @@ struct Target {
 impl Target {
     fn new() -> Self {
         Self::with_config(SessionConfig::default())
+    }
+
+    /// A manager that also reads plain CBOR, so that planted bytes reach
+    /// the decoder.
+    fn accepting_plain() -> Self {
+        let config = SessionConfig::builder()
+            .data_protection(DataProtection::SealedAcceptingPlain)
+            .build()
+            .expect("valid settings");
+        Self::with_config(config)
+    }
+
+    /// Whether this manager reads plain CBOR records.
+    fn reads_plain_cbor(&self) -> bool {
+        self.manager.config().data_protection() != DataProtection::Sealed
     }
 
     /// A manager that writes JSON, as while Python shares the table.
@@ -122,7 +141,10 @@ impl Target {
         let mut session = self.manager.load(Some(&cookie));
         prop_assert!(session.load().is_ok());
         let keys = session.keys().expect("loaded");
-        let decoded = library_decodes(&planted.data);
+        let decoded = match &planted.data {
+            StoredData::Cbor(_) if !self.reads_plain_cbor() => false,
+            data => library_decodes(data),
+        };
         prop_assert!(decoded || keys.is_empty());
         let mut messages = Vec::new();
         for key in keys.iter().take(8) {
@@ -340,9 +362,9 @@ impl Target {
         let opens = match &planted.data {
             _ if planted == original => true,
             StoredData::Cbor(bytes) if bytes.first() == Some(&0x1c) => false,
-            // The format byte changed: now it is plain CBOR, read as such
-            // (a table writer can always plant plain data; see the README).
-            plain => planted.version == 1 && library_decodes(plain),
+            // The format byte changed: now it is plain CBOR, which only a
+            // reader that accepts plain CBOR reads.
+            plain => reader.reads_plain_cbor() && planted.version == 1 && library_decodes(plain),
         };
         let cookie = format!("session_id={}/1", token.as_str());
         let mut session = reader.manager.load(Some(&cookie));
@@ -482,13 +504,18 @@ fn json_text() -> impl Strategy<Value = String> {
 
 // ------------------------------------------------------------ properties
 
+/// Any bytes as plain CBOR: decoded under `SealedAcceptingPlain`, refused
+/// unread (the record left alone) under the default.
 #[test]
 fn fuzz_cbor_dat() {
-    let target = Target::new();
+    let (reading, refusing) = (Target::accepting_plain(), Target::new());
     let mut runner = TestRunner::new(fuzz_support::config());
     let started = std::time::Instant::now();
     runner
-        .run(&cbor_bytes(), |bytes| target.check(StoredData::Cbor(bytes)))
+        .run(&cbor_bytes(), |bytes| {
+            reading.check(StoredData::Cbor(bytes.clone()))?;
+            refusing.check(StoredData::Cbor(bytes))
+        })
         .unwrap();
     eprintln!(
         "fuzz_cbor_dat: {} cases in {:?}",
@@ -603,10 +630,11 @@ fn fuzz_sealed_looking_dat() {
 
 #[test]
 fn replay_cbor_corpus() {
-    let target = Target::new();
-    for (path, bytes) in fuzz_support::corpus("cbor") {
-        if let Err(e) = target.check(StoredData::Cbor(bytes)) {
-            panic!("{}: {e}", path.display());
+    for target in [Target::accepting_plain(), Target::new()] {
+        for (path, bytes) in fuzz_support::corpus("cbor") {
+            if let Err(e) = target.check(StoredData::Cbor(bytes)) {
+                panic!("{}: {e}", path.display());
+            }
         }
     }
 }

@@ -301,13 +301,18 @@ pub fn cache_sees_another_process_logout_within_the_bound<H: Harness>(harness: &
 /// record that expires while cached never loads as alive.
 pub fn cache_hits_are_checked_for_expiry<H: Harness>(harness: &H) {
     let here = SessionConfig::builder()
+        .timeout(Duration::from_secs(300))
         .absolute_lifetime(Some(Duration::from_secs(300)))
         .build()
         .expect("valid settings");
-    let (here, there, _time) = two_processes(harness, here, SessionConfig::default());
+    let there = SessionConfig::builder()
+        .absolute_lifetime(None)
+        .build()
+        .expect("valid settings");
+    let (here, there, _time) = two_processes(harness, here, there);
 
     let idle = here.start_session("n", 1);
-    let timeout = SessionConfig::default().timeout().as_secs();
+    let timeout = here.manager.config().timeout().as_secs();
     here.clock
         .advance(i64::try_from(timeout).expect("a small timeout") + 1);
     assert_eq!(

@@ -96,10 +96,12 @@ pub fn sealed_records_hide_the_data<H: Harness>(harness: &H) {
     }
 }
 
-/// Sealed, plain CBOR and JSON records all load under either setting, so
-/// turning sealing on or off needs no migration; the next write uses the
-/// setting in force.
-pub fn sealed_plain_and_json_records_load_under_either_setting<H: Harness>(harness: &H) {
+/// Which records each setting reads: sealed CBOR and JSON under all three,
+/// plain CBOR under `SealedAcceptingPlain` and `Plain` only. A record that
+/// loads is rewritten as the reader's setting says (sealed unless `Plain`)
+/// and the first writer reads it back if its setting reads that; the refused one is a new session
+/// under a new ID, and the plain record stays as it was.
+pub fn records_load_by_format_and_setting<H: Harness>(harness: &H) {
     let store = Arc::new(harness.fresh_backend());
     let json = SessionConfig::builder()
         .data_encoding(DataEncoding::Json)
@@ -110,23 +112,69 @@ pub fn sealed_plain_and_json_records_load_under_either_setting<H: Harness>(harne
         with_protection(DataProtection::Plain),
         json,
     ];
+    let readers = [
+        DataProtection::Sealed,
+        DataProtection::SealedAcceptingPlain,
+        DataProtection::Plain,
+    ];
     for writer in writers {
-        for reader in [DataProtection::Sealed, DataProtection::Plain] {
+        for reader in readers {
             let w = Fixture::around(Arc::clone(&store), writer.clone());
             let cookie = w.start_session("n", 7);
+            let written = w.stored(&cookie).expect("a record");
             let r = Fixture::around(Arc::clone(&store), with_protection(reader));
             let (n, set_cookie) = r.request(Some(&cookie), |s| {
                 let n = s.get::<i64>("n").unwrap();
                 s.insert("m", &1).unwrap();
                 n
             });
+            let new_cookie = cookie_pair(&set_cookie.expect("a cookie"));
+            let plain_cbor = writer.data_protection() == DataProtection::Plain
+                && writer.data_encoding() == DataEncoding::Cbor;
+            if plain_cbor && reader == DataProtection::Sealed {
+                assert_eq!(n, None, "plain CBOR refused by {reader:?}");
+                assert_ne!(key_of(&new_cookie), key_of(&cookie), "a new ID");
+                assert_eq!(w.stored(&cookie), Some(written), "left alone");
+                continue;
+            }
             assert_eq!(n, Some(7), "{writer:?} read with {reader:?}");
-            let cookie = cookie_pair(&set_cookie.expect("replaced"));
-            let rewritten = cbor_bytes(&r.stored(&cookie).expect("a record")).to_vec();
+            let rewritten = cbor_bytes(&r.stored(&new_cookie).expect("a record")).to_vec();
             let sealed = rewritten.first() == Some(&0x1c);
-            assert_eq!(sealed, reader == DataProtection::Sealed, "{rewritten:?}");
-            assert_eq!(n_of(&w, &cookie), Some(7), "and the first writer reads it");
+            assert_eq!(sealed, reader != DataProtection::Plain, "{rewritten:?}");
+            // Unless the reader wrote plain CBOR, which `Sealed` refuses.
+            let back = reader != DataProtection::Plain
+                || writer.data_protection() != DataProtection::Sealed;
+            let expected = back.then_some(7);
+            assert_eq!(n_of(&w, &new_cookie), expected, "{writer:?} reads it back");
         }
+    }
+}
+
+/// A plain CBOR record written straight into the store under a victim's
+/// key, as anyone with write access to the table could, does not load by
+/// default: plain data carries no proof of where it was written. It is
+/// treated as a corrupt record (a new session, the record left alone), and
+/// loads only under the opt-in `SealedAcceptingPlain` (and `Plain`).
+pub fn planted_plain_cbor_loads_only_when_accepted<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let victim = f.start_session("n", 1);
+    let mut planted = f.stored(&victim).expect("a record");
+    let mut chosen = Vec::new();
+    let map = ciborium::Value::Map(vec![(
+        ciborium::Value::Text("n".into()),
+        ciborium::Value::Integer(666.into()),
+    )]);
+    ciborium::into_writer(&map, &mut chosen).expect("CBOR");
+    planted.data = StoredData::Cbor(chosen);
+
+    let g = Fixture::new(harness);
+    plant(g.backend.inner(), &key_of(&victim), &planted);
+    expect_fresh_session_leaving_the_record(&g, &victim, || g.stored(&victim));
+
+    for opt_in in [DataProtection::SealedAcceptingPlain, DataProtection::Plain] {
+        let h = Fixture::with_config(harness, with_protection(opt_in));
+        plant(h.backend.inner(), &key_of(&victim), &planted);
+        assert_eq!(n_of(&h, &victim), Some(666), "{opt_in:?} reads plain CBOR");
     }
 }
 
@@ -238,6 +286,47 @@ pub fn old_sealed_data_under_a_newer_version_starts_a_new_session<H: Harness>(ha
     let i = Fixture::new(harness);
     plant(i.backend.inner(), &key_of(&cookie), &stretched);
     expect_fresh_session_leaving_the_record(&i, &cookie, || i.stored(&cookie));
+}
+
+/// `exp` is not bound to sealed data (a reissue rewrites it alone), so a
+/// table writer can move it ahead; the default absolute lifetime still ends
+/// the session at `crt` + 8 h, because `crt` is bound: removing it makes
+/// the data fail to open like moving it does. In JSON mode nothing is
+/// bound, and the same edit keeps a session alive past the lifetime.
+pub fn moved_exp_still_ends_at_the_absolute_lifetime<H: Harness>(harness: &H) {
+    let lifetime = 8 * 3600;
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let mut moved = f.stored(&cookie).unwrap();
+    let end = moved.created_at.expect("crt") + lifetime;
+    moved.expires_at = f.start + 10 * 365 * 86_400;
+
+    let g = Fixture::new(harness);
+    plant(g.backend.inner(), &key_of(&cookie), &moved);
+    g.clock.set(end);
+    assert_eq!(n_of(&g, &cookie), Some(1), "alive up to crt + lifetime");
+    g.clock.set(end + 1);
+    expect_fresh_session_leaving_the_record(&g, &cookie, || g.stored(&cookie));
+
+    let mut without_crt = moved;
+    without_crt.created_at = None;
+    let h = Fixture::new(harness);
+    plant(h.backend.inner(), &key_of(&cookie), &without_crt);
+    expect_fresh_session_leaving_the_record(&h, &cookie, || h.stored(&cookie));
+
+    let json = SessionConfig::builder()
+        .data_encoding(DataEncoding::Json)
+        .build()
+        .expect("valid settings");
+    let j = Fixture::with_config(harness, json.clone());
+    let cookie = j.start_session("n", 1);
+    let mut unbound = j.stored(&cookie).unwrap();
+    unbound.expires_at = j.start + 10 * 365 * 86_400;
+    unbound.created_at = None;
+    let k = Fixture::with_config(harness, json);
+    plant(k.backend.inner(), &key_of(&cookie), &unbound);
+    k.clock.set(k.start + 30 * 86_400);
+    assert_eq!(n_of(&k, &cookie), Some(1), "JSON: nothing is bound");
 }
 
 /// The size check counts the format byte, nonce and tag: a sealed session

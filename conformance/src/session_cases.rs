@@ -346,6 +346,7 @@ pub fn expired_session_read_only_writes_nothing<H: Harness>(harness: &H) {
 /// reissues never push `exp` past it.
 pub fn absolute_lifetime_ends_active_sessions<H: Harness>(harness: &H) {
     let config = SessionConfig::builder()
+        .timeout(secs(1000))
         .absolute_lifetime(Some(secs(1000)))
         .build()
         .unwrap();
@@ -365,6 +366,36 @@ pub fn absolute_lifetime_ends_active_sessions<H: Harness>(harness: &H) {
     f.clock.advance(1);
     let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
     assert_eq!(n, None, "expired at the absolute lifetime despite activity");
+}
+
+/// By default a session ends 8 hours after its creation however active it
+/// is: alive at exactly `crt` + 8 h, over a second later, and no reissue
+/// pushes `exp` past that.
+pub fn default_absolute_lifetime_ends_active_sessions<H: Harness>(harness: &H) {
+    let lifetime = 8 * 3600;
+    assert_eq!(
+        SessionConfig::default().absolute_lifetime(),
+        Some(secs(lifetime))
+    );
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("n", 1);
+    let end = f.start + i64::try_from(lifetime).unwrap();
+    // A read every 1,000 s, inside the idle timeout, each one a reissue.
+    for at in (1000..end - f.start).step_by(1000) {
+        f.clock.set(f.start + at);
+        let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+        assert_eq!(n, Some(1), "alive at {at} s");
+        let stored = f.stored(&cookie).unwrap();
+        assert_eq!(stored.issued_at, f.start + at, "reissued");
+        assert!(stored.expires_at <= end, "exp never past the lifetime");
+    }
+    assert_eq!(f.stored(&cookie).unwrap().expires_at, end, "exp capped");
+    f.clock.set(end);
+    let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, Some(1), "alive at exactly the lifetime");
+    f.clock.set(end + 1);
+    let (n, set_cookie) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!((n, set_cookie), (None, None), "over a second later");
 }
 
 /// A flash message survives a redirect and shows exactly once.
@@ -615,7 +646,8 @@ pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &
 /// creation time never moves (defect 4).
 pub fn absolute_lifetime_cannot_be_extended<H: Harness>(harness: &H) {
     let config = SessionConfig::builder()
-        .absolute_lifetime(Some(Duration::from_secs(1000)))
+        .timeout(secs(1000))
+        .absolute_lifetime(Some(secs(1000)))
         .build()
         .unwrap();
     let f = Fixture::with_config(harness, config);

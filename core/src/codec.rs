@@ -43,11 +43,11 @@ pub(crate) fn encode_for(
     protection: DataProtection,
     binding: &Binding<'_>,
 ) -> Result<StoredData, CommitError> {
-    match (encode(data, encoding)?, protection) {
-        (StoredData::Cbor(plain), DataProtection::Sealed) => Ok(StoredData::Cbor(
+    match encode(data, encoding)? {
+        StoredData::Cbor(plain) if protection.seals() => Ok(StoredData::Cbor(
             seal::seal(&plain, binding).map_err(CommitError::Random)?,
         )),
-        (encoded, _) => Ok(encoded),
+        encoded => Ok(encoded),
     }
 }
 
@@ -89,17 +89,27 @@ pub(crate) fn to_json(value: &Value) -> Result<serde_json::Value, &'static str> 
     })
 }
 
-/// Decodes the `dat` of the record `binding` describes, whichever way it
-/// was written: sealed CBOR (opened, and refused if it was changed or moved),
-/// plain CBOR or JSON. The error is a description for the log, never
-/// containing the data, the token or the key.
-pub(crate) fn open(data: &StoredData, binding: &Binding<'_>) -> Result<DataMap, String> {
+/// Decodes the `dat` of the record `binding` describes: sealed CBOR (opened,
+/// and refused if it was changed or moved), JSON, and plain CBOR only if
+/// `protection` reads it (under [`DataProtection::Sealed`] plain CBOR proves
+/// nothing about where it was written, so it is refused). The error is a
+/// description for the log, never containing the data, the token or the key.
+pub(crate) fn open(
+    data: &StoredData,
+    binding: &Binding<'_>,
+    protection: DataProtection,
+) -> Result<DataMap, String> {
     match data {
         StoredData::Cbor(bytes) if seal::is_sealed(bytes) => {
             let plain = seal::open(bytes, binding).map_err(|e| e.to_string())?;
             decode(&StoredData::Cbor(plain))
         }
-        plain => decode(plain),
+        StoredData::Cbor(_) if !protection.reads_plain_cbor() => {
+            Err("unsealed CBOR data, refused by DataProtection::Sealed \
+             (DataProtection::SealedAcceptingPlain reads it)"
+                .to_owned())
+        }
+        other => decode(other),
     }
 }
 
@@ -199,6 +209,55 @@ mod tests {
         let encoded = encode(&data, DataEncoding::Cbor).unwrap();
         assert!(matches!(encoded, StoredData::Cbor(_)));
         assert_eq!(decode(&encoded).unwrap(), data);
+    }
+
+    /// Plain CBOR proves nothing about where it was written, so only the
+    /// settings that ask for it read it; sealed data and JSON load under
+    /// every setting, and both sealed settings write sealed.
+    #[test]
+    fn plain_cbor_loads_only_where_the_setting_reads_it() {
+        let token = crate::Token::parse(&"a".repeat(43)).unwrap();
+        let key = token.storage_key();
+        let binding = Binding {
+            token: &token,
+            key: &key,
+            version: 1,
+            created_at: Some(1_700_000_000),
+        };
+        let mut data = DataMap::new();
+        data.insert("n".into(), Value::Integer(5.into()));
+        let plain = encode(&data, DataEncoding::Cbor).unwrap();
+        let json = encode(&data, DataEncoding::Json).unwrap();
+        let protections = [
+            DataProtection::Sealed,
+            DataProtection::SealedAcceptingPlain,
+            DataProtection::Plain,
+        ];
+        for protection in protections {
+            let written = encode_for(&data, DataEncoding::Cbor, protection, &binding).unwrap();
+            let StoredData::Cbor(bytes) = &written else {
+                panic!("CBOR mode writes bytes");
+            };
+            assert_eq!(seal::is_sealed(bytes), protection.seals(), "{protection:?}");
+            for readable in [&written, &json] {
+                assert_eq!(open(readable, &binding, protection), Ok(data.clone()));
+            }
+            let read = open(&plain, &binding, protection);
+            if protection == DataProtection::Sealed {
+                let reason = read.unwrap_err();
+                assert!(reason.contains("unsealed"), "{reason}");
+            } else {
+                assert_eq!(read, Ok(data.clone()), "{protection:?}");
+            }
+        }
+        let sealed = encode_for(&data, DataEncoding::Cbor, DataProtection::Sealed, &binding);
+        let StoredData::Cbor(sealed) = sealed.unwrap() else {
+            panic!("CBOR mode writes bytes");
+        };
+        for protection in protections {
+            let read = open(&StoredData::Cbor(sealed.clone()), &binding, protection);
+            assert_eq!(read, Ok(data.clone()), "{protection:?}");
+        }
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub enum Secure {
     #[default]
     FollowRequest,
     /// Always `Secure`, e.g. behind a proxy that ends TLS. Required by the
-    /// `__Host-` and `__Secure-` cookie name prefixes.
+    /// `__Host-` and `__Secure-` cookie name prefixes, in any
+    /// capitalization.
     Always,
     /// Never `Secure`, even over HTTPS. Refused with `SameSite=None`.
     Never,
@@ -58,8 +59,16 @@ pub enum DataEncoding {
     Json,
 }
 
-/// Whether session data is sealed in the store. Sealed and plain records
-/// are always both read, so this can be changed at any time.
+/// Whether session data is sealed in the store, and which records are read.
+///
+/// | setting | writes CBOR as | reads sealed | reads plain CBOR | reads JSON |
+/// | --- | --- | --- | --- | --- |
+/// | [`Sealed`](Self::Sealed) (default) | sealed | yes | **no**: a new session | yes |
+/// | [`SealedAcceptingPlain`](Self::SealedAcceptingPlain) | sealed | yes | yes | yes |
+/// | [`Plain`](Self::Plain) | plain | yes | yes | yes |
+///
+/// JSON ([`DataEncoding::Json`]) is never sealed, whatever this says, because
+/// pyramid-dynamodb-sessions must read it; so JSON records always load.
 ///
 /// ```
 /// use dynamodb_sessions_core::{DataProtection, SessionConfig};
@@ -81,17 +90,57 @@ pub enum DataProtection {
     /// 0.2 ms at 100 KB, 0.3% and 2% of a DynamoDB Local round trip (see
     /// "Data at rest" in the README).
     ///
+    /// A plain CBOR record is refused like a corrupt one (logged, a new
+    /// session, the record left alone): plain data carries no proof of
+    /// where it was written, so anyone who can write the table could
+    /// otherwise swap plain contents into a victim's session. To read the
+    /// plain records of a table written with [`Plain`](Self::Plain), use
+    /// [`SealedAcceptingPlain`](Self::SealedAcceptingPlain) until they have
+    /// been rewritten or have expired.
+    ///
     /// Applies to [`DataEncoding::Cbor`] only. [`DataEncoding::Json`] is
     /// always written plain, because pyramid-dynamodb-sessions must read it.
     #[default]
     Sealed,
+    /// Writes sealed, as [`Sealed`](Self::Sealed), and still reads plain
+    /// CBOR: for the migration window after switching a table from
+    /// [`Plain`](Self::Plain). Each session is sealed on its next write;
+    /// once every plain session has been written or has expired (the idle
+    /// `timeout`, at most the absolute lifetime), switch to `Sealed`.
+    /// Meanwhile, whoever can write the table can plant plain data in any
+    /// session.
+    SealedAcceptingPlain,
     /// `dat` is plain CBOR: readable by anyone who can read the table, as
     /// before this setting existed. Choose it only if something other than
     /// this library must read session data from the table (an analytics job,
     /// an admin tool, a support script); whoever reads the table then reads
-    /// every session's data.
+    /// every session's data, and whoever writes it can change any session's
+    /// data unnoticed. Reads sealed and plain records, so switching to it
+    /// needs no migration.
     Plain,
 }
+
+impl DataProtection {
+    /// Whether CBOR is written sealed.
+    pub(crate) fn seals(self) -> bool {
+        match self {
+            DataProtection::Sealed | DataProtection::SealedAcceptingPlain => true,
+            DataProtection::Plain => false,
+        }
+    }
+
+    /// Whether a plain CBOR record loads.
+    pub(crate) fn reads_plain_cbor(self) -> bool {
+        match self {
+            DataProtection::Sealed => false,
+            DataProtection::SealedAcceptingPlain | DataProtection::Plain => true,
+        }
+    }
+}
+
+/// The default absolute lifetime, 8 hours: see
+/// [`SessionConfigBuilder::absolute_lifetime`] for why.
+const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
 /// Validated session settings. Build them with [`SessionConfig::builder`];
 /// [`SessionConfig::default`] gives the defaults below.
@@ -107,9 +156,9 @@ pub enum DataProtection {
 /// | `same_site` | `Strict` | no cross-site requests carry the session |
 /// | `timeout` | 1200 s | 20 minutes of inactivity end a session, OWASP's range for low-risk apps |
 /// | `reissue_time` | 120 s | a reissue is a write; one per 2 minutes of activity keeps the timeout fresh at a tenth of the cost |
-/// | `absolute_lifetime` | none | as in the seed; set it to cap a session's age whatever its activity |
+/// | `absolute_lifetime` | 8 h | OWASP's absolute timeout for an app used through a working day (4–8 h): never cuts a user off within one, yet bounds a stolen or script-kept session, which the idle timeout alone never ends; `crt` is bound to sealed data, so a table writer cannot stretch it (see [`SessionConfigBuilder::absolute_lifetime`]) |
 /// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
-/// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request; JSON is always plain |
+/// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request, and plain CBOR planted in it never loads; JSON is always plain |
 ///
 /// ```
 /// use std::time::Duration;
@@ -152,7 +201,7 @@ impl Default for SessionConfig {
             same_site: Some(SameSite::Strict),
             timeout: Duration::from_secs(1200),
             reissue_time: Duration::from_secs(120),
-            absolute_lifetime: None,
+            absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             data_encoding: DataEncoding::Cbor,
             data_protection: DataProtection::Sealed,
         }
@@ -212,7 +261,8 @@ impl SessionConfig {
         self.reissue_time
     }
 
-    /// Age since creation after which a session expires whatever its activity.
+    /// Age since creation after which a session expires whatever its
+    /// activity (default 8 hours); `None` if sessions have no such limit.
     pub fn absolute_lifetime(&self) -> Option<Duration> {
         self.absolute_lifetime
     }
@@ -296,7 +346,10 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// Inactivity timeout in whole seconds (default 1200 s).
+    /// Inactivity timeout in whole seconds (default 1200 s). At most the
+    /// absolute lifetime (8 hours unless set): a longer one is refused by
+    /// [`build`](Self::build), so set
+    /// [`absolute_lifetime`](Self::absolute_lifetime) too.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.config.timeout = timeout;
         self
@@ -308,7 +361,57 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// Absolute lifetime since creation in whole seconds (default none).
+    /// Absolute lifetime: the age since the session's creation after which
+    /// it ends whatever its activity, in whole seconds; `None` for no such
+    /// limit, an explicit opt-out. Default 8 hours.
+    ///
+    /// **Why 8 hours.** OWASP's Session Management Cheat Sheet sizes the
+    /// absolute timeout to how long users work in the application in one
+    /// go: 4 to 8 hours for an application used through an office day. A
+    /// library cannot know the application, so the default takes the top of
+    /// that range: a user who signs in at the start of a working day is not
+    /// signed out before its end, and a stolen session, or one a script or
+    /// an open tab keeps active, still ends within a day, where the idle
+    /// timeout alone never ends it. The default cookie lasts for the
+    /// browser session, but browsers that restore their tabs on restart
+    /// keep such cookies for weeks, so this is the only bound on how long
+    /// an active session lives. Choose less for high-value applications
+    /// (OWASP's 2–5 minute idle timeouts go with them).
+    ///
+    /// **Why it holds against the table.** A session's `exp` is not bound
+    /// to its sealed data (a reissue rewrites `iss` and `exp` without
+    /// `dat`), so whoever can write the table can move `exp` ahead for
+    /// ever; the idle timeout cannot stop that. The creation time `crt` is
+    /// bound, so with [`DataProtection::Sealed`] (the default) or
+    /// [`DataProtection::SealedAcceptingPlain`] a record whose `crt` was
+    /// moved or removed does not open, and the absolute lifetime counts
+    /// from a time nobody can move. In [`DataEncoding::Json`] mode and with
+    /// [`DataProtection::Plain`] nothing in a record is bound: a table
+    /// writer can move `crt` and `exp` alike and keep a session alive for
+    /// ever. Records pyramid-dynamodb-sessions wrote carry no `crt`; for
+    /// them the lifetime counts from this library's first write.
+    ///
+    /// **An idle `timeout` longer than the absolute lifetime** (the default
+    /// one included) is refused by [`build`](Self::build) with
+    /// [`ConfigError::TimeoutOverAbsoluteLifetime`] rather than silently
+    /// capped: such a timeout could never be reached, so the settings would
+    /// say something other than what happens. Set the absolute lifetime
+    /// too, at least as long, or `None`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dynamodb_sessions_core::{ConfigError, SessionConfig};
+    ///
+    /// let day = Duration::from_secs(24 * 3600);
+    /// let refused = SessionConfig::builder().timeout(day).build();
+    /// assert!(matches!(refused, Err(ConfigError::TimeoutOverAbsoluteLifetime { .. })));
+    /// let config = SessionConfig::builder()
+    ///     .timeout(day)
+    ///     .absolute_lifetime(Some(7 * day))
+    ///     .build()?;
+    /// assert_eq!(config.absolute_lifetime(), Some(7 * day));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
     pub fn absolute_lifetime(mut self, lifetime: Option<Duration>) -> Self {
         self.config.absolute_lifetime = lifetime;
         self
@@ -336,9 +439,10 @@ impl SessionConfigBuilder {
     /// A [`ConfigError`] naming the first setting that makes no sense: an
     /// invalid cookie name, path or domain, a timeout under one second, a
     /// reissue time not below the timeout, a zero absolute lifetime or
-    /// `Max-Age`, `SameSite=None` with [`Secure::Never`], or a `__Host-` or
-    /// `__Secure-` name without [`Secure::Always`] (or a `__Host-` name with
-    /// a path other than `/` or a domain).
+    /// `Max-Age`, a timeout longer than the absolute lifetime,
+    /// `SameSite=None` with [`Secure::Never`], or a `__Host-` or `__Secure-`
+    /// name (in any capitalization) without [`Secure::Always`] (or a
+    /// `__Host-` name with a path other than `/` or a domain).
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let c = self.config;
         if !is_cookie_name(&c.cookie_name) {
@@ -361,8 +465,16 @@ impl SessionConfigBuilder {
                 timeout: c.timeout,
             });
         }
-        if c.absolute_lifetime.is_some_and(|l| l.as_secs() == 0) {
-            return Err(ConfigError::ZeroAbsoluteLifetime);
+        if let Some(lifetime) = c.absolute_lifetime {
+            if lifetime.as_secs() == 0 {
+                return Err(ConfigError::ZeroAbsoluteLifetime);
+            }
+            if c.timeout.as_secs() > lifetime.as_secs() {
+                return Err(ConfigError::TimeoutOverAbsoluteLifetime {
+                    timeout: c.timeout,
+                    absolute_lifetime: lifetime,
+                });
+            }
         }
         if c.max_age.is_some_and(|m| m.as_secs() == 0) {
             return Err(ConfigError::ZeroMaxAge);
@@ -371,8 +483,8 @@ impl SessionConfigBuilder {
             return Err(ConfigError::SameSiteNoneWithoutSecure);
         }
         // Browsers reject prefixed cookies that break the prefix's rules.
-        let host_prefix = c.cookie_name.starts_with("__Host-");
-        if (host_prefix || c.cookie_name.starts_with("__Secure-")) && c.secure != Secure::Always {
+        let host_prefix = has_prefix(&c.cookie_name, "__Host-");
+        if (host_prefix || has_prefix(&c.cookie_name, "__Secure-")) && c.secure != Secure::Always {
             return Err(ConfigError::PrefixRequiresSecure);
         }
         if host_prefix && (c.path != "/" || c.domain.is_some()) {
@@ -388,6 +500,16 @@ fn is_cookie_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
+}
+
+/// Whether `name` starts with the cookie prefix `prefix` in any
+/// capitalization: browsers match `__Host-` and `__Secure-` ASCII
+/// case-insensitively (RFC 6265bis) and drop a `__host-sid` sent without
+/// `Secure` just as they drop a `__Host-sid`.
+fn has_prefix(name: &str, prefix: &str) -> bool {
+    name.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Attribute values may not hold `;` or control characters.
@@ -419,14 +541,26 @@ pub enum ConfigError {
     },
     /// The absolute lifetime is under one second.
     ZeroAbsoluteLifetime,
+    /// The idle timeout is longer than the absolute lifetime (8 hours by
+    /// default), so it could never be reached. Set
+    /// [`absolute_lifetime`](SessionConfigBuilder::absolute_lifetime) too:
+    /// at least as long as the timeout, or `None`.
+    TimeoutOverAbsoluteLifetime {
+        /// The configured timeout.
+        timeout: Duration,
+        /// The configured (or default) absolute lifetime.
+        absolute_lifetime: Duration,
+    },
     /// `Max-Age` is under one second, which would delete the cookie at once.
     ZeroMaxAge,
     /// `SameSite=None` with [`Secure::Never`]: browsers reject such cookies.
     SameSiteNoneWithoutSecure,
-    /// A `__Host-` or `__Secure-` cookie name without [`Secure::Always`]:
-    /// browsers reject such cookies over plain HTTP.
+    /// A `__Host-` or `__Secure-` cookie name, in any capitalization, without
+    /// [`Secure::Always`]: browsers match the prefixes case-insensitively
+    /// and reject such cookies over plain HTTP.
     PrefixRequiresSecure,
-    /// A `__Host-` cookie name with a path other than `/` or with a domain.
+    /// A `__Host-` cookie name, in any capitalization, with a path other
+    /// than `/` or with a domain.
     HostPrefixRequiresRootHostOnly,
 }
 
@@ -453,15 +587,24 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroAbsoluteLifetime => {
                 f.write_str("absolute lifetime must be at least one second")
             }
+            ConfigError::TimeoutOverAbsoluteLifetime {
+                timeout,
+                absolute_lifetime,
+            } => write!(
+                f,
+                "timeout ({timeout:?}) must not exceed absolute_lifetime \
+                 ({absolute_lifetime:?}; 8 hours unless set): set absolute_lifetime too, \
+                 at least as long, or None"
+            ),
             ConfigError::ZeroMaxAge => f.write_str("max_age must be at least one second"),
             ConfigError::SameSiteNoneWithoutSecure => {
                 f.write_str("SameSite=None requires the Secure flag")
             }
             ConfigError::PrefixRequiresSecure => {
-                f.write_str("a __Host- or __Secure- cookie name requires secure(Secure::Always)")
+                f.write_str("a __Host- or __Secure- cookie name (in any capitalization) requires secure(Secure::Always)")
             }
             ConfigError::HostPrefixRequiresRootHostOnly => {
-                f.write_str("a __Host- cookie name requires path \"/\" and no domain")
+                f.write_str("a __Host- cookie name (in any capitalization) requires path \"/\" and no domain")
             }
         }
     }
@@ -477,6 +620,8 @@ mod tests {
         Duration::from_secs(s)
     }
 
+    /// The seed's defaults, except the absolute lifetime: the seed had
+    /// none, this library caps a session at 8 hours.
     #[test]
     fn defaults_follow_the_seed() {
         let c = SessionConfig::default();
@@ -489,7 +634,8 @@ mod tests {
         assert_eq!(c.same_site(), Some(SameSite::Strict));
         assert_eq!(c.timeout(), secs(1200));
         assert_eq!(c.reissue_time(), secs(120));
-        assert_eq!(c.absolute_lifetime(), None);
+        assert_eq!(c.absolute_lifetime(), Some(secs(8 * 3600)));
+        assert_eq!(c.data_protection(), DataProtection::Sealed);
         assert_eq!(SessionConfig::builder().build().unwrap(), c);
     }
 
@@ -529,6 +675,64 @@ mod tests {
         assert!(b_secure("__Secure-sid").path("/app").build().is_ok());
     }
 
+    /// Browsers match the prefixes in any capitalization, so the rules
+    /// hold for every one; names that only look alike are not prefixed.
+    #[test]
+    fn prefixes_are_checked_in_any_capitalization() {
+        let b = SessionConfig::builder;
+        for name in ["__host-sid", "__HOST-sid", "__hOsT-sid", "__Host-"] {
+            let insecure = b().cookie_name(name).build();
+            assert_eq!(insecure, Err(ConfigError::PrefixRequiresSecure), "{name}");
+            let sub_path = b_secure(name).path("/app").build();
+            let with_domain = b_secure(name).domain(Some("example.com".into())).build();
+            for refused in [sub_path, with_domain] {
+                assert_eq!(
+                    refused,
+                    Err(ConfigError::HostPrefixRequiresRootHostOnly),
+                    "{name}"
+                );
+            }
+            assert!(b_secure(name).build().is_ok(), "{name}");
+        }
+        for name in ["__secure-sid", "__SECURE-sid", "__sEcUrE-sid"] {
+            let never = b().cookie_name(name).secure(Secure::Never).build();
+            assert_eq!(never, Err(ConfigError::PrefixRequiresSecure), "{name}");
+            assert!(b_secure(name).path("/app").build().is_ok(), "{name}");
+        }
+        for name in [
+            "_Host-sid",
+            "__Host_sid",
+            "__Hostsid",
+            "x__Host-sid",
+            "__Secur-sid",
+        ] {
+            assert!(b().cookie_name(name).build().is_ok(), "{name}");
+        }
+    }
+
+    /// A timeout up to the absolute lifetime is fine; past it, only with
+    /// an absolute lifetime set at least as long, or none at all.
+    #[test]
+    fn a_timeout_up_to_the_absolute_lifetime_builds() {
+        let b = SessionConfig::builder;
+        let day = secs(24 * 3600);
+        assert!(b().timeout(secs(8 * 3600)).build().is_ok());
+        assert!(b()
+            .timeout(secs(600))
+            .absolute_lifetime(Some(secs(600)))
+            .build()
+            .is_ok());
+        assert!(b()
+            .timeout(day)
+            .absolute_lifetime(Some(day))
+            .build()
+            .is_ok());
+        let none = b().timeout(day).absolute_lifetime(None).build().unwrap();
+        assert_eq!(none.absolute_lifetime(), None);
+        let message = b().timeout(day).build().unwrap_err().to_string();
+        assert!(message.contains("set absolute_lifetime too"), "{message}");
+    }
+
     fn b_secure(name: &str) -> SessionConfigBuilder {
         SessionConfig::builder()
             .cookie_name(name)
@@ -565,6 +769,20 @@ mod tests {
             (
                 b().absolute_lifetime(Some(Duration::ZERO)),
                 ConfigError::ZeroAbsoluteLifetime,
+            ),
+            (
+                b().timeout(secs(8 * 3600 + 1)).reissue_time(secs(60)),
+                ConfigError::TimeoutOverAbsoluteLifetime {
+                    timeout: secs(8 * 3600 + 1),
+                    absolute_lifetime: secs(8 * 3600),
+                },
+            ),
+            (
+                b().absolute_lifetime(Some(secs(600))),
+                ConfigError::TimeoutOverAbsoluteLifetime {
+                    timeout: secs(1200),
+                    absolute_lifetime: secs(600),
+                },
             ),
             (b().max_age(Some(Duration::ZERO)), ConfigError::ZeroMaxAge),
             (

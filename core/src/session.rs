@@ -186,7 +186,8 @@ impl Session {
             version: record.version,
             created_at: record.created_at,
         };
-        match codec::open(&record.data, &binding) {
+        let protection = self.shared.config.data_protection();
+        match codec::open(&record.data, &binding, protection) {
             Ok(data) => {
                 self.data = data;
                 Ok(State::Stored(Bound {

@@ -246,6 +246,41 @@ mod tests {
         );
     }
 
+    /// Whatever the capitalization of a `__Host-` or `__Secure-` prefix
+    /// (browsers match it case-insensitively), a cookie that the settings
+    /// allow goes out over plain HTTP with what the prefix demands, so no
+    /// browser drops it.
+    #[test]
+    fn prefixed_names_in_any_capitalization_go_out_as_browsers_demand() {
+        let names = [
+            "__Host-sid",
+            "__host-sid",
+            "__HOST-sid",
+            "__Secure-sid",
+            "__secure-sid",
+            "__SECURE-sid",
+        ];
+        for name in names {
+            for secure in [Secure::FollowRequest, Secure::Always, Secure::Never] {
+                for (path, domain) in [("/", None), ("/app", None), ("/", Some("example.com"))] {
+                    let built = SessionConfig::builder()
+                        .cookie_name(name)
+                        .secure(secure)
+                        .path(path)
+                        .domain(domain.map(str::to_owned))
+                        .build();
+                    let Ok(config) = built else { continue };
+                    let header = issue(&config, "v/1".into(), false);
+                    assert!(header.contains("; Secure"), "{header}");
+                    if name.to_ascii_lowercase().starts_with("__host-") {
+                        assert!(header.contains("Path=/") && !header.contains("Path=/a"));
+                        assert!(!header.contains("Domain"), "{header}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn secure_can_be_forced_off_over_https() {
         let config = SessionConfig::builder()
