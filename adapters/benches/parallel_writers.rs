@@ -60,7 +60,7 @@ impl Workload {
         match self {
             Workload::GetWriters => ("GET", true),
             Workload::PostWriters => ("POST", true),
-            Workload::Mixed if i % 2 == 0 => ("POST", true),
+            Workload::Mixed if i.is_multiple_of(2) => ("POST", true),
             Workload::Mixed => ("GET", false),
         }
     }

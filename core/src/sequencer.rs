@@ -207,6 +207,36 @@ mod tests {
         assert_eq!(sequencer.entries(), 1, "the holder's entry stays");
     }
 
+    /// Many threads taking, passing between threads and dropping the
+    /// turns of many sessions leave no entry behind.
+    #[test]
+    fn hammering_many_sessions_leaves_no_entry() {
+        let sequencer = Arc::new(Sequencer::default());
+        let threads: Vec<_> = (0..8u8)
+            .map(|thread| {
+                let sequencer = sequencer.clone();
+                std::thread::spawn(move || {
+                    for round in 0..2_000u32 {
+                        let byte = ((round * 7 + u32::from(thread)) % 64) as u8;
+                        let turn = sequencer.take(key(byte)).unwrap();
+                        if round.is_multiple_of(97) {
+                            // Dropped on another thread, as a session handed
+                            // to a worker is.
+                            std::thread::spawn(move || drop(turn)).join().unwrap();
+                        } else {
+                            std::thread::yield_now();
+                            drop(turn);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(sequencer.entries(), 0);
+    }
+
     #[test]
     fn a_session_holding_a_turn_can_move_between_threads() {
         fn is_send<T: Send>(_: &T) {}
