@@ -90,8 +90,8 @@ pub enum EndOutcome {
 /// by this library, so every condition names a state that, once left, never
 /// comes back: a write retried or delayed in the network can never apply
 /// late, and the record at a given version was written by exactly one call.
-/// The table's TTL may remove an expired tombstone and leave the key free
-/// again; only a create's condition holds for a free key, and a create is
+/// The table's TTL may remove an expired item (a tombstone, an idle
+/// session) and leave the key free again; only a create's condition holds for a free key, and a create is
 /// sent at most once per key (see [`create`](Backend::create)), so nothing
 /// written before can land there.
 ///
@@ -128,8 +128,9 @@ pub trait Backend: Send + Sync {
     /// Send a create at most once per key. An attempt refused for sure
     /// (throttled, never sent) may be tried again, but after one whose
     /// answer was lost (a timeout, a dropped connection, a 5xx) a second
-    /// copy must not follow: the first may still land after a tombstone
-    /// under the key was removed and revive an ended session. Read the key
+    /// copy must not follow: one copy could make the session and the other,
+    /// held up in the network, land after that session ended and the TTL
+    /// removed its tombstone, reviving it. Read the key
     /// instead: the record just written (e.g. told by a write identity) is
     /// [`CreateOutcome::Created`], any other record
     /// [`CreateOutcome::AlreadyExists`], and nothing there

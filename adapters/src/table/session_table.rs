@@ -45,12 +45,12 @@ impl<W: Wire> SessionTable<W> {
 
     /// A create, sent at most once to `key`: an attempt refused for sure
     /// (throttled, never sent) is retried, but after one whose answer was
-    /// lost no copy follows, since it could land after the key's tombstone
-    /// is gone and revive an ended session. The key is read instead
-    /// (strongly, within the call's deadline): our identity there is
-    /// Created, another record AlreadyExists, and nothing there
-    /// [`BackendError::OutcomeUnknown`], on which the caller gives the key up
-    /// (as it does on any error: a failed read reports its own).
+    /// lost no copy follows: one copy could make the session and the other
+    /// land after it ended and its tombstone was gone, reviving it. The key
+    /// is read instead (strongly, within the call's deadline): our identity
+    /// there is Created, another record AlreadyExists, and nothing there
+    /// [`BackendError::OutcomeUnknown`], on which the caller gives the key
+    /// up (as it does on any error: a failed read reports its own).
     pub(crate) async fn create(
         &self,
         key: &StorageKey,
