@@ -90,6 +90,10 @@ pub enum EndOutcome {
 /// by this library, so every condition names a state that, once left, never
 /// comes back: a write retried or delayed in the network can never apply
 /// late, and the record at a given version was written by exactly one call.
+/// The table's TTL may remove an expired item (a tombstone, an idle
+/// session) and leave the key free again; only a create's condition holds for a free key, and a create is
+/// sent at most once per key (see [`create`](Backend::create)), so nothing
+/// written before can land there.
 ///
 /// Implementations must be safe to call from many threads at once.
 ///
@@ -119,11 +123,27 @@ pub trait Backend: Send + Sync {
 
     /// Writes `record` under `key` only if no record exists there.
     ///
+    /// # For implementors
+    ///
+    /// Send a create at most once per key. An attempt refused for sure
+    /// (throttled, never sent) may be tried again, but after one whose
+    /// answer was lost (a timeout, a dropped connection, a 5xx) a second
+    /// copy must not follow: one copy could make the session and the other,
+    /// held up in the network, land after that session ended and the TTL
+    /// removed its tombstone, reviving it. Read the key
+    /// instead: the record just written (e.g. told by a write identity) is
+    /// [`CreateOutcome::Created`], any other record
+    /// [`CreateOutcome::AlreadyExists`], and nothing there
+    /// [`BackendError::OutcomeUnknown`]. On that error the caller gives the
+    /// key up and creates under a new one; nobody ever learns the abandoned
+    /// key, so a record that lands there later is never reached and expires.
+    ///
     /// # Errors
     ///
     /// [`BackendError`] on I/O failure, or [`BackendError::ItemTooLarge`] when
     /// the item exceeds 400 KB. An existing record is not an error but
-    /// [`CreateOutcome::AlreadyExists`].
+    /// [`CreateOutcome::AlreadyExists`]. [`BackendError::OutcomeUnknown`]
+    /// when the only attempt may still be applied.
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError>;
 
     /// Replaces the record under `key` only if its stored version equals
@@ -272,7 +292,8 @@ pub enum BackendError {
     },
     /// A write may or may not have been applied, and the store could not
     /// tell which: an attempt's answer was lost and the record had already
-    /// been changed again (or ended) when the backend looked.
+    /// been changed again (or ended) when the backend looked, or, for a
+    /// create, nothing was there yet (the attempt may still land).
     OutcomeUnknown {
         /// What was attempted.
         operation: Operation,
@@ -356,7 +377,7 @@ impl fmt::Display for BackendError {
             }
             BackendError::OutcomeUnknown { operation } => write!(
                 f,
-                "session {operation} may or may not have been applied: its answer was lost and the record changed again before it could be checked"
+                "session {operation} may or may not have been applied: its answer was lost and the stored record does not tell"
             ),
             BackendError::Full { operation, limit } => {
                 write!(f, "session {operation} refused: the store is full ({limit})")

@@ -346,28 +346,37 @@ impl Session {
     }
 
     /// Creates the record under the freshly drawn `token`, drawing again on
-    /// a collision. Sealed data is bound to its key, so each new ID gets the
-    /// data sealed anew (of the same size: the size check still holds).
+    /// a collision, and after a create whose outcome is unknown: a create is
+    /// sent at most once per key (see [`crate::store::Backend::create`]), so
+    /// a key whose create may still land later is abandoned. Nobody was
+    /// given it, so a record that lands there later is reached by no one
+    /// and goes by its TTL. Sealed data is bound to its key, so each new ID
+    /// gets the data sealed anew (of the same size: the size check still
+    /// holds).
     fn create(&self, mut token: Token, mut record: Record) -> Result<Token, CommitError> {
         for attempt in 1..=CREATE_ATTEMPTS {
             let key = token.storage_key();
-            match self.shared.backend.create(&key, &record)? {
-                CreateOutcome::Created => return Ok(token),
-                CreateOutcome::AlreadyExists if attempt < CREATE_ATTEMPTS => {
-                    log::warn!("a freshly drawn session ID already existed; drawing another");
-                    token = Token::generate().map_err(CommitError::Random)?;
-                    let created_at = record.created_at.unwrap_or(record.issued_at);
-                    record = self.record(
-                        &token,
-                        &token.storage_key(),
-                        record.issued_at,
-                        record.version,
-                        created_at,
-                    )?;
+            let more = attempt < CREATE_ATTEMPTS;
+            match self.shared.backend.create(&key, &record) {
+                Ok(CreateOutcome::Created) => return Ok(token),
+                Ok(CreateOutcome::AlreadyExists) => {
+                    log::warn!("a freshly drawn session ID already existed");
                 }
-                CreateOutcome::AlreadyExists => {
-                    log::warn!("a freshly drawn session ID already existed; giving up");
+                Err(error @ BackendError::OutcomeUnknown { .. }) if more => {
+                    log::warn!("{error}; creating the session under a new ID");
                 }
+                Err(error) => return Err(error.into()),
+            }
+            if more {
+                token = Token::generate().map_err(CommitError::Random)?;
+                let created_at = record.created_at.unwrap_or(record.issued_at);
+                record = self.record(
+                    &token,
+                    &token.storage_key(),
+                    record.issued_at,
+                    record.version,
+                    created_at,
+                )?;
             }
         }
         Err(CommitError::IdCollision {

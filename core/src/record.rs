@@ -82,35 +82,64 @@ impl Record {
     /// [`Backend::end`](crate::store::Backend::end) never replaces it.
     pub const ENDED_VERSION: u64 = u64::MAX;
 
-    /// How long a tombstone stays before the table's TTL may remove it: an
-    /// hour, well past the 15 minutes after which AWS refuses a signed
-    /// request, so no delayed request can find the key free and apply late.
+    /// How long a tombstone written in [`DataEncoding::Cbor`] stays before
+    /// the table's TTL may remove it: an hour, so that a stale tab's logout
+    /// can still follow a login's [`successor`](Self::successor) and a login
+    /// whose answer was lost can still find its own tombstone. Nothing else
+    /// rests on it: this library recognises a tombstone by its version,
+    /// whatever its `exp`, and never sends a create twice to one key (see
+    /// [`Backend::create`](crate::store::Backend::create)), so a key freed
+    /// by TTL is never written again.
+    ///
+    /// In [`DataEncoding::Json`] (a table shared with
+    /// pyramid-dynamodb-sessions) a tombstone expires at once instead: see
+    /// [`tombstone`](Self::tombstone).
     pub const TOMBSTONE_SECS: i64 = 3600;
 
     /// The record that ends a session at `now` (unix seconds): no data,
-    /// [`ENDED_VERSION`](Self::ENDED_VERSION), expiring after
-    /// [`TOMBSTONE_SECS`](Self::TOMBSTONE_SECS), and no
+    /// [`ENDED_VERSION`](Self::ENDED_VERSION), and no
     /// [`successor`](Self::successor) (a login sets it). Its `dat` is an
-    /// empty map in `encoding`, so that pyramid-dynamodb-sessions reads it as
-    /// an empty session.
+    /// empty map in `encoding`.
+    ///
+    /// Its `exp` depends on `encoding`:
+    ///
+    /// - In [`DataEncoding::Cbor`], [`TOMBSTONE_SECS`](Self::TOMBSTONE_SECS)
+    ///   after `now`.
+    /// - In [`DataEncoding::Json`], one second before `now`, already past:
+    ///   pyramid-dynamodb-sessions knows nothing of ended versions and takes
+    ///   any item as a live session unless `exp < time()`: with an `exp`
+    ///   still ahead it would serve a replayed stale cookie an empty
+    ///   session under the ended ID, and its next write would revive that
+    ///   ID at a version (2^64) this library cannot read. A past `exp`
+    ///   makes it start a new session under a new ID, as for any expired
+    ///   one. The table's TTL may then remove the tombstone early, which
+    ///   costs only what [`TOMBSTONE_SECS`](Self::TOMBSTONE_SECS) describes.
     ///
     /// ```
     /// use dynamodb_sessions_core::{DataEncoding, store::Record};
     ///
-    /// let tombstone = Record::tombstone(1_700_000_000, DataEncoding::Json);
+    /// let tombstone = Record::tombstone(1_700_000_000, DataEncoding::Cbor);
     /// assert!(tombstone.is_ended());
     /// assert_eq!(tombstone.expires_at, 1_700_003_600);
+    ///
+    /// let shared = Record::tombstone(1_700_000_000, DataEncoding::Json);
+    /// assert!(shared.is_ended());
+    /// assert_eq!(shared.expires_at, 1_699_999_999);
     /// ```
     pub fn tombstone(now: i64, encoding: DataEncoding) -> Record {
+        let (expires_at, data) = match encoding {
+            DataEncoding::Cbor => (
+                now.saturating_add(Self::TOMBSTONE_SECS),
+                StoredData::Cbor(vec![0xa0]),
+            ),
+            DataEncoding::Json => (now.saturating_sub(1), StoredData::Json("{}".to_owned())),
+        };
         Record {
             version: Self::ENDED_VERSION,
             issued_at: now,
-            expires_at: now.saturating_add(Self::TOMBSTONE_SECS),
+            expires_at,
             created_at: None,
-            data: match encoding {
-                DataEncoding::Cbor => StoredData::Cbor(vec![0xa0]),
-                DataEncoding::Json => StoredData::Json("{}".to_owned()),
-            },
+            data,
             successor: None,
         }
     }

@@ -41,7 +41,8 @@ pub(crate) enum Decision {
 }
 
 /// Decides a write that would have moved the item from `expected` (`None`:
-/// from absent, a create) to version `target`, given what is stored now.
+/// from any live version, an end) to version `target`, given what is
+/// stored now. A create, sent only once, is decided by [`decide_create`].
 pub(crate) fn decide(
     expected: Option<u64>,
     target: u64,
@@ -68,6 +69,18 @@ pub(crate) fn decide(
         return Decision::NotApplied;
     }
     Decision::Unknown
+}
+
+/// Decides a create whose only attempt's answer was lost, given what is
+/// stored under its key now: ours (applied), another record (not applied:
+/// the key is taken, and the caller gives it up), or nothing: the attempt
+/// may not have arrived yet and may still land, which no read can rule out.
+pub(crate) fn decide_create(ours: &WriteId, stored: Option<Stored>) -> Decision {
+    match stored {
+        Some(stored) if stored.write_id.as_ref() == Some(ours) => Decision::Applied,
+        Some(_) => Decision::NotApplied,
+        None => Decision::Unknown,
+    }
 }
 
 #[cfg(test)]
@@ -144,6 +157,23 @@ mod tests {
             decide(None, 1, &OURS, stored(2, Some(THEIRS))),
             Decision::Unknown
         );
+    }
+
+    #[test]
+    fn a_create_is_ours_taken_or_unknown() {
+        assert_eq!(
+            decide_create(&OURS, stored(1, Some(OURS))),
+            Decision::Applied
+        );
+        for other in [
+            stored(1, Some(THEIRS)),
+            stored(1, None),
+            stored(TOMBSTONE, Some(THEIRS)),
+        ] {
+            assert_eq!(decide_create(&OURS, other), Decision::NotApplied);
+        }
+        // Not there yet: it may still land.
+        assert_eq!(decide_create(&OURS, None), Decision::Unknown);
     }
 
     #[test]

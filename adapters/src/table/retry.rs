@@ -15,7 +15,9 @@ use super::failure::Failure;
 /// `min(max_delay, base_delay * 2^(attempt - 1))` ("full jitter"). Only
 /// throttling, 5xx answers, transport errors, requests that could not be
 /// signed for want of credentials, and attempts that ran out of time are
-/// retried; everything else is final at once.
+/// retried; everything else is final at once. A create is the exception:
+/// after an attempt whose answer was lost (a 5xx, a transport error, a
+/// timeout) it is never sent again, and the backend reads the key instead.
 ///
 /// One deadline, [`call_timeout`](Self::call_timeout), covers the whole
 /// backend call: every attempt, every backoff and the read that decides a
@@ -149,6 +151,20 @@ pub(crate) enum Stop {
     },
     /// A final error.
     Error(BackendError),
+    /// Under [`Resend::OnlyIfRefused`]: an attempt may have been applied
+    /// (its answer was lost), so the call was not sent again. Its error.
+    MaybeApplied(BackendError),
+}
+
+/// Which failed attempts a call may be sent again after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// After every failure worth retrying: reads, and writes whose
+    /// condition no second copy can pass.
+    AfterAnyRetryable,
+    /// Only after a certain refusal (throttled, never sent): a create,
+    /// which must never be sent twice to one key.
+    OnlyIfRefused,
 }
 
 /// Runs `call` under `config`'s retry policy, giving up at `deadline`.
@@ -158,6 +174,21 @@ pub(crate) async fn execute<T, F, Fut>(
     config: &RetryConfig,
     operation: Operation,
     deadline: Instant,
+    call: F,
+) -> Result<T, Stop>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    execute_with(config, operation, deadline, Resend::AfterAnyRetryable, call).await
+}
+
+/// [`execute`], resending only as `resend` allows.
+pub(crate) async fn execute_with<T, F, Fut>(
+    config: &RetryConfig,
+    operation: Operation,
+    deadline: Instant,
+    resend: Resend,
     mut call: F,
 ) -> Result<T, Stop>
 where
@@ -224,6 +255,9 @@ where
                 }
             }
         };
+        if ambiguous && resend == Resend::OnlyIfRefused {
+            return Err(Stop::MaybeApplied(error));
+        }
         let pause = config.backoff(attempt);
         if attempt >= max_attempts || Instant::now() + pause >= deadline {
             return Err(Stop::Error(error));
@@ -373,6 +407,52 @@ mod tests {
         assert!(matches!(
             result,
             Err(Stop::ConditionFailed { ambiguous: false })
+        ));
+    }
+
+    #[test]
+    fn only_refusals_are_resent_when_asked() {
+        let calls = Cell::new(0);
+        let result: Result<(), Stop> = run(execute_with(
+            &fast(),
+            Operation::Create,
+            fast().deadline(),
+            Resend::OnlyIfRefused,
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move {
+                    match n {
+                        1 => Err(Failure::Throttled("slow".into())),
+                        2 => Err(Failure::NotSent("no credentials yet".into())),
+                        _ => Err(Failure::Transient("reset".into())),
+                    }
+                }
+            },
+        ));
+        assert_eq!(calls.get(), 3, "refusals resent, then one lost answer");
+        assert!(matches!(
+            result,
+            Err(Stop::MaybeApplied(BackendError::Unavailable { .. }))
+        ));
+        let calls = Cell::new(0);
+        let result: Result<(), Stop> = run(execute_with(
+            &fast(),
+            Operation::Create,
+            fast().deadline(),
+            Resend::OnlyIfRefused,
+            || {
+                calls.set(calls.get() + 1);
+                async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    Ok(())
+                }
+            },
+        ));
+        assert_eq!(calls.get(), 1, "a timed-out attempt is not resent");
+        assert!(matches!(
+            result,
+            Err(Stop::MaybeApplied(BackendError::Timeout { .. }))
         ));
     }
 

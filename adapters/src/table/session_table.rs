@@ -16,8 +16,8 @@ use dynamodb_sessions_core::{
 use super::attribute::{Attribute, Item};
 use super::condition::{self, Condition};
 use super::item::{from_item, key_item, stored_identity, to_item, WID};
-use super::outcome::{decide, new_write_id, Decision};
-use super::retry::{execute, RetryConfig, Stop};
+use super::outcome::{decide, decide_create, new_write_id, Decision, WriteId};
+use super::retry::{execute, execute_with, Resend, RetryConfig, Stop};
 use super::wire::Wire;
 
 /// A sessions table reached through the client `W`.
@@ -43,18 +43,50 @@ impl<W: Wire> SessionTable<W> {
         item.as_ref().map(from_item).transpose()
     }
 
+    /// A create, sent at most once to `key`: an attempt refused for sure
+    /// (throttled, never sent) is retried, but after one whose answer was
+    /// lost no copy follows: one copy could make the session and the other
+    /// land after it ended and its tombstone was gone, reviving it. The key
+    /// is read instead (strongly, within the call's deadline): our identity
+    /// there is Created, another record AlreadyExists, and nothing there
+    /// [`BackendError::OutcomeUnknown`], on which the caller gives the key
+    /// up (as it does on any error: a failed read reports its own).
     pub(crate) async fn create(
         &self,
         key: &StorageKey,
         record: &Record,
     ) -> Result<CreateOutcome, BackendError> {
-        let created = self
-            .write(Operation::Create, key, record, Condition::Absent)
+        let operation = Operation::Create;
+        let deadline = self.retry.deadline();
+        self.check_size(operation, key, record)?;
+        let (write_id, item) = identified_item::<W>(operation, key, record)?;
+        let expression = Condition::Absent.expression();
+        let sent = execute_with(
+            &self.retry,
+            operation,
+            deadline,
+            Resend::OnlyIfRefused,
+            || self.wire.put_item(&self.name, item.clone(), &expression),
+        )
+        .await;
+        let lost = match sent {
+            Ok(()) => return Ok(CreateOutcome::Created),
+            // Only ever after certain refusals: nothing was sent twice.
+            Err(Stop::ConditionFailed { .. }) => return Ok(CreateOutcome::AlreadyExists),
+            Err(Stop::Error(error)) => return Err(error),
+            Err(Stop::MaybeApplied(error)) => error,
+        };
+        let item = self
+            .get_item(operation, key, Consistency::Strong, deadline)
             .await?;
-        Ok(match created {
-            true => CreateOutcome::Created,
-            false => CreateOutcome::AlreadyExists,
-        })
+        let stored = item.as_ref().map(stored_identity).transpose()?;
+        let decision = decide_create(&write_id, stored);
+        log::debug!("session create: a lost answer ({lost}) decided as {decision:?}");
+        match decision {
+            Decision::Applied => Ok(CreateOutcome::Created),
+            Decision::NotApplied => Ok(CreateOutcome::AlreadyExists),
+            Decision::Unknown => Err(BackendError::OutcomeUnknown { operation }),
+        }
     }
 
     pub(crate) async fn replace(
@@ -98,7 +130,7 @@ impl<W: Wire> SessionTable<W> {
             Err(Stop::ConditionFailed { ambiguous: true }) => {
                 Err(BackendError::OutcomeUnknown { operation })
             }
-            Err(Stop::Error(error)) => Err(error),
+            Err(Stop::Error(error) | Stop::MaybeApplied(error)) => Err(error),
         }
     }
 
@@ -153,7 +185,7 @@ impl<W: Wire> SessionTable<W> {
         .map_err(|stop| stop_error(operation, stop))
     }
 
-    /// A whole call of a conditional put (create, replace): whether it was
+    /// A whole call of a replace's conditional put: whether it was
     /// applied, or [`BackendError::OutcomeUnknown`] when nothing proves
     /// either.
     async fn write(
@@ -188,12 +220,7 @@ impl<W: Wire> SessionTable<W> {
         condition: Condition,
         deadline: Instant,
     ) -> Result<(Decision, Option<Option<ItemOf<W>>>), BackendError> {
-        let write_id = new_write_id().ok_or(BackendError::Rejected {
-            operation,
-            source: "the operating system has no random bytes for a write identity".into(),
-        })?;
-        let mut item: ItemOf<W> = to_item(operation, key, record)?;
-        item.insert(WID.to_owned(), W::Value::binary(&write_id));
+        let (write_id, item) = identified_item::<W>(operation, key, record)?;
         let expression = condition.expression();
         match execute(&self.retry, operation, deadline, || {
             self.wire.put_item(&self.name, item.clone(), &expression)
@@ -211,7 +238,7 @@ impl<W: Wire> SessionTable<W> {
                 log::debug!("session {operation}: a lost answer decided as {decision:?}");
                 Ok((decision, Some(item)))
             }
-            Err(Stop::Error(error)) => Err(error),
+            Err(Stop::Error(error) | Stop::MaybeApplied(error)) => Err(error),
         }
     }
 
@@ -228,10 +255,25 @@ impl<W: Wire> SessionTable<W> {
     }
 }
 
+/// `record`'s item under `key` with a fresh write identity, and the identity.
+fn identified_item<W: Wire>(
+    operation: Operation,
+    key: &StorageKey,
+    record: &Record,
+) -> Result<(WriteId, ItemOf<W>), BackendError> {
+    let write_id = new_write_id().ok_or(BackendError::Rejected {
+        operation,
+        source: "the operating system has no random bytes for a write identity".into(),
+    })?;
+    let mut item: ItemOf<W> = to_item(operation, key, record)?;
+    item.insert(WID.to_owned(), W::Value::binary(&write_id));
+    Ok((write_id, item))
+}
+
 /// The error for a stop that is not an expected condition failure.
 fn stop_error(operation: Operation, stop: Stop) -> BackendError {
     match stop {
-        Stop::Error(error) => error,
+        Stop::Error(error) | Stop::MaybeApplied(error) => error,
         // Only reachable for an operation without a condition.
         Stop::ConditionFailed { .. } => BackendError::Rejected {
             operation,

@@ -13,7 +13,7 @@ use super::Backend;
 use crate::support_clients::{alone, beside_others, Share};
 use crate::support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
 use dynamodb_sessions::{
-    store::{Backend as _, Consistency, Record, Token},
+    store::{Backend as _, Consistency, CreateOutcome, Record, StorageKey, StoredData, Token},
     BackendError, CommitError, Operation, Session, SessionConfig, SessionError, SessionManager,
 };
 use dynamodb_sessions_test_support::dynamodb_local;
@@ -91,9 +91,12 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
     proxy.inject([THROTTLED, SERVER_ERROR]);
     let before = proxy.requests();
     let mut cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
-    // Two refused attempts, then the create.
-    assert_eq!(proxy.requests() - before, 3);
+    // A throttled attempt (resent), a 5xx (which may have been applied: not
+    // resent), the read that finds nothing under that key, then the create
+    // under a new ID.
+    assert_eq!(proxy.requests() - before, 4);
     assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
+    assert_eq!(all_records(&direct).len(), 1);
 
     let faults = [
         THROTTLED,
@@ -244,6 +247,94 @@ fn a_late_answer_is_not_applied_twice() {
         cookie = next;
     }
     assert_eq!(stored(&direct, &cookie).unwrap().version, 4);
+}
+
+/// A create is sent at most once per key: after an attempt whose answer
+/// was lost, the backend reads the key instead of sending the PutItem
+/// again (a copy held up in the network could otherwise land after the
+/// key's tombstone is gone and revive an ended session). Ours there is
+/// Created, another record AlreadyExists, nothing OutcomeUnknown; certain
+/// refusals (throttling) are still resent. Each lost answer costs exactly
+/// one PutItem and one GetItem, and nothing is written by a second copy.
+#[test]
+fn a_create_whose_answer_is_lost_is_never_sent_again() {
+    let Some((manager, direct, proxy, _share)) = setup("createonce", beside_others()) else {
+        return;
+    };
+    let backend = backend_at(&proxy.endpoint(), direct.table_name());
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let record =
+        Record::new(1, now, now + 1200, StoredData::Cbor(vec![0xa0])).with_created_at(Some(now));
+    let fresh_key = || Token::generate().unwrap().storage_key();
+    let create = |key: &StorageKey, fault: Fault| {
+        proxy.inject([fault]);
+        let before = proxy.requests();
+        let outcome = backend.create(key, &record);
+        (outcome, proxy.requests() - before)
+    };
+    let unknown = |outcome: &Result<CreateOutcome, BackendError>| {
+        matches!(
+            outcome,
+            Err(BackendError::OutcomeUnknown {
+                operation: Operation::Create
+            })
+        )
+    };
+
+    // Lost before DynamoDB saw it (a dropped connection, a 5xx): the read
+    // finds nothing, and the key is given up with nothing written.
+    for fault in [Fault::Reset, SERVER_ERROR] {
+        let key = fresh_key();
+        let (outcome, requests) = create(&key, fault.clone());
+        assert!(unknown(&outcome), "{fault:?}: {outcome:?}");
+        assert_eq!(requests, 2, "{fault:?}: one PutItem, one GetItem");
+        assert_eq!(direct.load(&key, Consistency::Strong).unwrap(), None);
+    }
+    // Applied, then the answer lost or too late: the read finds ours.
+    for fault in [
+        Fault::ApplyThenReset,
+        Fault::DelayAnswer(Duration::from_millis(1000)),
+    ] {
+        let key = fresh_key();
+        let (outcome, requests) = create(&key, fault.clone());
+        assert_eq!(outcome.unwrap(), CreateOutcome::Created, "{fault:?}");
+        assert_eq!(requests, 2, "{fault:?}: one PutItem, one GetItem");
+        let stored = direct.load(&key, Consistency::Strong).unwrap();
+        assert_eq!(stored.as_ref(), Some(&record), "{fault:?}");
+    }
+    // Someone else's record under the key, even one just like ours: taken
+    // (the write identity decides, never the content).
+    let key = fresh_key();
+    assert_eq!(
+        direct.create(&key, &record).unwrap(),
+        CreateOutcome::Created
+    );
+    let (outcome, requests) = create(&key, Fault::Reset);
+    assert_eq!(outcome.unwrap(), CreateOutcome::AlreadyExists);
+    assert_eq!(requests, 2);
+    // Throttled: refused for sure, so it is sent again.
+    let key = fresh_key();
+    let (outcome, requests) = create(&key, THROTTLED);
+    assert_eq!(outcome.unwrap(), CreateOutcome::Created);
+    assert_eq!(requests, 2, "the refused PutItem and the one applied");
+
+    // Through the manager: the session is created under another ID, and
+    // the given-up key holds nothing.
+    let records = all_records(&direct).len();
+    let mut session = manager.load(None);
+    session.insert("n", &1u32).unwrap();
+    proxy.inject([Fault::Reset]);
+    let before = proxy.requests();
+    let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
+    assert_eq!(proxy.requests() - before, 3, "PutItem, GetItem, PutItem");
+    assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
+    assert_eq!(all_records(&direct).len(), records + 1, "one record made");
 }
 
 /// Every record in the table, read directly (a scan, then strong reads).
