@@ -48,3 +48,21 @@ pub fn a_logout_stands_when_its_new_data_cannot_be_stored<H: Harness>(harness: &
     assert!(f.is_ended(&cookie));
     assert_eq!(f.manager.stats().dropped_after_logout, 1);
 }
+
+/// A logout followed by data too large to store: the size check refuses
+/// the data before anything is written for it, but the logout stands, with
+/// its expiring cookie; only the data is dropped, and counted.
+pub fn a_logout_stands_when_its_new_data_is_too_large<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let cookie = f.start_session("user", 1);
+    let (_, committed) = f.try_request(Some(&cookie), |s| {
+        s.invalidate();
+        s.insert("draft", &"x".repeat(500 * 1024)).unwrap();
+    });
+    let set_cookie = committed
+        .expect("a logout is never refused")
+        .expect("the cookie is expired");
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    assert!(f.is_ended(&cookie));
+    assert_eq!(f.manager.stats().dropped_after_logout, 1);
+}

@@ -131,6 +131,7 @@ macro_rules! conformance_suite {
             cache_cases::cache_waiters_survive_a_failed_or_panicking_leader,
             degraded_cases::a_failed_reissue_is_counted,
             degraded_cases::a_logout_stands_when_its_new_data_cannot_be_stored,
+            degraded_cases::a_logout_stands_when_its_new_data_is_too_large,
             turn_cases::writers_taking_turns_never_conflict,
             turn_cases::readers_never_wait_for_a_turn,
             turn_cases::a_dropped_session_gives_its_turn_back,

@@ -461,15 +461,8 @@ pub fn oversized_session_is_refused_before_writing<H: Harness>(harness: &H) {
     );
     assert_eq!(f.stored(&cookie), Some(before));
 
-    let ((), committed) = f.try_request(Some(&cookie), |s| {
-        s.invalidate();
-        s.insert("blob", &big).unwrap();
-    });
-    assert!(
-        matches!(committed, Err(CommitError::TooLarge { .. })),
-        "{committed:?}"
-    );
-    assert!(f.stored(&cookie).is_some(), "not even the end happened");
+    // After a logout, oversized data is dropped and the logout stands:
+    // `degraded_cases::a_logout_stands_when_its_new_data_is_too_large`.
 
     // Just under the limit fits.
     let ((), committed) = f.try_request(None, |s| {

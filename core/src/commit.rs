@@ -42,18 +42,25 @@ impl Session {
             return Ok(None);
         }
         let now = self.shared.now();
-        let write = self.plan(now)?;
         let backend = &self.shared.backend;
         let config = &self.shared.config;
 
+        // A logout comes first, and what the request put in the session
+        // after it (a "logged out" flash, say) can never undo it: data too
+        // large, unencodable or unstorable is dropped, the logout stands.
         if let Some(Retired::Logout(key)) = &self.retired {
             self.end_following_logins(key, now)?;
         }
+        let write = match self.plan(now) {
+            Ok(write) => write,
+            Err(error) if self.is_logout() => {
+                return Ok(Some(self.drop_after_logout(&error, is_https)))
+            }
+            Err(error) => return Err(error),
+        };
         let mut created = None;
         let cookie = match write {
-            Write::Nothing if matches!(self.state, State::Invalidated) => {
-                Some(session_cookie::expire(config, is_https))
-            }
+            Write::Nothing if self.is_logout() => Some(session_cookie::expire(config, is_https)),
             Write::Nothing => None,
             Write::Create(token, record) => match self.create(token, record) {
                 Ok(token) => {
@@ -61,16 +68,7 @@ impl Session {
                     created = Some(token.storage_key());
                     Some(session_cookie::issue(config, value, is_https))
                 }
-                // The logout itself is done: a logout is never refused for
-                // the sake of what the request put in the session after it
-                // (a "logged out" flash in a full store, say).
-                Err(error) if matches!(self.state, State::Invalidated) => {
-                    log::warn!(
-                        "a logout's new session could not be stored ({error}); the logout stands, its new data is dropped"
-                    );
-                    self.shared.counters.dropped_after_logout();
-                    Some(session_cookie::expire(config, is_https))
-                }
+                Err(error) if self.is_logout() => Some(self.drop_after_logout(&error, is_https)),
                 Err(error) => return Err(error),
             },
             Write::Replace(bound, record) => {
@@ -87,6 +85,22 @@ impl Session {
             self.finish_login(from, created, now)?;
         }
         Ok(cookie)
+    }
+
+    /// Whether this request logged the session out (and may have put new
+    /// data in it since).
+    fn is_logout(&self) -> bool {
+        matches!(self.state, State::Invalidated)
+    }
+
+    /// The answer to a logout whose new data could not be stored: the
+    /// expiring cookie. The data is dropped, logged and counted.
+    fn drop_after_logout(&self, error: &CommitError, is_https: bool) -> String {
+        log::warn!(
+            "a logout's new data could not be stored ({error}); the logout stands, the data is dropped"
+        );
+        self.shared.counters.dropped_after_logout();
+        session_cookie::expire(&self.shared.config, is_https)
     }
 
     /// A reissue (touch) of an unchanged session. Its outcome never changes

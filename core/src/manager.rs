@@ -199,7 +199,7 @@ impl SessionManager {
     /// | loaded, unchanged, older than `reissue_time` | touch if the version is unchanged | same value, fresh `Max-Age`; none if changed or ended elsewhere |
     /// | loaded, changed | replace if the version is unchanged | `token/version+1` |
     /// | invalidated | end (a tombstone) | expired |
-    /// | invalidated, then data set | end, then create under a new ID | new `token/1` |
+    /// | invalidated, then data set | end, then create under a new ID | new `token/1`; expired if the new data cannot be stored (it is dropped and counted in [`stats`](Self::stats)) |
     /// | ID regenerated | create under a new ID, then end the old if its version is unchanged | new `token/1` |
     /// | expired since it was loaded, changed or regenerated | none | none ([`CommitError::Expired`]) |
     ///

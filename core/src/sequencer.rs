@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -54,9 +55,17 @@ pub enum Sequencing {
 }
 
 /// How long a request waits for a session's turn before it goes on
-/// without: far longer than a request's own store calls take (5 s each at
-/// most by default), so it is reached only by a request stuck on the
-/// session, or one waiting on itself.
+/// without, still exact (its conditional writes guard it as they guard
+/// requests of other processes). A turn's holder makes one to three store
+/// calls, each well under a second on a healthy store, so the wait is
+/// reached only behind a stuck request, or on a store so slow that its
+/// calls near their own 5 s bound; waiting longer would only make a
+/// request wait that conflicts cost less.
+///
+/// A freed turn goes to whichever waiter gets to it first, not to the one
+/// that waited longest: under a steady stream of writers of one session,
+/// one of them may reach this bound and go ahead without its turn (and
+/// then may conflict).
 pub const MAX_TURN_WAIT: Duration = Duration::from_secs(5);
 
 /// The turns of the sessions that requests of this process hold or wait
@@ -66,31 +75,46 @@ pub(crate) struct Sequencer {
     turns: Mutex<HashMap<StorageKey, Arc<Entry>>>,
 }
 
-/// One session's turn: whether it is taken, and a signal when it is free.
+/// One session's turn: the thread holding it, if any, and a signal when
+/// it is free.
 #[derive(Debug, Default)]
 struct Entry {
-    taken: Mutex<bool>,
+    holder: Mutex<Option<ThreadId>>,
     freed: Condvar,
 }
 
 impl Sequencer {
     /// Waits for the turn of the session under `key`, at most
-    /// [`MAX_TURN_WAIT`]; `None` when it could not be had in time.
+    /// [`MAX_TURN_WAIT`]; `None` when it could not be had in time, or when
+    /// this thread holds it already (a request that loads its own session
+    /// twice must not wait for itself).
     pub(crate) fn take(self: &Arc<Self>, key: StorageKey) -> Option<Turn> {
         let entry = Arc::clone(self.turns.lock().entry(key).or_default());
+        let me = std::thread::current().id();
         let deadline = Instant::now() + MAX_TURN_WAIT;
-        let mut taken = entry.taken.lock();
-        while *taken && !entry.freed.wait_until(&mut taken, deadline).timed_out() {}
-        let got_it = !*taken;
-        // Ours now, or still the holder's.
-        *taken = true;
-        drop(taken);
+        let mut holder = entry.holder.lock();
+        let mine_already = *holder == Some(me);
+        while holder.is_some()
+            && !mine_already
+            && !entry.freed.wait_until(&mut holder, deadline).timed_out()
+        {}
+        let got_it = holder.is_none();
+        if got_it {
+            *holder = Some(me);
+        }
+        drop(holder);
         let turn = Turn {
             sequencer: Arc::clone(self),
             key,
             entry,
             held: got_it,
         };
+        if mine_already {
+            log::debug!(
+                "this thread holds the session's turn already; going on without a second one"
+            );
+            return None;
+        }
         if !got_it {
             log::warn!(
                 "waited {MAX_TURN_WAIT:?} for another request of the same session; going on without waiting"
@@ -129,7 +153,7 @@ impl Drop for Turn {
     fn drop(&mut self) {
         let mut turns = self.sequencer.turns.lock();
         if self.held {
-            *self.entry.taken.lock() = false;
+            *self.entry.holder.lock() = None;
             self.entry.freed.notify_one();
         }
         // Nobody else holds or waits for it (the map's and ours are the

@@ -45,6 +45,8 @@ use dynamodb_sessions_core::{
     CommitError, Scheme, Sequencing, Session, SessionError, SessionManager,
 };
 
+pub use dynamodb_sessions_core::MAX_TURN_WAIT;
+
 /// What the glue needs to know about a server's request.
 pub trait HttpRequest {
     /// The request's `Cookie` headers joined with `"; "` (see
@@ -75,18 +77,19 @@ pub trait HttpRequest {
 /// Whether `method` is safe in the sense of RFC 9110 (section 9.2.1): a
 /// request that asks only to read (`GET`, `HEAD`, `OPTIONS`, `TRACE`).
 /// Browsers and proxies may repeat such requests on their own, so running
-/// their handler again is what their authors already expect.
+/// their handler again is what their authors already expect. Methods are
+/// case-sensitive (section 9.1): `get` is another, unknown method, which a
+/// router matching `"GET"` does not treat as one, so it is not safe either.
 ///
 /// ```
 /// use dynamodb_sessions::http::is_safe_method;
 ///
 /// assert!(is_safe_method("GET"));
 /// assert!(!is_safe_method("POST"));
+/// assert!(!is_safe_method("get"));
 /// ```
 pub fn is_safe_method(method: &str) -> bool {
-    ["GET", "HEAD", "OPTIONS", "TRACE"]
-        .iter()
-        .any(|safe| method.eq_ignore_ascii_case(safe))
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
 /// What the glue needs to do to a server's response.
@@ -263,8 +266,9 @@ impl HttpSessions {
     ///
     /// # Errors
     ///
-    /// As [`SessionManager::commit`], from the last run: a conflict or
-    /// expiry after the last run allowed, or any other commit error at once.
+    /// As [`SessionManager::commit`], from the last run: a conflict after
+    /// the last run allowed (the first, for a request that is not rerun),
+    /// or any other commit error, an expiry included, at once.
     pub fn handle<P: HttpResponse>(
         &self,
         request: &impl HttpRequest,
@@ -432,7 +436,10 @@ pub enum OnConflict {
 /// would otherwise fail all but one.
 ///
 /// Waiting happens only between requests of the same session, and a turn
-/// is never waited for longer than [`MAX_TURN_WAIT`](dynamodb_sessions_core::MAX_TURN_WAIT).
+/// is never waited for longer than [`MAX_TURN_WAIT`]. Load a request's
+/// session once ([`HttpSessions::load`] or the session `serve` hands the
+/// handler): a second load of it in the same thread goes on without a turn
+/// rather than wait for its own.
 /// Across processes nothing waits; the conditional writes keep the
 /// sessions exact there, as they do here.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

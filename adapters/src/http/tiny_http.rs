@@ -86,8 +86,9 @@ impl HttpRequest for Request {
 }
 
 /// Runs one request: reads its form (if its body is urlencoded), then
-/// [`HttpSessions::handle`] (load, `handler`, commit, `Set-Cookie`, rerun on
-/// a conflict), and answers the request with the handler's response, once.
+/// [`HttpSessions::handle`] (load, `handler`, commit, `Set-Cookie`, and on
+/// a conflict a rerun as [`OnConflict`](super::OnConflict) says), and
+/// answers the request with the handler's response, once.
 ///
 /// `handler` gets the request (its body already read), the form (empty
 /// unless the body was urlencoded) and the session; check the CSRF token
@@ -99,8 +100,10 @@ impl HttpRequest for Request {
 /// [`CsrfError::status_code`] and the handler does not run. If the commit
 /// fails, the handler's response is dropped (it may describe a change that
 /// was not saved), the error is logged with its causes, and the request is
-/// answered 409 (the session kept changing under the handler), 503 (the
-/// store is busy, full or unreachable) or 500.
+/// answered 409 (another request changed the session meanwhile, and the
+/// request was not to be rerun or kept conflicting; or the session expired
+/// while the handler ran), 503 (the store is busy, full or unreachable) or
+/// 500.
 ///
 /// See the [module documentation](self) for an example.
 ///
