@@ -213,7 +213,12 @@ impl Session {
         let first = match backend.load(key, Consistency::Eventual) {
             // An expired-looking eventual read may be a replica that has not
             // seen the latest touch yet: only a strong read may end a session.
-            Ok(Some(record)) if record.version >= cookie_version && !self.is_expired(&record) => {
+            // A tombstone never changes again, whatever its `exp` says (in
+            // JSON mode it is past at once).
+            Ok(Some(record))
+                if record.version >= cookie_version
+                    && (record.is_ended() || !self.is_expired(&record)) =>
+            {
                 return Ok(Some(record))
             }
             Ok(_) => backend.load(key, Consistency::Strong),
