@@ -93,6 +93,7 @@ macro_rules! conformance_suite {
             session_cases::reissue_after_a_change_elsewhere_sets_no_cookie,
             session_cases::json_records_load,
             session_cases::json_mode_writes_json_text,
+            session_cases::json_tombstone_replay_costs_one_eventual_read,
             session_cases::session_expiring_during_the_request_is_not_written,
             session_cases::absolute_lifetime_cannot_be_extended,
             session_cases::default_absolute_lifetime_ends_active_sessions,

@@ -704,3 +704,24 @@ pub fn expired_looking_eventual_read_is_confirmed<H: Harness>(harness: &H) {
     assert_eq!(n, Some(1), "the touch kept it alive");
     assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 1));
 }
+
+/// A logged-out cookie replayed in JSON mode, where a tombstone's `exp` is
+/// already past (so that pyramid-dynamodb-sessions reads it as gone): no
+/// session, for the one eventually consistent read any replay costs; a
+/// tombstone never changes again, so no strong read confirms it.
+pub fn json_tombstone_replay_costs_one_eventual_read<H: Harness>(harness: &H) {
+    let json = SessionConfig::builder()
+        .data_encoding(DataEncoding::Json)
+        .build()
+        .unwrap();
+    let f = Fixture::with_config(harness, json);
+    let cookie = f.start_session("user", 1);
+    let (_, set_cookie) = f.request(Some(&cookie), |s| s.invalidate());
+    assert!(set_cookie.is_some_and(|c| c.contains("Max-Age=0")));
+    let stored = f.stored(&cookie).expect("a tombstone");
+    assert!(stored.is_ended() && stored.expires_at < f.start);
+    let ((user, set_cookie), counts) =
+        f.counting(|| f.request(Some(&cookie), |s| s.get::<i64>("user").unwrap()));
+    assert_eq!((user, set_cookie), (None, None));
+    assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 0));
+}
