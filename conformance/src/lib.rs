@@ -124,6 +124,7 @@ macro_rules! conformance_suite {
             cache_cases::cache_coalesces_concurrent_loads,
             cache_cases::cache_waiters_stop_waiting_at_their_bound,
             cache_cases::cache_waiters_survive_a_failed_or_panicking_leader,
+            cache_cases::cache_waiters_never_take_an_answer_older_than_the_bound,
         );
     };
     (@cases $harness:expr; $($module:ident :: $case:ident),* $(,)?) => {
