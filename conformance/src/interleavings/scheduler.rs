@@ -435,7 +435,12 @@ mod tests {
             l.lock().unwrap().push("waiter goes on");
         });
         let timeout = Duration::from_secs(5);
-        let blocked = || waiting.load(Ordering::SeqCst) > 0;
+        // One more waiting than found blocked (a woken one may not have
+        // counted itself out yet).
+        let blocked = || {
+            let found = scheduler.waiting().iter().filter(|w| w.blocked).count();
+            waiting.load(Ordering::SeqCst) > found as u64
+        };
         assert_eq!(scheduler.give_turn(0, timeout, &blocked), Turn::Parked);
         assert_eq!(scheduler.give_turn(1, timeout, &blocked), Turn::Blocked);
         let parked = scheduler.waiting();
