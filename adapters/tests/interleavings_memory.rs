@@ -46,7 +46,11 @@ fn on_memory(seed: u64, options: &Options) -> Result<Stats, Violation> {
 
 /// A schedule's statistics without the one figure that depends on timing.
 fn replayable(seed: u64) -> Stats {
-    let stats = on_memory(seed, &Options::default()).expect("a clean schedule");
+    replayable_with(seed, &Options::default())
+}
+
+fn replayable_with(seed: u64, options: &Options) -> Stats {
+    let stats = on_memory(seed, options).expect("a clean schedule");
     Stats {
         slowest_call: Duration::ZERO,
         ..stats
@@ -100,6 +104,37 @@ fn memory_schedules_with_the_read_cache() {
     summary.assert_no_violations();
 }
 
+/// The read cache where loads pile up: one or two browsers, up to 20
+/// requests, 6 at once, so that loads of one session often wait for a slow
+/// one's store call (sent by another request, maybe seconds before, with
+/// writes and logouts through the other process since). What a waiting
+/// load is handed must be no older than the bound when it started.
+#[test]
+fn memory_schedules_with_the_read_cache_under_contention() {
+    let options = Options {
+        requests: (10, 20),
+        browsers: (1, 2),
+        max_in_flight: 6,
+        lagging_reads: true,
+        cache: Some(interleavings::CACHE_SETTINGS),
+        ..Options::default()
+    };
+    let summary = Schedules::from_env(CI_SCHEDULES / 2).run(
+        "MemoryBackend, read cache, contention",
+        |seed| {
+            let store = Arc::new(MemoryBackend::new());
+            store.set_stale_reads(StaleReads::On);
+            interleavings::run(seed, &options, Arc::clone(&store), store)
+        },
+    );
+    println!("{summary}");
+    summary.assert_no_violations();
+    assert!(
+        summary.stats.notes.get("loads answered by another's call") > Some(&0),
+        "loads shared another's call"
+    );
+}
+
 #[test]
 #[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_memory -- --ignored"]
 fn memory_schedules_long() {
@@ -116,6 +151,30 @@ fn a_seed_replays_its_schedule() {
         assert_eq!(replayable(seed), replayable(seed), "seed {seed}");
     }
     assert_ne!(replayable(17).fingerprint, replayable(18).fingerprint);
+}
+
+/// With the read cache too, loads that wait for another's call included
+/// (they are off the schedule until that call is answered).
+#[test]
+fn a_seed_replays_its_schedule_with_the_read_cache() {
+    let options = Options {
+        requests: (10, 20),
+        browsers: (1, 2),
+        max_in_flight: 6,
+        cache: Some(interleavings::CACHE_SETTINGS),
+        ..Options::default()
+    };
+    let mut shared = 0;
+    for seed in 0..20 {
+        let stats = replayable_with(seed, &options);
+        assert_eq!(stats, replayable_with(seed, &options), "seed {seed}");
+        shared += stats
+            .notes
+            .get("loads answered by another's call")
+            .copied()
+            .unwrap_or(0);
+    }
+    assert!(shared > 0, "some loads shared another's call");
 }
 
 /// A store broken in one way, to show the checker notices.

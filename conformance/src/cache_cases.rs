@@ -426,3 +426,65 @@ pub fn cache_waiters_survive_a_failed_or_panicking_leader<H: Harness>(harness: &
     }
     assert_eq!(read(&f, &cookie), Some(1), "the cache works on");
 }
+
+/// A load never takes a shared answer from a store call sent longer than
+/// `max_staleness` before it started: process B's load at 1.8 s does not
+/// join B's load still held at the store since 0 s (before A's logout at
+/// 0.1 s), and sees the logout, as it would with coalescing off. The held
+/// call's older answer, when it comes, does not replace the fresher one.
+pub fn cache_waiters_never_take_an_answer_older_than_the_bound<H: Harness>(harness: &H) {
+    let store = Arc::new(harness.fresh_backend());
+    let time = Arc::new(ManualMonotonicClock::new());
+    let clock = Arc::new(ManualClock::new(now()));
+    // Waiting longer than the test takes: a load that joins the held call
+    // gets its answer, whenever that comes.
+    let settings = SETTINGS.with_coalescing(Coalescing::WaitUpTo(Duration::from_secs(60)));
+    let a = Fixture::cached(
+        Arc::clone(&store),
+        SessionConfig::default(),
+        settings,
+        Arc::clone(&clock),
+        Arc::clone(&time),
+    );
+    let b = Fixture::cached(
+        HeldLoads::new(Arc::clone(&store)),
+        SessionConfig::default(),
+        settings,
+        clock,
+        Arc::clone(&time),
+    );
+    let cookie = a.start_session("n", 1);
+    let held = b.backend.inner();
+    held.hold_next_load();
+    thread::scope(|scope| {
+        // 0 s: B's load reads the session and is held.
+        let leader = scope.spawn(|| read(&b, &cookie));
+        held.wait_until_held();
+        // 0.1 s: A logs the user out.
+        time.advance(100 * MILLI);
+        a.request(Some(&cookie), |s| s.invalidate());
+        // 1.8 s: another load of the session in B.
+        time.advance(1700 * MILLI);
+        let waiter = scope.spawn(|| read(&b, &cookie));
+        eventually("the load waits for the held call or is done", || {
+            stats(&b).waiting == 1 || waiter.is_finished()
+        });
+        held.release(Release::Answer);
+        assert_eq!(
+            waiter.join().expect("no panic"),
+            None,
+            "a load 1.7 s after another process's logout sees it (bound 1 s)"
+        );
+        assert_eq!(
+            leader.join().expect("no panic"),
+            Some(1),
+            "read before the logout"
+        );
+    });
+    assert_eq!(stats(&b).shared, 0);
+    assert_eq!(
+        read_n(&b, &cookie),
+        (None, CallCounts::default()),
+        "the held call's answer did not replace the logout's, cached at 1.8 s"
+    );
+}

@@ -130,6 +130,7 @@ macro_rules! conformance_suite {
             cache_cases::cache_coalesces_concurrent_loads,
             cache_cases::cache_waiters_stop_waiting_at_their_bound,
             cache_cases::cache_waiters_survive_a_failed_or_panicking_leader,
+            cache_cases::cache_waiters_never_take_an_answer_older_than_the_bound,
             degraded_cases::a_failed_reissue_is_counted,
             degraded_cases::a_logout_stands_when_its_new_data_cannot_be_stored,
             degraded_cases::a_logout_stands_when_its_new_data_is_too_large,

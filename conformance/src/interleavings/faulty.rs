@@ -28,7 +28,8 @@ pub struct FaultRates {
     /// Applied, then the answer lost: a timeout error.
     pub lose_answer: u32,
     /// Held in flight for a few steps, before and/or after it is applied,
-    /// while other requests and the clock move on.
+    /// while other requests and the clock move on; some loads (slow reads)
+    /// for many steps after.
     pub delay: u32,
     /// Writes only: an error now, and the same call reaches the store at a
     /// random later step (a retried request whose first copy arrives late).
@@ -241,6 +242,9 @@ enum Fault {
     LateDuplicate,
 }
 
+/// Of the delayed loads, how many per thousand answer only after many steps.
+const SLOW_LOADS: u32 = 500;
+
 fn draw_fault(rng: &mut SimRng, rates: &FaultRates, write: bool) -> Fault {
     let duplicate = if write { rates.late_duplicate } else { 0 };
     let pass = 1000u32.saturating_sub(rates.drop + rates.lose_answer + rates.delay + duplicate);
@@ -249,7 +253,13 @@ fn draw_fault(rng: &mut SimRng, rates: &FaultRates, write: bool) -> Fault {
         Some(2) => Fault::LoseAnswer,
         Some(3) => {
             let before = rng.below(4);
-            Fault::Delay(before, rng.range(u64::from(before == 0), 4))
+            let after = match !write && rng.chance(SLOW_LOADS) {
+                // A slow read: loads of its key made meanwhile wait for it
+                // (in the read cache), while writes and the clock move on.
+                true => rng.range(5, 15),
+                false => rng.range(u64::from(before == 0), 4),
+            };
+            Fault::Delay(before, after)
         }
         Some(4) => Fault::LateDuplicate,
         _ => Fault::Pass,
@@ -330,7 +340,7 @@ impl Env {
                     key,
                     record,
                     strong: *consistency == Consistency::Strong,
-                    cached: false,
+                    cached: None,
                 });
             }
         }

@@ -39,10 +39,11 @@ pub enum Invariant {
     /// write, nor clears it, while a key earlier delivered to the browser
     /// is live.
     CookiesPointAtLive,
-    /// g. With the read cache on: a record it hands out was the key's state
-    /// in the store less than the staleness bound ago (it is the state now,
-    /// or stopped being it within the bound); and (with b) it never hands
-    /// out data that a logout made through this process ended.
+    /// g. With the read cache on: a record it hands out, from memory or
+    /// from another load's store call, was the key's state in the store
+    /// less than the staleness bound before the load started (it is the
+    /// state now, or stopped being it within the bound); and (with b) it
+    /// never hands out data that a logout made through this process ended.
     CacheStaleness,
     /// Not a promise of the library: a request thread panicked, the
     /// checker could not read the store, or the schedule did not finish.
@@ -340,18 +341,24 @@ pub(crate) fn no_load_after_logout(
     Ok(())
 }
 
-/// A load the read cache answered.
+/// A load the read cache answered, from memory or from another load's
+/// store call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CachedLoad {
     pub(crate) request: RequestId,
     pub(crate) key: KeyId,
     pub(crate) record: RecordView,
+    /// The clock when the load started (a load that waited for another's
+    /// call returns later).
+    pub(crate) started: i64,
 }
 
-/// g: a record the cache handed out at `scene.now` is `load.key`'s state
-/// in the store now, or one that stopped being its state less than
-/// `bound` seconds ago (`past` lists each replaced state with the time it
-/// was replaced).
+/// g: a record the cache handed out to a load started at `load.started`
+/// is `load.key`'s state in the store now, or one that stopped being its
+/// state less than `bound` seconds before the load started (`past` lists
+/// each replaced state with the time it was replaced). A change made
+/// before a load started is seen by it at most `bound` late, however long
+/// the load then waits for a call that was already under way.
 pub(crate) fn cached_load_within_bound(
     scene: &Scene<'_>,
     past: &[(RecordView, i64)],
@@ -367,13 +374,14 @@ pub(crate) fn cached_load_within_bound(
         .map(|(_, until)| *until)
         .max();
     match replaced {
-        Some(until) if until.saturating_add(bound) > scene.now => Ok(()),
+        Some(until) if until.saturating_add(bound) > load.started => Ok(()),
         _ => Err(format!(
-            "r{} got K{} {} from the cache at {}, but the store {} (bound {bound} s); K{} is {}",
+            "r{} got K{} {} from the cache for a load started at {}, but the store {} (bound \
+             {bound} s); K{} is {}",
             load.request,
             load.key,
             Stored::Record(load.record).describe(scene.start),
-            scene.now - scene.start,
+            load.started - scene.start,
             match replaced {
                 Some(until) => format!("replaced it at {}", until - scene.start),
                 None => "never held it".to_owned(),
@@ -829,20 +837,29 @@ mod tests {
             unreachable!()
         };
         let now = store(&[(1, record(2, 2, 2, 0, 60))]);
-        let load = CachedLoad {
+        let load = |started| CachedLoad {
             request: 4,
             key: 1,
             record: v1,
+            started,
+        };
+        let check = |started, now, past: &[(RecordView, i64)], store: &StoreView| {
+            cached_load_within_bound(&scene(&oracle, store, now), past, &load(started), 3)
         };
         // v1 was replaced at 10; the bound is 3 s.
         let past = [(v1, 10)];
-        assert!(cached_load_within_bound(&scene(&oracle, &now, 12), &past, &load, 3).is_ok());
-        assert!(cached_load_within_bound(&scene(&oracle, &now, 13), &past, &load, 3).is_err());
+        assert!(check(12, 12, &past, &now).is_ok());
+        assert!(check(13, 13, &past, &now).is_err());
+        // A load that started at 12 and waited for another's call until 20.
+        assert!(check(12, 20, &past, &now).is_ok());
+        // One that started at 13 and got the answer of a call sent before
+        // the write at 10.
+        assert!(check(13, 20, &past, &now).is_err());
         // A record the store never held.
-        assert!(cached_load_within_bound(&scene(&oracle, &now, 11), &[], &load, 3).is_err());
+        assert!(check(11, 11, &[], &now).is_err());
         // The current state, however old.
         let still = store(&[(1, record(1, 1, 1, 0, 60))]);
-        assert!(cached_load_within_bound(&scene(&oracle, &still, 99), &past, &load, 3).is_ok());
+        assert!(check(99, 99, &past, &still).is_ok());
     }
 
     #[test]

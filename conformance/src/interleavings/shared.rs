@@ -173,7 +173,7 @@ pub(crate) enum Event {
         key: KeyId,
         record: RecordView,
         strong: bool,
-        cached: bool,
+        cached: Option<Cached>,
     },
     /// The handler read its session: the tag and counter it found, if any.
     Saw {
@@ -198,6 +198,18 @@ pub(crate) enum Event {
         outcome: Outcome,
         set_cookie: Option<String>,
     },
+}
+
+/// A load the read cache answered without a store call of the request's
+/// own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cached {
+    /// The clock when the load started: what it hands out is judged
+    /// against the staleness bound at that time.
+    pub(crate) started: i64,
+    /// Whether another load's store call answered it (single flight),
+    /// rather than a cached record.
+    pub(crate) shared: bool,
 }
 
 /// A write held back in the network, to reach the store at a later step.

@@ -13,7 +13,7 @@ use dynamodb_sessions_core::{
 };
 
 use super::browser::{parse_set_cookie, Browser, Parsed};
-use super::cached::{Observed, ScheduleTime};
+use super::cached::Observed;
 use super::faulty::{FaultRates, FaultyBackend, WireFaults};
 use super::invariants::{self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie};
 use super::oracle::{Ack, LogoutAck, Oracle, Written};
@@ -35,12 +35,14 @@ pub const ABSOLUTE: i64 = 150;
 
 /// The read cache's settings for schedules: a bound of 3 s of the
 /// schedule's clock (which moves 1 to 4 s at a time, so records outlive
-/// some moves and not others), and a 1 ms wait for another load's call:
-/// a waiter holds the baton, so the call it waits for cannot move, and it
-/// always ends up making its own (deterministically).
+/// some moves and not others), and a wait for another load's call longer
+/// than any schedule takes: a load that joins a call waits, off the
+/// schedule, for as many steps as that call stays in flight (while the
+/// clock moves, and other requests write and log out), and gets its
+/// answer, or makes its own call if that one failed.
 pub const CACHE_SETTINGS: CacheSettings = CacheSettings::DEFAULT
     .with_max_staleness(Duration::from_secs(3))
-    .with_coalescing(Coalescing::WaitUpTo(Duration::from_millis(1)));
+    .with_coalescing(Coalescing::WaitUpTo(Duration::from_secs(20)));
 
 /// What a schedule may do.
 #[derive(Clone)]
@@ -218,13 +220,15 @@ struct Response {
     set_cookie: Option<String>,
 }
 
-struct World<B> {
+struct World<B: Backend> {
     options: Options,
     env: Arc<Env>,
     backend: Arc<B>,
     clock: Arc<ManualClock>,
     /// One per process: several only with the read cache.
     managers: Vec<SessionManager>,
+    /// Each process's read cache, if they have one.
+    caches: Vec<Arc<Observed<FaultyBackend<B>>>>,
     cookie_name: String,
     browsers: Vec<Browser>,
     /// Per browser: requests started whose response has not arrived.
@@ -268,25 +272,40 @@ impl<B: Backend + 'static> World<B> {
         let config = session_config(max_age);
         let cookie_name = config.cookie_name().to_owned();
         let network = || FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env));
-        let managers = match options.cache {
-            None => vec![SessionManager::with_clock(
+        // Two processes, each with its own cache: what one writes, the
+        // other's cache holds stale, within the bound.
+        let caches: Vec<_> = options
+            .cache
+            .map(|settings| {
+                (0..PROCESSES)
+                    .map(|_| {
+                        Arc::new(Observed::new(
+                            network(),
+                            settings,
+                            Arc::clone(&clock),
+                            Arc::clone(&env),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let managers = if caches.is_empty() {
+            vec![SessionManager::with_clock(
                 network(),
                 config,
                 Arc::clone(&clock),
-            )],
-            // Two processes, each with its own cache: what one writes, the
-            // other's cache holds stale, within the bound.
-            Some(settings) => (0..PROCESSES)
-                .map(|_| {
-                    let cache = Observed::new(
-                        network(),
-                        settings,
-                        ScheduleTime::new(Arc::clone(&clock), START),
-                        Arc::clone(&env),
-                    );
-                    SessionManager::with_clock(cache, config.clone(), Arc::clone(&clock))
+            )]
+        } else {
+            caches
+                .iter()
+                .map(|cache| {
+                    SessionManager::with_clock(
+                        Arc::clone(cache),
+                        config.clone(),
+                        Arc::clone(&clock),
+                    )
                 })
-                .collect(),
+                .collect()
         };
         let draw = |(low, high): (usize, usize)| {
             env.roll(|rng| rng.range(low as u64, high.max(low) as u64) as usize)
@@ -300,6 +319,7 @@ impl<B: Backend + 'static> World<B> {
             backend,
             clock,
             managers,
+            caches,
             cookie_name,
             browsers,
             open,
@@ -350,7 +370,14 @@ impl<B: Backend + 'static> World<B> {
             let line = self.perform(choice)?;
             self.settle(line)?;
         }
-        Ok(())
+        match self.env.scheduler.waiting().first() {
+            // Blocked, with no call in flight to wake it.
+            Some(stuck) => Err((
+                Invariant::Harness,
+                format!("r{} waits for a call that no request is making", stuck.id),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn choose(&mut self) -> Option<Choice> {
@@ -375,7 +402,7 @@ impl<B: Backend + 'static> World<B> {
         }
         if choices.is_empty() {
             // Only delayed calls and held-back writes are left: let them go.
-            for request in &waiting {
+            for request in waiting.iter().filter(|w| !w.blocked) {
                 choices.push((Choice::Run(request.id), 4));
             }
             for index in 0..late.len() {
@@ -518,7 +545,44 @@ impl<B: Backend + 'static> World<B> {
 
     fn run_request(&mut self, id: RequestId) -> Result<Option<String>, Failure> {
         use super::scheduler::Turn;
-        match self.env.scheduler.give_turn(id, self.options.turn_timeout) {
+        let cache = self
+            .requests
+            .get(&id)
+            .and_then(|request| self.caches.get(request.process));
+        // A load of its process's cache waits for another's call: one
+        // more waiting than the requests already found blocked there.
+        let blocked = || {
+            cache.is_some_and(|cache| {
+                let found = self
+                    .env
+                    .scheduler
+                    .waiting()
+                    .iter()
+                    .filter(|w| w.blocked && self.process_of(w.id) == self.process_of(id))
+                    .count();
+                cache.waiting() > found as u64
+            })
+        };
+        match self
+            .env
+            .scheduler
+            .give_turn(id, self.options.turn_timeout, &blocked)
+        {
+            Turn::Blocked => {
+                *self
+                    .stats
+                    .notes
+                    .entry("loads that waited for another's call")
+                    .or_default() += 1;
+                let leader = cache.and_then(|cache| cache.blocked(id));
+                Ok(Some(format!(
+                    "{} waits for {}",
+                    self.prefix(id),
+                    leader.map_or("a call no request is making".to_owned(), |leader| {
+                        format!("r{leader}'s call")
+                    })
+                )))
+            }
             Turn::Parked => {
                 let label = self
                     .env
@@ -542,6 +606,10 @@ impl<B: Backend + 'static> World<B> {
                 ),
             )),
         }
+    }
+
+    fn process_of(&self, id: RequestId) -> Option<usize> {
+        self.requests.get(&id).map(|request| request.process)
     }
 
     fn prefix(&self, id: RequestId) -> String {
@@ -664,16 +732,17 @@ impl<B: Backend + 'static> World<B> {
                     strong,
                     cached: from_cache,
                 } => {
-                    if from_cache {
-                        *self
-                            .stats
-                            .notes
-                            .entry("loads answered by the read cache")
-                            .or_default() += 1;
+                    if let Some(answer) = from_cache {
+                        let note = match answer.shared {
+                            true => "loads answered by another's call",
+                            false => "loads answered by the read cache",
+                        };
+                        *self.stats.notes.entry(note).or_default() += 1;
                         cached.push(CachedLoad {
                             request,
                             key,
                             record,
+                            started: answer.started,
                         });
                     }
                     if let Some(state) = self.requests.get_mut(&request) {
@@ -681,7 +750,7 @@ impl<B: Backend + 'static> World<B> {
                             record,
                             step: self.step,
                             strong,
-                            cached: from_cache,
+                            cached: from_cache.is_some(),
                         });
                     }
                 }

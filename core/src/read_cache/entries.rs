@@ -3,6 +3,7 @@
 //! process's writes that keeps an answer sent before a write from being
 //! cached after it.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -133,11 +134,18 @@ impl Entries {
     }
 
     /// Caches `record` for `key`, as the store held it at some moment after
-    /// `sent_at`, unless a fresh record of a higher version is cached
-    /// already (versions only grow, so that one is newer).
+    /// `sent_at`, unless the cached record is newer: a fresh one of a higher
+    /// version (versions only grow), or the same version from a call sent
+    /// later (a slow call's answer, arriving after a later call's, does not
+    /// make the record look older than it is).
     pub(super) fn put(&mut self, key: &StorageKey, record: &Record, sent_at: Duration) {
         if let Some(cached) = self.map.get(key) {
-            if cached.record.version > record.version && self.is_fresh(cached, sent_at) {
+            let newer = match cached.record.version.cmp(&record.version) {
+                Ordering::Greater => self.is_fresh(cached, sent_at),
+                Ordering::Equal => cached.sent_at > sent_at,
+                Ordering::Less => false,
+            };
+            if newer {
                 return;
             }
             self.remove(key);
@@ -273,5 +281,22 @@ mod tests {
         assert!(entries.get(&key(1), SECOND).unwrap().is_ended());
         entries.put(&key(1), &record(3, 1), SECOND * 3);
         assert_eq!(entries.get(&key(1), SECOND * 3).unwrap().version, 3);
+    }
+
+    #[test]
+    fn an_answer_sent_earlier_never_replaces_one_sent_later() {
+        let mut entries = Entries::new(CacheSettings::DEFAULT);
+        // A slow call sent at 0 answers after a call sent at 0.9 s.
+        let later = SECOND * 9 / 10;
+        entries.put(&key(1), &record(3, 1), later);
+        entries.put(&key(1), &record(3, 2), Duration::ZERO);
+        assert_eq!(
+            entries.get(&key(1), SECOND),
+            Some(record(3, 1)),
+            "the later call's record, still fresh"
+        );
+        // A higher version is newer, however early its call was sent.
+        entries.put(&key(1), &record(4, 1), Duration::ZERO);
+        assert_eq!(entries.get(&key(1), later).unwrap().version, 4);
     }
 }

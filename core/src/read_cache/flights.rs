@@ -14,6 +14,9 @@ use super::entries::Ticket;
 /// A store call in flight, as its waiters see it.
 #[derive(Debug)]
 pub(super) struct Flight {
+    /// When its leader's load started, on the cache's monotonic clock: at
+    /// or just before the call was sent.
+    pub(super) sent_at: Duration,
     /// Where this process's writes stood when the call was sent.
     pub(super) ticket: Ticket,
     answer: Mutex<Answer>,
@@ -64,10 +67,12 @@ pub(super) enum Role<'a> {
 
 impl Flights {
     /// Joins the call in flight for `key` if `joinable` accepts it, or
-    /// starts a new one with `ticket`.
+    /// starts a new one sent at `now` with `ticket` (which then replaces
+    /// the old one: later loads join the new call).
     pub(super) fn join_or_lead(
         &self,
         key: &StorageKey,
+        now: Duration,
         ticket: impl FnOnce() -> Ticket,
         joinable: impl FnOnce(&Flight) -> bool,
     ) -> Role<'_> {
@@ -78,6 +83,7 @@ impl Flights {
             }
         }
         let flight = Arc::new(Flight {
+            sent_at: now,
             ticket: ticket(),
             answer: Mutex::new(Answer::Pending),
             done: Condvar::new(),

@@ -44,6 +44,9 @@ pub use settings::{CacheSettings, Coalescing};
 ///   produced it was sent. A cache miss reads strongly consistent, so a
 ///   cached record is never older than that relative to the store: another
 ///   process's write or logout is seen here at most `max_staleness` late.
+///   The same holds for a load answered by another load's store call: it
+///   shares only a call sent less than `max_staleness` before it started
+///   (see [`Coalescing`]).
 /// - **Read-your-writes.** Strongly consistent loads never come from the
 ///   cache; they refresh it. The session layer reads strongly whenever the
 ///   cookie's version is newer than the record it got, or the record is
@@ -172,18 +175,28 @@ impl<B: Backend> ReadCache<B> {
         Ok(found)
     }
 
-    /// A miss: one store call, shared with concurrent loads of the key.
+    /// A miss at `now`: one store call, shared with concurrent loads of the
+    /// key.
     fn load_shared(
         &self,
         key: &StorageKey,
+        now: Duration,
         wait: Duration,
     ) -> Result<Option<Record>, BackendError> {
         let role = self.flights.join_or_lead(
             key,
+            now,
             || self.entries.lock().ticket(),
-            // A call sent before this process wrote the key may answer
-            // what the write replaced: do not hand that to a later load.
-            |flight| self.entries.lock().unwritten_since(key, flight.ticket),
+            |flight| {
+                // A call sent `max_staleness` or more before this load
+                // started may answer a state replaced that long ago: like
+                // a cached record that old, its answer is past the bound.
+                now.saturating_sub(flight.sent_at) < self.settings.max_staleness
+                    // A call sent before this process wrote the key may
+                    // answer what the write replaced: do not hand that to
+                    // a later load.
+                    && self.entries.lock().unwritten_since(key, flight.ticket)
+            },
         );
         match role {
             Role::Wait(flight) => {
@@ -260,13 +273,14 @@ impl<B: Backend> Backend for ReadCache<B> {
             let ticket = self.entries.lock().ticket();
             return self.fetch(key, ticket);
         }
-        let cached = self.entries.lock().get(key, self.clock.elapsed());
+        let now = self.clock.elapsed();
+        let cached = self.entries.lock().get(key, now);
         if let Some(record) = cached {
             self.counts.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(record));
         }
         match self.settings.coalescing {
-            Coalescing::WaitUpTo(wait) => self.load_shared(key, wait),
+            Coalescing::WaitUpTo(wait) => self.load_shared(key, now, wait),
             Coalescing::Off => {
                 let ticket = self.entries.lock().ticket();
                 self.fetch(key, ticket)

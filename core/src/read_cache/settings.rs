@@ -4,13 +4,24 @@
 use std::time::Duration;
 
 /// Whether concurrent loads of one key share one store call.
+///
+/// A load shares only a call sent less than
+/// [`max_staleness`](CacheSettings::max_staleness) before the load
+/// started. A call's answer may show the store as it was when the call was
+/// sent, like a cached record produced by it; so a load that joined an
+/// older call, still waiting on the store, could miss a logout made
+/// elsewhere more than `max_staleness` before it started, which it would
+/// see with coalescing off. A load that finds only such a call in flight
+/// makes its own, which later loads share; and the older call's answer,
+/// when it comes, never replaces the newer one in the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coalescing {
     /// Every load that misses the cache makes its own store call.
     Off,
-    /// A load that finds another load of the same key in flight waits for
-    /// its answer, at most this long; after that, or if that call fails,
-    /// it makes its own call. No load ever waits longer.
+    /// A load that finds another load of the same key in flight, sent less
+    /// than `max_staleness` before it started, waits for its answer, at
+    /// most this long; after that, or if that call fails, it makes its own
+    /// call. No load ever waits longer.
     WaitUpTo(Duration),
 }
 
