@@ -70,9 +70,11 @@ mod build_error;
 mod client_error;
 #[cfg(feature = "dynamodb")]
 mod config;
+mod environment;
 #[cfg(all(test, feature = "dynamodb"))]
 mod fuzz_item;
 mod names;
+mod profile;
 #[cfg(feature = "dynamodb")]
 mod rusoto_wire;
 mod settings;
@@ -114,6 +116,7 @@ use rusoto_wire::RusotoWire;
 #[derive(Clone)]
 pub struct DynamoDbBackend {
     inner: Arc<BlockingTable<RusotoWire>>,
+    placement: Arc<environment::Placement>,
 }
 
 #[cfg(feature = "dynamodb")]
