@@ -43,3 +43,201 @@ fn a_decode_error_from_sealed_data_does_not_quote_the_value() {
     assert!(text.contains("_csrft_"), "{text}");
     assert!(!text.contains(&token), "{text}");
 }
+
+/// The DynamoDB backends' errors, for every kind of answer a server can
+/// give, never carry the storage key or the data: the clients' own error
+/// texts quote requests and answers, and the HTTP glue logs errors with
+/// their causes. The stand-in server below puts the whole request it got
+/// (storage key, `dat`) into each of its answers.
+mod dynamodb {
+    use std::error::Error;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::thread;
+    use std::time::Duration;
+
+    use base64::Engine;
+    use dynamodb_sessions::dynamodb::{AwsSdkBackend, DynamoDbBackend};
+    use dynamodb_sessions::store::{Backend, Consistency, Record, StorageKey, StoredData};
+    use dynamodb_sessions::{BackendError, DataEncoding};
+
+    /// What the stand-in answers to a request whose body is `request`.
+    type Answer = fn(&str) -> (u16, String);
+
+    /// An endpoint where every request is answered by `answer`.
+    fn stand_in(answer: Answer) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
+        let address = listener.local_addr().expect("its address");
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                thread::spawn(move || {
+                    let mut reader = BufReader::new(&stream);
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let (status, text) = answer(&String::from_utf8_lossy(&body));
+                    let _ = write!(
+                        &stream,
+                        "HTTP/1.1 {status} Whatever\r\nContent-Type: application/x-amz-json-1.0\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    );
+                });
+            }
+        });
+        format!("http://{address}")
+    }
+
+    /// A DynamoDB error answer of `code` whose message is the request.
+    fn quoting(status: u16, code: &str, request: &str) -> (u16, String) {
+        let message = serde_json::to_string(request).expect("a JSON string");
+        (
+            status,
+            format!(r#"{{"__type":"{code}","message":{message}}}"#),
+        )
+    }
+
+    const ANSWERS: [(&str, Answer); 8] = [
+        ("validation", |r| {
+            quoting(400, "com.amazon.coral.validate#ValidationException", r)
+        }),
+        ("access denied", |r| {
+            quoting(400, "com.amazon.coral.service#AccessDeniedException", r)
+        }),
+        ("missing table", |r| {
+            quoting(
+                400,
+                "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                r,
+            )
+        }),
+        ("throttled", |r| {
+            quoting(
+                400,
+                "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+                r,
+            )
+        }),
+        ("a code no client knows", |r| {
+            quoting(400, "com.amazonaws.dynamodb.v20120810#BrandNewException", r)
+        }),
+        ("server error", |r| quoting(500, "InternalServerError", r)),
+        ("a body that is not JSON", |r| (503, r.to_owned())),
+        ("an unreadable success", |r| (200, format!("{{{r}"))),
+    ];
+
+    const MARKER: &[u8] = b"DAT-MARKER-7f3a";
+
+    fn key() -> StorageKey {
+        StorageKey::from_bytes(std::array::from_fn(|i| i as u8 * 7 + 1))
+    }
+
+    /// Every way the key and the data could be spelled in a request.
+    fn secrets() -> Vec<String> {
+        let key = key();
+        let bytes = key.as_bytes();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let engines = [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE,
+        ];
+        let mut spellings = vec![hex.clone(), hex.to_uppercase()];
+        for engine in engines {
+            for data in [&bytes[..], MARKER] {
+                spellings.push(engine.encode(data).trim_end_matches('=').to_owned());
+            }
+        }
+        spellings.push(String::from_utf8_lossy(MARKER).into_owned());
+        spellings
+    }
+
+    /// Display and Debug of the error and of every error in its chain.
+    fn chain(error: &BackendError) -> String {
+        let mut text = format!("{error} / {error:?}");
+        let mut next = error.source();
+        while let Some(cause) = next {
+            text.push_str(&format!(" / {cause} / {cause:?}"));
+            next = cause.source();
+        }
+        text
+    }
+
+    /// Every operation on `backend`, each failing.
+    fn failures(backend: &dyn Backend) -> Vec<(&'static str, BackendError)> {
+        let key = key();
+        let marker = String::from_utf8_lossy(MARKER).into_owned();
+        let cbor = Record::new(1, 10, 4_102_444_800, StoredData::Cbor(MARKER.to_vec()));
+        let json = Record::new(
+            2,
+            10,
+            4_102_444_800,
+            StoredData::Json(format!("{marker:?}")),
+        );
+        let tombstone = Record::tombstone(10, DataEncoding::Cbor);
+        vec![
+            (
+                "load",
+                backend.load(&key, Consistency::Strong).map(|_| ()).err(),
+            ),
+            ("create", backend.create(&key, &cbor).map(|_| ()).err()),
+            ("replace", backend.replace(&key, 1, &json).map(|_| ()).err()),
+            ("touch", backend.touch(&key, 1, 10, 20).map(|_| ()).err()),
+            ("end", backend.end(&key, &tombstone).map(|_| ()).err()),
+        ]
+        .into_iter()
+        .map(|(name, error)| (name, error.unwrap_or_else(|| panic!("{name} failed"))))
+        .collect()
+    }
+
+    fn check(client: &str, backend: &dyn Backend, answer: &str) {
+        for (operation, error) in failures(backend) {
+            let text = chain(&error);
+            for secret in secrets() {
+                assert!(
+                    !text.contains(&secret),
+                    "{client}, {answer}, {operation}: {secret} in {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_error_of_either_backend_quotes_the_request() {
+        for (answer, reply) in ANSWERS {
+            let endpoint = stand_in(reply);
+            let rusoto = DynamoDbBackend::builder("sessions")
+                .region("us-east-1")
+                .endpoint(&endpoint)
+                .static_credentials("local", "local")
+                .max_attempts(2)
+                .base_delay(Duration::from_millis(1))
+                .build()
+                .expect("rusoto backend");
+            check("rusoto", &rusoto, answer);
+            let sdk = AwsSdkBackend::builder("sessions")
+                .region("us-east-1")
+                .endpoint(&endpoint)
+                .static_credentials("local", "local")
+                .max_attempts(2)
+                .base_delay(Duration::from_millis(1))
+                .build()
+                .expect("AWS SDK backend");
+            check("aws-sdk", &sdk, answer);
+        }
+    }
+}

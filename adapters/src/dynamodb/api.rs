@@ -2,15 +2,27 @@
 //! one definition, so that their methods, docs and errors cannot drift.
 
 /// The inherent methods, `Debug` and `Backend` of a public backend type
-/// `$backend` (a struct with `inner: Arc<BlockingTable<_>>`) built by
-/// `$builder`.
+/// `$backend` (a struct with `inner: Arc<BlockingTable<_>>` and
+/// `placement: Arc<Placement>`) built by `$builder`.
 macro_rules! backend_api {
     ($backend:ident, $builder:ident) => {
+        /// Names the table, what the backend resolved when it was built
+        /// (region, endpoint and where it came from, profile, credential
+        /// source; never a key) and its retry policy.
         impl std::fmt::Debug for $backend {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let table = &self.inner.table;
+                let placement = &self.placement;
                 f.debug_struct(stringify!($backend))
                     .field("table_name", &table.name)
+                    .field("region", &placement.region)
+                    .field("endpoint", &placement.endpoint)
+                    .field(
+                        "endpoint_from",
+                        &placement.endpoint_origin.unwrap_or("the region"),
+                    )
+                    .field("profile", &placement.profile)
+                    .field("credentials", &placement.credentials.to_string())
                     .field("retry", &table.retry)
                     .field("check_item_size", &table.check_item_size)
                     .finish_non_exhaustive()

@@ -15,17 +15,16 @@ pub enum BuildError {
         /// The refused name.
         name: String,
     },
-    /// A region name (from the builder's `region`, `AWS_DEFAULT_REGION`,
-    /// `AWS_REGION` or the profile) is not one: it is
+    /// A region name (from the builder's `region`, `AWS_REGION`,
+    /// `AWS_DEFAULT_REGION` or the profile) is not one: it is
     /// not 1 to 63 ASCII letters, digits and hyphens with a letter or digit
     /// at each end. No region is assumed in its place.
     InvalidRegion {
         /// The refused name, as given.
         name: String,
         /// Where it came from: `"DynamoDbBackendBuilder::region"`,
-        /// `"AwsSdkBackendBuilder::region"`, `"AWS_DEFAULT_REGION"`,
-        /// `"AWS_REGION"`, `"the AWS profile"` (rusoto) or `"the AWS SDK's
-        /// region chain"`.
+        /// `"AwsSdkBackendBuilder::region"`, `"AWS_REGION"`,
+        /// `"AWS_DEFAULT_REGION"` or `"the AWS profile"`.
         origin: &'static str,
     },
     /// No endpoint was given and the region name belongs to no AWS
@@ -40,14 +39,43 @@ pub enum BuildError {
         origin: &'static str,
     },
     /// An endpoint (from the builder's `endpoint`,
-    /// `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL`) is not a URI of
-    /// scheme `http` or `https` with a host, a valid port if any, and no
-    /// query or fragment. Nothing is sent to a region's real endpoint in
-    /// its place.
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`, or the profile's
+    /// `services` section or `endpoint_url`) is not a URI of scheme `http`
+    /// or `https` with a host, a valid port if any, and no query or
+    /// fragment. Nothing is sent to a region's real endpoint in its place.
     InvalidEndpoint {
-        /// Where it came from: `"the builder's endpoint"` or the
-        /// variable's name.
+        /// Where it came from: `"the builder's endpoint"`, the variable's
+        /// name, `"the AWS profile's services section (dynamodb
+        /// endpoint_url)"` or `"the AWS profile's endpoint_url"`.
         origin: &'static str,
+    },
+    /// The AWS config or credentials file (`AWS_CONFIG_FILE`,
+    /// `AWS_SHARED_CREDENTIALS_FILE`, or `~/.aws/config` and
+    /// `~/.aws/credentials`) is not in the files' format: a line that is
+    /// neither a `[section]`, a `key = value` nor the continuation of one,
+    /// or a file that is not UTF-8. The AWS SDKs would ignore the whole
+    /// file, and with it the region, endpoint and credentials it names.
+    InvalidProfileFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The first line that is wrong (1-based; 0 when the file is not
+        /// UTF-8).
+        line: usize,
+    },
+    /// ([`DynamoDbBackend`](super::DynamoDbBackend) only.) Credentials are
+    /// configured in a way rusoto 0.48 cannot use: the profile names an SSO
+    /// session, a role to assume (`role_arn`, `credential_source`), a web
+    /// identity token, or has its keys in the config file instead of the
+    /// credentials file; or `AWS_WEB_IDENTITY_TOKEN_FILE` is set. rusoto
+    /// would pass over it to another source (an instance's role: another
+    /// identity) or fail at the first request. Use
+    /// [`AwsSdkBackend`](super::AwsSdkBackend), a `credential_process`,
+    /// the credentials file, environment variables or static credentials.
+    UnsupportedCredentials {
+        /// The profile.
+        profile: String,
+        /// The setting rusoto cannot use, e.g. `"role_arn"`.
+        setting: &'static str,
     },
     /// The default credential chain could not be set up; the cause is the
     /// source.
@@ -77,6 +105,23 @@ impl fmt::Display for BuildError {
                 "invalid DynamoDB endpoint (from {origin}): use http:// or https:// and a host, \
                  e.g. http://127.0.0.1:8000"
             ),
+            BuildError::InvalidProfileFile { path, line: 0 } => write!(
+                f,
+                "the AWS profile file {} is not UTF-8 text",
+                path.display()
+            ),
+            BuildError::InvalidProfileFile { path, line } => write!(
+                f,
+                "the AWS profile file {} is malformed at line {line}: \
+                 expected [section], key = value, or an indented continuation",
+                path.display()
+            ),
+            BuildError::UnsupportedCredentials { profile, setting } => write!(
+                f,
+                "the rusoto client cannot use the credentials configured by {setting} \
+                 (profile {profile:?}): use AwsSdkBackend, a credential_process, \
+                 the credentials file or static credentials"
+            ),
             BuildError::Credentials(_) => f.write_str("cannot set up AWS credentials"),
             BuildError::Runtime(_) => f.write_str("cannot start the DynamoDB backend's runtime"),
         }
@@ -89,7 +134,9 @@ impl Error for BuildError {
             BuildError::InvalidTableName { .. }
             | BuildError::InvalidRegion { .. }
             | BuildError::UnknownRegion { .. }
-            | BuildError::InvalidEndpoint { .. } => None,
+            | BuildError::InvalidEndpoint { .. }
+            | BuildError::InvalidProfileFile { .. }
+            | BuildError::UnsupportedCredentials { .. } => None,
             BuildError::Credentials(e) => Some(&**e),
             BuildError::Runtime(e) => Some(e),
         }

@@ -47,8 +47,13 @@
 //! [`BackendError::Throttled`](crate::BackendError::Throttled), [`BackendError::Unavailable`](crate::BackendError::Unavailable) or
 //! [`BackendError::Timeout`](crate::BackendError::Timeout). An oversized item is
 //! [`BackendError::ItemTooLarge`](crate::BackendError::ItemTooLarge), a malformed stored item
-//! [`BackendError::Corrupt`](crate::BackendError::Corrupt), anything else [`BackendError::Rejected`](crate::BackendError::Rejected) with
-//! the client's error as its source.
+//! [`BackendError::Corrupt`](crate::BackendError::Corrupt), anything else [`BackendError::Rejected`](crate::BackendError::Rejected).
+//! An error's source says what failed in fixed words — the kind of
+//! failure, DynamoDB's error code, the HTTP status, the kind of I/O error —
+//! and never carries the client's own text, which may quote the request or
+//! the answer (storage keys, `dat`). A request that was never sent (it could
+//! not be built, its endpoint not applied, or it could not be signed) is
+//! never counted as one that may have been applied.
 //!
 //! A write whose attempt timed out or failed in transport may have been
 //! applied even so. Each write carries a random identity (`wid`); if a retry
@@ -62,11 +67,14 @@ mod api;
 #[cfg(feature = "aws-sdk")]
 mod aws_sdk;
 mod build_error;
+mod client_error;
 #[cfg(feature = "dynamodb")]
 mod config;
+mod environment;
 #[cfg(all(test, feature = "dynamodb"))]
 mod fuzz_item;
 mod names;
+mod profile;
 #[cfg(feature = "dynamodb")]
 mod rusoto_wire;
 mod settings;
@@ -108,6 +116,7 @@ use rusoto_wire::RusotoWire;
 #[derive(Clone)]
 pub struct DynamoDbBackend {
     inner: Arc<BlockingTable<RusotoWire>>,
+    placement: Arc<environment::Placement>,
 }
 
 #[cfg(feature = "dynamodb")]

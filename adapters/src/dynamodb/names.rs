@@ -1,6 +1,6 @@
 //! Names both backends check the same way before they start: table names,
-//! region names and the endpoint variables, with the DynamoDB endpoint of a
-//! region derived as the AWS SDKs derive it.
+//! region names and endpoints, with the DynamoDB endpoint of a region
+//! derived as the AWS SDKs derive it.
 
 use super::build_error::BuildError;
 
@@ -18,7 +18,55 @@ pub(crate) fn is_dns_label(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// The DynamoDB endpoint of a region rusoto does not know (`name` is a
+/// The regions rusoto 0.48 knows, whose compact spellings (`euwest1`)
+/// rusoto always accepted: both backends still read them.
+const COMPACT_SPELLED: [&str; 26] = [
+    "ap-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "eu-south-1",
+    "me-south-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "af-south-1",
+];
+
+/// A region name (from `origin`) as signed and sent: surrounding whitespace
+/// ignored, lowercase, a DNS label, and a compact spelling of one of
+/// rusoto's regions (`euwest1`) written out (`eu-west-1`).
+pub(crate) fn region_name(name: &str, origin: &'static str) -> Result<String, BuildError> {
+    let lower = name.trim().to_ascii_lowercase();
+    if !is_dns_label(&lower) {
+        return Err(BuildError::InvalidRegion {
+            name: name.to_owned(),
+            origin,
+        });
+    }
+    let written_out = COMPACT_SPELLED
+        .into_iter()
+        .find(|region| !lower.contains('-') && region.replace('-', "") == lower);
+    Ok(written_out.map_or(lower, str::to_owned))
+}
+
+/// The DynamoDB endpoint of a region (`name` is a
 /// lowercase DNS label), or `None` when the name belongs to no partition.
 ///
 /// As the AWS SDKs derive it: `https://dynamodb.{region}.{dnsSuffix}` (the
@@ -96,24 +144,6 @@ pub(crate) fn checked_endpoint(endpoint: &str, origin: &'static str) -> Result<S
     Ok(format!("{scheme}{}", &cleaned[scheme.len()..]))
 }
 
-/// The endpoint both backends send to, if one is configured: the builder's,
-/// else `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL` (blank values
-/// count as unset), each checked by [`checked_endpoint`].
-pub(crate) fn configured_endpoint(
-    given: Option<&str>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<String>, BuildError> {
-    if let Some(given) = given {
-        return checked_endpoint(given, "the builder's endpoint").map(Some);
-    }
-    for name in [ENDPOINT_ENV_DYNAMODB, ENDPOINT_ENV] {
-        if let Some(value) = env(name).filter(|value| !value.trim().is_empty()) {
-            return checked_endpoint(&value, name).map(Some);
-        }
-    }
-    Ok(None)
-}
-
 /// Checks a table name against DynamoDB's rules: 3 to 255 characters from
 /// `a-z A-Z 0-9 _ - .`.
 pub(crate) fn validate_table_name(name: &str) -> Result<(), BuildError> {
@@ -133,32 +163,6 @@ pub(crate) fn validate_table_name(name: &str) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_builder_then_the_dynamodb_variable_then_the_general_one() {
-        let env = |name: &str| match name {
-            ENDPOINT_ENV_DYNAMODB => Some("  ".to_owned()),
-            ENDPOINT_ENV => Some("http://general:1/".to_owned()),
-            _ => None,
-        };
-        assert_eq!(
-            configured_endpoint(Some("http://given:2"), &env).unwrap(),
-            Some("http://given:2".to_owned())
-        );
-        assert_eq!(
-            configured_endpoint(None, &env).unwrap(),
-            Some("http://general:1".to_owned())
-        );
-        assert_eq!(configured_endpoint(None, &|_| None).unwrap(), None);
-        let typo =
-            |name: &str| (name == ENDPOINT_ENV_DYNAMODB).then(|| "127.0.0.1:8000".to_owned());
-        assert!(matches!(
-            configured_endpoint(None, &typo),
-            Err(BuildError::InvalidEndpoint {
-                origin: ENDPOINT_ENV_DYNAMODB
-            })
-        ));
-    }
 
     #[test]
     fn endpoints_need_a_scheme_and_a_host() {

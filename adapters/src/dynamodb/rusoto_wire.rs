@@ -1,18 +1,22 @@
 //! rusoto under the shared logic (`crate::table`): its attribute values,
 //! its three data-plane requests with their errors classified, and its four
-//! control-plane requests. Nothing here retries or decides.
+//! control-plane requests. Nothing here retries or decides, and no text of
+//! rusoto's errors leaves this file (see `client_error.rs`).
 
 use std::error::Error;
+use std::io::ErrorKind;
 
 use dynamodb_sessions_core::store::BoxError;
 use rusoto_core::RusotoError;
 use rusoto_dynamodb::{
-    AttributeDefinition, AttributeValue, CreateTableError, CreateTableInput, DeleteItemError,
-    DescribeTableError, DescribeTableInput, DescribeTimeToLiveInput, DynamoDb, DynamoDbClient,
+    AttributeDefinition, AttributeValue, CreateTableError, CreateTableInput, DescribeTableError,
+    DescribeTableInput, DescribeTimeToLiveError, DescribeTimeToLiveInput, DynamoDb, DynamoDbClient,
     GetItemError, GetItemInput, KeySchemaElement, PutItemError, PutItemInput, TableDescription,
-    TimeToLiveSpecification, UpdateItemError, UpdateItemInput, UpdateTimeToLiveInput,
+    TimeToLiveSpecification, UpdateItemError, UpdateItemInput, UpdateTimeToLiveError,
+    UpdateTimeToLiveInput,
 };
 
+use super::client_error::ClientError;
 use crate::table::item::SID;
 use crate::table::{
     classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
@@ -140,7 +144,7 @@ impl ProvisionWire for RusotoWire {
         match self.0.describe_table(input).await {
             Ok(output) => Ok(Some(output.table.map(table_state).unwrap_or_default())),
             Err(RusotoError::Service(DescribeTableError::ResourceNotFound(_))) => Ok(None),
-            Err(error) => Err(Box::new(error)),
+            Err(error) => Err(request_error(error)),
         }
     }
 
@@ -166,7 +170,7 @@ impl ProvisionWire for RusotoWire {
                     .unwrap_or_default(),
             )),
             Err(RusotoError::Service(CreateTableError::ResourceInUse(_))) => Ok(None),
-            Err(error) => Err(Box::new(error)),
+            Err(error) => Err(request_error(error)),
         }
     }
 
@@ -177,7 +181,8 @@ impl ProvisionWire for RusotoWire {
         let description = self
             .0
             .describe_time_to_live(input)
-            .await?
+            .await
+            .map_err(request_error)?
             .time_to_live_description
             .unwrap_or_default();
         Ok(TtlState {
@@ -194,7 +199,10 @@ impl ProvisionWire for RusotoWire {
                 enabled: true,
             },
         };
-        self.0.update_time_to_live(input).await?;
+        self.0
+            .update_time_to_live(input)
+            .await
+            .map_err(request_error)?;
         Ok(())
     }
 }
@@ -212,100 +220,197 @@ pub(crate) enum ServiceKind {
     Other,
 }
 
-/// The typed errors of the four data-plane operations.
+/// rusoto's typed errors of the operations used here: their kind and
+/// DynamoDB's code for them. Their messages are DynamoDB's text and never
+/// leave this file.
 pub(crate) trait ServiceError: Error + Send + Sync + 'static {
-    /// This error's kind.
-    fn kind(&self) -> ServiceKind;
+    /// This error's kind and code.
+    fn kind(&self) -> (ServiceKind, &'static str);
 }
 
+const INTERNAL: (ServiceKind, &str) = (ServiceKind::ServerError, "InternalServerError");
+const NOT_FOUND: (ServiceKind, &str) = (ServiceKind::Other, "ResourceNotFoundException");
+const IN_USE: (ServiceKind, &str) = (ServiceKind::Other, "ResourceInUseException");
+const LIMIT: (ServiceKind, &str) = (ServiceKind::Other, "LimitExceededException");
+const CONDITION: (ServiceKind, &str) = (
+    ServiceKind::ConditionFailed,
+    "ConditionalCheckFailedException",
+);
+const THROUGHPUT: (ServiceKind, &str) = (
+    ServiceKind::Throttled,
+    "ProvisionedThroughputExceededException",
+);
+const REQUEST_LIMIT: (ServiceKind, &str) = (ServiceKind::Throttled, "RequestLimitExceeded");
+const COLLECTION: (ServiceKind, &str) = (
+    ServiceKind::Other,
+    "ItemCollectionSizeLimitExceededException",
+);
+const CONFLICT: (ServiceKind, &str) = (ServiceKind::Other, "TransactionConflictException");
+
 impl ServiceError for GetItemError {
-    fn kind(&self) -> ServiceKind {
+    fn kind(&self) -> (ServiceKind, &'static str) {
         match self {
-            GetItemError::ProvisionedThroughputExceeded(_)
-            | GetItemError::RequestLimitExceeded(_) => ServiceKind::Throttled,
-            GetItemError::InternalServerError(_) => ServiceKind::ServerError,
-            GetItemError::ResourceNotFound(_) => ServiceKind::Other,
+            GetItemError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            GetItemError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            GetItemError::InternalServerError(_) => INTERNAL,
+            GetItemError::ResourceNotFound(_) => NOT_FOUND,
         }
     }
 }
 
 impl ServiceError for PutItemError {
-    fn kind(&self) -> ServiceKind {
+    fn kind(&self) -> (ServiceKind, &'static str) {
         match self {
-            PutItemError::ConditionalCheckFailed(_) => ServiceKind::ConditionFailed,
-            PutItemError::ProvisionedThroughputExceeded(_)
-            | PutItemError::RequestLimitExceeded(_) => ServiceKind::Throttled,
-            PutItemError::InternalServerError(_) => ServiceKind::ServerError,
-            PutItemError::ItemCollectionSizeLimitExceeded(_)
-            | PutItemError::ResourceNotFound(_)
-            | PutItemError::TransactionConflict(_) => ServiceKind::Other,
+            PutItemError::ConditionalCheckFailed(_) => CONDITION,
+            PutItemError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            PutItemError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            PutItemError::InternalServerError(_) => INTERNAL,
+            PutItemError::ItemCollectionSizeLimitExceeded(_) => COLLECTION,
+            PutItemError::ResourceNotFound(_) => NOT_FOUND,
+            PutItemError::TransactionConflict(_) => CONFLICT,
         }
     }
 }
 
 impl ServiceError for UpdateItemError {
-    fn kind(&self) -> ServiceKind {
+    fn kind(&self) -> (ServiceKind, &'static str) {
         match self {
-            UpdateItemError::ConditionalCheckFailed(_) => ServiceKind::ConditionFailed,
-            UpdateItemError::ProvisionedThroughputExceeded(_)
-            | UpdateItemError::RequestLimitExceeded(_) => ServiceKind::Throttled,
-            UpdateItemError::InternalServerError(_) => ServiceKind::ServerError,
-            UpdateItemError::ItemCollectionSizeLimitExceeded(_)
-            | UpdateItemError::ResourceNotFound(_)
-            | UpdateItemError::TransactionConflict(_) => ServiceKind::Other,
+            UpdateItemError::ConditionalCheckFailed(_) => CONDITION,
+            UpdateItemError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            UpdateItemError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            UpdateItemError::InternalServerError(_) => INTERNAL,
+            UpdateItemError::ItemCollectionSizeLimitExceeded(_) => COLLECTION,
+            UpdateItemError::ResourceNotFound(_) => NOT_FOUND,
+            UpdateItemError::TransactionConflict(_) => CONFLICT,
         }
     }
 }
 
-impl ServiceError for DeleteItemError {
-    fn kind(&self) -> ServiceKind {
+impl ServiceError for DescribeTableError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
         match self {
-            // Deletes here are unconditional, so this cannot happen; if it
-            // does, it is a condition failure all the same.
-            DeleteItemError::ConditionalCheckFailed(_) => ServiceKind::ConditionFailed,
-            DeleteItemError::ProvisionedThroughputExceeded(_)
-            | DeleteItemError::RequestLimitExceeded(_) => ServiceKind::Throttled,
-            DeleteItemError::InternalServerError(_) => ServiceKind::ServerError,
-            DeleteItemError::ItemCollectionSizeLimitExceeded(_)
-            | DeleteItemError::ResourceNotFound(_)
-            | DeleteItemError::TransactionConflict(_) => ServiceKind::Other,
+            DescribeTableError::InternalServerError(_) => INTERNAL,
+            DescribeTableError::ResourceNotFound(_) => NOT_FOUND,
         }
     }
 }
 
-/// Classifies one failed attempt.
+impl ServiceError for CreateTableError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            CreateTableError::InternalServerError(_) => INTERNAL,
+            CreateTableError::LimitExceeded(_) => LIMIT,
+            CreateTableError::ResourceInUse(_) => IN_USE,
+        }
+    }
+}
+
+impl ServiceError for DescribeTimeToLiveError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            DescribeTimeToLiveError::InternalServerError(_) => INTERNAL,
+            DescribeTimeToLiveError::ResourceNotFound(_) => NOT_FOUND,
+        }
+    }
+}
+
+impl ServiceError for UpdateTimeToLiveError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            UpdateTimeToLiveError::InternalServerError(_) => INTERNAL,
+            UpdateTimeToLiveError::LimitExceeded(_) => LIMIT,
+            UpdateTimeToLiveError::ResourceInUse(_) => IN_USE,
+            UpdateTimeToLiveError::ResourceNotFound(_) => NOT_FOUND,
+        }
+    }
+}
+
+/// Classifies one failed attempt. The failure's source says what happened
+/// in fixed words ([`ClientError`]): rusoto's errors print DynamoDB's
+/// messages and, for an answer it does not model, the answer's whole body.
 fn classify<E: ServiceError>(error: RusotoError<E>) -> Failure {
-    match &error {
-        RusotoError::Service(service) => match service.kind() {
-            ServiceKind::ConditionFailed => Failure::ConditionFailed,
-            ServiceKind::Throttled => Failure::Throttled(Box::new(error)),
-            ServiceKind::ServerError => Failure::Transient(Box::new(error)),
-            ServiceKind::Other => Failure::Rejected(Box::new(error)),
-        },
-        RusotoError::HttpDispatch(_) => Failure::Transient(Box::new(error)),
-        RusotoError::Validation(message) => {
-            let message = message.clone();
-            classify_code(
-                Some("ValidationException"),
-                None,
-                Some(&message),
-                Box::new(error),
-            )
+    match error {
+        RusotoError::Service(service) => {
+            let (kind, code) = service.kind();
+            let source = ClientError::answered(Some(code), None).boxed();
+            match kind {
+                ServiceKind::ConditionFailed => Failure::ConditionFailed,
+                ServiceKind::Throttled => Failure::Throttled(source),
+                ServiceKind::ServerError => Failure::Transient(source),
+                ServiceKind::Other => Failure::Rejected(source),
+            }
         }
+        RusotoError::HttpDispatch(error) => dispatch_failure(&error.to_string()),
+        // DynamoDB's ValidationException (or rusoto's own check): its
+        // message tells an oversized item, and is not kept.
+        RusotoError::Validation(message) => classify_code(
+            Some("ValidationException"),
+            None,
+            Some(&message),
+            ClientError::answered(Some("ValidationException"), None).boxed(),
+        ),
         // An error rusoto's per-operation enums do not model (e.g.
         // `ThrottlingException`): classified by the code in the body.
         RusotoError::Unknown(response) => {
-            let body = response.body_as_str().to_owned();
             let status = response.status.as_u16();
-            classify_code(error_type(&body), Some(status), None, Box::new(error))
+            let code = error_type(response.body_as_str());
+            let source = ClientError::answered(code, Some(status)).boxed();
+            classify_code(code, Some(status), None, source)
         }
         // An answer came that could not be read: the request reached
         // DynamoDB and may have been applied.
-        RusotoError::ParseError(_) => Failure::Transient(Box::new(error)),
+        RusotoError::ParseError(_) => {
+            Failure::Transient(ClientError::new("DynamoDB's answer could not be read").boxed())
+        }
         // Not signed, so not sent; a credential chain may find them on
         // the next attempt (an instance metadata service can blink).
-        RusotoError::Credentials(_) => Failure::NotSent(Box::new(error)),
-        RusotoError::Blocking => Failure::Rejected(Box::new(error)),
+        RusotoError::Credentials(_) => Failure::NotSent(
+            ClientError::new("no AWS credentials were found (rusoto's credential chain)").boxed(),
+        ),
+        RusotoError::Blocking => {
+            Failure::Rejected(ClientError::new("rusoto refused a blocking call").boxed())
+        }
+    }
+}
+
+/// A transport failure, from hyper's text (all rusoto keeps of it). A
+/// connection that could not be made carried no request: "error trying to
+/// connect" is hyper 0.14's fixed text for that. Anything else may have
+/// been sent, and answered, before it failed.
+fn dispatch_failure(text: &str) -> Failure {
+    let lower = text.to_ascii_lowercase();
+    let io = [
+        ("connection refused", ErrorKind::ConnectionRefused),
+        ("connection reset", ErrorKind::ConnectionReset),
+        ("broken pipe", ErrorKind::BrokenPipe),
+        ("timed out", ErrorKind::TimedOut),
+    ]
+    .into_iter()
+    .find(|(words, _)| lower.contains(words));
+    let connected = !lower.starts_with("error trying to connect");
+    let mut error = ClientError::new(match connected {
+        true => "the request failed in transport",
+        false => "could not connect to DynamoDB",
+    });
+    if let Some((_, kind)) = io {
+        error = error.with_io(kind);
+    }
+    match connected {
+        true => Failure::Transient(error.boxed()),
+        false => Failure::NotSent(error.boxed()),
+    }
+}
+
+/// A control-plane request's error as the source of a provisioning error,
+/// in fixed words as for the data plane.
+fn request_error<E: ServiceError>(error: RusotoError<E>) -> BoxError {
+    match classify(error) {
+        Failure::Throttled(source)
+        | Failure::Transient(source)
+        | Failure::NotSent(source)
+        | Failure::Rejected(source) => source,
+        Failure::ConditionFailed => ClientError::answered(Some(CONDITION.1), None).boxed(),
+        Failure::TooLarge => ClientError::answered(Some("ValidationException"), None).boxed(),
     }
 }
 
@@ -394,7 +499,9 @@ mod tests {
             unknown(403, "not json"),
         ] {
             match classify(error) {
-                Failure::Rejected(source) => assert!(!source.to_string().is_empty()),
+                Failure::Rejected(source) => {
+                    assert!(source.to_string().starts_with("DynamoDB answered"))
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -412,6 +519,62 @@ mod tests {
             rusoto_core::credential::CredentialsError::new("none in the chain"),
         );
         assert!(matches!(classify(error), Failure::NotSent(_)));
+    }
+
+    #[test]
+    fn a_connection_never_made_sent_nothing() {
+        let error = RusotoError::<PutItemError>::HttpDispatch(HttpDispatchError::new(
+            "error trying to connect: tcp connect error: Connection refused (os error 111)".into(),
+        ));
+        match classify(error) {
+            Failure::NotSent(source) => assert_eq!(
+                source.to_string(),
+                "could not connect to DynamoDB: connection refused"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// rusoto's errors print DynamoDB's messages and unknown answers'
+    /// bodies, which may quote the request; none of it is kept.
+    #[test]
+    fn no_text_of_rusotos_errors_is_kept() {
+        const PLANTED: &str = "c2VjcmV0LWtleQ== DAT-MARKER";
+        let body = format!(r#"{{"__type":"x#NewException","message":"{PLANTED}"}}"#);
+        let errors: Vec<RusotoError<PutItemError>> = vec![
+            RusotoError::Service(PutItemError::ResourceNotFound(PLANTED.into())),
+            RusotoError::Service(PutItemError::InternalServerError(PLANTED.into())),
+            RusotoError::Service(PutItemError::RequestLimitExceeded(PLANTED.into())),
+            RusotoError::Validation(PLANTED.into()),
+            RusotoError::ParseError(PLANTED.into()),
+            RusotoError::HttpDispatch(HttpDispatchError::new(PLANTED.into())),
+            RusotoError::Credentials(rusoto_core::credential::CredentialsError::new(PLANTED)),
+            unknown(400, &body),
+            unknown(500, PLANTED),
+        ];
+        for error in errors {
+            let failure = classify(error);
+            let shown = format!("{failure:?}");
+            let source = match failure {
+                Failure::Throttled(s)
+                | Failure::Transient(s)
+                | Failure::NotSent(s)
+                | Failure::Rejected(s) => s,
+                other => panic!("{other:?}"),
+            };
+            let shown = format!("{shown} {source} {source:?}");
+            assert!(
+                !shown.contains("c2VjcmV0") && !shown.contains("DAT-MARKER"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            request_error(RusotoError::Service(
+                DescribeTableError::InternalServerError(PLANTED.into())
+            ))
+            .to_string(),
+            "DynamoDB answered with an error: InternalServerError"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::environment::Given;
 use crate::table::{BlockingTable, OwnedRuntime, RetryConfig, SessionTable, Wire};
 
 /// A fixed access key, given by `static_credentials` or
@@ -36,6 +37,15 @@ impl Settings {
             retry: RetryConfig::default(),
             worker_threads: 2,
             check_item_size: true,
+        }
+    }
+
+    /// What resolution needs of the settings.
+    pub(crate) fn given(&self) -> Given<'_> {
+        Given {
+            region: self.region.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+            static_credentials: self.credentials.is_some(),
         }
     }
 
@@ -73,9 +83,9 @@ impl Settings {
 }
 
 /// `Debug`, `new` and the setters both builders have, for a builder struct
-/// `$builder` with one field, `settings`.
+/// `$builder` with one field, `settings`, that builds a `$backend`.
 macro_rules! builder_common {
-    ($builder:ident) => {
+    ($builder:ident, $backend:ident) => {
         impl std::fmt::Debug for $builder {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.settings.debug(stringify!($builder), f)
@@ -133,13 +143,41 @@ macro_rules! builder_common {
                 self
             }
 
-            /// Replaces the whole retry policy.
+            /// Replaces every retry setting at once with `retry`'s: what
+            /// [`max_attempts`](Self::max_attempts),
+            /// [`base_delay`](Self::base_delay), [`max_delay`](Self::max_delay),
+            /// [`attempt_timeout`](Self::attempt_timeout) or
+            /// [`call_timeout`](Self::call_timeout) set before is
+            /// overwritten; those set after change their one field of it.
+            /// Each setter changes only its own field, and the last one to
+            /// touch a field wins. Kept beside the single setters for one
+            /// policy shared by several backends (a `const RetryConfig`).
+            ///
+            /// ```
+            /// use std::time::Duration;
+            #[doc = concat!("use dynamodb_sessions::dynamodb::{", stringify!($backend), ", RetryConfig};")]
+            ///
+            #[doc = concat!("let backend = ", stringify!($backend), "::builder(\"sessions\")")]
+            ///     .region("us-east-1")
+            ///     .endpoint("http://127.0.0.1:8000")
+            ///     .static_credentials("local", "local")
+            ///     .retry(RetryConfig::DEFAULT.with_max_attempts(6))
+            ///     .attempt_timeout(Duration::from_millis(500))
+            ///     .build()?;
+            /// assert_eq!(backend.retry_config().max_attempts, 6);
+            /// assert_eq!(backend.retry_config().attempt_timeout, Duration::from_millis(500));
+            /// # Ok::<(), dynamodb_sessions::dynamodb::BuildError>(())
+            /// ```
             pub fn retry(mut self, retry: $crate::dynamodb::RetryConfig) -> Self {
                 self.settings.retry = retry;
                 self
             }
 
-            /// Attempts per call, the first included (default 4; 0 is taken as 1).
+            /// Attempts per call, the first included (default 4; 0 is taken
+            /// as 1). Attempts stop early when the call's deadline
+            /// ([`call_timeout`](Self::call_timeout)) comes first: with the
+            /// defaults, a store that never answers gets three 2 s attempts
+            /// at most, not four.
             pub fn max_attempts(mut self, attempts: u32) -> Self {
                 self.settings.retry.max_attempts = attempts;
                 self
@@ -157,9 +195,26 @@ macro_rules! builder_common {
                 self
             }
 
-            /// Time limit of each attempt (default 2 s).
+            /// Time limit of each attempt (default 2 s), and of each request
+            /// of `create_table_if_missing`.
+            ///
+            /// **No attempt outlasts the call's deadline**
+            /// ([`call_timeout`](Self::call_timeout), default 5 s): an
+            /// attempt timeout above it only matters to
+            /// `create_table_if_missing`, and each call then makes one
+            /// attempt, cut off at the deadline. Raise both together.
             pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.settings.retry.attempt_timeout = timeout;
+                self
+            }
+
+            /// Time limit of a whole backend call: every attempt, every
+            /// backoff and the read that decides a write whose answer was
+            /// lost (default 5 s). No call returns later; one that runs out
+            /// of time is [`BackendError::Timeout`](crate::BackendError::Timeout),
+            /// whose `after` is how long the caller waited.
+            pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.settings.retry.call_timeout = timeout;
                 self
             }
 

@@ -1,7 +1,9 @@
 //! What one failed attempt means, whichever client made it: a condition
 //! failure, worth retrying, or final. Each client maps its own errors to a
 //! [`Failure`], mostly through [`classify_code`] on the error code DynamoDB
-//! sent; `retry.rs` turns the classes into `BackendError`s.
+//! sent; `retry.rs` turns the classes into `BackendError`s. A failure's
+//! source becomes the error's source, which reaches logs: it never holds a
+//! client's text (see `dynamodb/client_error.rs`).
 
 use dynamodb_sessions_core::store::BoxError;
 
@@ -16,12 +18,14 @@ pub(crate) enum Failure {
     /// applied. Worth retrying.
     Transient(BoxError),
     /// The request was certainly never sent, for a reason that may pass
-    /// (credentials not found this time, a provider that timed out):
-    /// worth retrying, and nothing was written.
+    /// (credentials not found this time, a provider that timed out, a
+    /// connection refused): worth retrying, and nothing was written.
     NotSent(BoxError),
     /// DynamoDB's `ValidationException` about the item's size.
     TooLarge,
-    /// Anything else; retrying will not help.
+    /// Anything else; retrying will not help. This includes requests never
+    /// sent for a reason no retry mends (one that cannot be built, an
+    /// endpoint that cannot be resolved or applied): never "maybe applied".
     Rejected(BoxError),
 }
 

@@ -21,7 +21,14 @@ use super::failure::Failure;
 ///
 /// One deadline, [`call_timeout`](Self::call_timeout), covers the whole
 /// backend call: every attempt, every backoff and the read that decides a
-/// write whose answer was lost. No call returns later than that.
+/// write whose answer was lost. No call returns later than that, and no
+/// attempt runs past it: `max_attempts × attempt_timeout` (plus backoffs)
+/// above `call_timeout` is normal (the defaults, 4 × 2 s against 5 s, give
+/// a store that never answers three attempts), and an `attempt_timeout`
+/// above `call_timeout` leaves one attempt per call, cut off at the
+/// deadline. A call that runs out of time is
+/// [`BackendError::Timeout`](crate::BackendError::Timeout) with `after` the
+/// time its caller waited.
 ///
 /// Fields may be added in later versions, so a policy is built from
 /// [`RetryConfig::DEFAULT`] with the `with_*` methods, which are `const`:
@@ -45,7 +52,8 @@ pub struct RetryConfig {
     pub base_delay: Duration,
     /// Upper bound of any one backoff. Default 1 s.
     pub max_delay: Duration,
-    /// Time limit of a single attempt. Default 2 s.
+    /// Time limit of a single attempt, never past the call's deadline, and
+    /// of each request of `create_table_if_missing`. Default 2 s.
     pub attempt_timeout: Duration,
     /// Time limit of a whole backend call, all attempts and checks
     /// included. Default 5 s: room for a slow attempt and a retry or two,
@@ -53,6 +61,9 @@ pub struct RetryConfig {
     /// user is still there.
     pub call_timeout: Duration,
 }
+
+/// The stand-in for a call timeout too large to add to an instant.
+const A_YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
 
 impl Default for RetryConfig {
     fn default() -> Self {
@@ -111,8 +122,19 @@ impl RetryConfig {
     pub(crate) fn deadline(&self) -> Instant {
         let now = Instant::now();
         now.checked_add(self.call_timeout)
-            .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+            .or_else(|| now.checked_add(A_YEAR))
             .unwrap_or(now)
+    }
+
+    /// How long the call whose [`deadline`](Self::deadline) is `deadline`
+    /// has run, to the millisecond: what its caller has waited.
+    fn waited(&self, deadline: Instant) -> Duration {
+        let started = deadline
+            .checked_sub(self.call_timeout)
+            .or_else(|| deadline.checked_sub(A_YEAR))
+            .unwrap_or(deadline);
+        let waited = started.elapsed();
+        Duration::from_millis(u64::try_from(waited.as_millis()).unwrap_or(u64::MAX))
     }
 
     /// The longest backoff after failed attempt number `attempt` (1-based).
@@ -204,7 +226,7 @@ where
         if remaining.is_zero() {
             return Err(Stop::Error(BackendError::Timeout {
                 operation,
-                after: config.call_timeout,
+                after: config.waited(deadline),
             }));
         }
         let limit = config.attempt_timeout.min(remaining);
@@ -243,15 +265,13 @@ where
                 attempts: attempt,
                 source,
             },
+            // What the caller waited, every attempt and backoff included
+            // (the attempt's own limit is the policy's, not news).
             None => {
                 ambiguous = true;
                 BackendError::Timeout {
                     operation,
-                    after: if limit < config.attempt_timeout {
-                        config.call_timeout
-                    } else {
-                        config.attempt_timeout
-                    },
+                    after: config.waited(deadline),
                 }
             }
         };
@@ -505,9 +525,40 @@ mod tests {
                 Err(Failure::Rejected("unreachable".into()))
             },
         ));
+        // Three attempts of 200 ms each, and two short backoffs: the
+        // caller waited all of that, not the last attempt's 200 ms.
         match result {
             Err(Stop::Error(BackendError::Timeout { after, .. })) => {
-                assert_eq!(after, Duration::from_millis(200))
+                assert!(after >= Duration::from_millis(600), "{after:?}");
+                assert!(after < Duration::from_millis(900), "{after:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_call_cut_off_by_its_deadline_reports_the_deadline() {
+        let config = RetryConfig {
+            max_attempts: 20,
+            attempt_timeout: Duration::from_millis(150),
+            call_timeout: Duration::from_millis(400),
+            ..fast()
+        };
+        let started = Instant::now();
+        let result: Result<(), Stop> = run(execute(
+            &config,
+            Operation::Load,
+            config.deadline(),
+            || async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(())
+            },
+        ));
+        let waited = started.elapsed();
+        match result {
+            Err(Stop::Error(BackendError::Timeout { after, .. })) => {
+                assert!(after >= Duration::from_millis(400), "{after:?}");
+                assert!(after <= waited, "{after:?} > {waited:?}");
             }
             other => panic!("{other:?}"),
         }

@@ -588,11 +588,15 @@ fn a_silent_endpoint_times_out_per_attempt() {
         .build()
         .unwrap();
     let started = std::time::Instant::now();
+    // `after` is what the caller waited: both attempts, not the last one.
     match backend.touch(&key(), 1, 1, 2) {
         Err(BackendError::Timeout {
             operation: Operation::Touch,
             after,
-        }) => assert_eq!(after, Duration::from_millis(200)),
+        }) => {
+            assert!(after >= Duration::from_millis(400), "{after:?}");
+            assert!(after <= started.elapsed(), "{after:?}");
+        }
         other => panic!("{other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(5));

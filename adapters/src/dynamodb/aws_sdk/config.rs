@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+#[allow(deprecated)] // the type moved to aws-runtime, not our dependency
+use aws_config::profile::profile_file::ProfileFileKind;
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::retry::RetryConfig as SdkRetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
@@ -11,18 +13,12 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::hyper_014::HyperClientBuilder;
 
 use super::super::build_error::BuildError;
-use super::super::names::{
-    checked_endpoint, configured_endpoint, dynamodb_endpoint, is_dns_label, validate_table_name,
-};
+use super::super::environment::{resolve, Client as Clients};
+use super::super::names::validate_table_name;
 use super::super::settings::{builder_common, Settings};
 use super::wire::SdkWire;
 use super::AwsSdkBackend;
 use crate::table::OwnedRuntime;
-
-/// Where a region named by the builder comes from, in errors.
-const BUILDER_ORIGIN: &str = "AwsSdkBackendBuilder::region";
-/// Where a region found by `aws-config` comes from, in errors.
-const CHAIN_ORIGIN: &str = "the AWS SDK's region chain";
 
 /// The SDK defaults this backend was written and tested against, pinned: a
 /// newer behavior version may change defaults (retries, timeouts) without
@@ -34,31 +30,30 @@ fn behavior_version() -> BehaviorVersion {
 
 /// Builds an [`AwsSdkBackend`]. Start from [`AwsSdkBackend::builder`].
 ///
-/// Without further settings the backend is configured as every AWS SDK is,
-/// by `aws-config`'s default chain:
+/// Without further settings the backend finds its region, endpoint and
+/// profile exactly as [`DynamoDbBackendBuilder`](crate::dynamodb::DynamoDbBackendBuilder)
+/// does (one resolution serves both; see there): the same profile and
+/// files, region from `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile
+/// (never the EC2 instance metadata service; `us-east-1` only when none
+/// names one), endpoint from `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
+/// the profile's `services` section or `endpoint_url`, every one checked
+/// ([`BuildError::InvalidEndpoint`] rather than a request that cannot be
+/// sent). Any region name works, including regions added after this crate;
+/// a name that is not a region name is [`BuildError::InvalidRegion`], and —
+/// without an endpoint — a name of no AWS partition is
+/// [`BuildError::UnknownRegion`].
 ///
-/// * region: the builder's [`region`](Self::region), else `AWS_REGION`,
-///   else the profile's `region` (`AWS_PROFILE` or `default`, in
-///   `AWS_CONFIG_FILE` or `~/.aws/config`), else the EC2 instance metadata
-///   service (which, off EC2, takes a moment to fail; set
-///   `AWS_EC2_METADATA_DISABLED=true` there); `us-east-1` only when none
-///   names one. Any region name works, including regions added after this
-///   crate: the SDK's endpoint rules place it. A name that is not a region
-///   name is [`BuildError::InvalidRegion`], and — without an endpoint — a
-///   name of no AWS partition is [`BuildError::UnknownRegion`], as for
-///   [`DynamoDbBackend`](crate::dynamodb::DynamoDbBackend);
-/// * endpoint: the region's, unless [`endpoint`](Self::endpoint),
-///   `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL` or the profile's
-///   `endpoint_url` names another (e.g. DynamoDB Local);
-/// * credentials: the SDKs' default chain: environment variables, the
-///   profile (static keys, `credential_process`, IAM Identity Center / SSO,
-///   `role_arn` with a source profile), web identity (EKS IRSA), the ECS
-///   container role, the EC2 instance role; or a fixed key from
-///   [`static_credentials`](Self::static_credentials).
+/// Credentials: a fixed key from [`static_credentials`](Self::static_credentials),
+/// else the AWS SDKs' default chain, given the same profile and the very
+/// files read above: environment variables, the profile (static keys,
+/// `credential_process`, IAM Identity Center / SSO, `role_arn` with a
+/// source profile), web identity (EKS IRSA), the ECS container role, the
+/// EC2 instance role. The backend's `Debug` shows what was resolved.
 ///
-/// Building reads the environment and profile files; credentials are
-/// fetched by the first request. The SDK's own retries, timeouts and
-/// stalled-stream checks are switched off: the backend's
+/// Building reads the environment and profile files (unless region,
+/// endpoint and credentials are all given); credentials are fetched by the
+/// first request. The SDK's own retries, timeouts and stalled-stream checks
+/// are switched off: the backend's
 /// [`RetryConfig`](crate::dynamodb::RetryConfig) is the only policy, with
 /// one deadline per call. Requests go through the same hyper 0.14 + rustls
 /// connector as the rusoto backend's.
@@ -83,7 +78,7 @@ pub struct AwsSdkBackendBuilder {
     settings: Settings,
 }
 
-builder_common!(AwsSdkBackendBuilder);
+builder_common!(AwsSdkBackendBuilder, AwsSdkBackend);
 
 impl AwsSdkBackendBuilder {
     /// Uses the region of this name (e.g. `"eu-central-2"`) instead of the
@@ -98,7 +93,8 @@ impl AwsSdkBackendBuilder {
         self
     }
 
-    /// Builds the backend and its runtime, loading `aws-config`'s chain.
+    /// Builds the backend and its runtime, loading `aws-config`'s
+    /// credential chain.
     ///
     /// # Errors
     ///
@@ -106,35 +102,18 @@ impl AwsSdkBackendBuilder {
     /// [`BuildError::InvalidRegion`] for a region name that is not one,
     /// [`BuildError::UnknownRegion`] for a region whose endpoint is unknown
     /// when no endpoint is configured, [`BuildError::InvalidEndpoint`] for
-    /// an endpoint (given or from the environment) that is not `http(s)://`
-    /// and a host, [`BuildError::Runtime`] when the
+    /// an endpoint (given, or from the environment or profile) that is not
+    /// `http(s)://` and a host, [`BuildError::InvalidProfileFile`] for a
+    /// profile file that does not parse, [`BuildError::Runtime`] when the
     /// runtime's threads cannot be started.
     pub fn build(self) -> Result<AwsSdkBackend, BuildError> {
         let settings = self.settings;
         validate_table_name(&settings.table_name)?;
-        // A bad name is refused before anything is started.
-        let named = settings
-            .region
-            .as_deref()
-            .map(|name| region_name(name, BUILDER_ORIGIN))
-            .transpose()?;
-        let env = |name: &str| std::env::var(name).ok();
-        // The endpoint, checked here and given to the SDK as checked: the
-        // builder's, else the variables' (which outrank a profile's, as in
-        // the SDK). The SDK reading a variable itself would take it raw, and
-        // drop one its own parser refuses, sending to the region's real
-        // endpoint instead. With AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, only
-        // the builder's counts, as in the SDK.
-        let given = settings
-            .endpoint
-            .as_deref()
-            .map(|endpoint| checked_endpoint(endpoint, "the builder's endpoint"))
-            .transpose()?;
-        let endpoint = match given {
-            Some(given) => Some(given),
-            None if ignores_configured_endpoints(&env) => None,
-            None => configured_endpoint(None, &env)?,
-        };
+        // Everything is settled, or refused, before anything is started.
+        let resolution = resolve(Clients::AwsSdk, &settings.given(), &|name| {
+            std::env::var(name).ok()
+        })?;
+        let placement = resolution.placement;
         let runtime = OwnedRuntime::start(settings.worker_threads).map_err(BuildError::Runtime)?;
         // One HTTP client for the SDK and for what aws-config asks (SSO,
         // STS, instance metadata): hyper 0.14 with the connector rusoto uses.
@@ -145,10 +124,19 @@ impl AwsSdkBackendBuilder {
                 .enable_http1()
                 .build(),
         );
-        let mut loader = aws_config::defaults(behavior_version()).http_client(http_client.clone());
-        if let Some(name) = &named {
-            loader = loader.region(Region::new(name.clone()));
-        }
+        // The credential chain reads the profile and the very texts read
+        // above; region and endpoint are ours, so it asks no instance
+        // metadata service for a region.
+        #[allow(deprecated)] // the type moved to aws-runtime, not our dependency
+        let profile_files = aws_config::profile::profile_file::ProfileFiles::builder()
+            .with_contents(ProfileFileKind::Config, resolution.config_text)
+            .with_contents(ProfileFileKind::Credentials, resolution.credentials_text)
+            .build();
+        let mut loader = aws_config::defaults(behavior_version())
+            .http_client(http_client.clone())
+            .region(Region::new(placement.region.clone()))
+            .profile_name(placement.profile.clone())
+            .profile_files(profile_files);
         if let Some(key) = &settings.credentials {
             loader = loader.credentials_provider(Credentials::new(
                 key.access_key_id.clone(),
@@ -161,33 +149,22 @@ impl AwsSdkBackendBuilder {
         let shared = runtime
             .block_on(loader.load())
             .map_err(BuildError::Runtime)?;
-        let region = match (named, shared.region()) {
-            (Some(name), _) => name,
-            (None, Some(found)) => region_name(found.as_ref(), CHAIN_ORIGIN)?,
-            // Only when no region is configured anywhere, as rusoto does.
-            (None, None) => "us-east-1".to_owned(),
-        };
-        let endpoint_configured = endpoint.is_some() || shared.endpoint_url().is_some();
-        if !endpoint_configured && dynamodb_endpoint(&region).is_none() {
-            let origin = match &settings.region {
-                Some(_) => BUILDER_ORIGIN,
-                None => CHAIN_ORIGIN,
-            };
-            return Err(BuildError::UnknownRegion {
-                name: region,
-                origin,
-            });
-        }
         let mut config = aws_sdk_dynamodb::config::Builder::from(&shared)
-            .region(Region::new(region))
+            .region(Region::new(placement.region.clone()))
             .http_client(http_client)
             // Ours are the only retries and timeouts: one deadline per call.
             .retry_config(SdkRetryConfig::disabled())
             .timeout_config(TimeoutConfig::disabled())
             .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
-        if let Some(endpoint) = endpoint {
-            config = config.endpoint_url(endpoint);
-        }
+        // The endpoint checked above, or none (the region's, by the SDK's
+        // rules): the SDK itself would take a variable or profile setting
+        // raw, and one it cannot use fails every request, with the request
+        // in its error.
+        config.set_endpoint_url(
+            placement
+                .endpoint_origin
+                .map(|_| placement.endpoint.clone()),
+        );
         let client = {
             // Anything the client sets up on creation belongs to our runtime.
             let _guard = runtime.enter();
@@ -195,27 +172,7 @@ impl AwsSdkBackendBuilder {
         };
         Ok(AwsSdkBackend {
             inner: Arc::new(settings.into_table(SdkWire(client), runtime)),
-        })
-    }
-}
-
-/// Whether `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` tells the SDK to ignore
-/// the endpoint variables (and the profile's `endpoint_url`).
-fn ignores_configured_endpoints(env: &dyn Fn(&str) -> Option<String>) -> bool {
-    // Untrimmed, as the SDK reads it.
-    env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|value| value.eq_ignore_ascii_case("true"))
-}
-
-/// A region name as signed and sent: trimmed, lowercase, a DNS label.
-fn region_name(name: &str, origin: &'static str) -> Result<String, BuildError> {
-    let lower = name.trim().to_ascii_lowercase();
-    if is_dns_label(&lower) {
-        Ok(lower)
-    } else {
-        Err(BuildError::InvalidRegion {
-            name: name.to_owned(),
-            origin,
+            placement: Arc::new(placement),
         })
     }
 }
@@ -223,21 +180,7 @@ fn region_name(name: &str, origin: &'static str) -> Result<String, BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamodb::names::{ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
-
-    #[test]
-    fn the_ignore_flag_is_read_as_the_sdk_reads_it() {
-        let flag = |value: &'static str| {
-            move |name: &str| {
-                (name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").then(|| value.to_owned())
-            }
-        };
-        assert!(ignores_configured_endpoints(&flag("true")));
-        assert!(ignores_configured_endpoints(&flag("TRUE")));
-        assert!(!ignores_configured_endpoints(&flag(" true")));
-        assert!(!ignores_configured_endpoints(&flag("false")));
-        assert!(!ignores_configured_endpoints(&|_| None));
-    }
+    use crate::dynamodb::profile::{FileKind, ProfileFiles};
 
     #[test]
     fn an_endpoint_without_scheme_is_refused_not_ignored() {
@@ -265,29 +208,19 @@ mod tests {
     #[test]
     fn region_names_follow_the_rusoto_backends_rules() {
         for name in ["eu-central-2", "mx-central-1", " EU-West-1 ", "cn-north-1"] {
-            assert!(build(name, None).is_ok(), "{name}");
+            assert!(build(name, Some("http://127.0.0.1:8000")).is_ok(), "{name}");
         }
         for name in ["", "eu west 1", "http://x", "-eu-west-1"] {
             assert!(
                 matches!(
                     build(name, None),
                     Err(BuildError::InvalidRegion {
-                        origin: BUILDER_ORIGIN,
+                        origin: "AwsSdkBackendBuilder::region",
                         ..
                     })
                 ),
                 "{name:?}"
             );
-        }
-        // A name of no partition needs an endpoint, unless the environment
-        // names one (CI may).
-        if std::env::var_os(ENDPOINT_ENV).is_none()
-            && std::env::var_os(ENDPOINT_ENV_DYNAMODB).is_none()
-        {
-            assert!(matches!(
-                build("local", None),
-                Err(BuildError::UnknownRegion { .. })
-            ));
         }
         assert!(build("local", Some("http://127.0.0.1:8000")).is_ok());
     }
@@ -296,13 +229,22 @@ mod tests {
     fn credentials_never_show_in_debug() {
         let builder = AwsSdkBackend::builder("sessions")
             .region("eu-west-1")
+            .endpoint("http://127.0.0.1:8000")
             .temporary_credentials("AKIDSECRETID", "s3cr3t-key", "tok3n-value");
         let shown = format!("{builder:?}");
         for secret in ["AKIDSECRETID", "s3cr3t-key", "tok3n-value"] {
             assert!(!shown.contains(secret), "{shown}");
         }
         let backend = builder.build().unwrap();
-        assert!(!format!("{backend:?}").contains("s3cr3t"));
+        let shown = format!("{backend:?}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("AKID"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"endpoint: "http://127.0.0.1:8000""#),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -311,5 +253,99 @@ mod tests {
             AwsSdkBackend::builder("x").build(),
             Err(BuildError::InvalidTableName { .. })
         ));
+    }
+
+    /// The reader both backends share agrees with `aws-config`'s own parser
+    /// on what it reads: a profile's settings (from either file, the
+    /// credentials file winning, `[profile default]` over `[default]`,
+    /// comments, continuations) and its `services` section's.
+    #[test]
+    fn the_shared_profile_reader_agrees_with_aws_config() {
+        let cases: [(&str, &str); 8] = [
+            (
+                "[default]\nregion = eu-west-1 # comment\nendpoint_url = http://a:1;x\n\
+                 [profile dev] ; comment\nREGION=eu-central-2\nservices = mine\n\
+                 ignore_configured_endpoint_urls = true\n\
+                 [services mine]\ns3 =\n  endpoint_url = http://s3:1\n\
+                 dynamodb =\n  endpoint_url = http://ddb:2 # kept\n  other = x\n",
+                "[dev]\naws_access_key_id = AKID\naws_secret_access_key = s\n",
+            ),
+            (
+                "[default]\nregion = a-1\n[profile default]\nregion = b-1\n",
+                "[default]\nendpoint_url = http://c:3\n",
+            ),
+            (
+                "[dev]\nregion = unprefixed-is-ignored\n[profile dev]\nrole_arn = arn\n",
+                "[profile dev]\nregion = prefixed-is-ignored\n",
+            ),
+            (
+                "[profile dev]\nregion = x-1\n\tcontinued\n[profile bad name]\nregion = y-1\n",
+                "[dev]\nregion = z-1\n",
+            ),
+            (
+                "[ profile dev ]\nregion=eu-west-3\nsso_session = corp\n[sso-session corp]\nsso_region = x\n",
+                "",
+            ),
+            (
+                "[default]\nservices = s\n[services s]\ndynamodb = first\n  endpoint_url = http://d:4\n",
+                "",
+            ),
+            ("[default]\nregion = a\n[default]\nendpoint_url = http://again:5\n", ""),
+            ("# only comments\n; here\n", "\n"),
+        ];
+        let keys = [
+            "region",
+            "endpoint_url",
+            "services",
+            "ignore_configured_endpoint_urls",
+            "aws_access_key_id",
+            "role_arn",
+            "sso_session",
+        ];
+        let runtime = OwnedRuntime::start(1).unwrap();
+        for (config, credentials) in cases {
+            let mut ours = ProfileFiles::default();
+            ours.merge(config, FileKind::Config).unwrap();
+            ours.merge(credentials, FileKind::Credentials).unwrap();
+            for name in ["default", "dev"] {
+                #[allow(deprecated)]
+                let files = aws_config::profile::profile_file::ProfileFiles::builder()
+                    .with_contents(ProfileFileKind::Config, config)
+                    .with_contents(ProfileFileKind::Credentials, credentials)
+                    .build();
+                let theirs = runtime
+                    .block_on(aws_config::profile::load(
+                        &Default::default(),
+                        &Default::default(),
+                        &files,
+                        Some(name.into()),
+                    ))
+                    .unwrap()
+                    .expect("aws-config parses it");
+                let profile = ours.profile(name);
+                for key in keys {
+                    assert_eq!(
+                        profile.get(key),
+                        theirs.get(key),
+                        "{name}.{key} in {config:?}"
+                    );
+                }
+                assert_eq!(
+                    profile.exists(),
+                    theirs.get_profile(name).is_some(),
+                    "{name}"
+                );
+                // Sub-properties are reachable in aws-config only through
+                // aws-runtime's key type; its Debug names them all.
+                let sections = format!("{:?}", theirs.other_sections());
+                if let Some(endpoint) = profile.service("dynamodb", "endpoint_url") {
+                    assert!(sections.contains(&format!("{endpoint:?}")), "{sections}");
+                    assert!(
+                        sections.contains(r#"property_name: "dynamodb""#),
+                        "{sections}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -37,6 +37,7 @@ use wire::SdkWire;
 #[derive(Clone)]
 pub struct AwsSdkBackend {
     inner: Arc<BlockingTable<SdkWire>>,
+    placement: Arc<super::environment::Placement>,
 }
 
 super::api::backend_api!(AwsSdkBackend, AwsSdkBackendBuilder);

@@ -2,8 +2,10 @@
 //! attribute values, its three data-plane requests with their errors
 //! classified, and its four control-plane requests. Nothing here retries or
 //! decides; the SDK's own retries and timeouts are off (see `config.rs`).
+//! No text of the SDK's errors leaves this file (see `client_error.rs`).
 
 use std::error::Error;
+use std::io::ErrorKind;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -13,8 +15,11 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TableDescription, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::client::endpoint::error::ResolveEndpointError;
+use aws_smithy_runtime_api::client::result::DispatchFailure;
 use dynamodb_sessions_core::store::BoxError;
 
+use super::super::client_error::ClientError;
 use crate::table::item::SID;
 use crate::table::{
     classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
@@ -49,61 +54,97 @@ impl Attribute for AttributeValue {
     }
 }
 
-/// What one failed attempt means. A service error is classified by the
-/// code DynamoDB sent, exactly as for rusoto, and keeps the typed error
-/// (e.g. `ResourceNotFoundException: ...`) as its source.
+/// What one failed attempt means, with its cause told in fixed words
+/// ([`ClientError`]): the SDK's errors print DynamoDB's messages, raw
+/// answers and, when an endpoint cannot be applied, the whole request.
 ///
-/// Only what was never sent and never can be is final at once: a request
-/// that could not be built, or a credentials configuration no retry mends.
-/// Credentials not found this time are retried as never sent. Anything else may
-/// have reached DynamoDB (a connection lost after the request was written,
-/// a timeout, an answer cut off or unreadable) and is retried as maybe
-/// applied, including kinds of failure later SDK versions add.
+/// A service error is classified by the code DynamoDB sent, exactly as for
+/// rusoto. Only what was never sent is never retried as maybe applied: a
+/// request that could not be built, whose endpoint could not be resolved or
+/// applied, or that could not be signed for want of credentials; and a
+/// connection that was refused. Of those, what no retry mends (construction,
+/// endpoint, an invalid credentials configuration) is final at once; the
+/// rest is retried as never sent. Anything else may have reached DynamoDB
+/// (a connection lost after the request was written, a timeout, an answer
+/// cut off or unreadable) and is retried as maybe applied, including kinds
+/// of failure later SDK versions add.
 fn classify<E>(error: SdkError<E>) -> Failure
 where
     E: ProvideErrorMetadata + Error + Send + Sync + 'static,
 {
-    let error = match error {
+    match error {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
             let service = context.into_err();
-            let code = service.code().map(str::to_owned);
-            let message = service.message().map(str::to_owned);
-            return classify_code(
-                code.as_deref(),
-                Some(status),
-                message.as_deref(),
-                Box::new(service),
-            );
+            let source = ClientError::answered(service.code(), Some(status)).boxed();
+            classify_code(service.code(), Some(status), service.message(), source)
         }
-        other => other,
-    };
-    let unbuildable = matches!(error, SdkError::ConstructionFailure(_));
-    // Some(true): a credentials configuration no retry mends.
-    let unsigned = credentials_problem(&error)
-        .map(|problem| matches!(problem, CredentialsError::InvalidConfiguration(_)));
-    // The cause only: the error itself prints the raw answer, whose body
-    // holds the item (its key and data) when it could not be parsed.
-    let cause = error
-        .into_source()
-        .unwrap_or_else(|_| "the AWS SDK failed and gave no cause".into());
-    match (unbuildable, unsigned) {
-        (true, _) | (_, Some(true)) => Failure::Rejected(cause),
-        // Credentials not found this time (the instance metadata service
-        // may have blinked), or a provider that failed or timed out: it
-        // may pass, and nothing was sent.
-        (false, Some(false)) => Failure::NotSent(cause),
-        (false, None) => Failure::Transient(cause),
+        SdkError::ConstructionFailure(_) => {
+            Failure::Rejected(ClientError::new("the AWS SDK could not build the request").boxed())
+        }
+        SdkError::TimeoutError(_) => {
+            Failure::Transient(ClientError::new("the AWS SDK timed out the request").boxed())
+        }
+        SdkError::ResponseError(context) => Failure::Transient(
+            ClientError::new("DynamoDB's answer could not be read")
+                .with_status(context.raw().status().as_u16())
+                .boxed(),
+        ),
+        SdkError::DispatchFailure(failure) => dispatch_failure(&failure),
+        // Kinds a later SDK adds: maybe applied.
+        _ => Failure::Transient(ClientError::new("the AWS SDK failed").boxed()),
     }
 }
 
-/// The credentials error that kept the request from being signed, and so
-/// from being sent, if that is why it failed.
-fn credentials_problem<'a>(error: &'a (dyn Error + 'static)) -> Option<&'a CredentialsError> {
-    let mut next = error.source();
+/// A request that failed before an answer came: never sent (endpoint,
+/// credentials, a refused connection), or lost in transport.
+fn dispatch_failure(failure: &DispatchFailure) -> Failure {
+    let Some(connector) = failure.as_connector_error() else {
+        return Failure::Transient(ClientError::new("the request failed in transport").boxed());
+    };
+    if let Some(problem) = find::<CredentialsError>(connector) {
+        let what = match problem {
+            CredentialsError::InvalidConfiguration(_) => {
+                let what = "the AWS credentials configuration is invalid";
+                return Failure::Rejected(ClientError::new(what).boxed());
+            }
+            CredentialsError::CredentialsNotLoaded(_) => "no AWS credentials were found",
+            CredentialsError::ProviderTimedOut(_) => "the AWS credentials provider timed out",
+            _ => "the AWS credentials provider failed",
+        };
+        // Credentials not found this time (the instance metadata service
+        // may have blinked), or a provider that failed or timed out: it
+        // may pass, and nothing was sent.
+        return Failure::NotSent(ClientError::new(what).boxed());
+    }
+    if find::<ResolveEndpointError>(connector).is_some() {
+        let what = "the AWS SDK could not resolve or apply the endpoint";
+        return Failure::Rejected(ClientError::new(what).boxed());
+    }
+    let what = if connector.is_timeout() {
+        "the connection timed out"
+    } else if connector.is_user() {
+        "the HTTP client dropped the request"
+    } else {
+        "the request failed in transport"
+    };
+    let error = ClientError::new(what).with_io_from(connector);
+    match error.io() {
+        Some(ErrorKind::ConnectionRefused) => Failure::NotSent(
+            ClientError::new("could not connect to DynamoDB")
+                .with_io(ErrorKind::ConnectionRefused)
+                .boxed(),
+        ),
+        _ => Failure::Transient(error.boxed()),
+    }
+}
+
+/// The first error of type `T` in `error`'s chain, itself included.
+fn find<'a, T: Error + 'static>(error: &'a (dyn Error + 'static)) -> Option<&'a T> {
+    let mut next = Some(error);
     while let Some(cause) = next {
-        if let Some(credentials) = cause.downcast_ref::<CredentialsError>() {
-            return Some(credentials);
+        if let Some(found) = cause.downcast_ref::<T>() {
+            return Some(found);
         }
         next = cause.source();
     }
@@ -199,15 +240,21 @@ fn table_state(description: &TableDescription) -> TableState {
     }
 }
 
-/// A request's error as the source of a provisioning error: the typed
-/// service error when there is one, which names its code.
+/// A control-plane request's error as the source of a provisioning error,
+/// in fixed words as for the data plane.
 fn request_error<E>(error: SdkError<E>) -> BoxError
 where
-    E: Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
 {
-    match error {
-        SdkError::ServiceError(context) => Box::new(context.into_err()),
-        other => Box::new(other),
+    match classify(error) {
+        Failure::Throttled(source)
+        | Failure::Transient(source)
+        | Failure::NotSent(source)
+        | Failure::Rejected(source) => source,
+        Failure::ConditionFailed => {
+            ClientError::answered(Some("ConditionalCheckFailedException"), None).boxed()
+        }
+        Failure::TooLarge => ClientError::answered(Some("ValidationException"), None).boxed(),
     }
 }
 
@@ -218,7 +265,7 @@ fn unless<T, E>(
     expected: impl Fn(&E) -> bool,
 ) -> Result<Option<T>, BoxError>
 where
-    E: Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
 {
     match result {
         Ok(output) => Ok(Some(output)),
@@ -363,6 +410,21 @@ mod tests {
                 "not sent",
             ),
             (SdkError::timeout_error("attempt"), "transient"),
+            // Endpoint resolution and application come before sending.
+            (
+                SdkError::dispatch_failure(ConnectorError::other(
+                    ResolveEndpointError::message("failed to apply endpoint").into(),
+                    None,
+                )),
+                "rejected",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::io(Box::new(std::io::Error::new(
+                    ErrorKind::ConnectionRefused,
+                    "refused",
+                )))),
+                "not sent",
+            ),
         ];
         for (error, expected) in cases {
             let shown = format!("{error:?}");
@@ -383,6 +445,59 @@ mod tests {
         };
         let shown = format!("{cause} {cause:?}");
         assert!(!shown.contains("SECRET-DATA"), "{shown}");
+    }
+
+    /// The SDK's errors quote requests and answers; none of their text is
+    /// kept. An endpoint it cannot apply puts the whole request (key,
+    /// `dat`) into its error: that request was never sent.
+    #[test]
+    fn no_text_of_the_sdks_errors_is_kept() {
+        const PLANTED: &str = "c2VjcmV0LWtleQ== DAT-MARKER";
+        let applying = format!(
+            "failed to apply endpoint `127.0.0.1:8000` to request `HttpRequest {{ body: {PLANTED} }}`"
+        );
+        let answer = || {
+            HttpResponse::new(
+                400.try_into().expect("a status"),
+                SdkBody::from(format!(r#"{{"message":"{PLANTED}"}}"#)),
+            )
+        };
+        let service = GetItemError::ResourceNotFoundException(
+            aws_sdk_dynamodb::types::error::ResourceNotFoundException::builder()
+                .message(PLANTED)
+                .build(),
+        );
+        let errors: Vec<SdkError<GetItemError, HttpResponse>> = vec![
+            SdkError::dispatch_failure(ConnectorError::other(
+                ResolveEndpointError::message(applying).into(),
+                None,
+            )),
+            SdkError::construction_failure(PLANTED),
+            SdkError::timeout_error(PLANTED),
+            SdkError::response_error(PLANTED, answer()),
+            SdkError::service_error(service, answer()),
+            SdkError::dispatch_failure(ConnectorError::io(PLANTED.into())),
+            SdkError::dispatch_failure(ConnectorError::other(
+                CredentialsError::provider_error(PLANTED).into(),
+                None,
+            )),
+        ];
+        for error in errors {
+            let failure = classify(error);
+            let shown = format!("{failure:?}");
+            let source = match failure {
+                Failure::Throttled(s)
+                | Failure::Transient(s)
+                | Failure::NotSent(s)
+                | Failure::Rejected(s) => s,
+                other => panic!("{other:?}"),
+            };
+            let shown = format!("{shown} {source} {source:?}");
+            assert!(
+                !shown.contains("c2VjcmV0") && !shown.contains("DAT-MARKER"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]
