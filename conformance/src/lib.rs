@@ -99,6 +99,7 @@ macro_rules! conformance_suite {
             session_cases::default_absolute_lifetime_ends_active_sessions,
             session_cases::empty_new_session_is_not_stored,
             session_cases::expired_looking_eventual_read_is_confirmed,
+            session_cases::a_session_commits_only_through_its_manager,
             cookie_cases::malformed_cookies_are_no_session,
             cookie_cases::unknown_session_ids_are_never_adopted,
             cookie_cases::cookie_found_among_others,

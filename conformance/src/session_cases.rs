@@ -725,3 +725,27 @@ pub fn json_tombstone_replay_costs_one_eventual_read<H: Harness>(harness: &H) {
     assert_eq!((user, set_cookie), (None, None));
     assert_eq!((counts.eventual_loads, counts.strong_loads), (1, 0));
 }
+
+/// A session commits only through the manager that loaded it (or a clone):
+/// another manager's commit is refused with nothing written, since the
+/// session's store and settings are its own manager's.
+pub fn a_session_commits_only_through_its_manager<H: Harness>(harness: &H) {
+    let f = Fixture::new(harness);
+    let other = Fixture::new(harness);
+    let mut session = f.manager.load(None);
+    session.insert("user", &"ada").unwrap();
+    let ((), counts) = f.counting(|| {
+        let committed = other.manager.commit(session, Scheme::Https);
+        assert!(
+            matches!(committed, Err(CommitError::OtherManager)),
+            "{committed:?}"
+        );
+    });
+    assert_eq!(counts.total(), 0, "nothing is written");
+
+    let clone = f.manager.clone();
+    let mut session = f.manager.load(None);
+    session.insert("user", &"ada").unwrap();
+    let set_cookie = clone.commit(session, Scheme::Https).unwrap();
+    assert!(set_cookie.is_some(), "a clone of the manager commits");
+}

@@ -12,7 +12,7 @@ use crate::session::{Bound, Retired, Session, State};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
     ensure_item_fits_with_reissue_room, BackendError, CommitError, Consistency, CreateOutcome,
-    EndOutcome, Operation, Record, ReplaceOutcome, StorageKey, Token, TouchOutcome,
+    EndOutcome, Operation, Record, ReplaceOutcome, Scheme, StorageKey, Token, TouchOutcome,
 };
 
 /// How many fresh IDs a create tries before giving up. With 256-bit IDs a
@@ -37,7 +37,7 @@ enum Write {
 }
 
 impl Session {
-    pub(crate) fn commit(self, is_https: bool) -> Result<Option<String>, CommitError> {
+    pub(crate) fn commit(self, scheme: Scheme) -> Result<Option<String>, CommitError> {
         if !self.is_loaded() {
             return Ok(None);
         }
@@ -54,21 +54,21 @@ impl Session {
         let write = match self.plan(now) {
             Ok(write) => write,
             Err(error) if self.is_logout() => {
-                return Ok(Some(self.drop_after_logout(&error, is_https)))
+                return Ok(Some(self.drop_after_logout(&error, scheme)))
             }
             Err(error) => return Err(error),
         };
         let mut created = None;
         let cookie = match write {
-            Write::Nothing if self.is_logout() => Some(session_cookie::expire(config, is_https)),
+            Write::Nothing if self.is_logout() => Some(session_cookie::expire(config, scheme)),
             Write::Nothing => None,
             Write::Create(token, record) => match self.create(token, record) {
                 Ok(token) => {
                     let value = CookieValue::render(&token, 1);
                     created = Some(token.storage_key());
-                    Some(session_cookie::issue(config, value, is_https))
+                    Some(session_cookie::issue(config, value, scheme))
                 }
-                Err(error) if self.is_logout() => Some(self.drop_after_logout(&error, is_https)),
+                Err(error) if self.is_logout() => Some(self.drop_after_logout(&error, scheme)),
                 Err(error) => return Err(error),
             },
             Write::Replace(bound, record) => {
@@ -77,9 +77,9 @@ impl Session {
                     ReplaceOutcome::Conflict => return Err(CommitError::Conflict),
                 }
                 let value = CookieValue::render(&bound.token, record.version);
-                Some(session_cookie::issue(config, value, is_https))
+                Some(session_cookie::issue(config, value, scheme))
             }
-            Write::Touch(bound) => self.reissue(&bound, now, is_https),
+            Write::Touch(bound) => self.reissue(&bound, now, scheme),
         };
         if let Some(Retired::Login(from)) = &self.retired {
             self.finish_login(from, created, now)?;
@@ -95,12 +95,12 @@ impl Session {
 
     /// The answer to a logout whose new data could not be stored: the
     /// expiring cookie. The data is dropped, logged and counted.
-    fn drop_after_logout(&self, error: &CommitError, is_https: bool) -> String {
+    fn drop_after_logout(&self, error: &CommitError, scheme: Scheme) -> String {
         log::warn!(
             "a logout's new data could not be stored ({error}); the logout stands, the data is dropped"
         );
         self.shared.counters.dropped_after_logout();
-        session_cookie::expire(&self.shared.config, is_https)
+        session_cookie::expire(&self.shared.config, scheme)
     }
 
     /// A reissue (touch) of an unchanged session. Its outcome never changes
@@ -114,7 +114,7 @@ impl Session {
     /// - a failed touch is logged, counted in
     ///   [`SessionManager::stats`](crate::SessionManager::stats) and
     ///   skipped; the next request tries again.
-    fn reissue(&self, bound: &Bound, now: i64, is_https: bool) -> Option<String> {
+    fn reissue(&self, bound: &Bound, now: i64, scheme: Scheme) -> Option<String> {
         let config = &self.shared.config;
         let expires_at = self.expiry(now, bound.created_at);
         match self
@@ -124,7 +124,7 @@ impl Session {
         {
             Ok(TouchOutcome::Touched) if config.max_age().is_some() => {
                 let value = CookieValue::render(&bound.token, bound.version);
-                Some(session_cookie::issue(config, value, is_https))
+                Some(session_cookie::issue(config, value, scheme))
             }
             Ok(_) => None,
             Err(error) => {

@@ -30,8 +30,9 @@ pub enum SameSite {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Secure {
-    /// `Secure` exactly when the request came over HTTPS (the `is_https`
-    /// given to [`commit`](crate::SessionManager::commit)), and always with
+    /// `Secure` exactly when the request came over HTTPS (the
+    /// [`Scheme`](crate::Scheme) given to
+    /// [`commit`](crate::SessionManager::commit)), and always with
     /// `SameSite=None`, which browsers accept only with `Secure`. The
     /// default.
     #[default]

@@ -198,6 +198,11 @@ pub enum CommitError {
     /// unknown leaves the data in the old record or the new one, never in
     /// neither.
     Backend(BackendError),
+    /// The session was loaded by another [`SessionManager`](crate::SessionManager)
+    /// (not a clone of this one), whose store and settings it belongs to.
+    /// Nothing was written; commit a session through the manager that
+    /// loaded it.
+    OtherManager,
 }
 
 impl CommitError {
@@ -244,6 +249,9 @@ impl fmt::Display for CommitError {
                 )
             }
             CommitError::Backend(e) => write!(f, "could not save the session: {e}"),
+            CommitError::OtherManager => {
+                f.write_str("session was loaded by another session manager; nothing was written")
+            }
         }
     }
 }

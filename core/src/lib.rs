@@ -43,6 +43,7 @@ mod manager;
 mod monotonic;
 mod read_cache;
 mod record;
+mod scheme;
 mod seal;
 mod sequencer;
 mod session;
@@ -58,9 +59,10 @@ pub use config::{
     SessionConfigBuilder,
 };
 pub use error::{CommitError, EncodeError, RandomError, SessionError};
-pub use manager::{Scheme, SessionManager};
+pub use manager::SessionManager;
 pub use monotonic::{MonotonicClock, SystemMonotonicClock};
 pub use read_cache::{CacheSettings, CacheStats, Coalescing, ReadCache};
+pub use scheme::Scheme;
 pub use sequencer::{Sequencing, MAX_TURN_WAIT};
 pub use session::Session;
 pub use stats::SessionStats;

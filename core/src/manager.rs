@@ -6,35 +6,7 @@ use std::sync::Arc;
 use crate::sequencer::{Sequencer, Sequencing};
 use crate::session_cookie;
 use crate::stats::{Counters, SessionStats};
-use crate::{Backend, Clock, CommitError, Session, SessionConfig, SystemClock};
-
-/// How a request reached the server, which decides the cookie's `Secure`
-/// flag unless [`SessionConfig`] forces it.
-///
-/// ```
-/// use dynamodb_sessions_core::Scheme;
-///
-/// assert_eq!(Scheme::from_https(true), Scheme::Https);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scheme {
-    /// Plain HTTP.
-    Http,
-    /// HTTPS, the server's own TLS or a trusted proxy's.
-    Https,
-}
-
-impl Scheme {
-    /// `Https` when `is_https`, else `Http`: for servers that tell with a
-    /// flag.
-    pub fn from_https(is_https: bool) -> Self {
-        if is_https {
-            Scheme::Https
-        } else {
-            Scheme::Http
-        }
-    }
-}
+use crate::{Backend, Clock, CommitError, Scheme, Session, SessionConfig, SystemClock};
 
 /// What every session of one manager shares.
 pub(crate) struct Shared {
@@ -204,9 +176,9 @@ impl SessionManager {
     /// | expired since it was loaded, changed or regenerated | none | none ([`CommitError::Expired`]) |
     ///
     /// The session is used up either way; to retry after
-    /// [`CommitError::Conflict`], load it again and redo the change. Sessions
-    /// carry their manager, so commit a session through the manager that
-    /// loaded it.
+    /// [`CommitError::Conflict`], load it again and redo the change. A
+    /// session belongs to the manager that loaded it (or a clone of it):
+    /// its store and settings decide the writes.
     ///
     /// # Errors
     ///
@@ -216,7 +188,11 @@ impl SessionManager {
     /// in each case (a conflicting login ends the record it had just
     /// created). Otherwise store, encoding or random-source failures; a
     /// store failure means the write may or may not have been applied.
+    /// [`CommitError::OtherManager`] for a session another manager loaded.
     pub fn commit(&self, session: Session, scheme: Scheme) -> Result<Option<String>, CommitError> {
-        session.commit(scheme == Scheme::Https)
+        if !Arc::ptr_eq(&self.shared, &session.shared) {
+            return Err(CommitError::OtherManager);
+        }
+        session.commit(scheme)
     }
 }

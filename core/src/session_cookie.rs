@@ -7,7 +7,7 @@
 use cookie::{Cookie, CookieBuilder};
 
 use crate::config::{SameSite, Secure, SessionConfig};
-use crate::Token;
+use crate::{Scheme, Token};
 
 /// A well-formed session cookie value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +54,8 @@ pub(crate) fn find(header: &str, name: &str) -> Option<CookieValue> {
 /// Rendered by the `cookie` crate: `name=value; HttpOnly; SameSite=…;
 /// Secure; Path=…; Domain=…; Max-Age=…` (a leading `.` of the domain
 /// dropped). Every part was validated when the settings were built.
-pub(crate) fn issue(config: &SessionConfig, value: String, is_https: bool) -> String {
-    let mut cookie = build(config, value, is_https);
+pub(crate) fn issue(config: &SessionConfig, value: String, scheme: Scheme) -> String {
+    let mut cookie = build(config, value, scheme);
     if let Some(max_age) = config.max_age() {
         let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         cookie = cookie.max_age(cookie::time::Duration::seconds(seconds));
@@ -65,17 +65,17 @@ pub(crate) fn issue(config: &SessionConfig, value: String, is_https: bool) -> St
 
 /// A `Set-Cookie` value that makes the browser drop the session cookie:
 /// empty, `Max-Age=0` and an `Expires` a year ago.
-pub(crate) fn expire(config: &SessionConfig, is_https: bool) -> String {
-    build(config, String::new(), is_https).removal().to_string()
+pub(crate) fn expire(config: &SessionConfig, scheme: Scheme) -> String {
+    build(config, String::new(), scheme).removal().to_string()
 }
 
 /// The cookie with its configured attributes, borrowing the settings.
-fn build(config: &SessionConfig, value: String, is_https: bool) -> CookieBuilder<'_> {
+fn build(config: &SessionConfig, value: String, scheme: Scheme) -> CookieBuilder<'_> {
     // Browsers drop `SameSite=None` cookies without `Secure`, so `None`
     // implies it.
     let same_site_none = config.same_site() == Some(SameSite::None);
     let secure = match config.secure() {
-        Secure::FollowRequest => is_https || same_site_none,
+        Secure::FollowRequest => scheme == Scheme::Https || same_site_none,
         Secure::Always => true,
         Secure::Never => false,
     };
@@ -163,9 +163,9 @@ mod tests {
     #[test]
     fn issued_cookie_carries_the_configured_attributes() {
         let config = SessionConfig::default();
-        let header = issue(&config, "v/1".into(), false);
+        let header = issue(&config, "v/1".into(), Scheme::Http);
         assert_eq!(header, "session_id=v/1; HttpOnly; SameSite=Strict; Path=/");
-        let https = issue(&config, "v/1".into(), true);
+        let https = issue(&config, "v/1".into(), Scheme::Https);
         assert!(https.contains("; Secure"), "{https}");
 
         let config = SessionConfig::builder()
@@ -177,7 +177,7 @@ mod tests {
             .same_site(None)
             .build()
             .unwrap();
-        let header = issue(&config, "v/1".into(), false);
+        let header = issue(&config, "v/1".into(), Scheme::Http);
         assert!(header.contains("Max-Age=60"), "{header}");
         assert!(header.contains("Domain=example.com"), "{header}");
         assert!(header.contains("Path=/app"), "{header}");
@@ -192,14 +192,14 @@ mod tests {
             .same_site(Some(SameSite::None))
             .build()
             .unwrap();
-        let header = issue(&none, "v/1".into(), false);
+        let header = issue(&none, "v/1".into(), Scheme::Http);
         assert!(header.contains("SameSite=None"), "{header}");
         assert!(header.contains("Secure"), "{header}");
         let lax = SessionConfig::builder()
             .same_site(Some(SameSite::Lax))
             .build()
             .unwrap();
-        let header = issue(&lax, "v/1".into(), false);
+        let header = issue(&lax, "v/1".into(), Scheme::Http);
         assert!(header.contains("SameSite=Lax"), "{header}");
         assert!(!header.contains("Secure"), "{header}");
     }
@@ -216,12 +216,12 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            issue(&all, "tok/7".into(), true),
+            issue(&all, "tok/7".into(), Scheme::Https),
             "session_id=tok/7; HttpOnly; SameSite=Lax; Secure; Path=/app; \
              Domain=example.com; Max-Age=3600"
         );
         assert_eq!(
-            issue(&all, "tok/7".into(), false),
+            issue(&all, "tok/7".into(), Scheme::Http),
             "session_id=tok/7; HttpOnly; SameSite=Lax; Path=/app; \
              Domain=example.com; Max-Age=3600"
         );
@@ -231,7 +231,7 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            issue(&none, "tok/7".into(), false),
+            issue(&none, "tok/7".into(), Scheme::Http),
             "session_id=tok/7; SameSite=None; Secure; Path=/"
         );
         let bare = SessionConfig::builder()
@@ -241,7 +241,7 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(
-            issue(&bare, "tok/7".into(), true),
+            issue(&bare, "tok/7".into(), Scheme::Https),
             "session_id=tok/7; Path=/"
         );
     }
@@ -270,7 +270,7 @@ mod tests {
                         .domain(domain.map(str::to_owned))
                         .build();
                     let Ok(config) = built else { continue };
-                    let header = issue(&config, "v/1".into(), false);
+                    let header = issue(&config, "v/1".into(), Scheme::Http);
                     assert!(header.contains("; Secure"), "{header}");
                     if name.to_ascii_lowercase().starts_with("__host-") {
                         assert!(header.contains("Path=/") && !header.contains("Path=/a"));
@@ -287,12 +287,12 @@ mod tests {
             .secure(Secure::Never)
             .build()
             .unwrap();
-        assert!(!issue(&config, "v/1".into(), true).contains("Secure"));
+        assert!(!issue(&config, "v/1".into(), Scheme::Https).contains("Secure"));
     }
 
     #[test]
     fn expired_cookie_has_zero_max_age() {
-        let header = expire(&SessionConfig::default(), false);
+        let header = expire(&SessionConfig::default(), Scheme::Http);
         assert!(header.starts_with("session_id=;"), "{header}");
         assert!(header.contains("Max-Age=0"), "{header}");
         assert!(header.contains("Path=/"), "{header}");

@@ -53,10 +53,10 @@ pub trait HttpRequest {
     /// [`join_cookie_headers`]), or `None`.
     fn cookie_header(&self) -> Option<String>;
 
-    /// Whether the request came over HTTPS: the server's own TLS, or with
-    /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header
-    /// (see [`is_https`]).
-    fn is_https(&self, trust: TrustForwardedProto) -> bool;
+    /// How the request came: [`Scheme::Https`] over the server's own TLS,
+    /// or with [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https`
+    /// header (see [`scheme`]).
+    fn scheme(&self, trust: TrustForwardedProto) -> Scheme;
 
     /// The first value of header `name` (matched without regard to case),
     /// or `None`. The CSRF check reads [`CSRF_HEADER`] through it; the
@@ -196,10 +196,10 @@ impl HttpSessions {
             .load_with(request.cookie_header().as_deref(), sequencing)
     }
 
-    /// Whether `request` came over HTTPS, by the server's scheme and, if
-    /// trusted, `X-Forwarded-Proto`.
-    pub fn is_https(&self, request: &impl HttpRequest) -> bool {
-        request.is_https(self.trust_forwarded_proto)
+    /// How `request` came, by the server's scheme and, if trusted,
+    /// `X-Forwarded-Proto`.
+    pub fn scheme(&self, request: &impl HttpRequest) -> Scheme {
+        request.scheme(self.trust_forwarded_proto)
     }
 
     /// Commits `session` (see [`SessionManager::commit`]) and adds the
@@ -215,15 +215,10 @@ impl HttpSessions {
         request: &impl HttpRequest,
         response: P,
     ) -> Result<P, CommitError> {
-        Ok(
-            match self
-                .manager
-                .commit(session, Scheme::from_https(self.is_https(request)))?
-            {
-                Some(value) => response.with_set_cookie(value),
-                None => response,
-            },
-        )
+        Ok(match self.manager.commit(session, self.scheme(request))? {
+            Some(value) => response.with_set_cookie(value),
+            None => response,
+        })
     }
 
     /// Runs one request: loads its session, calls `handler` with it,
@@ -767,29 +762,27 @@ pub fn join_cookie_headers<'a>(values: impl IntoIterator<Item = &'a str>) -> Opt
     joined
 }
 
-/// Whether a request came over HTTPS: `server_is_https` says whether the
-/// server itself speaks TLS on this connection; `forwarded_proto` are the
-/// values of the request's `X-Forwarded-Proto` headers, consulted only with
+/// How a request came: `connection` is the scheme of the connection the
+/// server accepted (its own TLS or not); `forwarded_proto` are the values
+/// of the request's `X-Forwarded-Proto` headers, consulted only with
 /// [`TrustForwardedProto::Yes`]. A list of values (`"https, http"`) counts
 /// by its last entry.
 ///
 /// ```
-/// use dynamodb_sessions::http::{is_https, TrustForwardedProto};
+/// use dynamodb_sessions::http::{scheme, TrustForwardedProto};
+/// use dynamodb_sessions::Scheme::{Http, Https};
 ///
-/// assert!(!is_https(false, ["https"], TrustForwardedProto::No));
-/// assert!(is_https(false, ["https"], TrustForwardedProto::Yes));
-/// assert!(!is_https(false, ["https, http"], TrustForwardedProto::Yes));
-/// assert!(is_https(true, Vec::<&str>::new(), TrustForwardedProto::No));
+/// assert_eq!(scheme(Http, ["https"], TrustForwardedProto::No), Http);
+/// assert_eq!(scheme(Http, ["https"], TrustForwardedProto::Yes), Https);
+/// assert_eq!(scheme(Http, ["https, http"], TrustForwardedProto::Yes), Http);
+/// assert_eq!(scheme(Https, Vec::<&str>::new(), TrustForwardedProto::No), Https);
 /// ```
-pub fn is_https<'a>(
-    server_is_https: bool,
+pub fn scheme<'a>(
+    connection: Scheme,
     forwarded_proto: impl IntoIterator<Item = &'a str>,
     trust: TrustForwardedProto,
-) -> bool {
-    if server_is_https {
-        return true;
-    }
-    match trust {
+) -> Scheme {
+    let forwarded_https = match trust {
         TrustForwardedProto::No => false,
         TrustForwardedProto::Yes => forwarded_proto
             .into_iter()
@@ -798,6 +791,11 @@ pub fn is_https<'a>(
             .filter(|value| !value.is_empty())
             .last()
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https")),
+    };
+    if forwarded_https {
+        Scheme::Https
+    } else {
+        connection
     }
 }
 
@@ -818,14 +816,15 @@ mod tests {
     fn forwarded_proto_needs_the_opt_in() {
         use TrustForwardedProto::{No, Yes};
         assert_eq!(TrustForwardedProto::default(), No);
-        assert!(!is_https(false, ["https"], No));
-        assert!(is_https(false, ["HTTPS"], Yes));
-        assert!(is_https(false, ["http", "https"], Yes));
-        assert!(is_https(false, ["http, https "], Yes));
-        assert!(!is_https(false, ["https", "http"], Yes));
-        assert!(!is_https(false, ["ftp"], Yes));
-        assert!(!is_https(false, Vec::<&str>::new(), Yes));
-        assert!(is_https(true, ["http"], Yes));
+        use Scheme::{Http, Https};
+        assert_eq!(scheme(Http, ["https"], No), Http);
+        assert_eq!(scheme(Http, ["HTTPS"], Yes), Https);
+        assert_eq!(scheme(Http, ["http", "https"], Yes), Https);
+        assert_eq!(scheme(Http, ["http, https "], Yes), Https);
+        assert_eq!(scheme(Http, ["https", "http"], Yes), Http);
+        assert_eq!(scheme(Http, ["ftp"], Yes), Http);
+        assert_eq!(scheme(Http, Vec::<&str>::new(), Yes), Http);
+        assert_eq!(scheme(Https, ["http"], Yes), Https);
     }
 
     #[test]

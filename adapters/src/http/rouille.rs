@@ -63,7 +63,7 @@
 //! when you opt in (see [`TrustForwardedProto`]).
 
 use ::rouille::{Request, Response};
-use dynamodb_sessions_core::Session;
+use dynamodb_sessions_core::{Scheme, Session};
 
 use super::{CsrfError, Form, HttpRequest, HttpResponse, HttpSessions, TrustForwardedProto};
 
@@ -72,8 +72,8 @@ impl HttpRequest for Request {
         cookie_header(self)
     }
 
-    fn is_https(&self, trust: TrustForwardedProto) -> bool {
-        is_https(self, trust)
+    fn scheme(&self, trust: TrustForwardedProto) -> Scheme {
+        scheme(self, trust)
     }
 
     fn header(&self, name: &str) -> Option<String> {
@@ -170,21 +170,27 @@ pub fn cookie_header(request: &Request) -> Option<String> {
     super::join_cookie_headers(header_values(request, "Cookie"))
 }
 
-/// Whether `request` came over HTTPS: rouille's own TLS, or with
+/// How `request` came: [`Scheme::Https`] over rouille's own TLS, or with
 /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header.
 ///
 /// ```
-/// use dynamodb_sessions::http::{rouille::is_https, TrustForwardedProto};
+/// use dynamodb_sessions::http::{rouille::scheme, TrustForwardedProto};
+/// use dynamodb_sessions::Scheme;
 /// use rouille::Request;
 ///
 /// let headers = vec![("X-Forwarded-Proto".to_owned(), "https".to_owned())];
 /// let proxied = Request::fake_http("GET", "/", headers, vec![]);
-/// assert!(!is_https(&proxied, TrustForwardedProto::No));
-/// assert!(is_https(&proxied, TrustForwardedProto::Yes));
+/// assert_eq!(scheme(&proxied, TrustForwardedProto::No), Scheme::Http);
+/// assert_eq!(scheme(&proxied, TrustForwardedProto::Yes), Scheme::Https);
 /// ```
-pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
-    super::is_https(
-        request.is_secure(),
+pub fn scheme(request: &Request, trust: TrustForwardedProto) -> Scheme {
+    let connection = if request.is_secure() {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    super::scheme(
+        connection,
         header_values(request, super::FORWARDED_PROTO_HEADER),
         trust,
     )
@@ -233,9 +239,12 @@ mod tests {
 
     #[test]
     fn scheme_from_the_server_or_a_trusted_proxy() {
-        assert!(is_https(&request(&[], true), TrustForwardedProto::No));
+        assert_eq!(
+            scheme(&request(&[], true), TrustForwardedProto::No),
+            Scheme::Https
+        );
         let plain = request(&[("X-Forwarded-Proto", "http")], false);
-        assert!(!is_https(&plain, TrustForwardedProto::Yes));
+        assert_eq!(scheme(&plain, TrustForwardedProto::Yes), Scheme::Http);
     }
 
     #[test]

@@ -60,7 +60,7 @@
 use std::io::{self, Read};
 
 use ::tiny_http::{Header, Request, Response, ResponseBox};
-use dynamodb_sessions_core::Session;
+use dynamodb_sessions_core::{Scheme, Session};
 
 use super::{CsrfError, Form, HttpRequest, HttpResponse, HttpSessions, TrustForwardedProto};
 
@@ -69,8 +69,8 @@ impl HttpRequest for Request {
         cookie_header(self)
     }
 
-    fn is_https(&self, trust: TrustForwardedProto) -> bool {
-        is_https(self, trust)
+    fn scheme(&self, trust: TrustForwardedProto) -> Scheme {
+        scheme(self, trust)
     }
 
     fn header(&self, name: &str) -> Option<String> {
@@ -183,11 +183,12 @@ pub fn cookie_header(request: &Request) -> Option<String> {
     super::join_cookie_headers(header_values(request, "Cookie"))
 }
 
-/// Whether `request` came over HTTPS: tiny_http's own TLS, or with
+/// How `request` came: [`Scheme::Https`] over tiny_http's own TLS, or with
 /// [`TrustForwardedProto::Yes`] an `X-Forwarded-Proto: https` header.
 ///
 /// ```
-/// use dynamodb_sessions::http::{tiny_http::is_https, TrustForwardedProto};
+/// use dynamodb_sessions::http::{tiny_http::scheme, TrustForwardedProto};
+/// use dynamodb_sessions::Scheme;
 /// use tiny_http::{Header, Request, TestRequest};
 ///
 /// let proxied = || -> Request {
@@ -195,12 +196,17 @@ pub fn cookie_header(request: &Request) -> Option<String> {
 ///         .with_header(Header::from_bytes("X-Forwarded-Proto", "https").unwrap())
 ///         .into()
 /// };
-/// assert!(!is_https(&proxied(), TrustForwardedProto::No));
-/// assert!(is_https(&proxied(), TrustForwardedProto::Yes));
+/// assert_eq!(scheme(&proxied(), TrustForwardedProto::No), Scheme::Http);
+/// assert_eq!(scheme(&proxied(), TrustForwardedProto::Yes), Scheme::Https);
 /// ```
-pub fn is_https(request: &Request, trust: TrustForwardedProto) -> bool {
-    super::is_https(
-        request.secure(),
+pub fn scheme(request: &Request, trust: TrustForwardedProto) -> Scheme {
+    let connection = if request.secure() {
+        Scheme::Https
+    } else {
+        Scheme::Http
+    };
+    super::scheme(
+        connection,
         header_values(request, super::FORWARDED_PROTO_HEADER),
         trust,
     )
@@ -257,11 +263,11 @@ mod tests {
     #[test]
     fn scheme_from_the_server_or_a_trusted_proxy() {
         let tls: Request = TestRequest::new().with_https().into();
-        assert!(is_https(&tls, TrustForwardedProto::No));
+        assert_eq!(scheme(&tls, TrustForwardedProto::No), Scheme::Https);
         let plain: Request = TestRequest::new()
             .with_header(header("X-Forwarded-Proto", "http"))
             .into();
-        assert!(!is_https(&plain, TrustForwardedProto::Yes));
+        assert_eq!(scheme(&plain, TrustForwardedProto::Yes), Scheme::Http);
     }
 
     #[test]
