@@ -1,5 +1,6 @@
 //! Memory used while decoding a stored CBOR record is bounded by the input,
-//! whatever lengths the record declares (issue 11, item 8).
+//! whatever lengths the record declares, so a planted record cannot make
+//! a load allocate gigabytes.
 //!
 //! A CBOR header declares how many items or bytes follow; a record of 400 KB
 //! can declare 2^64 − 1 of them at every level of nesting. Nothing may size

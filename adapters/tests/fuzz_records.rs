@@ -16,7 +16,7 @@
 //!   undecodable record exactly as it was;
 //! - no error message quotes the stored data.
 //!
-//! Sealed records (issue 16) are fuzzed too: a session written through the
+//! Sealed records are fuzzed too: a session written through the
 //! manager, its stored record changed in one way (a byte flipped, cut,
 //! extended, overwritten, another version or creation time), planted in a
 //! second store under the same key. Unchanged, it loads as written; changed
@@ -90,7 +90,7 @@ impl Target {
         fuzz_support::plant(&self.backend, data).0
     }
 
-    /// Issue 11, item 7: a float in a JSON record, written as `literal`,
+    /// A float in a JSON record, written as `literal`,
     /// is read as exactly `x`, and a commit that changed only another key
     /// writes it back as text that reads as exactly `x` again.
     fn check_float(&self, x: f64, literal: &str) -> Result<(), TestCaseError> {
@@ -323,7 +323,7 @@ fn tamper() -> impl Strategy<Value = Tamper> {
 }
 
 impl Target {
-    /// Issue 16: writes `entries` through this (sealing) manager, changes
+    /// Writes `entries` through this (sealing) manager, changes
     /// the stored record as `tamper` says, plants it under the same key in
     /// `reader`'s store, and loads it there.
     fn check_sealed(
@@ -590,7 +590,7 @@ fn awkward_json_floats_survive_a_commit() {
     }
 }
 
-/// Issue 16: a sealed record changed in any one way never opens (see
+/// A sealed record changed in any one way never opens (see
 /// [`Target::check_sealed`]).
 #[test]
 fn fuzz_sealed_records() {
@@ -610,7 +610,7 @@ fn fuzz_sealed_records() {
     );
 }
 
-/// Issue 16: any bytes behind the sealed format byte, as the opener sees a
+/// Any bytes behind the sealed format byte, as the opener sees a
 /// forged record: never opened, never a panic, the record left alone.
 #[test]
 fn fuzz_sealed_looking_dat() {

@@ -911,7 +911,7 @@ const AWKWARD_FLOATS: [&str; 14] = [
     "123456789012345.67",
 ];
 
-/// Issue 11, item 7: JSON mode rounded floats. Python writes awkward floats;
+/// JSON mode must not round floats. Python writes awkward floats;
 /// Rust reads each exactly and writes the session changing only another
 /// key; Python reads back exactly the floats it wrote (compared by `repr`).
 #[test]

@@ -1,4 +1,4 @@
-//! A leaked table reveals nothing (issue 16). After a full flow on DynamoDB
+//! A leaked table reveals nothing. After a full flow on DynamoDB
 //! Local (visit, values, flash, CSRF, login, more values), a raw scan of the
 //! table, every attribute of every item, finds none of the values, session
 //! keys, the flash message or the CSRF token. The same flow with

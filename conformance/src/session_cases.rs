@@ -499,7 +499,7 @@ pub fn read_your_writes_when_eventual_reads_lag<H: Harness>(harness: &H) {
 /// A reissue of a session ended, changed or logged in elsewhere meanwhile
 /// writes nothing and sets no cookie: the browser may already hold the
 /// other request's newer cookie, which clearing or re-sending ours would
-/// undo (issue 11, defect 5).
+/// undo.
 pub fn reissue_after_a_change_elsewhere_sets_no_cookie<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     for other in ["logout", "login", "write"] {
@@ -596,7 +596,7 @@ pub fn json_mode_writes_json_text<H: Harness>(harness: &H) {
 /// A session that expires while its request runs is never written again,
 /// not even under a new ID: a change or a login made in that request is
 /// `CommitError::Expired` and writes nothing, and the creation time never
-/// moves (issue 11, defect 4). A read-only request just sets no cookie.
+/// moves. A read-only request just sets no cookie.
 pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
     for action in ["write", "login"] {
@@ -636,7 +636,7 @@ pub fn session_expiring_during_the_request_is_not_written<H: Harness>(harness: &
 /// With an absolute lifetime, a session used in its last alive second and
 /// committed a second later cannot carry its data to a fresh record: no
 /// sequence of writes and logins keeps it alive past the lifetime, and its
-/// creation time never moves (defect 4).
+/// creation time never moves.
 pub fn absolute_lifetime_cannot_be_extended<H: Harness>(harness: &H) {
     let config = SessionConfig::builder()
         .timeout(secs(1000))

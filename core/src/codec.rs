@@ -419,7 +419,7 @@ mod tests {
         4.35679845e-310,
     ];
 
-    /// Issue 11, item 7: a float Python wrote must be read exactly, and
+    /// A float Python wrote must be read exactly, and
     /// written back unchanged by a commit that never touched it.
     #[test]
     fn json_floats_round_trip_exactly() {
