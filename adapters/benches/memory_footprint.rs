@@ -30,7 +30,7 @@ use dynamodb_sessions::{SessionConfig, SessionManager};
 
 // The tests' counting allocator: the only `unsafe` in the project, since
 // `GlobalAlloc` cannot be implemented without it.
-#[path = "../tests/support/heap.rs"]
+#[path = "../tests/e2e/support/heap.rs"]
 mod heap;
 
 #[global_allocator]

@@ -3,7 +3,7 @@
 
 #[macro_use]
 mod support_clients;
-#[path = "support/process.rs"]
+#[path = "e2e/support/process.rs"]
 mod process;
 mod support_faults;
 

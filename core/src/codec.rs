@@ -121,7 +121,7 @@ pub(crate) fn decode(data: &StoredData) -> Result<DataMap, String> {
         // strings are read in chunks through a small one just as well.
         // ciborium sizes nothing from a declared length: arrays, maps and
         // strings grow as their items and bytes actually arrive, and nesting
-        // stops at its recursion limit (`tests/cbor_memory.rs` checks the
+        // stops at its recursion limit (`adapters/tests/memory/cbor.rs` checks the
         // peak on hostile records).
         StoredData::Cbor(bytes) => {
             ciborium::from_reader_with_buffer(bytes.as_slice(), &mut [0; 256])

@@ -261,7 +261,19 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
     let Some((manager, direct, proxy, _share)) = setup("createonce", beside_others()) else {
         return;
     };
-    let backend = backend_at(&proxy.endpoint(), direct.table_name());
+    // Patient attempts: the cases below need each PutItem applied before
+    // its attempt times out, which a busy DynamoDB Local can take seconds
+    // to do (a PutItem still queued when the read runs is, rightly,
+    // OutcomeUnknown).
+    let backend = Backend::builder(direct.table_name())
+        .region("us-east-1")
+        .endpoint(proxy.endpoint())
+        .static_credentials("local", "local")
+        .retry(RETRY)
+        .attempt_timeout(Duration::from_secs(4))
+        .call_timeout(Duration::from_secs(15))
+        .build()
+        .expect("backend builds");
     let now = i64::try_from(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -299,7 +311,7 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
     // Applied, then the answer lost or too late: the read finds ours.
     for fault in [
         Fault::ApplyThenReset,
-        Fault::DelayAnswer(Duration::from_millis(1000)),
+        Fault::DelayAnswer(Duration::from_secs(5)),
     ] {
         let key = fresh_key();
         let (outcome, requests) = create(&key, fault.clone());

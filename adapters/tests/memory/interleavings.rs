@@ -5,13 +5,13 @@
 //!
 //! ```sh
 //! # CI's bounded run (also part of `cargo test --workspace`):
-//! cargo test -p dynamodb-sessions --test interleavings_memory
+//! cargo test -p dynamodb-sessions --test memory interleavings
 //! # the long run, 10,000 schedules or more:
 //! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
-//!     --test interleavings_memory -- --ignored
+//!     --test memory interleavings -- --ignored
 //! # replay one seed with its trace:
 //! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions \
-//!     --test interleavings_memory -- --nocapture memory_schedules
+//!     --test memory -- --nocapture interleavings::memory_schedules
 //! ```
 //!
 //! The last tests run the checker against deliberately broken stores, to
@@ -136,7 +136,7 @@ fn memory_schedules_with_the_read_cache_under_contention() {
 }
 
 #[test]
-#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_memory -- --ignored"]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test memory interleavings -- --ignored"]
 fn memory_schedules_long() {
     let summary = Schedules::from_env(LONG_SCHEDULES)
         .run("MemoryBackend", |seed| on_memory(seed, &Options::default()));

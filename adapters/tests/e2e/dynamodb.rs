@@ -4,7 +4,8 @@
 //! cookies. Skips loudly where java or npm is missing outside CI; fails in
 //! CI.
 
-mod support;
+use crate::support;
+use support::ServerKind;
 
 use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::{ClientHarness, DynamoDbClient};
@@ -14,20 +15,20 @@ fn dynamodb<B: DynamoDbClient>() -> Option<impl Fn(SessionConfig) -> SessionMana
     Some(move |config| SessionManager::new(harness.backend_on_new_table("e2e"), config))
 }
 
-mod tiny_http {
-    use super::*;
-    support::e2e_suite!(support::ServerKind::TinyHttp, dynamodb::<DynamoDbBackend>());
+#[test]
+fn scenarios_on_tiny_http() {
+    support::cases::run_all(ServerKind::TinyHttp, dynamodb::<DynamoDbBackend>());
 }
 
-mod rouille {
-    use super::*;
-    support::e2e_suite!(support::ServerKind::Rouille, dynamodb::<DynamoDbBackend>());
+#[test]
+fn scenarios_on_rouille() {
+    support::cases::run_all(ServerKind::Rouille, dynamodb::<DynamoDbBackend>());
 }
 
 /// The server does not matter to the client; one server is enough.
-mod tiny_http_aws_sdk {
-    use super::*;
-    support::e2e_suite!(support::ServerKind::TinyHttp, dynamodb::<AwsSdkBackend>());
+#[test]
+fn scenarios_on_tiny_http_with_the_aws_sdk() {
+    support::cases::run_all(ServerKind::TinyHttp, dynamodb::<AwsSdkBackend>());
 }
 
 /// The demo's own DynamoDB path: `--endpoint URL --table NAME

@@ -11,12 +11,12 @@
 //!
 //! ```text
 //! LOAD_SECS=60 LOAD_CLIENTS=32 cargo test --release -p dynamodb-sessions \
-//!     --features tiny-http,rouille --test load_demo -- --nocapture --test-threads 1
+//!     --features tiny-http,rouille --test e2e load:: -- --nocapture --test-threads 1
 //! SOAK_SECS=300 cargo test --release -p dynamodb-sessions --features tiny-http,rouille \
-//!     --test load_demo soak -- --ignored --nocapture
+//!     --test e2e load::soak -- --ignored --nocapture
 //! ```
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -5,7 +5,6 @@
 //! cargo-fuzz needs a nightly toolchain, so these run on stable with
 //! proptest. `cargo test` runs a few thousand cases per target; the long run
 //! is `PROPTEST_CASES=1000000 cargo test --release -p dynamodb-sessions --test fuzz_…`.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -67,14 +66,6 @@ pub fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
             let bytes = std::fs::read(&path).expect("corpus file");
             (path, bytes)
         })
-        .collect()
-}
-
-/// The corpus files as text (lossy), each file one input.
-pub fn corpus_text(name: &str) -> Vec<String> {
-    corpus(name)
-        .into_iter()
-        .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
         .collect()
 }
 

@@ -26,9 +26,9 @@
 //!
 //! `cargo test` runs a short pass and replays `tests/corpus/cbor/` and
 //! `tests/corpus/json/`; the long run is `PROPTEST_CASES=1000000 cargo test
-//! --release -p dynamodb-sessions --test fuzz_records`.
+//! --release -p dynamodb-sessions --test memory fuzz_records`.
 
-mod fuzz_support;
+use crate::fuzz_support;
 
 use dynamodb_sessions::Scheme;
 use std::collections::BTreeMap;

@@ -54,7 +54,7 @@ pub fn live_bytes() -> usize {
 }
 
 /// [`live_bytes`] in KiB.
-#[allow(dead_code)] // not every binary that counts reads KiB
+
 pub fn live_kib() -> u64 {
     (live_bytes() / 1024) as u64
 }

@@ -19,13 +19,13 @@
 //! fuzz tests' CBOR seed corpus (`tests/corpus/cbor/`, where the hostile
 //! shapes are kept at 4 KB) is replayed under the hostile bound too.
 //!
-//! The binary holds a single `#[test]`: the counters are process-wide, so
-//! no other test may allocate while one is measured.
+//! The counters are per thread, so the other tests of this binary may
+//! allocate while one is measured: a load runs on the calling thread.
 
-mod fuzz_support;
+use crate::fuzz_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use std::sync::Arc;
 
 use dynamodb_sessions::MemoryBackend;
@@ -33,19 +33,25 @@ use dynamodb_sessions::{store::StoredData, DataProtection, SessionConfig, Sessio
 
 // ------------------------------------------------------ counting allocator
 
-/// `System`, counting the bytes currently allocated and their peak.
+/// `System`, counting the bytes each thread allocated (less those it freed)
+/// and their peak.
 struct Counting;
 
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised cells without destructors: reading them never
+    // allocates, so the allocator may use them.
+    static CURRENT: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
 
 fn grew(bytes: usize) {
-    let now = CURRENT.fetch_add(bytes, Ordering::SeqCst) + bytes;
-    PEAK.fetch_max(now, Ordering::SeqCst);
+    let now = CURRENT.get() + bytes as isize;
+    CURRENT.set(now);
+    PEAK.set(PEAK.get().max(now));
 }
 
 fn shrank(bytes: usize) {
-    CURRENT.fetch_sub(bytes, Ordering::SeqCst);
+    CURRENT.set(CURRENT.get() - bytes as isize);
 }
 
 // SAFETY: every call is passed on to `System` unchanged; only counters
@@ -87,14 +93,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// Runs `f` and returns its result with the peak bytes allocated during
-/// it, above what was allocated when it began.
+/// Runs `f` and returns its result with the peak bytes this thread
+/// allocated during it, above what it had allocated when it began.
 fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    let base = CURRENT.get();
+    PEAK.set(base);
     let result = f();
-    let peak = PEAK.load(Ordering::SeqCst);
-    (result, peak.saturating_sub(base))
+    let peak = PEAK.get();
+    (result, usize::try_from(peak - base).unwrap_or(0))
 }
 
 // ------------------------------------------------------ hostile records

@@ -1,7 +1,7 @@
 //! End-to-end: the demo app on tiny_http and on rouille, sessions in
 //! MemoryBackend, driven over real HTTP by a client that keeps cookies.
 
-mod support;
+use crate::support;
 
 use dynamodb_sessions::{MemoryBackend, MemoryLimits, TrustForwardedProto};
 use dynamodb_sessions::{SessionConfig, SessionManager};
@@ -11,14 +11,14 @@ fn memory() -> Option<impl Fn(SessionConfig) -> SessionManager> {
     Some(|config| SessionManager::new(MemoryBackend::new(), config))
 }
 
-mod tiny_http {
-    use super::*;
-    support::e2e_suite!(support::ServerKind::TinyHttp, memory());
+#[test]
+fn scenarios_on_tiny_http() {
+    support::cases::run_all(ServerKind::TinyHttp, memory());
 }
 
-mod rouille {
-    use super::*;
-    support::e2e_suite!(support::ServerKind::Rouille, memory());
+#[test]
+fn scenarios_on_rouille() {
+    support::cases::run_all(ServerKind::Rouille, memory());
 }
 
 /// A store that takes no more new sessions: the demo answers 503 with

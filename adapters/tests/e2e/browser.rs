@@ -7,7 +7,7 @@
 //! Skips loudly where `chromium` or `chromedriver` is missing outside CI;
 //! fails in CI.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,18 +1,17 @@
 //! End-to-end test support: the demo app (the examples' own code) started
 //! in-process on a free loopback port, a cookie-keeping HTTP client, and the
 //! scenarios, written once and run for every server and backend by
-//! [`e2e_suite!`].
-#![allow(dead_code)]
+//! [`cases::run_all`].
 
-#[path = "../../examples/common/app.rs"]
+#[path = "../../../examples/common/app.rs"]
 pub mod app;
-#[path = "../../examples/common/inspect.rs"]
+#[path = "../../../examples/common/inspect.rs"]
 pub mod inspect;
-#[path = "../../examples/common/options.rs"]
+#[path = "../../../examples/common/options.rs"]
 pub mod options;
-#[path = "../../examples/common/rouille_server.rs"]
+#[path = "../../../examples/common/rouille_server.rs"]
 pub mod rouille_server;
-#[path = "../../examples/common/tiny_http_server.rs"]
+#[path = "../../../examples/common/tiny_http_server.rs"]
 pub mod tiny_http_server;
 
 pub mod browser;
@@ -101,38 +100,3 @@ impl Drop for Demo {
         }
     }
 }
-
-/// Emits one `#[test]` per end-to-end scenario for a server and a backend:
-/// `e2e_suite!(server_kind, backend)`, where `backend` is an expression of
-/// type `Option<B>` (evaluated in each test; `None` skips, and must have
-/// said why), `B: Fn(SessionConfig) -> SessionManager` making a manager on
-/// a fresh, empty store.
-// Not every test binary that uses this module runs the suite.
-#[allow(unused_macros)]
-macro_rules! e2e_suite {
-    ($server:expr, $backend:expr) => {
-        $crate::support::e2e_suite!(@cases $server, $backend;
-            counter_persists,
-            logout_kills_the_old_cookie,
-            login_rotates_the_cookie,
-            flash_shows_exactly_once,
-            forged_csrf_post_is_refused,
-            garbage_cookie_gives_a_fresh_session,
-            set_cookie_attributes_by_default,
-            secure_only_behind_a_trusted_proxy,
-            secure_and_max_age_when_configured,
-        );
-    };
-    (@cases $server:expr, $backend:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[test]
-            fn $case() {
-                if let Some(backend) = $backend {
-                    $crate::support::cases::$case($server, &backend);
-                }
-            }
-        )*
-    };
-}
-#[allow(unused_imports)]
-pub(crate) use e2e_suite;

@@ -15,9 +15,9 @@
 //! `cargo test` runs a short pass (2,000 cases each) and replays
 //! `tests/corpus/cookie_header/` and `tests/corpus/token_version/`; the long
 //! run is `PROPTEST_CASES=1000000 cargo test --release -p dynamodb-sessions
-//! --test fuzz_cookie`.
+//! --test memory fuzz_cookie`.
 
-mod fuzz_support;
+use crate::fuzz_support;
 
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;

@@ -1,6 +1,7 @@
 //! The end-to-end scenarios, each written once. A case gets the server to
 //! run the demo on and a maker of session managers on fresh stores.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use dynamodb_sessions::TrustForwardedProto;
@@ -11,6 +12,54 @@ use super::{Demo, ServerKind};
 
 /// Makes a session manager with the given settings on a fresh, empty store.
 pub type Backend<'a> = &'a dyn Fn(SessionConfig) -> SessionManager;
+
+/// Every scenario, run one after another on `server` with managers from
+/// `backend`; panics naming each scenario that failed. `None` skips (the
+/// backend said why).
+pub fn run_all(server: ServerKind, backend: Option<impl Fn(SessionConfig) -> SessionManager>) {
+    let Some(backend) = backend else { return };
+    let scenarios: [(&str, fn(ServerKind, Backend<'_>)); 9] = [
+        ("counter_persists", counter_persists),
+        ("logout_kills_the_old_cookie", logout_kills_the_old_cookie),
+        ("login_rotates_the_cookie", login_rotates_the_cookie),
+        ("flash_shows_exactly_once", flash_shows_exactly_once),
+        ("forged_csrf_post_is_refused", forged_csrf_post_is_refused),
+        (
+            "garbage_cookie_gives_a_fresh_session",
+            garbage_cookie_gives_a_fresh_session,
+        ),
+        (
+            "set_cookie_attributes_by_default",
+            set_cookie_attributes_by_default,
+        ),
+        (
+            "secure_only_behind_a_trusted_proxy",
+            secure_only_behind_a_trusted_proxy,
+        ),
+        (
+            "secure_and_max_age_when_configured",
+            secure_and_max_age_when_configured,
+        ),
+    ];
+    let failed: Vec<&str> = scenarios
+        .iter()
+        .filter(|(name, scenario)| {
+            let passed =
+                panic::catch_unwind(AssertUnwindSafe(|| scenario(server, &backend))).is_ok();
+            println!(
+                "{server:?} scenario {name} ... {}",
+                if passed { "ok" } else { "FAILED" }
+            );
+            !passed
+        })
+        .map(|(name, _)| *name)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{server:?}: scenarios failed: {}",
+        failed.join(", ")
+    );
+}
 
 /// The demo with the library's default settings, ignoring X-Forwarded-Proto.
 fn default_demo(server: ServerKind, backend: Backend<'_>) -> Demo {
