@@ -13,12 +13,15 @@ use super::{Demo, ServerKind};
 /// Makes a session manager with the given settings on a fresh, empty store.
 pub type Backend<'a> = &'a dyn Fn(SessionConfig) -> SessionManager;
 
+/// One scenario: runs the demo on a server with managers from a backend.
+type Scenario = fn(ServerKind, Backend<'_>);
+
 /// Every scenario, run one after another on `server` with managers from
 /// `backend`; panics naming each scenario that failed. `None` skips (the
 /// backend said why).
 pub fn run_all(server: ServerKind, backend: Option<impl Fn(SessionConfig) -> SessionManager>) {
     let Some(backend) = backend else { return };
-    let scenarios: [(&str, fn(ServerKind, Backend<'_>)); 9] = [
+    let scenarios: [(&str, Scenario); 9] = [
         ("counter_persists", counter_persists),
         ("logout_kills_the_old_cookie", logout_kills_the_old_cookie),
         ("login_rotates_the_cookie", login_rotates_the_cookie),

@@ -54,7 +54,6 @@ pub fn live_bytes() -> usize {
 }
 
 /// [`live_bytes`] in KiB.
-
 pub fn live_kib() -> u64 {
     (live_bytes() / 1024) as u64
 }
