@@ -2,7 +2,7 @@
 //!
 //! 1. Bytes held per session by `MemoryBackend` for 1 KB and 100 KB
 //!    payloads, counted by a counting global allocator
-//!    (`tests/support/heap.rs`: it forwards to the system allocator and
+//!    (`dynamodb_sessions_test_support::heap`: it forwards to the system allocator and
 //!    adds up sizes). Measured after the sessions are created and again
 //!    after each was written once more.
 //! 2. The cap's effect: a flood of cookie-less writing requests, three
@@ -30,8 +30,7 @@ use dynamodb_sessions::{SessionConfig, SessionManager};
 
 // The tests' counting allocator: the only `unsafe` in the project, since
 // `GlobalAlloc` cannot be implemented without it.
-#[path = "../tests/e2e/support/heap.rs"]
-mod heap;
+use dynamodb_sessions_test_support::heap;
 
 #[global_allocator]
 static GLOBAL: heap::CountingAllocator = heap::CountingAllocator;

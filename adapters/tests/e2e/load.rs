@@ -30,8 +30,8 @@ use dynamodb_sessions::store::{
 use dynamodb_sessions::{
     BackendError, MemoryBackend, SessionConfig, SessionManager, TrustForwardedProto,
 };
+use dynamodb_sessions_test_support::heap::{self, CountingAllocator};
 use dynamodb_sessions_test_support::DynamoDbHarness;
-use support::heap::{self, CountingAllocator};
 use support::load::{self, Load, Report};
 use support::process::Resources;
 use support::{Demo, ServerKind};

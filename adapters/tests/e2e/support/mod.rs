@@ -16,7 +16,6 @@ pub mod tiny_http_server;
 
 pub mod browser;
 pub mod cases;
-pub mod heap;
 pub mod load;
 pub mod process;
 
