@@ -826,16 +826,13 @@
 //! What falls short, and what to do:
 //!
 //! - **Sealing protects confidentiality, not every kind of integrity, against
-//!   someone with write access to the table.** They cannot read sealed data
-//!   or change it unnoticed, but they can delete or end sessions, or put back
-//!   a whole earlier item of a session. Plain CBOR they plant is refused
-//!   (unless `SealedAcceptingPlain` is set for a migration). They can move
-//!   `exp` ahead (it is not bound: a reissue rewrites it alone), which keeps a
-//!   session from idling out, but not past the absolute lifetime, counted
-//!   from the bound `crt` (8 hours by default; `absolute_lifetime(None)`
-//!   gives that up). JSON mode is not sealed at all: there a table writer can
-//!   change a session's data, `exp` and `crt` alike and keep it alive for
-//!   ever. Guard write access to the table as before.
+//!   someone with write access to the table.** They can delete or end
+//!   sessions, put back a whole earlier item of a session, and move `exp`
+//!   ahead up to the absolute lifetime (`absolute_lifetime(None)` gives that
+//!   bound up); in JSON mode, which is not sealed, they can change a
+//!   session's data, `exp` and `crt` alike and keep it alive for ever
+//!   ([data at rest](#data-at-rest)). Guard write access to the table as
+//!   before.
 //! - **`Secure` follows the request.** Behind a TLS-terminating proxy set
 //!   `secure(Secure::Always)` or opt in to `X-Forwarded-Proto`; otherwise the
 //!   cookie goes out without `Secure`.
