@@ -1,21 +1,90 @@
 //! One conformance suite for `dynamodb-sessions` backends.
 //!
-//! Every backend must pass the same cases: the [`Backend`](dynamodb_sessions_core::store::Backend)
-//! contract method by method, then the whole session state machine through
-//! the manager on a manual clock, hostile cookies, concurrency, corrupt
-//! records, sealed records changed or moved in the store, the store calls
-//! each kind of request costs, and the promises of the read cache in front
-//! of the backend. A backend that passes behaves like DynamoDB as far as
-//! sessions can tell.
+//! Every backend must pass the same list of cases, written once. A backend
+//! that passes behaves like DynamoDB as far as sessions can tell. The cases
+//! cover:
 //!
-//! A backend runs every case from one line in a test, given a [`Harness`]
-//! that makes fresh stores: [`run_suite`]. The cases are listed once, in
-//! [`cases`]; a failing case is named in the test's failure, and
-//! `CONFORMANCE_CASE=name` runs the cases whose name contains `name`.
+//! - the [`Backend`](dynamodb_sessions_core::store::Backend) contract method
+//!   by method: conditional create, replace and touch, end, both read
+//!   consistencies, items at exactly 400 KB and one byte over, every byte
+//!   value, keys one byte apart, the size limit on touch;
+//! - every row of [the state
+//!   table](dynamodb_sessions_core::SessionManager#what-commit-writes) through
+//!   the manager on a manual clock, and the store calls each kind of request
+//!   costs;
+//! - idle expiry at exactly `timeout` and one second past, reissue at the
+//!   `reissue_time` boundary, the absolute lifetime (set, and the 8-hour
+//!   default, at exactly its end and one second past), sessions expiring
+//!   mid-request;
+//! - logout and replay of the old cookie, login rotation, ending records, a
+//!   stale tab's logout after logins, flash and CSRF across requests,
+//!   read-your-writes when eventual reads lag, JSON mode;
+//! - 31 malformed cookie shapes that each cost no store call, and unknown
+//!   IDs never adopted;
+//! - 8 threads incrementing one counter with 0 lost updates, an update or a
+//!   login racing a logout, writers of one session taking turns;
+//! - corrupt records, and sealed records: no secret visible in the stored
+//!   bytes, which setting reads sealed, plain and JSON records, plain CBOR
+//!   planted straight into the store refused by default, every byte changed,
+//!   data swapped, moved to another key or replayed into a newer version,
+//!   `exp` moved ahead still ending at `crt` + 8 h, a sealed session at
+//!   exactly 400 KB and one byte over;
+//! - logouts that stand when their new data cannot be stored, failed
+//!   reissues counted;
+//! - the read cache's promises (12 cases, with a `ReadCache` in front of the
+//!   backend).
 //!
-//! The crate depends on `dynamodb-sessions-core` only, so a backend of your
-//! own runs the suite without compiling any DynamoDB client. The harnesses
-//! of the two bundled backends live with this repository's own tests.
+//! That is 82 cases, each listed once in [`cases`] (a unit test fails when
+//! a case function is missing from the list). This
+//! repository runs them on `MemoryBackend` and, on DynamoDB Local, on each
+//! DynamoDB client. The [`interleavings`] module is the randomized fault ×
+//! interleaving checker, which drives the real manager over a backend
+//! through faults and races.
+//!
+//! # Running the suite on your backend
+//!
+//! Depend on this crate as a dev-dependency (it depends on
+//! `dynamodb-sessions-core` only, so it compiles no DynamoDB client),
+//! implement [`Harness`] (how to make a fresh, empty store, and how to plant
+//! an item broken in a way your backend itself never writes), and call
+//! [`run_suite`] from one test: it runs the cases a few at a time and fails
+//! naming each case that failed (`CONFORMANCE_CASE=name` runs the cases
+//! whose name contains `name`). A backend
+//! must also follow the contract's rules that the cases cannot force, such as
+//! sending a create at most once per key
+//! ([`Backend::create`](dynamodb_sessions_core::store::Backend::create)).
+//!
+//! ```
+//! // tests/conformance.rs
+//! use dynamodb_sessions::store::StorageKey;
+//! use dynamodb_sessions::testing::MemoryBackendTesting as _; // for insert_corrupt
+//! use dynamodb_sessions::MemoryBackend; // your backend here
+//! use dynamodb_sessions_conformance::{run_suite, Corruption, Harness};
+//!
+//! struct MyHarness;
+//!
+//! impl Harness for MyHarness {
+//!     type Backend = MemoryBackend;
+//!
+//!     fn fresh_backend(&self) -> MemoryBackend {
+//!         MemoryBackend::new()
+//!     }
+//!
+//!     fn put_corrupt(&self, backend: &MemoryBackend, key: &StorageKey, corruption: Corruption) {
+//!         backend.insert_corrupt(*key, &format!("{corruption:?}"));
+//!     }
+//! }
+//!
+//! #[test]
+//! fn conformance() {
+//!     run_suite(Some(MyHarness));
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! `None` instead of `Some(harness)` means the backend is not available here
+//! (say, its server is not running): every case returns at once, so a
+//! harness that returns `None` must say loudly why, and must not in CI.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

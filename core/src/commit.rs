@@ -1,4 +1,6 @@
-//! What commit writes: the state table of the README, in one place.
+//! What commit writes: the code behind the state table in
+//! [`SessionManager`](crate::SessionManager#what-commit-writes)'s docs, which
+//! describes each of its rows; change both together.
 //!
 //! Every write is conditional on the version this request loaded, and a
 //! backend reports a write's outcome exactly or not at all (an error means

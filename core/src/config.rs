@@ -89,7 +89,7 @@ pub enum DataProtection {
     /// server's operators included, can read `dat` without the cookie. The
     /// default: it costs about 9 µs of CPU per request at 1 KB of data and
     /// 0.2 ms at 100 KB, 0.3% and 2% of a DynamoDB Local round trip (see
-    /// "Data at rest" in the README).
+    /// "Data at rest" in the `dynamodb-sessions` guide).
     ///
     /// A plain CBOR record is refused like a corrupt one (logged, a new
     /// session, the record left alone): plain data carries no proof of

@@ -9,9 +9,17 @@
 //!
 //! A request makes two calls on a [`SessionManager`]: [`SessionManager::load`]
 //! with the `Cookie` header, and [`SessionManager::commit`] at the end, which
-//! returns the `Set-Cookie` header to send. In between, the [`Session`] is read
-//! and written like a map of serde values, plus flash messages and CSRF
-//! tokens. Nothing in this crate does I/O except through the backend.
+//! returns the `Set-Cookie` header to send; [the state
+//! table](SessionManager#what-commit-writes) says what each kind of request
+//! writes. In between, the [`Session`] is read and written like a map of
+//! serde values, plus flash messages and CSRF tokens. Nothing in this crate
+//! does I/O except through the backend.
+//!
+//! A store of your own implements [`store::Backend`] (its docs give the
+//! contract, method by method) and proves it with the
+//! `dynamodb-sessions-conformance` crate's suite, which depends on this
+//! crate only. The application guide is the `dynamodb-sessions` crate's
+//! documentation.
 //!
 //! ```
 //! use dynamodb_sessions_core::Scheme;

@@ -51,6 +51,62 @@ impl Shared {
 /// assert_eq!(session.get::<u32>("visits")?, Some(1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # What commit writes
+///
+/// [`load`](Self::load) makes no store call. The record is read when the
+/// session is first used: an eventually consistent read (half the price),
+/// followed by a strongly consistent one only when the record is missing,
+/// older than the cookie's version, or looks expired (read-your-writes; and
+/// only a strong read ends a session). A record that is ended, expired
+/// (idle past `timeout` or past the absolute lifetime), undecodable or of
+/// version 0 loads as a new session; the record is left alone.
+///
+/// [`commit`](Self::commit) then does exactly one row of this table.
+/// *Loaded* means the cookie named a live record and the session read it;
+/// *new* means no cookie, or one whose record was missing, ended, expired
+/// or corrupt. A session that was never read, changed, invalidated or
+/// regenerated is *never used*, whatever its cookie said.
+///
+/// | session at commit | what commit writes | `Set-Cookie` |
+/// | --- | --- | --- |
+/// | never used | nothing | none |
+/// | new, no data | nothing: an empty session is not worth a record | none |
+/// | new, data set | create, only if the key does not exist yet; again under a newly drawn ID on a collision or when a lost answer leaves the create's outcome unknown (3 IDs in all, then [`CommitError::IdCollision`] or the store's error) | new `token/1` |
+/// | loaded, unchanged, written within `reissue_time` | nothing | none |
+/// | loaded, unchanged, older than `reissue_time` | touch: `iss` and `exp` only, only if the stored version is still the loaded one | with `max_age`: the same value with a fresh `Max-Age`. None without `max_age` (the default: nothing in the cookie changes); none if the touch found the session changed or ended elsewhere (the browser may hold a newer cookie); none if the touch failed, which is logged and counted in [`SessionStats::failed_reissues`] (what the request read stands) |
+/// | loaded, changed | replace at the loaded version + 1, only if the stored version is still the loaded one; `crt` kept | `token/version+1` |
+/// | invalidated (logout) | end: a tombstone replaces the record whatever its version, without reading it; if a login had already moved the session on, the records it moved to are ended too (up to 8) | expired (`Max-Age=0`) |
+/// | invalidated, then data set | end as above, then create under a new ID | new `token/1`; if the new data cannot be stored (too large, not encodable, a full store, a failed create) the logout stands: expired, the data dropped, logged and counted in [`SessionStats::dropped_after_logout`] |
+/// | ID regenerated (login) | create under a new ID (`crt` carried over), then end the old record with a tombstone naming the new one, only if it is still the loaded version | new `token/1`; with no data left, only the end: none |
+/// | loaded, idle or absolute limit passed since, unchanged | nothing | none |
+/// | loaded, idle or absolute limit passed since, changed or regenerated | nothing: [`CommitError::Expired`] | none |
+///
+/// Every write is conditional and names a state that never comes back
+/// once left, so a retried or delayed write can never apply late; `Ok`
+/// means applied. What can go wrong, and what is left in the store:
+///
+/// - A replace whose version check fails is [`CommitError::Conflict`]:
+///   nothing is written and the stored record is untouched; load again
+///   and redo the change to retry. So is a change of a session whose
+///   version has reached the tombstone's (`u64::MAX`).
+/// - A login that finds the old record changed, ended or moved on by
+///   another request is a conflict too: its new record is ended again, so
+///   a logged-out session never comes back and a concurrent change is
+///   never forked. When the answer to its end is lost, it reads the old
+///   record (twice at most): its own tombstone there means done, another
+///   tombstone or a newer version a lost race, the loaded version that
+///   the end was not applied, so it is sent again. If the store cannot
+///   say, the new record stays (the data is in at least one record) and
+///   no cookie is sent for it.
+/// - An item over 400 KB (counted as DynamoDB counts, with room for any
+///   later reissue's `iss` and `exp`) is [`CommitError::TooLarge`] before
+///   anything is written.
+/// - A store error from a write means it may or may not have been applied.
+///
+/// A session past its idle timeout or absolute lifetime is never written
+/// again, not even under a new ID, and `crt` never moves, so no sequence of
+/// requests extends the absolute lifetime.
 #[derive(Clone)]
 pub struct SessionManager {
     shared: Arc<Shared>,
@@ -162,18 +218,8 @@ impl SessionManager {
     /// request came over HTTPS ([`Scheme::Https`]); it sets the cookie's
     /// `Secure` flag unless the configuration forces it.
     ///
-    /// | session at commit | store calls | `Set-Cookie` |
-    /// | --- | --- | --- |
-    /// | never used | none | none |
-    /// | new, untouched | none | none |
-    /// | new, data set | create (a new ID on collision) | new `token/1` |
-    /// | loaded, unchanged, written within `reissue_time` | none | none |
-    /// | loaded, unchanged, older than `reissue_time` | touch if the version is unchanged | same value, fresh `Max-Age`; none if changed or ended elsewhere |
-    /// | loaded, changed | replace if the version is unchanged | `token/version+1` |
-    /// | invalidated | end (a tombstone) | expired |
-    /// | invalidated, then data set | end, then create under a new ID | new `token/1`; expired if the new data cannot be stored (it is dropped and counted in [`stats`](Self::stats)) |
-    /// | ID regenerated | create under a new ID, then end the old if its version is unchanged | new `token/1` |
-    /// | expired since it was loaded, changed or regenerated | none | none ([`CommitError::Expired`]) |
+    /// Exactly one row of [the state table](Self#what-commit-writes) says
+    /// what it writes and which cookie it returns.
     ///
     /// The session is used up either way; to retry after
     /// [`CommitError::Conflict`], load it again and redo the change. A

@@ -72,7 +72,8 @@ pub struct MemoryLimits {
     /// Default 100,000.
     pub max_sessions: usize,
     /// Most bytes of items held, counted as DynamoDB counts item sizes (the
-    /// process uses somewhat more; see the README's measurements). Default
+    /// process uses somewhat more; see the measurements in the repository's
+    /// `adapters/BENCHMARKS.md`). Default
     /// 256 MiB.
     pub max_bytes: usize,
     /// What a write that needs more room does. Default

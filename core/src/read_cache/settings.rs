@@ -66,8 +66,9 @@ impl CacheSettings {
     /// for a shared call:
     ///
     /// - **1 s**: the staleness an eventually consistent read already
-    ///   accepts (see the README's known limits), and long enough to cover
-    ///   one page load's burst of requests and the next click's redirect;
+    ///   accepts (see the known limits in the `dynamodb-sessions` guide),
+    ///   and long enough to cover one page load's burst of requests and the
+    ///   next click's redirect;
     /// - **10,000 records**: the sessions a busy process sees within one
     ///   second; beyond that the oldest (stalest) records go first;
     /// - **32 MiB**: 10,000 sessions of 3 KB, or 80 of DynamoDB's largest
