@@ -9,8 +9,8 @@ use dynamodb_sessions::testing::MemoryBackendTesting as _;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError, CommitError, SessionConfig, SessionManager,
 };
@@ -24,7 +24,7 @@ struct Colliding {
 }
 
 impl Backend for Colliding {
-    fn load(&self, key: &StorageKey, c: Consistency) -> Result<Option<Record>, BackendError> {
+    fn load(&self, key: &StorageKey, c: Consistency) -> Result<LoadOutcome, BackendError> {
         self.inner.load(key, c)
     }
 

@@ -25,8 +25,8 @@ use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError,
 };
@@ -220,7 +220,7 @@ impl Backend for Broken {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.slow();
         self.inner.load(key, consistency)
     }

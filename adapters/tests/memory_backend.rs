@@ -6,8 +6,8 @@ use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
-        Backend, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey, StoredData,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, LoadOutcome, Record, ReplaceOutcome, StorageKey,
+        StoredData, TouchOutcome,
     },
     testing::CallCounts,
     DataEncoding,
@@ -32,27 +32,30 @@ fn stale_reads_return_the_previous_version_to_eventual_loads_only() {
     let backend = MemoryBackend::new();
     backend.set_stale_reads(StaleReads::On);
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
-    assert_eq!(backend.load(&key(1), Consistency::Eventual).unwrap(), None);
+    assert_eq!(
+        backend.load(&key(1), Consistency::Eventual).unwrap(),
+        LoadOutcome::Missing
+    );
     assert_eq!(
         backend.load(&key(1), Consistency::Strong).unwrap(),
-        Some(record(1, 1000))
+        LoadOutcome::Live(record(1, 1000))
     );
 
     let outcome = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
     assert_eq!(outcome, ReplaceOutcome::Replaced);
     assert_eq!(
         backend.load(&key(1), Consistency::Eventual).unwrap(),
-        Some(record(1, 1000))
+        LoadOutcome::Live(record(1, 1000))
     );
     assert_eq!(
         backend.load(&key(1), Consistency::Strong).unwrap(),
-        Some(record(2, 1000))
+        LoadOutcome::Live(record(2, 1000))
     );
 
     backend.set_stale_reads(StaleReads::Off);
     assert_eq!(
         backend.load(&key(1), Consistency::Eventual).unwrap(),
-        Some(record(2, 1000))
+        LoadOutcome::Live(record(2, 1000))
     );
 }
 
@@ -90,10 +93,10 @@ fn purge_removes_only_expired_records() {
     let _ = backend.create(&key(2), &record(1, 1000)).unwrap();
     assert_eq!(backend.purge_expired(1000), 1);
     assert_eq!(backend.len(), 1);
-    assert!(backend
-        .load(&key(2), Consistency::Strong)
-        .unwrap()
-        .is_some());
+    assert!(matches!(
+        backend.load(&key(2), Consistency::Strong).unwrap(),
+        LoadOutcome::Live(_)
+    ));
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use dynamodb_sessions_core::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError, Operation,
 };
@@ -104,7 +104,7 @@ impl<B: Backend> Backend for HeldLoads<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         let answer = self.inner.load(key, consistency);
         match self.hold() {
             None | Some(Release::Answer) => answer,

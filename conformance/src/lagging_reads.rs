@@ -2,8 +2,8 @@
 
 use dynamodb_sessions_core::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError,
 };
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 /// Local, whose eventual reads are never stale.
 pub struct LaggingReads<B> {
     inner: B,
-    before_last_write: Mutex<HashMap<StorageKey, Option<Record>>>,
+    before_last_write: Mutex<HashMap<StorageKey, LoadOutcome>>,
 }
 
 impl<B: Backend> LaggingReads<B> {
@@ -42,7 +42,7 @@ impl<B: Backend> Backend for LaggingReads<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         if consistency == Consistency::Eventual {
             let lagging = self.before_last_write.lock();
             if let Some(before) = lagging.get(key) {

@@ -67,6 +67,7 @@ macro_rules! conformance_suite {
             backend_cases::touch_past_the_size_limit_is_refused,
             backend_cases::end_present_and_absent,
             backend_cases::load_of_a_missing_key,
+            backend_cases::load_of_an_ended_key,
             backend_cases::item_size_limit,
             backend_cases::data_round_trips,
             backend_cases::keys_differing_in_one_byte,

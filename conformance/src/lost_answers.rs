@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use dynamodb_sessions_core::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError, Operation,
 };
@@ -65,7 +65,7 @@ impl<B: Backend> Backend for LostAnswers<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.inner.load(key, consistency)
     }
 

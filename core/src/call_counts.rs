@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
 };
 
 /// A relaxed atomic counter: exact totals, no ordering between counters.
@@ -197,7 +197,7 @@ impl<B: Backend> Backend for CountingBackend<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.counter.count_load(consistency);
         self.inner.load(key, consistency)
     }

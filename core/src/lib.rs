@@ -66,7 +66,7 @@ pub use session::Session;
 pub use stats::SessionStats;
 
 pub(crate) use backend::{
-    Backend, Consistency, CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome,
+    Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, ReplaceOutcome, TouchOutcome,
 };
 pub(crate) use item_size::ensure_item_fits_with_reissue_room;
 pub(crate) use record::{Record, StoredData};
@@ -79,7 +79,7 @@ pub(crate) use token::{StorageKey, Token};
 pub mod store {
     pub use crate::backend::{
         ensure_version_grows, Backend, BackendError, BoxError, Consistency, CreateOutcome,
-        EndOutcome, Operation, ReplaceOutcome, TouchOutcome,
+        EndOutcome, LoadOutcome, Operation, ReplaceOutcome, TouchOutcome,
     };
     pub use crate::item_size::{
         ensure_item_fits, item_size, MAX_ITEM_SIZE, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN,

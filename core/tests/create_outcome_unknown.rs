@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions_core::store::{
-    Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey, Token,
-    TouchOutcome,
+    Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+    StorageKey, Token, TouchOutcome,
 };
 use dynamodb_sessions_core::{
     BackendError, CommitError, Operation, Scheme, SessionConfig, SessionManager,
@@ -53,7 +53,7 @@ impl Backend for LostCreates {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.inner.load(key, consistency)
     }
 
@@ -165,6 +165,7 @@ fn a_login_whose_create_is_unknown_moves_to_a_new_id() {
     let old = backend
         .load(&old_key, Consistency::Strong)
         .unwrap()
+        .into_record()
         .unwrap();
     assert!(old.is_ended());
     assert_eq!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use dynamodb_sessions_core::{
     store::{
         ensure_item_fits, ensure_version_grows, item_size, Backend, Consistency, CreateOutcome,
-        EndOutcome, Record, ReplaceOutcome, StorageKey, TouchOutcome,
+        EndOutcome, LoadOutcome, Record, ReplaceOutcome, StorageKey, TouchOutcome,
     },
     testing::CallCounter,
     BackendError, Operation,
@@ -327,17 +327,20 @@ impl Backend for MemoryBackend {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.inner.counters.count_load(consistency);
         let stale = consistency == Consistency::Eventual && self.stale();
-        match self.inner.items.read().get(key) {
-            None => Ok(None),
-            Some(Slot::Corrupt { reason }) => Err(BackendError::Corrupt {
-                reason: reason.clone(),
-            }),
-            Some(Slot::Record { current, previous }) if stale => Ok(previous.visible(current)),
-            Some(Slot::Record { current, .. }) => Ok(Some(current.clone())),
-        }
+        let found = match self.inner.items.read().get(key) {
+            None => None,
+            Some(Slot::Corrupt { reason }) => {
+                return Err(BackendError::Corrupt {
+                    reason: reason.clone(),
+                })
+            }
+            Some(Slot::Record { current, previous }) if stale => previous.visible(current),
+            Some(Slot::Record { current, .. }) => Some(current.clone()),
+        };
+        Ok(LoadOutcome::from_stored(found))
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
@@ -470,18 +473,30 @@ mod tests {
         let _ = backend.replace(&key, 1, &record(2)).unwrap();
         backend.set_stale_reads(StaleReads::On);
         // Written before the mode was on: the replica has caught up.
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        let eventual = backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record();
         assert_eq!(eventual, Some(record(2)));
         let _ = backend.replace(&key, 2, &record(3)).unwrap();
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        let eventual = backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record();
         assert_eq!(eventual, Some(record(2)));
         let _ = backend.touch(&key, 3, 200, 1200).unwrap();
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        let eventual = backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record();
         assert_eq!(eventual, Some(record(3)));
         backend.set_stale_reads(StaleReads::Off);
         let _ = backend.touch(&key, 3, 300, 1300).unwrap();
         backend.set_stale_reads(StaleReads::On);
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
+        let eventual = backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record();
         assert_eq!(eventual.map(|r| r.issued_at), Some(300));
     }
 }

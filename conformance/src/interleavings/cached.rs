@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use dynamodb_sessions_core::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     testing::ManualClock,
     BackendError, CacheSettings, Clock, MonotonicClock, ReadCache,
@@ -142,7 +142,7 @@ impl<B: Backend> Backend for Observed<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         let request = scheduler::current().unwrap_or(usize::MAX);
         let started = self.clock.now();
         {
@@ -181,7 +181,7 @@ impl<B: Backend> Backend for Observed<B> {
         let key_id = self.env.key_id(key);
         if faulty::loads_sent() == sent {
             let found = match &result {
-                Ok(Some(record)) => store::decode(record),
+                Ok(LoadOutcome::Live(record) | LoadOutcome::Ended(record)) => store::decode(record),
                 _ => Stored::Missing,
             };
             let from = match waited_for {
