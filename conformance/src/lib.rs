@@ -32,14 +32,12 @@ pub mod fixture;
 mod harness;
 mod held_loads;
 pub mod interleavings;
-mod lagging_reads;
 mod lost_answers;
 pub mod sealing_cases;
 pub mod session_cases;
 pub mod turn_cases;
 
 pub use harness::{Corruption, Harness};
-pub use lagging_reads::LaggingReads;
 
 /// Emits one `#[test]` per conformance case for the harness `$harness`, an
 /// expression of type `Option<H>` where `H: Harness`, evaluated afresh in

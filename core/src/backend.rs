@@ -120,7 +120,10 @@ pub enum EndOutcome {
 /// and every condition's outcome is a typed value, never an error and never a
 /// silent fallback. There are deliberately no provided methods: a default
 /// that, say, emulated `create` with an unconditional put would quietly
-/// overwrite sessions.
+/// overwrite sessions. A wrapper that changes only some calls implements
+/// [`Forward`](crate::store::Forward) instead, whose methods pass every
+/// call on by default; references, boxes and `Arc`s of a backend are
+/// backends through it.
 ///
 /// # Exact outcomes
 ///
@@ -473,42 +476,4 @@ pub fn ensure_version_grows(expected_version: u64, record: &Record) -> Result<()
         operation: Operation::Replace,
         source: "a replace must move the record's version up".into(),
     })
-}
-
-/// A shared backend is a backend, so one store can serve several managers.
-impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
-    fn load(
-        &self,
-        key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<LoadOutcome, BackendError> {
-        (**self).load(key, consistency)
-    }
-
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        (**self).create(key, record)
-    }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        record: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        (**self).replace(key, expected_version, record)
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        (**self).touch(key, expected_version, issued_at, expires_at)
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        (**self).end(key, tombstone)
-    }
 }
