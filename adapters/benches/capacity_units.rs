@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dynamodb_sessions::store::{item_size, Backend, Consistency, StorageKey};
+use dynamodb_sessions::store::{item_size, Backend, Consistency, LoadOutcome, StorageKey};
 use dynamodb_sessions::testing::{CallCounts, CountingBackend};
 use dynamodb_sessions::{DataEncoding, DynamoDbBackend, Scheme, SessionConfig, SessionManager};
 use rusoto_dynamodb::{AttributeValue, DynamoDb, GetItemInput, PutItemInput};
@@ -55,8 +55,8 @@ fn write_units(before: usize, after: usize) -> f64 {
 fn stored_size(backend: &DynamoDbBackend, cookie: &str) -> usize {
     let key = storage_key(cookie);
     match backend.load(&key, Consistency::Strong).expect("load") {
-        Some(record) => item_size(&key, &record),
-        None => 0,
+        LoadOutcome::Live(record) | LoadOutcome::Ended(record) => item_size(&key, &record),
+        LoadOutcome::Missing => 0,
     }
 }
 

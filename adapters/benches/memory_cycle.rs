@@ -161,7 +161,8 @@ fn breakdown(c: &mut Criterion) {
         .to_owned();
     let token = Token::parse(&token_text).unwrap();
     let key = token.storage_key();
-    let record: Record = backend.load(&key, Consistency::Eventual).unwrap().unwrap();
+    let loaded = backend.load(&key, Consistency::Eventual).unwrap();
+    let record: Record = loaded.into_record().unwrap();
     let StoredData::Cbor(bytes) = record.data.clone() else {
         panic!("CBOR expected")
     };

@@ -1,23 +1,23 @@
-//! Issue 6, item 4: the store calls each kind of request costs, read from
-//! `MemoryBackend`'s counters (the same counts `CountingBackend` gives for
-//! any backend; the conformance suite checks them on DynamoDB Local too).
+//! The store calls each kind of request costs, counted by `CountingBackend`
+//! around `MemoryBackend` (the conformance suite checks the same counts on
+//! DynamoDB Local too).
 //!
 //! `cargo bench -p dynamodb-sessions --bench store_calls`
 
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;
 
-use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    testing::{CallCounts, ManualClock},
+    testing::{CallCounts, CountingBackend, LaggingReads, ManualClock, StaleReads},
     Session, SessionConfig, SessionManager,
 };
 
 const T0: i64 = 1_700_000_000;
 
 struct Setup {
-    backend: MemoryBackend,
+    /// Counted outside the lagging replica, so that its own reads are not.
+    backend: Arc<CountingBackend<LaggingReads<MemoryBackend>>>,
     clock: Arc<ManualClock>,
     manager: SessionManager,
     cookie: String,
@@ -25,7 +25,10 @@ struct Setup {
 
 /// A store holding one session (`user`, `visits`) written at `T0`.
 fn setup() -> Setup {
-    let backend = MemoryBackend::new();
+    let backend = Arc::new(CountingBackend::new(
+        LaggingReads::new(MemoryBackend::new()),
+    ));
+    backend.inner().set_stale_reads(StaleReads::Off);
     let clock = Arc::new(ManualClock::new(T0));
     let manager =
         SessionManager::with_clock(backend.clone(), SessionConfig::default(), clock.clone());
@@ -132,6 +135,7 @@ fn main() {
     // Read-your-writes: the replica still has the version before the write
     // the cookie names, so the eventual read is followed by a strong one.
     let setup = setup();
+    setup.backend.inner().set_stale_reads(StaleReads::On);
     let mut session = setup.manager.load(Some(&setup.cookie));
     session.insert("visits", &2u64).unwrap();
     let set_cookie = setup
@@ -140,7 +144,6 @@ fn main() {
         .unwrap()
         .unwrap();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    setup.backend.set_stale_reads(StaleReads::On);
     setup.backend.reset_counts();
     let mut session = setup.manager.load(Some(&cookie));
     session.get::<u64>("visits").unwrap();

@@ -1045,14 +1045,18 @@ pub mod store {
     pub use dynamodb_sessions_core::store::*;
 }
 
-/// Helpers for testing session logic without AWS: a clock moved by hand, a
-/// backend wrapper that counts calls, and [`MemoryBackend`]'s test knobs
-/// ([`MemoryBackendTesting`](testing::MemoryBackendTesting): lagging
-/// replicas, corrupt items, call counts).
+/// Helpers for testing session logic without AWS: a clock moved by hand,
+/// backend wrappers that count calls ([`CountingBackend`]) and make eventual
+/// reads lag ([`LaggingReads`]) on any backend, and [`MemoryBackend`]'s test
+/// knob ([`MemoryBackendTesting`](testing::MemoryBackendTesting): corrupt
+/// items).
+///
+/// [`CountingBackend`]: testing::CountingBackend
+/// [`LaggingReads`]: testing::LaggingReads
 ///
 /// [`MemoryBackend`]: crate::MemoryBackend
 pub mod testing {
-    pub use crate::memory::{MemoryBackendTesting, StaleReads};
+    pub use crate::memory::MemoryBackendTesting;
     pub use dynamodb_sessions_core::testing::*;
 }
 

@@ -2,8 +2,8 @@
 
 use dynamodb_sessions_core::{
     store::{
-        item_size, Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-        StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
+        item_size, Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
+        ReplaceOutcome, StorageKey, StoredData, TouchOutcome, MAX_ITEM_SIZE,
     },
     BackendError, DataEncoding,
 };
@@ -21,7 +21,7 @@ fn record(version: u64, data: &[u8]) -> Record {
         .with_created_at(Some(now - 1000))
 }
 
-fn strong(backend: &impl Backend, key: &StorageKey) -> Option<Record> {
+fn strong(backend: &impl Backend, key: &StorageKey) -> LoadOutcome {
     backend.load(key, Consistency::Strong).expect("load failed")
 }
 
@@ -30,12 +30,12 @@ pub fn create_then_load<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
     let r = record(1, b"\xa0");
     assert_eq!(backend.create(&key(1), &r).unwrap(), CreateOutcome::Created);
-    assert_eq!(strong(&backend, &key(1)), Some(r.clone()));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(r.clone()));
     // Eventual reads may lag in general, but a store under test with no other
     // writer must converge; DynamoDB Local and memory are immediate.
     assert_eq!(
         backend.load(&key(1), Consistency::Eventual).unwrap(),
-        Some(r)
+        LoadOutcome::Live(r)
     );
 }
 
@@ -52,7 +52,7 @@ pub fn create_refuses_an_existing_key<H: Harness>(harness: &H) {
         backend.create(&key(1), &second).unwrap(),
         CreateOutcome::AlreadyExists
     );
-    assert_eq!(strong(&backend, &key(1)), Some(first));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(first));
 }
 
 /// Replace at the stored version writes the new record.
@@ -64,7 +64,7 @@ pub fn replace_at_the_expected_version<H: Harness>(harness: &H) {
         backend.replace(&key(1), 1, &v2).unwrap(),
         ReplaceOutcome::Replaced
     );
-    assert_eq!(strong(&backend, &key(1)), Some(v2));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(v2));
 }
 
 /// Replace at a stale version conflicts and writes nothing.
@@ -78,7 +78,7 @@ pub fn replace_with_a_stale_version_conflicts<H: Harness>(harness: &H) {
         backend.replace(&key(1), 1, &late).unwrap(),
         ReplaceOutcome::Conflict
     );
-    assert_eq!(strong(&backend, &key(1)), Some(v2));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(v2));
 }
 
 /// Replace of a missing record conflicts and creates nothing.
@@ -88,7 +88,7 @@ pub fn replace_of_a_missing_record_conflicts<H: Harness>(harness: &H) {
         backend.replace(&key(1), 1, &record(2, b"x")).unwrap(),
         ReplaceOutcome::Conflict
     );
-    assert_eq!(strong(&backend, &key(1)), None);
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Missing);
 }
 
 /// Touch changes `iss` and `exp` only, at the expected version only.
@@ -102,7 +102,7 @@ pub fn touch_updates_only_the_times<H: Harness>(harness: &H) {
         TouchOutcome::Conflict,
         "another version"
     );
-    assert_eq!(strong(&backend, &key(1)), Some(r.clone()));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(r.clone()));
     assert_eq!(
         backend.touch(&key(1), 3, later, later + 1200).unwrap(),
         TouchOutcome::Touched
@@ -123,7 +123,7 @@ pub fn touch_updates_only_the_times<H: Harness>(harness: &H) {
     let mut expected = r;
     expected.issued_at = later;
     expected.expires_at = later + 1200;
-    assert_eq!(strong(&backend, &key(1)), Some(expected));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(expected));
 }
 
 /// Touch of a missing or ended record conflicts and creates nothing.
@@ -133,7 +133,7 @@ pub fn touch_of_a_missing_record_creates_nothing<H: Harness>(harness: &H) {
         backend.touch(&key(1), 1, 1, 2).unwrap(),
         TouchOutcome::Conflict
     );
-    assert_eq!(strong(&backend, &key(1)), None);
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Missing);
     let _ = backend.create(&key(2), &record(1, b"x")).unwrap();
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
     assert_eq!(backend.end(&key(2), &tombstone).unwrap(), EndOutcome::Ended);
@@ -144,7 +144,7 @@ pub fn touch_of_a_missing_record_creates_nothing<H: Harness>(harness: &H) {
         TouchOutcome::Touched,
         "a touch at the ended version is a plain condition"
     );
-    assert!(strong(&backend, &key(2)).unwrap().is_ended());
+    assert!(matches!(strong(&backend, &key(2)), LoadOutcome::Ended(_)));
 }
 
 /// End puts a tombstone on a live record only: ending again, or ending a
@@ -155,7 +155,7 @@ pub fn end_present_and_absent<H: Harness>(harness: &H) {
     let _ = backend.create(&key(1), &record(4, b"x")).unwrap();
     let first = Record::tombstone(now(), DataEncoding::Cbor);
     assert_eq!(backend.end(&key(1), &first).unwrap(), EndOutcome::Ended);
-    assert_eq!(strong(&backend, &key(1)), Some(first.clone()));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Ended(first.clone()));
     let second = Record::tombstone(now() + 10, DataEncoding::Json);
     assert_eq!(
         backend.end(&key(1), &second).unwrap(),
@@ -163,11 +163,15 @@ pub fn end_present_and_absent<H: Harness>(harness: &H) {
     );
     assert_eq!(
         strong(&backend, &key(1)),
-        Some(first),
+        LoadOutcome::Ended(first),
         "the first end stays"
     );
     assert_eq!(backend.end(&key(2), &second).unwrap(), EndOutcome::Missing);
-    assert_eq!(strong(&backend, &key(2)), None, "a logout creates no item");
+    assert_eq!(
+        strong(&backend, &key(2)),
+        LoadOutcome::Missing,
+        "a logout creates no item"
+    );
     // A login's tombstone names where the session went.
     let _ = backend.create(&key(3), &record(2, b"y")).unwrap();
     let moved = Record::tombstone(now(), DataEncoding::Cbor).with_successor(Some(key(4)));
@@ -175,7 +179,7 @@ pub fn end_present_and_absent<H: Harness>(harness: &H) {
         backend.replace(&key(3), 2, &moved).unwrap(),
         ReplaceOutcome::Replaced
     );
-    assert_eq!(strong(&backend, &key(3)), Some(moved));
+    assert_eq!(strong(&backend, &key(3)), LoadOutcome::Ended(moved));
     assert_eq!(
         backend.end(&key(3), &second).unwrap(),
         EndOutcome::AlreadyEnded {
@@ -192,11 +196,41 @@ pub fn end_present_and_absent<H: Harness>(harness: &H) {
     );
 }
 
+/// Loads of an ended key, of either consistency, say it ended: a tombstone
+/// is never a live record, whether a logout or a login left it.
+pub fn load_of_an_ended_key<H: Harness>(harness: &H) {
+    let backend = harness.fresh_backend();
+    let _ = backend.create(&key(1), &record(1, b"x")).unwrap();
+    let logout = Record::tombstone(now(), DataEncoding::Cbor);
+    assert_eq!(backend.end(&key(1), &logout).unwrap(), EndOutcome::Ended);
+    let _ = backend.create(&key(2), &record(3, b"y")).unwrap();
+    let login = Record::tombstone(now(), DataEncoding::Json).with_successor(Some(key(3)));
+    assert_eq!(
+        backend.replace(&key(2), 3, &login).unwrap(),
+        ReplaceOutcome::Replaced
+    );
+    for (key, tombstone) in [(key(1), logout), (key(2), login)] {
+        for consistency in [Consistency::Eventual, Consistency::Strong] {
+            assert_eq!(
+                backend.load(&key, consistency).unwrap(),
+                LoadOutcome::Ended(tombstone.clone()),
+                "{consistency:?}"
+            );
+        }
+    }
+}
+
 /// Loads of a missing key, of either consistency, return nothing.
 pub fn load_of_a_missing_key<H: Harness>(harness: &H) {
     let backend = harness.fresh_backend();
-    assert_eq!(backend.load(&key(9), Consistency::Eventual).unwrap(), None);
-    assert_eq!(backend.load(&key(9), Consistency::Strong).unwrap(), None);
+    assert_eq!(
+        backend.load(&key(9), Consistency::Eventual).unwrap(),
+        LoadOutcome::Missing
+    );
+    assert_eq!(
+        backend.load(&key(9), Consistency::Strong).unwrap(),
+        LoadOutcome::Missing
+    );
 }
 
 /// Pads a record's data so that its item is exactly `size` bytes.
@@ -217,18 +251,21 @@ pub fn item_size_limit<H: Harness>(harness: &H) {
         backend.create(&key(1), &largest).unwrap(),
         CreateOutcome::Created
     );
-    assert_eq!(strong(&backend, &key(1)), Some(largest));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(largest));
 
     let too_large = record_of_size(&key(2), MAX_ITEM_SIZE + 1);
     let err = backend.create(&key(2), &too_large).unwrap_err();
     assert!(matches!(err, BackendError::ItemTooLarge { .. }), "{err:?}");
-    assert_eq!(strong(&backend, &key(2)), None);
+    assert_eq!(strong(&backend, &key(2)), LoadOutcome::Missing);
 
     let mut grown = too_large.clone();
     grown.version = 2;
     let err = backend.replace(&key(1), 1, &grown).unwrap_err();
     assert!(matches!(err, BackendError::ItemTooLarge { .. }), "{err:?}");
-    assert_eq!(strong(&backend, &key(1)).map(|r| r.version), Some(1));
+    assert_eq!(
+        strong(&backend, &key(1)).into_record().map(|r| r.version),
+        Some(1)
+    );
 }
 
 /// A touch whose longer numbers would push an item of exactly 400 KB over
@@ -249,7 +286,7 @@ pub fn touch_past_the_size_limit_is_refused<H: Harness>(harness: &H) {
         matches!(result, Err(BackendError::ItemTooLarge { .. })),
         "{result:?}"
     );
-    assert_eq!(strong(&backend, &key), Some(full));
+    assert_eq!(strong(&backend, &key), LoadOutcome::Live(full));
 }
 
 /// Every byte value survives a round trip, and so does JSON text.
@@ -258,13 +295,13 @@ pub fn data_round_trips<H: Harness>(harness: &H) {
     let bytes: Vec<u8> = (0..=255).collect();
     let binary = record(1, &bytes);
     let _ = backend.create(&key(1), &binary).unwrap();
-    assert_eq!(strong(&backend, &key(1)), Some(binary));
+    assert_eq!(strong(&backend, &key(1)), LoadOutcome::Live(binary));
 
     let mut json = record(1, b"");
     json.data = StoredData::Json(r#"{"a": "é\u0000", "n": [1, 2.5]}"#.to_owned());
     json.created_at = None;
     let _ = backend.create(&key(2), &json).unwrap();
-    assert_eq!(strong(&backend, &key(2)), Some(json));
+    assert_eq!(strong(&backend, &key(2)), LoadOutcome::Live(json));
 }
 
 /// Keys that differ in a single byte, first or last, are separate records.
@@ -283,7 +320,8 @@ pub fn keys_differing_in_one_byte<H: Harness>(harness: &H) {
         );
     }
     for (i, bytes) in [base, first, last].into_iter().enumerate() {
-        let stored = strong(&backend, &StorageKey::from_bytes(bytes)).unwrap();
+        let stored = strong(&backend, &StorageKey::from_bytes(bytes));
+        let stored = stored.into_record().expect("a record");
         assert_eq!(stored.data, StoredData::Cbor(vec![i as u8]));
     }
 }
@@ -299,12 +337,18 @@ pub fn replace_with_a_tombstone_at_version<H: Harness>(harness: &H) {
         backend.replace(&key(1), 1, &tombstone).unwrap(),
         ReplaceOutcome::Conflict
     );
-    assert_eq!(strong(&backend, &key(1)).map(|r| r.version), Some(2));
+    assert_eq!(
+        strong(&backend, &key(1)).into_record().map(|r| r.version),
+        Some(2)
+    );
     assert_eq!(
         backend.replace(&key(1), 2, &tombstone).unwrap(),
         ReplaceOutcome::Replaced
     );
-    assert_eq!(strong(&backend, &key(1)), Some(tombstone.clone()));
+    assert_eq!(
+        strong(&backend, &key(1)),
+        LoadOutcome::Ended(tombstone.clone())
+    );
     assert_eq!(
         backend.replace(&key(1), 2, &tombstone).unwrap(),
         ReplaceOutcome::Conflict

@@ -140,7 +140,7 @@ pub fn cache_newer_cookie_reads_the_store<H: Harness>(harness: &H) {
     for _ in 0..2 {
         let (record, counts) =
             here.counting(|| cache.load(&key_of(&newer), Consistency::Strong).unwrap());
-        assert_eq!(record.map(|r| r.version), Some(2));
+        assert_eq!(record.into_record().map(|r| r.version), Some(2));
         assert_eq!(counts, ONE_STRONG_LOAD, "a strong load reaches the store");
     }
 }

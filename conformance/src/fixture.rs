@@ -126,6 +126,7 @@ impl<B: Backend + 'static> Fixture<B> {
             .inner()
             .load(&key_of(cookie), Consistency::Strong)
             .expect("load failed")
+            .into_record()
     }
 
     /// Whether the record behind `cookie` has ended (logout or login): a

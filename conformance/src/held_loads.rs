@@ -4,10 +4,7 @@
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
-    store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
-    },
+    store::{Backend, Consistency, Forward, LoadOutcome, StorageKey},
     BackendError, Operation,
 };
 use parking_lot::{Condvar, Mutex};
@@ -99,12 +96,18 @@ impl<B: Backend> HeldLoads<B> {
     }
 }
 
-impl<B: Backend> Backend for HeldLoads<B> {
-    fn load(
+impl<B: Backend> Forward for HeldLoads<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
+    }
+
+    fn forward_load(
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         let answer = self.inner.load(key, consistency);
         match self.hold() {
             None | Some(Release::Answer) => answer,
@@ -115,33 +118,5 @@ impl<B: Backend> Backend for HeldLoads<B> {
             }),
             Some(Release::Panic) => panic!("held load released with a panic"),
         }
-    }
-
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        self.inner.create(key, record)
-    }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        record: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        self.inner.replace(key, expected_version, record)
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        self.inner
-            .touch(key, expected_version, issued_at, expires_at)
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        self.inner.end(key, tombstone)
     }
 }

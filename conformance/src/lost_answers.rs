@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dynamodb_sessions_core::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
+        Backend, CreateOutcome, EndOutcome, Forward, Record, ReplaceOutcome, StorageKey,
         TouchOutcome,
     },
     BackendError, Operation,
@@ -60,20 +60,22 @@ impl<B: Backend> LostAnswers<B> {
     }
 }
 
-impl<B: Backend> Backend for LostAnswers<B> {
-    fn load(
-        &self,
-        key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
-        self.inner.load(key, consistency)
+impl<B: Backend> Forward for LostAnswers<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
     }
 
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
         self.answer(Operation::Create, self.inner.create(key, record))
     }
 
-    fn replace(
+    fn forward_replace(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -85,7 +87,7 @@ impl<B: Backend> Backend for LostAnswers<B> {
         )
     }
 
-    fn touch(
+    fn forward_touch(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -99,7 +101,11 @@ impl<B: Backend> Backend for LostAnswers<B> {
         )
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+    fn forward_end(
+        &self,
+        key: &StorageKey,
+        tombstone: &Record,
+    ) -> Result<EndOutcome, BackendError> {
         self.answer(Operation::End, self.inner.end(key, tombstone))
     }
 }

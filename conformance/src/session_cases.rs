@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use dynamodb_sessions_core::{
     store::{Record, StoredData},
+    testing::LaggingReads,
     CommitError, DataEncoding, SessionConfig, SessionError,
 };
 
@@ -481,7 +482,7 @@ fn serde_bytes_like(len: usize) -> String {
 /// read finds the latest version.
 pub fn read_your_writes_when_eventual_reads_lag<H: Harness>(harness: &H) {
     let f = Fixture::around(
-        crate::LaggingReads::new(harness.fresh_backend()),
+        LaggingReads::new(harness.fresh_backend()),
         SessionConfig::default(),
     );
     let cookie = f.start_session("n", 1);
@@ -688,7 +689,7 @@ pub fn empty_new_session_is_not_stored<H: Harness>(harness: &H) {
 /// strong read, since a lagging replica may not have seen the last touch.
 pub fn expired_looking_eventual_read_is_confirmed<H: Harness>(harness: &H) {
     let f = Fixture::around(
-        crate::LaggingReads::new(harness.fresh_backend()),
+        LaggingReads::new(harness.fresh_backend()),
         SessionConfig::default(),
     );
     let cookie = f.start_session("n", 1);

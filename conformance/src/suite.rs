@@ -68,6 +68,7 @@ pub fn cases<H: Harness + 'static>() -> Vec<Case<H>> {
         Case::new(backend_cases::touch_past_the_size_limit_is_refused::<H>),
         Case::new(backend_cases::end_present_and_absent::<H>),
         Case::new(backend_cases::load_of_a_missing_key::<H>),
+        Case::new(backend_cases::load_of_an_ended_key::<H>),
         Case::new(backend_cases::item_size_limit::<H>),
         Case::new(backend_cases::data_round_trips::<H>),
         Case::new(backend_cases::keys_differing_in_one_byte::<H>),

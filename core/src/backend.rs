@@ -19,6 +19,54 @@ pub enum Consistency {
     Strong,
 }
 
+/// Result of [`Backend::load`]: what is stored under the key.
+///
+/// A tombstone is a stored record, but not a session: it comes back as
+/// [`Ended`](Self::Ended), never as [`Live`](Self::Live), so that "is there
+/// a session?" is a match, not a version check every caller must remember.
+///
+/// ```
+/// use dynamodb_sessions_core::{DataEncoding, store::{LoadOutcome, Record, StoredData}};
+///
+/// let live = Record::new(1, 0, 1200, StoredData::Cbor(vec![0xa0]));
+/// assert_eq!(LoadOutcome::from_stored(Some(live.clone())), LoadOutcome::Live(live));
+/// let tombstone = Record::tombstone(0, DataEncoding::Cbor);
+/// assert_eq!(LoadOutcome::from_stored(Some(tombstone.clone())), LoadOutcome::Ended(tombstone));
+/// assert_eq!(LoadOutcome::from_stored(None), LoadOutcome::Missing);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum LoadOutcome {
+    /// There is no record under the key.
+    Missing,
+    /// A live session's record.
+    Live(Record),
+    /// An [ended](Record::is_ended) session's record (a tombstone, at
+    /// [`Record::ENDED_VERSION`]).
+    Ended(Record),
+}
+
+impl LoadOutcome {
+    /// Classifies what a store holds under a key: nothing, a live record,
+    /// or a tombstone (by its version). Backends build their answer with
+    /// it, so that none can call a tombstone live.
+    pub fn from_stored(stored: Option<Record>) -> LoadOutcome {
+        match stored {
+            None => LoadOutcome::Missing,
+            Some(record) if record.is_ended() => LoadOutcome::Ended(record),
+            Some(record) => LoadOutcome::Live(record),
+        }
+    }
+
+    /// The stored record, live or ended; `None` when missing.
+    pub fn into_record(self) -> Option<Record> {
+        match self {
+            LoadOutcome::Missing => None,
+            LoadOutcome::Live(record) | LoadOutcome::Ended(record) => Some(record),
+        }
+    }
+}
+
 /// Result of [`Backend::create`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -72,7 +120,10 @@ pub enum EndOutcome {
 /// and every condition's outcome is a typed value, never an error and never a
 /// silent fallback. There are deliberately no provided methods: a default
 /// that, say, emulated `create` with an unconditional put would quietly
-/// overwrite sessions.
+/// overwrite sessions. A wrapper that changes only some calls implements
+/// [`Forward`](crate::store::Forward) instead, whose methods pass every
+/// call on by default; references, boxes and `Arc`s of a backend are
+/// backends through it.
 ///
 /// # Exact outcomes
 ///
@@ -98,28 +149,32 @@ pub enum EndOutcome {
 /// Implementations must be safe to call from many threads at once.
 ///
 /// ```
-/// use dynamodb_sessions_core::store::{Backend, Consistency, CreateOutcome, Record, StoredData, Token};
+/// use dynamodb_sessions_core::store::{Backend, Consistency, CreateOutcome, LoadOutcome, Record, StoredData, Token};
 /// # fn demo(backend: &dyn Backend) -> Result<(), dynamodb_sessions_core::BackendError> {
 /// let key = Token::generate().unwrap().storage_key();
 /// let record = Record::new(1, 0, 1200, StoredData::Cbor(vec![0xa0])).with_created_at(Some(0));
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::Created);
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::AlreadyExists);
-/// assert_eq!(backend.load(&key, Consistency::Strong)?, Some(record));
+/// assert_eq!(backend.load(&key, Consistency::Strong)?, LoadOutcome::Live(record));
 /// # Ok(()) }
 /// ```
 pub trait Backend: Send + Sync {
-    /// Reads the record stored under `key`, if any.
+    /// Reads what is stored under `key`: nothing, a live record, or a
+    /// tombstone.
+    ///
+    /// # For implementors
+    ///
+    /// Build the answer with [`LoadOutcome::from_stored`] from the item
+    /// found (or `None`): it tells a tombstone from a live record by its
+    /// version, the same way for every backend.
     ///
     /// # Errors
     ///
     /// [`BackendError`] when the store cannot be reached or answers with an
     /// error, and [`BackendError::Corrupt`] when the stored item is not a
     /// well-formed session record.
-    fn load(
-        &self,
-        key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError>;
+    fn load(&self, key: &StorageKey, consistency: Consistency)
+        -> Result<LoadOutcome, BackendError>;
 
     /// Writes `record` under `key` only if no record exists there.
     ///
@@ -421,42 +476,4 @@ pub fn ensure_version_grows(expected_version: u64, record: &Record) -> Result<()
         operation: Operation::Replace,
         source: "a replace must move the record's version up".into(),
     })
-}
-
-/// A shared backend is a backend, so one store can serve several managers.
-impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
-    fn load(
-        &self,
-        key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
-        (**self).load(key, consistency)
-    }
-
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        (**self).create(key, record)
-    }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        record: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        (**self).replace(key, expected_version, record)
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        (**self).touch(key, expected_version, issued_at, expires_at)
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        (**self).end(key, tombstone)
-    }
 }

@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
 };
 
 /// A relaxed atomic counter: exact totals, no ordering between counters.
@@ -25,20 +25,9 @@ impl Counter {
     }
 }
 
-/// Thread-safe counters of backend calls by kind, for backends to embed.
-///
-/// ```
-/// use dynamodb_sessions_core::{store::Consistency, testing::CallCounter};
-///
-/// let counter = CallCounter::default();
-/// counter.count_load(Consistency::Strong);
-/// counter.count_create();
-/// assert_eq!(counter.snapshot().strong_loads, 1);
-/// counter.reset();
-/// assert_eq!(counter.snapshot().total(), 0);
-/// ```
+/// Thread-safe counters of backend calls by kind.
 #[derive(Debug, Default)]
-pub struct CallCounter {
+struct CallCounter {
     eventual_loads: Counter,
     strong_loads: Counter,
     creates: Counter,
@@ -49,7 +38,7 @@ pub struct CallCounter {
 
 impl CallCounter {
     /// Counts a load.
-    pub fn count_load(&self, consistency: Consistency) {
+    fn count_load(&self, consistency: Consistency) {
         match consistency {
             Consistency::Eventual => self.eventual_loads.increment(),
             Consistency::Strong => self.strong_loads.increment(),
@@ -57,27 +46,27 @@ impl CallCounter {
     }
 
     /// Counts a create.
-    pub fn count_create(&self) {
+    fn count_create(&self) {
         self.creates.increment();
     }
 
     /// Counts a replace.
-    pub fn count_replace(&self) {
+    fn count_replace(&self) {
         self.replaces.increment();
     }
 
     /// Counts a touch.
-    pub fn count_touch(&self) {
+    fn count_touch(&self) {
         self.touches.increment();
     }
 
     /// Counts an end (logout).
-    pub fn count_end(&self) {
+    fn count_end(&self) {
         self.ends.increment();
     }
 
     /// The counts so far.
-    pub fn snapshot(&self) -> CallCounts {
+    fn snapshot(&self) -> CallCounts {
         CallCounts {
             eventual_loads: self.eventual_loads.get(),
             strong_loads: self.strong_loads.get(),
@@ -89,7 +78,7 @@ impl CallCounter {
     }
 
     /// Sets every count back to zero.
-    pub fn reset(&self) {
+    fn reset(&self) {
         for counter in [
             &self.eventual_loads,
             &self.strong_loads,
@@ -197,7 +186,7 @@ impl<B: Backend> Backend for CountingBackend<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.counter.count_load(consistency);
         self.inner.load(key, consistency)
     }

@@ -14,7 +14,8 @@ use crate::session::{Bound, Retired, Session, State};
 use crate::session_cookie::{self, CookieValue};
 use crate::{
     ensure_item_fits_with_reissue_room, BackendError, CommitError, Consistency, CreateOutcome,
-    EndOutcome, Operation, Record, ReplaceOutcome, Scheme, StorageKey, Token, TouchOutcome,
+    EndOutcome, LoadOutcome, Operation, Record, ReplaceOutcome, Scheme, StorageKey, Token,
+    TouchOutcome,
 };
 
 /// How many fresh IDs a create tries before giving up. With 256-bit IDs a
@@ -206,11 +207,14 @@ impl Session {
         let backend = &self.shared.backend;
         for _ in 0..LOGIN_CHECKS {
             match backend.load(&from.key, Consistency::Strong) {
-                Ok(Some(old)) if old.is_ended() && old.successor == Some(new) => return Ok(()),
-                Ok(Some(old)) if old.is_ended() || old.version != from.version => {
+                Ok(LoadOutcome::Ended(old)) if old.successor == Some(new) => return Ok(()),
+                Ok(LoadOutcome::Ended(_)) => {
                     return Err(self.undo_login(Some(new), tombstone.issued_at))
                 }
-                Ok(Some(_)) => {
+                Ok(LoadOutcome::Live(old)) if old.version != from.version => {
+                    return Err(self.undo_login(Some(new), tombstone.issued_at))
+                }
+                Ok(LoadOutcome::Live(_)) => {
                     if let Ok(ReplaceOutcome::Replaced) =
                         backend.replace(&from.key, from.version, tombstone)
                     {
@@ -219,7 +223,7 @@ impl Session {
                     // A conflict may be our earlier attempt landing late:
                     // read again.
                 }
-                Ok(None) | Err(_) => break,
+                Ok(LoadOutcome::Missing) | Err(_) => break,
             }
         }
         log::warn!(

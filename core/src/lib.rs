@@ -46,7 +46,9 @@ mod config;
 mod csrf;
 mod error;
 mod flash;
+mod forward;
 mod item_size;
+mod lagging_reads;
 mod manager;
 mod monotonic;
 mod read_cache;
@@ -76,21 +78,22 @@ pub use session::Session;
 pub use stats::SessionStats;
 
 pub(crate) use backend::{
-    Backend, Consistency, CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome,
+    Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, ReplaceOutcome, TouchOutcome,
 };
 pub(crate) use item_size::ensure_item_fits_with_reissue_room;
 pub(crate) use record::{Record, StoredData};
 pub(crate) use token::{StorageKey, Token};
 
 /// What a storage backend implements and uses: the [`store::Backend`]
-/// trait, the [`store::Record`] it stores, the typed outcomes of its
+/// trait (and [`store::Forward`] for wrappers), the [`store::Record`] it stores, the typed outcomes of its
 /// conditional writes, and DynamoDB's item-size rules, which every backend
 /// applies the same way.
 pub mod store {
     pub use crate::backend::{
         ensure_version_grows, Backend, BackendError, BoxError, Consistency, CreateOutcome,
-        EndOutcome, Operation, ReplaceOutcome, TouchOutcome,
+        EndOutcome, LoadOutcome, Operation, ReplaceOutcome, TouchOutcome,
     };
+    pub use crate::forward::Forward;
     pub use crate::item_size::{
         ensure_item_fits, item_size, MAX_ITEM_SIZE, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN,
     };
@@ -98,10 +101,11 @@ pub mod store {
     pub use crate::token::{StorageKey, Token, TOKEN_LEN};
 }
 
-/// Helpers for testing session logic and backends: clocks moved by hand
-/// and a backend wrapper that counts calls.
+/// Helpers for testing session logic and backends: clocks moved by hand,
+/// and backend wrappers that count calls and make eventual reads lag.
 pub mod testing {
-    pub use crate::call_counts::{CallCounter, CallCounts, CountingBackend};
+    pub use crate::call_counts::{CallCounts, CountingBackend};
     pub use crate::clock::ManualClock;
+    pub use crate::lagging_reads::{LaggingReads, StaleReads};
     pub use crate::monotonic::ManualMonotonicClock;
 }

@@ -11,7 +11,9 @@ use crate::manager::Shared;
 use crate::seal::Binding;
 use crate::sequencer::{Sequencing, Turn};
 use crate::session_cookie::CookieValue;
-use crate::{BackendError, Consistency, DataEncoding, Record, SessionError, StorageKey, Token};
+use crate::{
+    BackendError, Consistency, DataEncoding, LoadOutcome, Record, SessionError, StorageKey, Token,
+};
 
 /// The stored record a loaded session continues.
 #[derive(Debug, Clone)]
@@ -215,13 +217,15 @@ impl Session {
             // seen the latest touch yet: only a strong read may end a session.
             // A tombstone never changes again, whatever its `exp` says (in
             // JSON mode it is past at once).
-            Ok(Some(record))
-                if record.version >= cookie_version
-                    && (record.is_ended() || !self.is_expired(&record)) =>
+            Ok(LoadOutcome::Ended(record)) => return Ok(Some(record)),
+            Ok(LoadOutcome::Live(record))
+                if record.version >= cookie_version && !self.is_expired(&record) =>
             {
                 return Ok(Some(record))
             }
-            Ok(_) => backend.load(key, Consistency::Strong),
+            Ok(_) => backend
+                .load(key, Consistency::Strong)
+                .map(LoadOutcome::into_record),
             Err(e) => Err(e),
         };
         match first {

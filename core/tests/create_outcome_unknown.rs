@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions_core::store::{
-    Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey, Token,
-    TouchOutcome,
+    Backend, Consistency, CreateOutcome, Forward, Record, StorageKey, Token,
 };
 use dynamodb_sessions_core::{
     BackendError, CommitError, Operation, Scheme, SessionConfig, SessionManager,
@@ -48,16 +47,18 @@ impl LostCreates {
     }
 }
 
-impl Backend for LostCreates {
-    fn load(
-        &self,
-        key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
-        self.inner.load(key, consistency)
+impl Forward for LostCreates {
+    type Inner = MemoryBackend;
+
+    fn forward_to(&self) -> &MemoryBackend {
+        &self.inner
     }
 
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
         self.creates.lock().unwrap().push(*key);
         let unknown = BackendError::OutcomeUnknown {
             operation: Operation::Create,
@@ -74,30 +75,6 @@ impl Backend for LostCreates {
                 after: Duration::from_secs(5),
             }),
         }
-    }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        record: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        self.inner.replace(key, expected_version, record)
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        self.inner
-            .touch(key, expected_version, issued_at, expires_at)
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        self.inner.end(key, tombstone)
     }
 }
 
@@ -165,6 +142,7 @@ fn a_login_whose_create_is_unknown_moves_to_a_new_id() {
     let old = backend
         .load(&old_key, Consistency::Strong)
         .unwrap()
+        .into_record()
         .unwrap();
     assert!(old.is_ended());
     assert_eq!(

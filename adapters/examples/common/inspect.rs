@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dynamodb_sessions::store::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
 };
 
 use super::app::{escape, Reply, LIBRARY_PANEL};
@@ -91,16 +91,16 @@ impl<B: Backend> Backend for Recording<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         let what = match consistency {
             Consistency::Eventual => "load (eventual)",
             Consistency::Strong => "load (strong)",
         };
         let result = self.inner.load(key, consistency);
         self.call(what.to_owned(), result, |record, activity| match record {
-            None => "nothing".to_owned(),
-            Some(record) if record.is_ended() => "ended".to_owned(),
-            Some(record) => {
+            LoadOutcome::Missing => "nothing".to_owned(),
+            LoadOutcome::Ended(_) => "ended".to_owned(),
+            LoadOutcome::Live(record) => {
                 activity.loaded_version = Some(record.version);
                 activity.expires_at = Some(record.expires_at);
                 format!("version {}", record.version)

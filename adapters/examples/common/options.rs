@@ -299,7 +299,7 @@ impl Options {
         if self.create_table {
             provision(&backend)?;
         }
-        backend
+        let _probe = backend
             .load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)
             .map_err(|error| {
                 format!(

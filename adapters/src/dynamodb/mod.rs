@@ -101,7 +101,7 @@ use rusoto_wire::RusotoWire;
 /// model and how failures are reported.
 ///
 /// ```no_run
-/// use dynamodb_sessions::store::{Backend, Consistency, StorageKey};
+/// use dynamodb_sessions::store::{Backend, Consistency, LoadOutcome, StorageKey};
 /// use dynamodb_sessions::dynamodb::DynamoDbBackend;
 ///
 /// // Region, endpoint and credentials from the environment, as AWS tools
@@ -109,7 +109,7 @@ use rusoto_wire::RusotoWire;
 /// let backend = DynamoDbBackend::new("sessions")?;
 /// backend.create_table_if_missing()?;
 /// let record = backend.load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)?;
-/// assert!(record.is_none());
+/// assert_eq!(record, LoadOutcome::Missing);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg(feature = "dynamodb")]

@@ -1,15 +1,13 @@
 //! An in-memory backend with DynamoDB's semantics, for tests and small
 //! deployments: bounded, and expired records go away by themselves.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use dynamodb_sessions_core::{
     store::{
         ensure_item_fits, ensure_version_grows, item_size, Backend, Consistency, CreateOutcome,
-        EndOutcome, Record, ReplaceOutcome, StorageKey, TouchOutcome,
+        EndOutcome, LoadOutcome, Record, ReplaceOutcome, StorageKey, TouchOutcome,
     },
-    testing::CallCounter,
     BackendError, Operation,
 };
 use parking_lot::RwLock;
@@ -21,8 +19,8 @@ mod testing;
 
 use items::Items;
 pub use limits::{MemoryLimits, WhenFull};
-use slot::{Lag, Slot};
-pub use testing::{MemoryBackendTesting, StaleReads};
+use slot::Slot;
+pub use testing::MemoryBackendTesting;
 
 /// How many expired records a write removes on its way, at most: enough to
 /// keep up with any rate of new sessions (each write removes up to this many
@@ -45,9 +43,6 @@ const FULL_SWEEP_SLACK_SECS: i64 = 60;
 struct Inner {
     items: RwLock<Items>,
     limits: MemoryLimits,
-    stale_reads: AtomicBool,
-    /// Every call, counted for [`MemoryBackendTesting::counts`].
-    counters: CallCounter,
 }
 
 /// Session records in a map, under exactly DynamoDB's conditions: create only
@@ -77,8 +72,11 @@ struct Inner {
 ///
 /// The handle is cheap to clone; clones share the same map, so one backend
 /// can serve many threads and a test can keep a handle to inspect it.
-/// Test knobs (lagging replicas, corrupt items, call counts) are in
-/// [`testing::MemoryBackendTesting`](crate::testing::MemoryBackendTesting).
+/// Its test knob (corrupt items) is in
+/// [`testing::MemoryBackendTesting`](crate::testing::MemoryBackendTesting);
+/// lagging replicas and call counts come from the wrappers
+/// [`testing::LaggingReads`](crate::testing::LaggingReads) and
+/// [`testing::CountingBackend`](crate::testing::CountingBackend).
 ///
 /// ```
 /// use dynamodb_sessions::Scheme;
@@ -158,19 +156,6 @@ impl MemoryBackend {
 }
 
 impl MemoryBackend {
-    fn stale(&self) -> bool {
-        self.inner.stale_reads.load(Ordering::SeqCst)
-    }
-
-    /// What a lagging replica shows after a write that replaced `old`.
-    fn lag_after_write(&self, old: Record) -> Lag {
-        if self.stale() {
-            Lag::Was(Box::new(old))
-        } else {
-            Lag::CaughtUp
-        }
-    }
-
     /// Removes a few records that expired long enough before a write's
     /// time, never the record being written.
     ///
@@ -326,22 +311,20 @@ impl Backend for MemoryBackend {
     fn load(
         &self,
         key: &StorageKey,
-        consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
-        self.inner.counters.count_load(consistency);
-        let stale = consistency == Consistency::Eventual && self.stale();
+        // Every read is current: a lagging replica is a test's choice, made
+        // with `testing::LaggingReads`.
+        _consistency: Consistency,
+    ) -> Result<LoadOutcome, BackendError> {
         match self.inner.items.read().get(key) {
-            None => Ok(None),
+            None => Ok(LoadOutcome::Missing),
             Some(Slot::Corrupt { reason }) => Err(BackendError::Corrupt {
                 reason: reason.clone(),
             }),
-            Some(Slot::Record { current, previous }) if stale => Ok(previous.visible(current)),
-            Some(Slot::Record { current, .. }) => Ok(Some(current.clone())),
+            Some(Slot::Record { current }) => Ok(LoadOutcome::from_stored(Some(current.clone()))),
         }
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        self.inner.counters.count_create();
         ensure_item_fits(Operation::Create, key, record)?;
         let mut items = self.inner.items.write();
         let time = record.issued_at;
@@ -356,13 +339,8 @@ impl Backend for MemoryBackend {
             _ => Claim::NewSession,
         };
         self.make_room(&mut items, Operation::Create, key, time, 0, size, claim)?;
-        let previous = if self.stale() {
-            Lag::Absent
-        } else {
-            Lag::CaughtUp
-        };
         let current = record.clone();
-        items.put(*key, Slot::Record { current, previous });
+        items.put(*key, Slot::Record { current });
         Ok(CreateOutcome::Created)
     }
 
@@ -372,20 +350,18 @@ impl Backend for MemoryBackend {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
-        self.inner.counters.count_replace();
         ensure_version_grows(expected_version, record)?;
         ensure_item_fits(Operation::Replace, key, record)?;
         let mut items = self.inner.items.write();
         Self::sweep_in_passing(&mut items, record.issued_at, key);
-        let (old, old_size) = match items.get(key) {
-            Some(slot @ Slot::Record { current, .. }) if current.version == expected_version => {
-                (current.clone(), slot.size(key))
+        let old_size = match items.get(key) {
+            Some(slot @ Slot::Record { current }) if current.version == expected_version => {
+                slot.size(key)
             }
             _ => return Ok(ReplaceOutcome::Conflict),
         };
         let slot = Slot::Record {
             current: record.clone(),
-            previous: self.lag_after_write(old),
         };
         let time = record.issued_at;
         self.write(&mut items, Operation::Replace, key, time, old_size, slot)?;
@@ -399,7 +375,6 @@ impl Backend for MemoryBackend {
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
-        self.inner.counters.count_touch();
         let mut items = self.inner.items.write();
         Self::sweep_in_passing(&mut items, issued_at, key);
         let (old, old_size) = match items.get(key) {
@@ -411,77 +386,35 @@ impl Backend for MemoryBackend {
             // A corrupt item has no version to match, as on DynamoDB.
             _ => return Ok(TouchOutcome::Conflict),
         };
-        let mut touched = old.clone();
+        let mut touched = old;
         touched.issued_at = issued_at;
         touched.expires_at = expires_at;
         // DynamoDB refuses an update that makes the item too large.
         ensure_item_fits(Operation::Touch, key, &touched)?;
-        let slot = Slot::Record {
-            current: touched,
-            previous: self.lag_after_write(old),
-        };
+        let slot = Slot::Record { current: touched };
         self.write(&mut items, Operation::Touch, key, issued_at, old_size, slot)?;
         Ok(TouchOutcome::Touched)
     }
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        self.inner.counters.count_end();
         ensure_item_fits(Operation::End, key, tombstone)?;
         let mut items = self.inner.items.write();
         let time = tombstone.issued_at;
         Self::sweep_in_passing(&mut items, time, key);
-        let (previous, old_size) = match items.get(key) {
-            Some(Slot::Record { current, .. }) if current.is_ended() => {
+        let old_size = match items.get(key) {
+            Some(Slot::Record { current }) if current.is_ended() => {
                 return Ok(EndOutcome::AlreadyEnded {
                     successor: current.successor,
                 });
             }
-            Some(slot @ Slot::Record { current, .. }) => {
-                (self.lag_after_write(current.clone()), slot.size(key))
-            }
-            Some(slot @ Slot::Corrupt { .. }) => (Lag::CaughtUp, slot.size(key)),
+            Some(slot) => slot.size(key),
             // A logout never creates an item.
             None => return Ok(EndOutcome::Missing),
         };
         let slot = Slot::Record {
             current: tombstone.clone(),
-            previous,
         };
         self.write(&mut items, Operation::End, key, time, old_size, slot)?;
         Ok(EndOutcome::Ended)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dynamodb_sessions_core::store::StoredData;
-
-    fn record(version: u64) -> Record {
-        Record::new(version, 100, 1000, StoredData::Cbor(vec![version as u8]))
-            .with_created_at(Some(100))
-    }
-
-    #[test]
-    fn only_writes_made_in_stale_mode_lag() {
-        let backend = MemoryBackend::new();
-        let key = StorageKey::from_bytes([1; 32]);
-        let _ = backend.create(&key, &record(1)).unwrap();
-        let _ = backend.replace(&key, 1, &record(2)).unwrap();
-        backend.set_stale_reads(StaleReads::On);
-        // Written before the mode was on: the replica has caught up.
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
-        assert_eq!(eventual, Some(record(2)));
-        let _ = backend.replace(&key, 2, &record(3)).unwrap();
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
-        assert_eq!(eventual, Some(record(2)));
-        let _ = backend.touch(&key, 3, 200, 1200).unwrap();
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
-        assert_eq!(eventual, Some(record(3)));
-        backend.set_stale_reads(StaleReads::Off);
-        let _ = backend.touch(&key, 3, 300, 1300).unwrap();
-        backend.set_stale_reads(StaleReads::On);
-        let eventual = backend.load(&key, Consistency::Eventual).unwrap();
-        assert_eq!(eventual.map(|r| r.issued_at), Some(300));
     }
 }

@@ -5,8 +5,8 @@ use dynamodb_sessions_core::store::{item_size, Record, StorageKey};
 /// One item.
 #[derive(Debug, Clone)]
 pub(super) enum Slot {
-    /// A record, with what a lagging replica still shows of it.
-    Record { current: Record, previous: Lag },
+    /// A record.
+    Record { current: Record },
     /// An item that is not a well-formed session record, as a foreign writer
     /// could leave in a DynamoDB table.
     Corrupt { reason: String },
@@ -14,7 +14,7 @@ pub(super) enum Slot {
 
 impl Slot {
     /// The item's size as DynamoDB counts it (for a corrupt item, its key
-    /// and reason). A lagging replica's copy is test-only and not counted.
+    /// and reason).
     pub(super) fn size(&self, key: &StorageKey) -> usize {
         match self {
             Slot::Record { current, .. } => item_size(key, current),
@@ -40,30 +40,6 @@ impl Slot {
         match self {
             Slot::Record { current, .. } => Some(current.expires_at),
             Slot::Corrupt { .. } => None,
-        }
-    }
-}
-
-/// The state a record had before its last write, kept only for writes made
-/// in stale-read mode: outside it nothing lags, and keeping every record's
-/// previous version would double the memory a session holds.
-#[derive(Debug, Clone)]
-pub(super) enum Lag {
-    /// Written outside stale-read mode: replicas have caught up.
-    CaughtUp,
-    /// Created in stale-read mode: replicas do not have it yet.
-    Absent,
-    /// Written in stale-read mode: replicas still have this.
-    Was(Box<Record>),
-}
-
-impl Lag {
-    /// What an eventually consistent read returns in stale-read mode.
-    pub(super) fn visible(&self, current: &Record) -> Option<Record> {
-        match self {
-            Lag::CaughtUp => Some(current.clone()),
-            Lag::Absent => None,
-            Lag::Was(previous) => Some(Record::clone(previous)),
         }
     }
 }

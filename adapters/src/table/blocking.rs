@@ -61,13 +61,15 @@ macro_rules! backend_via_table {
                 key: &dynamodb_sessions_core::store::StorageKey,
                 consistency: dynamodb_sessions_core::store::Consistency,
             ) -> Result<
-                Option<dynamodb_sessions_core::store::Record>,
+                dynamodb_sessions_core::store::LoadOutcome,
                 dynamodb_sessions_core::BackendError,
             > {
-                self.inner.run(
-                    dynamodb_sessions_core::Operation::Load,
-                    self.inner.table.load(key, consistency),
-                )
+                self.inner
+                    .run(
+                        dynamodb_sessions_core::Operation::Load,
+                        self.inner.table.load(key, consistency),
+                    )
+                    .map(dynamodb_sessions_core::store::LoadOutcome::from_stored)
             }
 
             fn create(

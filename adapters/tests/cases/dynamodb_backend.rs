@@ -158,8 +158,8 @@ fn every_method_and_outcome() {
     let key = key();
     let first = record(1, b"\xa0");
 
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
-    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap(), None);
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap().into_record(), None);
+    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap().into_record(), None);
     assert_eq!(
         backend.create(&key, &first).unwrap(),
         CreateOutcome::Created
@@ -169,7 +169,7 @@ fn every_method_and_outcome() {
         CreateOutcome::AlreadyExists
     );
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap(),
+        backend.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(first.clone())
     );
 
@@ -194,7 +194,7 @@ fn every_method_and_outcome() {
         ReplaceOutcome::Conflict
     );
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap(),
+        backend.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(second.clone())
     );
 
@@ -207,7 +207,7 @@ fn every_method_and_outcome() {
         backend.touch(&key, 2, later(), later() + 1200).unwrap(),
         TouchOutcome::Touched
     );
-    let touched = backend.load(&key, Consistency::Strong).unwrap().unwrap();
+    let touched = backend.load(&key, Consistency::Strong).unwrap().into_record().unwrap();
     assert_eq!(
         touched,
         Record::new(second.version, later(), later() + 1200, second.data)
@@ -217,14 +217,14 @@ fn every_method_and_outcome() {
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
     let _ = backend.end(&key, &tombstone).unwrap();
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap(),
+        backend.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(tombstone.clone())
     );
     let _ = backend
         .end(&key, &Record::tombstone(later(), DataEncoding::Cbor))
         .unwrap();
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap(),
+        backend.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(tombstone),
         "an ended record stays as the first end left it"
     );
@@ -282,7 +282,7 @@ fn items_have_exactly_the_documented_layout() {
     assert!(!item.contains_key("crt"));
     assert_eq!(item["dat"].s.as_deref(), Some("{\"a\": 1}"));
     assert_eq!(
-        backend.load(&key, Consistency::Eventual).unwrap(),
+        backend.load(&key, Consistency::Eventual).unwrap().into_record(),
         Some(json)
     );
 }
@@ -305,7 +305,7 @@ fn reads_items_written_by_pyramid_dynamodb_sessions() {
         ]),
     );
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap(),
+        backend.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(Record::new(
             3,
             issued,
@@ -396,7 +396,7 @@ fn oversized_items_are_refused_before_sending_with_their_size() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap().into_record(), None);
 
     // Exactly at the limit, as item_size counts it, DynamoDB accepts it.
     let mut fits = big.clone();
@@ -517,7 +517,7 @@ fn dynamodb_refusing_an_oversized_item_is_item_too_large() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap(), None);
+    assert_eq!(backend.load(&key, Consistency::Strong).unwrap().into_record(), None);
 }
 
 #[test]
@@ -643,7 +643,7 @@ fn throttling_and_server_errors_are_retried() {
     );
     assert_eq!(proxy.requests(), 4);
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap(),
+        direct.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(record(1, b"a"))
     );
 
@@ -659,11 +659,12 @@ fn throttling_and_server_errors_are_retried() {
     assert!(direct
         .load(&key, Consistency::Strong)
         .unwrap()
+        .into_record()
         .unwrap()
         .is_ended());
     let key = self::key();
     proxy.inject([THROTTLED]);
-    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap(), None);
+    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap().into_record(), None);
 }
 
 #[test]
@@ -717,7 +718,7 @@ fn a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists() {
     // Attempt 1 (applied, answer too late), then the strong read that
     // decided: a create is never sent twice.
     assert_eq!(proxy.requests(), 2);
-    assert_eq!(direct.load(&key, Consistency::Strong).unwrap(), Some(ours));
+    assert_eq!(direct.load(&key, Consistency::Strong).unwrap().into_record(), Some(ours));
 
     // If the record there is someone else's, it is AlreadyExists after all.
     let key = self::key();
@@ -748,7 +749,7 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
         ReplaceOutcome::Replaced
     );
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap(),
+        direct.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(record(2, b"v2"))
     );
 
@@ -763,7 +764,7 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
         ReplaceOutcome::Conflict
     );
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap(),
+        direct.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(record(3, b"theirs"))
     );
 }
@@ -899,7 +900,7 @@ fn one_deadline_covers_every_attempt_and_the_check() {
     );
     // The write was ours all along; a plain read shows it.
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap(),
+        direct.load(&key, Consistency::Strong).unwrap().into_record(),
         Some(record(2, b"v2"))
     );
 }
@@ -1044,6 +1045,7 @@ fn many_threads_share_one_backend() {
                     backend
                         .load(&own, Consistency::Strong)
                         .unwrap()
+                        .into_record()
                         .map(|r| r.version),
                     Some(5)
                 );
@@ -1099,6 +1101,7 @@ fn calls_from_inside_a_tokio_runtime_work() {
         assert!(in_runtime
             .load(&key, Consistency::Strong)
             .unwrap()
+            .into_record()
             .is_some());
         assert!(in_runtime.create_table_if_missing().is_ok());
     });
@@ -1121,6 +1124,7 @@ fn calls_from_inside_a_tokio_runtime_work() {
     assert!(backend
         .load(&key, Consistency::Strong)
         .unwrap()
+        .into_record()
         .unwrap()
         .is_ended());
 
@@ -1129,7 +1133,7 @@ fn calls_from_inside_a_tokio_runtime_work() {
     let table = backend.table_name().to_owned();
     multi_thread.block_on(async move {
         let inner = builder_at(&endpoint, &table).build().unwrap();
-        let ended = inner.load(&key, Consistency::Eventual).unwrap();
+        let ended = inner.load(&key, Consistency::Eventual).unwrap().into_record();
         assert!(ended.unwrap().is_ended());
         drop(inner);
     });

@@ -72,6 +72,7 @@ fn stored(direct: &Backend, cookie: &str) -> Option<Record> {
     direct
         .load(&token.storage_key(), Consistency::Strong)
         .expect("direct read")
+        .into_record()
 }
 
 fn version_of(cookie: &str) -> u64 {
@@ -306,7 +307,7 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
         let (outcome, requests) = create(&key, fault.clone());
         assert!(unknown(&outcome), "{fault:?}: {outcome:?}");
         assert_eq!(requests, 2, "{fault:?}: one PutItem, one GetItem");
-        assert_eq!(direct.load(&key, Consistency::Strong).unwrap(), None);
+        assert_eq!(direct.load(&key, Consistency::Strong).unwrap().into_record(), None);
     }
     // Applied, then the answer lost or too late: the read finds ours.
     for fault in [
@@ -317,7 +318,7 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
         let (outcome, requests) = create(&key, fault.clone());
         assert_eq!(outcome.unwrap(), CreateOutcome::Created, "{fault:?}");
         assert_eq!(requests, 2, "{fault:?}: one PutItem, one GetItem");
-        let stored = direct.load(&key, Consistency::Strong).unwrap();
+        let stored = direct.load(&key, Consistency::Strong).unwrap().into_record();
         assert_eq!(stored.as_ref(), Some(&record), "{fault:?}");
     }
     // Someone else's record under the key, even one just like ours: taken
@@ -367,7 +368,7 @@ fn all_records(direct: &Backend) -> Vec<Record> {
         .map(|item| {
             let key = item["sid"].b.as_ref().expect("sid");
             let key = dynamodb_sessions::store::StorageKey::from_bytes(key[..].try_into().unwrap());
-            direct.load(&key, Consistency::Strong).unwrap().unwrap()
+            direct.load(&key, Consistency::Strong).unwrap().into_record().unwrap()
         })
         .collect()
 }

@@ -24,8 +24,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::store::{
-    Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-    TouchOutcome,
+    Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
 };
 use dynamodb_sessions::{
     BackendError, MemoryBackend, SessionConfig, SessionManager, TrustForwardedProto,
@@ -211,7 +211,7 @@ impl<B: Backend> Backend for InsideRuntime<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         let _inside = self.runtime.enter();
         self.inner.load(key, consistency)
     }

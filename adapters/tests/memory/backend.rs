@@ -1,13 +1,13 @@
-//! MemoryBackend's own features: stale reads, counters, expiry purge, what
-//! it counts and sharing between threads. Its DynamoDB semantics are covered by the
-//! conformance suite.
+//! MemoryBackend's own features: expiry purge, what it counts and sharing
+//! between threads, and the test wrappers on it (stale reads, call counts).
+//! Its DynamoDB semantics are covered by the conformance suite.
 
-use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
+use dynamodb_sessions::testing::{CountingBackend, LaggingReads, StaleReads};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
-        Backend, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey, StoredData,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, LoadOutcome, Record, ReplaceOutcome, StorageKey,
+        StoredData, TouchOutcome,
     },
     testing::CallCounts,
     DataEncoding,
@@ -29,36 +29,38 @@ fn key(byte: u8) -> StorageKey {
 
 #[test]
 fn stale_reads_return_the_previous_version_to_eventual_loads_only() {
-    let backend = MemoryBackend::new();
-    backend.set_stale_reads(StaleReads::On);
+    let backend = LaggingReads::new(MemoryBackend::new());
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
-    assert_eq!(backend.load(&key(1), Consistency::Eventual).unwrap(), None);
+    assert_eq!(
+        backend.load(&key(1), Consistency::Eventual).unwrap(),
+        LoadOutcome::Missing
+    );
     assert_eq!(
         backend.load(&key(1), Consistency::Strong).unwrap(),
-        Some(record(1, 1000))
+        LoadOutcome::Live(record(1, 1000))
     );
 
     let outcome = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
     assert_eq!(outcome, ReplaceOutcome::Replaced);
     assert_eq!(
         backend.load(&key(1), Consistency::Eventual).unwrap(),
-        Some(record(1, 1000))
+        LoadOutcome::Live(record(1, 1000))
     );
     assert_eq!(
         backend.load(&key(1), Consistency::Strong).unwrap(),
-        Some(record(2, 1000))
+        LoadOutcome::Live(record(2, 1000))
     );
 
     backend.set_stale_reads(StaleReads::Off);
     assert_eq!(
         backend.load(&key(1), Consistency::Eventual).unwrap(),
-        Some(record(2, 1000))
+        LoadOutcome::Live(record(2, 1000))
     );
 }
 
 #[test]
 fn counters_count_every_kind_and_reset() {
-    let backend = MemoryBackend::new();
+    let backend = CountingBackend::new(MemoryBackend::new());
     let _ = backend.load(&key(1), Consistency::Eventual).unwrap();
     let _ = backend.load(&key(1), Consistency::Strong).unwrap();
     let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
@@ -90,10 +92,10 @@ fn purge_removes_only_expired_records() {
     let _ = backend.create(&key(2), &record(1, 1000)).unwrap();
     assert_eq!(backend.purge_expired(1000), 1);
     assert_eq!(backend.len(), 1);
-    assert!(backend
-        .load(&key(2), Consistency::Strong)
-        .unwrap()
-        .is_some());
+    assert!(matches!(
+        backend.load(&key(2), Consistency::Strong).unwrap(),
+        LoadOutcome::Live(_)
+    ));
 }
 
 #[test]
@@ -119,9 +121,10 @@ fn len_counts_sessions_not_ended_and_ended_len_the_tombstones() {
 #[test]
 fn clones_share_one_store_across_threads() {
     let backend = MemoryBackend::new();
+    let counting = CountingBackend::new(backend.clone());
     std::thread::scope(|scope| {
         for t in 0..8u8 {
-            let backend = backend.clone();
+            let backend = &counting;
             scope.spawn(move || {
                 for i in 0..100u8 {
                     let k = StorageKey::from_bytes([
@@ -141,5 +144,28 @@ fn clones_share_one_store_across_threads() {
         }
     });
     assert_eq!(backend.len(), 800);
-    assert_eq!(backend.counts().creates, 800);
+    assert_eq!(counting.counts().creates, 800);
+}
+
+#[test]
+fn only_writes_made_in_stale_mode_lag() {
+    let backend = LaggingReads::new(MemoryBackend::new());
+    backend.set_stale_reads(StaleReads::Off);
+    let eventual = |backend: &LaggingReads<MemoryBackend>| {
+        let loaded = backend.load(&key(1), Consistency::Eventual).unwrap();
+        loaded.into_record()
+    };
+    let _ = backend.create(&key(1), &record(1, 1000)).unwrap();
+    let _ = backend.replace(&key(1), 1, &record(2, 1000)).unwrap();
+    backend.set_stale_reads(StaleReads::On);
+    // Written before the mode was on: the replica has caught up.
+    assert_eq!(eventual(&backend), Some(record(2, 1000)));
+    let _ = backend.replace(&key(1), 2, &record(3, 1000)).unwrap();
+    assert_eq!(eventual(&backend), Some(record(2, 1000)));
+    let _ = backend.touch(&key(1), 3, 200, 1200).unwrap();
+    assert_eq!(eventual(&backend), Some(record(3, 1000)));
+    backend.set_stale_reads(StaleReads::Off);
+    let _ = backend.touch(&key(1), 3, 300, 1300).unwrap();
+    backend.set_stale_reads(StaleReads::On);
+    assert_eq!(eventual(&backend).map(|r| r.issued_at), Some(300));
 }

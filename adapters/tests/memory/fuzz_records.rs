@@ -104,7 +104,11 @@ impl Target {
         let set_cookie = self.manager.commit(session, Scheme::Http).expect("commit");
         prop_assert!(set_cookie.is_some_and(|c| c.contains("/2")));
         let key = token.storage_key();
-        let stored = self.backend.load(&key, Consistency::Strong).expect("load");
+        let stored = self
+            .backend
+            .load(&key, Consistency::Strong)
+            .expect("load")
+            .into_record();
         let Some(Record {
             data: StoredData::Json(written),
             ..
@@ -203,7 +207,11 @@ impl Target {
             Ok(Some(set_cookie)) => set_cookie,
             other => return Err(TestCaseError::fail(format!("commit: {other:?}"))),
         };
-        let stored = self.backend.load(&key, Consistency::Strong).expect("load");
+        let stored = self
+            .backend
+            .load(&key, Consistency::Strong)
+            .expect("load")
+            .into_record();
         if decoded {
             let expected = format!("session_id={}/2", token.as_str());
             prop_assert!(set_cookie.starts_with(&expected), "{}", set_cookie);
@@ -350,6 +358,7 @@ impl Target {
             .backend
             .load(&key, Consistency::Strong)
             .unwrap()
+            .into_record()
             .unwrap();
         let StoredData::Cbor(sealed) = &original.data else {
             return Err(TestCaseError::fail("not CBOR"));
@@ -387,7 +396,8 @@ impl Target {
         let stored = reader
             .backend
             .load(&key, Consistency::Strong)
-            .expect("load");
+            .expect("load")
+            .into_record();
         if opens {
             prop_assert!(set_cookie.contains(token.as_str()), "{}", set_cookie);
         } else {

@@ -5,30 +5,33 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use dynamodb_sessions::testing::MemoryBackendTesting as _;
+use dynamodb_sessions::testing::CountingBackend;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
-    store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
-    },
+    store::{Backend, CreateOutcome, Forward, Record, StorageKey},
     BackendError, CommitError, SessionConfig, SessionManager,
 };
 
 /// Answers `AlreadyExists` to the first `collisions` creates, as if the drawn
-/// IDs were taken; otherwise the memory backend.
+/// IDs were taken; otherwise the memory backend, counting what reaches it.
 struct Colliding {
-    inner: MemoryBackend,
+    inner: Arc<CountingBackend<MemoryBackend>>,
     collisions: AtomicU32,
     tried: Mutex<Vec<StorageKey>>,
 }
 
-impl Backend for Colliding {
-    fn load(&self, key: &StorageKey, c: Consistency) -> Result<Option<Record>, BackendError> {
-        self.inner.load(key, c)
+impl Forward for Colliding {
+    type Inner = CountingBackend<MemoryBackend>;
+
+    fn forward_to(&self) -> &Self::Inner {
+        &self.inner
     }
 
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
         self.tried.lock().unwrap().push(*key);
         let left = self.collisions.load(Ordering::SeqCst);
         if left > 0 {
@@ -37,40 +40,21 @@ impl Backend for Colliding {
         }
         self.inner.create(key, record)
     }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        v: u64,
-        r: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        self.inner.replace(key, v, r)
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        v: u64,
-        i: i64,
-        e: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        self.inner.touch(key, v, i, e)
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        self.inner.end(key, tombstone)
-    }
 }
 
 /// Commits a new session through a backend reporting `collisions`
-/// collisions; returns the result, the store, and how many distinct keys the
-/// creates tried.
+/// collisions; returns the result, the store (counted), and how many
+/// distinct keys the creates tried.
 fn commit_new_session(
     collisions: u32,
-) -> (Result<Option<String>, CommitError>, MemoryBackend, usize) {
-    let inner = MemoryBackend::new();
+) -> (
+    Result<Option<String>, CommitError>,
+    Arc<CountingBackend<MemoryBackend>>,
+    usize,
+) {
+    let inner = Arc::new(CountingBackend::new(MemoryBackend::new()));
     let backend = Arc::new(Colliding {
-        inner: inner.clone(),
+        inner: Arc::clone(&inner),
         collisions: AtomicU32::new(collisions),
         tried: Mutex::new(Vec::new()),
     });
@@ -88,7 +72,7 @@ fn a_collision_draws_a_new_id() {
     assert_eq!(distinct, 3, "every attempt drew a new ID");
     let set_cookie = committed.unwrap().expect("cookie");
     assert!(set_cookie.starts_with("session_id="));
-    assert_eq!(store.len(), 1);
+    assert_eq!(store.inner().len(), 1);
     assert_eq!(
         store.counts().creates,
         1,
@@ -105,5 +89,5 @@ fn three_collisions_in_a_row_are_an_error() {
         matches!(err, CommitError::IdCollision { attempts: 3 }),
         "{err:?}"
     );
-    assert!(store.is_empty());
+    assert!(store.inner().is_empty());
 }

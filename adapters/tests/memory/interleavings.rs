@@ -21,12 +21,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dynamodb_sessions::testing::{MemoryBackendTesting as _, StaleReads};
+use dynamodb_sessions::testing::LaggingReads;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError,
 };
@@ -66,7 +66,7 @@ fn memory_schedules() {
     assert!(summary.stats.schedules > 0);
 }
 
-/// Eventually consistent reads that lag (MemoryBackend's stale-read mode:
+/// Eventually consistent reads that lag (`LaggingReads` on MemoryBackend:
 /// an eventual read shows each key as it was before its last write).
 #[test]
 fn memory_schedules_with_lagging_reads() {
@@ -76,9 +76,9 @@ fn memory_schedules_with_lagging_reads() {
     };
     let summary =
         Schedules::from_env(CI_SCHEDULES / 4).run("MemoryBackend, lagging reads", |seed| {
-            let store = Arc::new(MemoryBackend::new());
-            store.set_stale_reads(StaleReads::On);
-            interleavings::run(seed, &options, Arc::clone(&store), store)
+            let store = MemoryBackend::new();
+            let lagging = Arc::new(LaggingReads::new(store.clone()));
+            interleavings::run(seed, &options, lagging, Arc::new(store))
         });
     println!("{summary}");
     summary.assert_no_violations();
@@ -96,9 +96,9 @@ fn memory_schedules_with_the_read_cache() {
         ..Options::default()
     };
     let summary = Schedules::from_env(CI_SCHEDULES / 2).run("MemoryBackend, read cache", |seed| {
-        let store = Arc::new(MemoryBackend::new());
-        store.set_stale_reads(StaleReads::On);
-        interleavings::run(seed, &options, Arc::clone(&store), store)
+        let store = MemoryBackend::new();
+        let lagging = Arc::new(LaggingReads::new(store.clone()));
+        interleavings::run(seed, &options, lagging, Arc::new(store))
     });
     println!("{summary}");
     summary.assert_no_violations();
@@ -122,9 +122,9 @@ fn memory_schedules_with_the_read_cache_under_contention() {
     let summary = Schedules::from_env(CI_SCHEDULES / 2).run(
         "MemoryBackend, read cache, contention",
         |seed| {
-            let store = Arc::new(MemoryBackend::new());
-            store.set_stale_reads(StaleReads::On);
-            interleavings::run(seed, &options, Arc::clone(&store), store)
+            let store = MemoryBackend::new();
+            let lagging = Arc::new(LaggingReads::new(store.clone()));
+            interleavings::run(seed, &options, lagging, Arc::new(store))
         },
     );
     println!("{summary}");
@@ -220,7 +220,7 @@ impl Backend for Broken {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         self.slow();
         self.inner.load(key, consistency)
     }

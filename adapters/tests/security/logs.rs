@@ -23,8 +23,8 @@ use base64::Engine as _;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        StoredData, Token, TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, StoredData, Token, TouchOutcome,
     },
     testing::ManualClock,
     BackendError, Operation, SessionConfig, SessionManager,
@@ -84,7 +84,7 @@ impl Flaky {
 }
 
 impl Backend for Flaky {
-    fn load(&self, key: &StorageKey, c: Consistency) -> Result<Option<Record>, BackendError> {
+    fn load(&self, key: &StorageKey, c: Consistency) -> Result<LoadOutcome, BackendError> {
         self.fail(Operation::Load)?;
         if *self.corrupt_key.lock().unwrap() == Some(*key) {
             return Err(BackendError::Corrupt {
@@ -296,6 +296,7 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         .inner
         .load(&sealed_key, Consistency::Strong)
         .unwrap()
+        .into_record()
         .unwrap()
         .data;
     let StoredData::Cbor(mut changed) = sealed.clone() else {

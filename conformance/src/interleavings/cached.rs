@@ -13,10 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
-    store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
-    },
+    store::{Backend, Consistency, Forward, LoadOutcome, StorageKey},
     testing::ManualClock,
     BackendError, CacheSettings, Clock, MonotonicClock, ReadCache,
 };
@@ -137,12 +134,18 @@ impl<B: Backend> Observed<B> {
     }
 }
 
-impl<B: Backend> Backend for Observed<B> {
-    fn load(
+impl<B: Backend> Forward for Observed<B> {
+    type Inner = ReadCache<B>;
+
+    fn forward_to(&self) -> &ReadCache<B> {
+        &self.cache
+    }
+
+    fn forward_load(
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         let request = scheduler::current().unwrap_or(usize::MAX);
         let started = self.clock.now();
         {
@@ -181,7 +184,7 @@ impl<B: Backend> Backend for Observed<B> {
         let key_id = self.env.key_id(key);
         if faulty::loads_sent() == sent {
             let found = match &result {
-                Ok(Some(record)) => store::decode(record),
+                Ok(LoadOutcome::Live(record) | LoadOutcome::Ended(record)) => store::decode(record),
                 _ => Stored::Missing,
             };
             let from = match waited_for {
@@ -214,33 +217,5 @@ impl<B: Backend> Backend for Observed<B> {
                 .yield_now(|| format!("answer to load K{key_id} in hand"), 0);
         }
         result
-    }
-
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        self.cache.create(key, record)
-    }
-
-    fn replace(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        record: &Record,
-    ) -> Result<ReplaceOutcome, BackendError> {
-        self.cache.replace(key, expected_version, record)
-    }
-
-    fn touch(
-        &self,
-        key: &StorageKey,
-        expected_version: u64,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<TouchOutcome, BackendError> {
-        self.cache
-            .touch(key, expected_version, issued_at, expires_at)
-    }
-
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        self.cache.end(key, tombstone)
     }
 }

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
     store::{
-        Backend, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome, StorageKey,
-        TouchOutcome,
+        Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+        StorageKey, TouchOutcome,
     },
     BackendError, Operation,
 };
@@ -103,7 +103,7 @@ pub(crate) enum Call {
 /// A call's answer.
 #[derive(Debug, Clone)]
 pub(crate) enum Answer {
-    Loaded(Option<Record>),
+    Loaded(LoadOutcome),
     Created(CreateOutcome),
     Replaced(ReplaceOutcome),
     Touched(TouchOutcome),
@@ -123,8 +123,10 @@ impl Answer {
 
     fn describe(&self, env: &Env) -> String {
         match self {
-            Answer::Loaded(None) => "none".to_owned(),
-            Answer::Loaded(Some(record)) => store::decode(record).describe(env.start),
+            Answer::Loaded(LoadOutcome::Missing) => "none".to_owned(),
+            Answer::Loaded(LoadOutcome::Live(record) | LoadOutcome::Ended(record)) => {
+                store::decode(record).describe(env.start)
+            }
             Answer::Created(outcome) => format!("{outcome:?}"),
             Answer::Replaced(outcome) => format!("{outcome:?}"),
             Answer::Touched(outcome) => format!("{outcome:?}"),
@@ -331,8 +333,11 @@ impl Env {
             before,
             elapsed,
         }));
-        if let (true, Ok(Answer::Loaded(Some(record))), Call::Load { consistency, .. }) =
-            (told, &result, call)
+        if let (
+            true,
+            Ok(Answer::Loaded(LoadOutcome::Live(record))),
+            Call::Load { consistency, .. },
+        ) = (told, &result, call)
         {
             if let Stored::Record(record) = store::decode(record) {
                 self.push(Event::Loaded {
@@ -449,7 +454,7 @@ impl<B: Backend + ?Sized> Backend for FaultyBackend<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
+    ) -> Result<LoadOutcome, BackendError> {
         LOADS_SENT.with(|sent| sent.set(sent.get() + 1));
         match self.call(Call::Load {
             key: *key,

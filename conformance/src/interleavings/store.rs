@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use dynamodb_sessions_core::{
-    store::{Backend, Consistency, Record, StorageKey, StoredData},
+    store::{Backend, Consistency, LoadOutcome, Record, StorageKey, StoredData},
     BackendError,
 };
 
@@ -120,10 +120,10 @@ pub(crate) fn decode(record: &Record) -> Stored {
 }
 
 /// The state of a read's answer.
-pub(crate) fn from_load(result: Result<Option<Record>, BackendError>) -> Stored {
+pub(crate) fn from_load(result: Result<LoadOutcome, BackendError>) -> Stored {
     match result {
-        Ok(Some(record)) => decode(&record),
-        Ok(None) => Stored::Missing,
+        Ok(LoadOutcome::Live(record) | LoadOutcome::Ended(record)) => decode(&record),
+        Ok(LoadOutcome::Missing) => Stored::Missing,
         Err(error) => Stored::Unreadable(error.to_string()),
     }
 }

@@ -64,7 +64,7 @@ pub struct Options {
     /// A schedule that has not finished after this many steps is reported.
     pub max_steps: u64,
     /// Whether eventually consistent reads may lag behind writes (as on
-    /// DynamoDB, or `MemoryBackend` in stale-read mode). Then an eventual
+    /// DynamoDB, or any backend behind `testing::LaggingReads`). Then an eventual
     /// read that returns after a logout may still show the logged-out data;
     /// otherwise no read may.
     pub lagging_reads: bool,

@@ -12,8 +12,8 @@ use parking_lot::Mutex;
 
 use crate::monotonic::{MonotonicClock, SystemMonotonicClock};
 use crate::{
-    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, Record, ReplaceOutcome,
-    StorageKey, TouchOutcome,
+    Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
+    ReplaceOutcome, StorageKey, TouchOutcome,
 };
 
 use entries::{Entries, Ticket};
@@ -163,12 +163,39 @@ impl<B: Backend> ReadCache<B> {
         }
     }
 
+    /// What the cache or the store holds under `key`: a strong load
+    /// always asks the store; an eventual one is answered from memory when
+    /// it can be.
+    fn lookup(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<Option<Record>, BackendError> {
+        if consistency == Consistency::Strong {
+            let ticket = self.entries.lock().ticket();
+            return self.fetch(key, ticket);
+        }
+        let now = self.clock.elapsed();
+        let cached = self.entries.lock().get(key, now);
+        if let Some(record) = cached {
+            self.counts.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Some(record));
+        }
+        match self.settings.coalescing {
+            Coalescing::WaitUpTo(wait) => self.load_shared(key, now, wait),
+            Coalescing::Off => {
+                let ticket = self.entries.lock().ticket();
+                self.fetch(key, ticket)
+            }
+        }
+    }
+
     /// Reads `key` strongly from the store and caches the answer, unless
     /// this process wrote the key after `ticket`.
     fn fetch(&self, key: &StorageKey, ticket: Ticket) -> Result<Option<Record>, BackendError> {
         let sent_at = self.clock.elapsed();
         self.counts.store_loads.fetch_add(1, Ordering::Relaxed);
-        let found = self.inner.load(key, Consistency::Strong)?;
+        let found = self.inner.load(key, Consistency::Strong)?.into_record();
         self.entries
             .lock()
             .fill(key, found.as_ref(), sent_at, ticket);
@@ -268,24 +295,8 @@ impl<B: Backend> Backend for ReadCache<B> {
         &self,
         key: &StorageKey,
         consistency: Consistency,
-    ) -> Result<Option<Record>, BackendError> {
-        if consistency == Consistency::Strong {
-            let ticket = self.entries.lock().ticket();
-            return self.fetch(key, ticket);
-        }
-        let now = self.clock.elapsed();
-        let cached = self.entries.lock().get(key, now);
-        if let Some(record) = cached {
-            self.counts.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Some(record));
-        }
-        match self.settings.coalescing {
-            Coalescing::WaitUpTo(wait) => self.load_shared(key, now, wait),
-            Coalescing::Off => {
-                let ticket = self.entries.lock().ticket();
-                self.fetch(key, ticket)
-            }
-        }
+    ) -> Result<LoadOutcome, BackendError> {
+        self.lookup(key, consistency).map(LoadOutcome::from_stored)
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {

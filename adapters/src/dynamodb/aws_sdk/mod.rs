@@ -24,14 +24,14 @@ use wire::SdkWire;
 /// and how failures are reported.
 ///
 /// ```no_run
-/// use dynamodb_sessions::store::{Backend, Consistency, StorageKey};
+/// use dynamodb_sessions::store::{Backend, Consistency, LoadOutcome, StorageKey};
 /// use dynamodb_sessions::dynamodb::AwsSdkBackend;
 ///
 /// // Region, endpoint and credentials as the AWS SDKs find them.
 /// let backend = AwsSdkBackend::new("sessions")?;
 /// backend.create_table_if_missing()?;
 /// let record = backend.load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)?;
-/// assert!(record.is_none());
+/// assert_eq!(record, LoadOutcome::Missing);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
