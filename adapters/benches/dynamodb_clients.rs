@@ -22,7 +22,7 @@ mod common;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, SessionManager};
+use dynamodb_sessions::{dynamodb::AwsSdkBackend, DynamoDbBackend, SessionManager};
 
 use common::{
     bare_get, bare_put, full_cycle, key_of, micros, new_session, read_cycle, stats, Bare, SdkBare,

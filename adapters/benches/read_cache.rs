@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use dynamodb_sessions::dynamodb::DynamoDbBackend;
 use dynamodb_sessions::testing::{CallCounts, CountingBackend, ManualMonotonicClock};
-use dynamodb_sessions::{CacheSettings, ReadCache, Scheme, SessionConfig, SessionManager};
+use dynamodb_sessions::{
+    cache::CacheSettings, cache::ReadCache, Scheme, SessionConfig, SessionManager,
+};
 
 use common::{dynamodb_endpoint, env_count, machine, micros, new_session, stats};
 

@@ -10,11 +10,14 @@
 //! and uses the same table layout, so both can serve one table while an app
 //! moves over ([sharing a table](#sharing-a-table-with-pyramid-dynamodb-sessions)).
 //!
-//! An application adds this one crate. The root holds what it uses: a
-//! [`SessionManager`] over a backend ([`MemoryBackend`], [`DynamoDbBackend`] or
-//! [`AwsSdkBackend`], optionally behind a [`ReadCache`]), its
-//! [`SessionConfig`], the per-request [`Session`], the errors, and the glue for
-//! blocking servers ([`HttpSessions`]).
+//! An application adds this one crate. The root holds what every app uses: a
+//! [`SessionManager`] over a backend ([`MemoryBackend`] or
+//! [`DynamoDbBackend`]), its [`SessionConfig`], the per-request [`Session`]
+//! and the errors. The rest waits in modules: [`http`] (the glue for
+//! blocking servers, [`HttpSessions`](http::HttpSessions)), [`dynamodb`]
+//! (the table, the retry policy, [`AwsSdkBackend`]), [`cache`] (the opt-in
+//! read cache), [`store`] (for authors of a backend) and [`testing`] (clocks
+//! and test wrappers).
 //!
 //! ```
 //! use dynamodb_sessions::{MemoryBackend, Scheme, SessionConfig, SessionManager};
@@ -195,13 +198,13 @@
 //!
 //! # Server glue
 //!
-//! With the `tiny-http` or `rouille` feature, [`HttpSessions`] does the
+//! With the `tiny-http` or `rouille` feature, [`HttpSessions`](http::HttpSessions) does the
 //! per-request work. Its `serve` function ([`http::tiny_http`],
 //! [`http::rouille`]) loads the session from the `Cookie` header, runs your
 //! handler, commits, and adds `Set-Cookie`; on tiny_http it also answers the
 //! request, exactly once. The form body is read once (up to 64 KiB) and
-//! handed to the handler as parsed fields ([`Form`]).
-//! [`check_csrf`](HttpSessions::check_csrf) accepts the `csrf_token` form
+//! handed to the handler as parsed fields ([`Form`](http::Form)).
+//! [`check_csrf`](http::HttpSessions::check_csrf) accepts the `csrf_token` form
 //! field or the `X-CSRF-Token` header (as Pyramid does), compared in constant
 //! time.
 //!
@@ -228,7 +231,7 @@
 //! ```
 //!
 //! rouille's `serve` returns the `Response`. For full control, call
-//! [`HttpSessions::load`] and [`HttpSessions::commit`] yourself, or, for a
+//! [`HttpSessions::load`](http::HttpSessions::load) and [`HttpSessions::commit`](http::HttpSessions::commit) yourself, or, for a
 //! server without glue, [`SessionManager::load`] and
 //! [`SessionManager::commit`] with the `Cookie` header and a [`Scheme`].
 //! `adapters/examples/minimal` is the smallest app, a visit counter in 36
@@ -263,16 +266,16 @@
 //! email), and running those twice is worse than asking the user to
 //! resubmit. A handler whose only effects are on the session opts in to
 //! reruns with `sessions.clone().on_conflict(OnConflict::Rerun)`; one that
-//! must never run twice, even as a `GET`, opts out with [`OnConflict::Fail`].
+//! must never run twice, even as a `GET`, opts out with [`OnConflict::Fail`](http::OnConflict::Fail).
 //! A session that expires while its handler runs is never rerun (the rerun
 //! would run the handler's effects again for an anonymous user): it is
 //! answered 409 "Your session expired; please reload the page".
 //!
-//! | setting on [`HttpSessions`] | default | why |
+//! | setting on [`HttpSessions`](http::HttpSessions) | default | why |
 //! | --- | --- | --- |
-//! | `on_conflict` | [`OnConflict::RerunSafeMethods`] | a rerun repeats every effect of the handler; `GET` handlers are expected to bear that (browsers and proxies retry them), `POST` handlers are not, and a user resubmitting after a 409 is a far smaller harm than a payment made twice |
+//! | `on_conflict` | [`OnConflict::RerunSafeMethods`](http::OnConflict::RerunSafeMethods) | a rerun repeats every effect of the handler; `GET` handlers are expected to bear that (browsers and proxies retry them), `POST` handlers are not, and a user resubmitting after a 409 is a far smaller harm than a payment made twice |
 //! | `in_process_turns` | [`http::InProcessTurns::ByMethod`] | parallel requests of one browser are common (a page's `fetch` calls) and would fail each other for nothing; writers waiting in turn cost one write cycle each, readers never wait |
-//! | `trust_forwarded_proto` | [`TrustForwardedProto::No`] | any client can send `X-Forwarded-Proto`; only a proxy that sets it on every request makes it true (see [`http`]'s "Behind a proxy") |
+//! | `trust_forwarded_proto` | [`TrustForwardedProto::No`](http::TrustForwardedProto::No) | any client can send `X-Forwarded-Proto`; only a proxy that sets it on every request makes it true (see [`http`]'s "Behind a proxy") |
 //! | `form_limit` | 64 KiB | a login or a comment form is far smaller; the limit bounds what one request can make the server buffer |
 //!
 //! A logout is never refused: when the request also puts new data in the
@@ -552,7 +555,8 @@
 //! ```
 //!
 //! ```no_run
-//! use dynamodb_sessions::{AwsSdkBackend, SessionConfig, SessionManager};
+//! use dynamodb_sessions::dynamodb::AwsSdkBackend;
+//! use dynamodb_sessions::{SessionConfig, SessionManager};
 //!
 //! // Region, endpoint and credentials as every AWS SDK finds them.
 //! let backend = AwsSdkBackend::new("sessions")?;
@@ -675,12 +679,13 @@
 //! the same cookie, often at once (the page, its scripts and styles, its API
 //! calls). Without a cache each read-only one costs an eventually consistent
 //! GetItem: half a read unit and a round trip (about 0.8 ms on DynamoDB
-//! Local, several ms on DynamoDB). [`ReadCache`] keeps the records this
+//! Local, several ms on DynamoDB). [`ReadCache`](cache::ReadCache) keeps the records this
 //! process loaded or wrote for a second and answers eventually consistent
 //! loads from them; concurrent loads of one session share one store call.
 //!
 //! ```
-//! use dynamodb_sessions::{CacheSettings, MemoryBackend, ReadCache, SessionConfig, SessionManager};
+//! use dynamodb_sessions::cache::{CacheSettings, ReadCache};
+//! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
 //!
 //! let manager = SessionManager::new(
 //!     ReadCache::new(MemoryBackend::new(), CacheSettings::DEFAULT), // or DynamoDbBackend::new("sessions")?
@@ -729,17 +734,17 @@
 //! - Memory is bounded: at most 10,000 records and 32 MiB, oldest out first,
 //!   whatever a flood of cookies brings.
 //!
-//! | [`CacheSettings`] | default | why |
+//! | [`CacheSettings`](cache::CacheSettings) | default | why |
 //! | --- | --- | --- |
 //! | `max_staleness` | 1 s | the staleness an eventually consistent read already accepts ([known limits](#known-limits)), and long enough for a page's burst of requests and the redirect after a post |
 //! | `max_entries` | 10,000 | the sessions a busy process sees within a second; beyond that the oldest, stalest records go first |
 //! | `max_bytes` | 32 MiB | 10,000 sessions of 3 KB, or 80 of DynamoDB's largest items: a fixed ceiling (each record counts its data plus 160 bytes) |
-//! | `coalescing` | [`Coalescing::WaitUpTo`]`(500 ms)` | a hundred times a healthy read, so a burst shares one call; a call slower than that is being retried, and a waiter does better with its own call than by waiting up to the 5 s call bound ([`Coalescing::Off`] for none) |
+//! | `coalescing` | [`Coalescing::WaitUpTo`](cache::Coalescing::WaitUpTo)`(500 ms)` | a hundred times a healthy read, so a burst shares one call; a call slower than that is being retried, and a waiter does better with its own call than by waiting up to the 5 s call bound ([`Coalescing::Off`](cache::Coalescing::Off) for none) |
 //!
-//! [`CacheSettings`] is built from `DEFAULT` with `const` `with_*` methods.
-//! Staleness is timed on a [`MonotonicClock`] ([`SystemMonotonicClock`];
-//! [`ReadCache::with_clock`] takes [`testing::ManualMonotonicClock`] in
-//! tests), never the wall clock; [`ReadCache::stats`] counts hits, shared
+//! [`CacheSettings`](cache::CacheSettings) is built from `DEFAULT` with `const` `with_*` methods.
+//! Staleness is timed on a [`MonotonicClock`](testing::MonotonicClock) ([`SystemMonotonicClock`](testing::SystemMonotonicClock);
+//! [`ReadCache::with_clock`](cache::ReadCache::with_clock) takes [`testing::ManualMonotonicClock`] in
+//! tests), never the wall clock; [`ReadCache::stats`](cache::ReadCache::stats) counts hits, shared
 //! answers and store loads.
 //!
 //! # Errors
@@ -749,7 +754,7 @@
 //! refused a value), [`CommitError`] from [`SessionManager::commit`] (see
 //! [the state table](crate::SessionManager#what-commit-writes)),
 //! [`ConfigError`] from [`SessionConfig::builder`], [`BackendError`] from a
-//! store, and [`CsrfError`] from the glue's form reading and CSRF check.
+//! store, and [`CsrfError`](http::CsrfError) from the glue's form reading and CSRF check.
 //! `BuildError` (in the [`dynamodb`] module) says why a DynamoDB backend
 //! could not be built. No error's `Display`, `Debug` or source chain holds a
 //! token, a storage key, a CSRF token or session data.
@@ -765,7 +770,7 @@
 //! request loop, and [`http::FailedCommit::of_session`] the answer to a
 //! [`SessionError`] raised while the handler loaded the session (503 with
 //! `Retry-After` for a store that is down or busy), as
-//! [`CsrfError::status_code`] does for the CSRF check.
+//! [`CsrfError::status_code`](http::CsrfError::status_code) does for the CSRF check.
 //!
 //! # Bad inputs
 //!
@@ -998,7 +1003,10 @@
     doc = "[`DynamoDbBackend`]: crate::DynamoDbBackend"
 )]
 #![cfg_attr(not(feature = "dynamodb"), doc = "[`DynamoDbBackend`]: #features")]
-#![cfg_attr(feature = "aws-sdk", doc = "[`AwsSdkBackend`]: crate::AwsSdkBackend")]
+#![cfg_attr(
+    feature = "aws-sdk",
+    doc = "[`AwsSdkBackend`]: crate::dynamodb::AwsSdkBackend"
+)]
 #![cfg_attr(not(feature = "aws-sdk"), doc = "[`AwsSdkBackend`]: #features")]
 #![cfg_attr(
     any(feature = "dynamodb", feature = "aws-sdk"),
@@ -1026,18 +1034,20 @@ mod memory;
 #[cfg(any(feature = "dynamodb", feature = "aws-sdk"))]
 mod table;
 
-#[cfg(feature = "aws-sdk")]
-pub use dynamodb::AwsSdkBackend;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::DynamoDbBackend;
 pub use dynamodb_sessions_core::{
-    BackendError, CacheSettings, CacheStats, Clock, Coalescing, CommitError, ConfigError,
-    DataEncoding, DataProtection, EncodeError, MonotonicClock, Operation, RandomError, ReadCache,
-    SameSite, Scheme, Secure, Sequencing, Session, SessionConfig, SessionConfigBuilder,
-    SessionError, SessionManager, SessionStats, SystemClock, SystemMonotonicClock,
+    BackendError, CommitError, ConfigError, DataEncoding, DataProtection, EncodeError, SameSite,
+    Scheme, Secure, Sequencing, Session, SessionConfig, SessionConfigBuilder, SessionError,
+    SessionManager, SessionStats,
 };
-pub use http::{CsrfError, Form, HttpSessions, OnConflict, TrustForwardedProto};
 pub use memory::{MemoryBackend, MemoryLimits, WhenFull};
+
+/// The read cache (opt-in): a [`ReadCache`](cache::ReadCache) in front of
+/// the backend answers a page load's repeated reads without a store call.
+pub mod cache {
+    pub use dynamodb_sessions_core::cache::*;
+}
 
 /// What a storage backend implements and uses (the `dynamodb-sessions-core`
 /// crate's `store` module).

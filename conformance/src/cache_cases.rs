@@ -1,4 +1,4 @@
-//! Cases with a [`ReadCache`](dynamodb_sessions_core::ReadCache) in front of
+//! Cases with a [`ReadCache`](dynamodb_sessions_core::cache::ReadCache) in front of
 //! the backend: what the cache promises, on every backend. Two fixtures
 //! over one store, each with its own cache, are two processes.
 
@@ -7,9 +7,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
+    cache::CacheSettings,
+    cache::CacheStats,
+    cache::Coalescing,
     store::{Backend, Consistency},
     testing::{CallCounts, ManualClock, ManualMonotonicClock},
-    CacheSettings, CacheStats, Coalescing, CommitError, SessionConfig,
+    CommitError, SessionConfig,
 };
 
 use crate::fixture::{cookie_pair, key_of, now, Fixture};

@@ -3,7 +3,7 @@
 //!
 //! [`SessionStats`]: dynamodb_sessions_core::SessionStats
 
-use dynamodb_sessions_core::{Operation, SessionConfig};
+use dynamodb_sessions_core::{store::Operation, SessionConfig};
 
 use crate::fixture::Fixture;
 use crate::lost_answers::LostAnswers;

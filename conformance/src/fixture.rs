@@ -5,9 +5,11 @@ use dynamodb_sessions_core::Scheme;
 use std::sync::Arc;
 
 use dynamodb_sessions_core::{
+    cache::CacheSettings,
+    cache::ReadCache,
     store::{Backend, Consistency, Record, StorageKey, Token},
     testing::{CallCounts, CountingBackend, ManualClock, ManualMonotonicClock},
-    CacheSettings, CommitError, ReadCache, Session, SessionConfig, SessionManager,
+    CommitError, Session, SessionConfig, SessionManager,
 };
 
 use crate::Harness;
@@ -15,8 +17,8 @@ use crate::Harness;
 /// The current unix time, in whole seconds. Records carry real-looking
 /// times because DynamoDB's TTL deletes items whose `exp` has passed.
 pub fn now() -> i64 {
-    use dynamodb_sessions_core::Clock as _;
-    dynamodb_sessions_core::SystemClock.now()
+    use dynamodb_sessions_core::testing::Clock as _;
+    dynamodb_sessions_core::testing::SystemClock.now()
 }
 
 /// A manager, its counted backend and its clock.
@@ -71,7 +73,7 @@ impl<B: Backend + 'static> Fixture<B> {
         clock: Arc<ManualClock>,
         time: Arc<ManualMonotonicClock>,
     ) -> Self {
-        use dynamodb_sessions_core::Clock as _;
+        use dynamodb_sessions_core::testing::Clock as _;
         let backend = Arc::new(CountingBackend::new(backend));
         let cache = Arc::new(ReadCache::with_clock(Arc::clone(&backend), settings, time));
         let manager = SessionManager::with_clock(Arc::clone(&cache), config, Arc::clone(&clock));

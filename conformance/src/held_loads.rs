@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{Backend, Consistency, Forward, LoadOutcome, StorageKey},
-    BackendError, Operation,
+    BackendError,
 };
 use parking_lot::{Condvar, Mutex};
 

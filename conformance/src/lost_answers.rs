@@ -5,11 +5,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{
         Backend, CreateOutcome, EndOutcome, Forward, Record, ReplaceOutcome, StorageKey,
         TouchOutcome,
     },
-    BackendError, Operation,
+    BackendError,
 };
 
 /// Passes every call through; after [`arm`](Self::arm), the next write is

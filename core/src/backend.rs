@@ -373,7 +373,7 @@ impl BackendError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use dynamodb_sessions_core::{BackendError, Operation};
+    /// use dynamodb_sessions_core::{BackendError, store::Operation};
     ///
     /// let busy = BackendError::Timeout { operation: Operation::Load, after: Duration::from_secs(5) };
     /// assert!(busy.is_temporary());

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Implementing it needs no date-time crate:
 ///
 /// ```
-/// use dynamodb_sessions_core::{Clock, SystemClock};
+/// use dynamodb_sessions_core::testing::{Clock, SystemClock};
 ///
 /// struct Frozen(i64);
 ///
@@ -55,7 +55,7 @@ fn unix_seconds(time: SystemTime) -> i64 {
 /// It counts whole seconds, as session records do.
 ///
 /// ```
-/// use dynamodb_sessions_core::{Clock, testing::ManualClock};
+/// use dynamodb_sessions_core::testing::{ManualClock, Clock};
 ///
 /// let clock = ManualClock::new(1_700_000_000);
 /// clock.advance(120);

@@ -25,7 +25,7 @@ use crate::{
 /// ```
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use dynamodb_sessions_core::store::{Backend, Forward, CreateOutcome, Record, StorageKey};
-/// use dynamodb_sessions_core::{BackendError, Operation};
+/// use dynamodb_sessions_core::{BackendError, store::Operation};
 ///
 /// /// Refuses new sessions while `closed` is set; everything else goes through.
 /// struct Closable<B> {

@@ -78,7 +78,7 @@ pub(crate) fn ensure_item_fits_with_reissue_room(
 /// sent anywhere. Backends call it in `create` and `replace`.
 ///
 /// ```
-/// use dynamodb_sessions_core::{BackendError, Operation, store::{ensure_item_fits, Record, StorageKey, StoredData}};
+/// use dynamodb_sessions_core::{BackendError, store::{ensure_item_fits, Record, StorageKey, StoredData}, store::Operation};
 ///
 /// let mut record = Record::new(1, 0, 1200, StoredData::Cbor(vec![0; 100]));
 /// let key = StorageKey::from_bytes([0; 32]);

@@ -62,24 +62,24 @@ mod stats;
 mod token;
 
 // What applications use.
-pub use backend::{BackendError, Operation};
-pub use clock::{Clock, SystemClock};
+pub use backend::BackendError;
 pub use config::{
     ConfigError, DataEncoding, DataProtection, SameSite, Secure, SessionConfig,
     SessionConfigBuilder,
 };
-pub use error::{CommitError, EncodeError, RandomError, SessionError};
+pub use error::{CommitError, EncodeError, SessionError};
 pub use manager::SessionManager;
-pub use monotonic::{MonotonicClock, SystemMonotonicClock};
-pub use read_cache::{CacheSettings, CacheStats, Coalescing, ReadCache};
 pub use scheme::Scheme;
 pub use sequencer::{Sequencing, MAX_TURN_WAIT};
 pub use session::Session;
 pub use stats::SessionStats;
 
+pub(crate) use backend::Operation;
 pub(crate) use backend::{
     Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, ReplaceOutcome, TouchOutcome,
 };
+pub(crate) use clock::{Clock, SystemClock};
+pub(crate) use error::RandomError;
 pub(crate) use item_size::ensure_item_fits_with_reissue_room;
 pub(crate) use record::{Record, StoredData};
 pub(crate) use token::{StorageKey, Token};
@@ -93,6 +93,7 @@ pub mod store {
         ensure_version_grows, Backend, BackendError, BoxError, Consistency, CreateOutcome,
         EndOutcome, LoadOutcome, Operation, ReplaceOutcome, TouchOutcome,
     };
+    pub use crate::error::RandomError;
     pub use crate::forward::Forward;
     pub use crate::item_size::{
         ensure_item_fits, item_size, MAX_ITEM_SIZE, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN,
@@ -101,11 +102,21 @@ pub mod store {
     pub use crate::token::{StorageKey, Token, TOKEN_LEN};
 }
 
-/// Helpers for testing session logic and backends: clocks moved by hand,
-/// and backend wrappers that count calls and make eventual reads lag.
+/// The read cache: a [`ReadCache`](cache::ReadCache) in front of a backend
+/// answers a page load's repeated reads without a store call, each at most
+/// [`max_staleness`](cache::CacheSettings::max_staleness) old.
+pub mod cache {
+    pub use crate::read_cache::{CacheSettings, CacheStats, Coalescing, ReadCache};
+}
+
+/// Clocks, and helpers for testing session logic and backends: the
+/// [`Clock`] a manager reads the time from (the system's by
+/// default) and the [`MonotonicClock`](testing::MonotonicClock) a read cache
+/// times staleness on, clocks moved by hand, and backend wrappers that
+/// count calls and make eventual reads lag.
 pub mod testing {
     pub use crate::call_counts::{CallCounts, CountingBackend};
-    pub use crate::clock::ManualClock;
+    pub use crate::clock::{Clock, ManualClock, SystemClock};
     pub use crate::lagging_reads::{LaggingReads, StaleReads};
-    pub use crate::monotonic::ManualMonotonicClock;
+    pub use crate::monotonic::{ManualMonotonicClock, MonotonicClock, SystemMonotonicClock};
 }

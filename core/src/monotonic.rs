@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 ///
 /// ```
 /// use std::time::Duration;
-/// use dynamodb_sessions_core::{MonotonicClock, SystemMonotonicClock};
+/// use dynamodb_sessions_core::testing::{MonotonicClock, SystemMonotonicClock};
 ///
 /// let clock = SystemMonotonicClock::new();
 /// let before = clock.elapsed();
@@ -54,7 +54,7 @@ impl MonotonicClock for SystemMonotonicClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use dynamodb_sessions_core::{MonotonicClock, testing::ManualMonotonicClock};
+/// use dynamodb_sessions_core::testing::{ManualMonotonicClock, MonotonicClock};
 ///
 /// let clock = ManualMonotonicClock::new();
 /// clock.advance(Duration::from_millis(1500));

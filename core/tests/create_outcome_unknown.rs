@@ -10,7 +10,7 @@ use dynamodb_sessions_core::store::{
     Backend, Consistency, CreateOutcome, Forward, Record, StorageKey, Token,
 };
 use dynamodb_sessions_core::{
-    BackendError, CommitError, Operation, Scheme, SessionConfig, SessionManager,
+    store::Operation, BackendError, CommitError, Scheme, SessionConfig, SessionManager,
 };
 
 /// What the wrapper answers to the next creates.

@@ -6,16 +6,16 @@
 use std::error::Error;
 use std::time::Duration;
 
-use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, ENDPOINT_ENV_DYNAMODB};
 #[cfg(feature = "aws-sdk")]
-use dynamodb_sessions::AwsSdkBackend;
+use dynamodb_sessions::dynamodb::AwsSdkBackend;
+use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, ENDPOINT_ENV_DYNAMODB};
 #[cfg(feature = "dynamodb")]
 use dynamodb_sessions::DynamoDbBackend;
+use dynamodb_sessions::{http::TrustForwardedProto, MemoryBackend};
 use dynamodb_sessions::{
     store::{Backend, Consistency, StorageKey},
     SameSite, Secure, SessionConfig, SessionManager,
 };
-use dynamodb_sessions::{MemoryBackend, TrustForwardedProto};
 
 use super::inspect::Recording;
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use dynamodb_sessions::HttpSessions;
+use dynamodb_sessions::http::HttpSessions;
 use rouille::{Request, Response, Server};
 
 use super::app::{self, Reply};

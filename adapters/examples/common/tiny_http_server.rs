@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use dynamodb_sessions::HttpSessions;
+use dynamodb_sessions::http::HttpSessions;
 use tiny_http::{Header, Request, Response, Server};
 
 use super::app::{self, Reply};

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use dynamodb_sessions::HttpSessions;
+use dynamodb_sessions::http::HttpSessions;
 
 use options::{Options, USAGE};
 

@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{StorageKey, StoredData},
-    BackendError, Operation,
+    BackendError,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

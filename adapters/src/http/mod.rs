@@ -661,7 +661,7 @@ impl FailedCommit {
     ///
     /// ```
     /// use dynamodb_sessions::http::FailedCommit;
-    /// use dynamodb_sessions::{BackendError, Operation, SessionError};
+    /// use dynamodb_sessions::{BackendError, SessionError, store::Operation};
     ///
     /// let down = SessionError::Load(BackendError::Timeout {
     ///     operation: Operation::Load,
@@ -829,7 +829,7 @@ mod tests {
 
     #[test]
     fn failed_commits_are_answered_by_what_is_known() {
-        use dynamodb_sessions_core::{BackendError, Operation};
+        use dynamodb_sessions_core::{store::Operation, BackendError};
         let of = |error: CommitError| {
             let answer = FailedCommit::of(&error);
             (answer.status, answer.retry_after)
@@ -855,7 +855,7 @@ mod tests {
 
     #[test]
     fn a_logged_commit_error_names_each_cause_once() {
-        use dynamodb_sessions_core::{BackendError, Operation};
+        use dynamodb_sessions_core::{store::Operation, BackendError};
         let error = CommitError::Backend(BackendError::Unavailable {
             operation: Operation::Replace,
             attempts: 3,

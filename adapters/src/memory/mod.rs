@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{
         ensure_item_fits, ensure_version_grows, item_size, Backend, Consistency, CreateOutcome,
         EndOutcome, LoadOutcome, Record, ReplaceOutcome, StorageKey, TouchOutcome,
     },
-    BackendError, Operation,
+    BackendError,
 };
 use parking_lot::RwLock;
 

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use dynamodb_sessions_core::{BackendError, Operation};
+use dynamodb_sessions_core::{store::Operation, BackendError};
 
 use super::provision::{self, ProvisionError, ProvisionReport, ProvisionWire};
 use super::runtime::OwnedRuntime;
@@ -66,7 +66,7 @@ macro_rules! backend_via_table {
             > {
                 self.inner
                     .run(
-                        dynamodb_sessions_core::Operation::Load,
+                        dynamodb_sessions_core::store::Operation::Load,
                         self.inner.table.load(key, consistency),
                     )
                     .map(dynamodb_sessions_core::store::LoadOutcome::from_stored)
@@ -81,7 +81,7 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::BackendError,
             > {
                 self.inner.run(
-                    dynamodb_sessions_core::Operation::Create,
+                    dynamodb_sessions_core::store::Operation::Create,
                     self.inner.table.create(key, record),
                 )
             }
@@ -96,7 +96,7 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::BackendError,
             > {
                 self.inner.run(
-                    dynamodb_sessions_core::Operation::Replace,
+                    dynamodb_sessions_core::store::Operation::Replace,
                     self.inner.table.replace(key, expected_version, record),
                 )
             }
@@ -112,7 +112,7 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::BackendError,
             > {
                 self.inner.run(
-                    dynamodb_sessions_core::Operation::Touch,
+                    dynamodb_sessions_core::store::Operation::Touch,
                     self.inner
                         .table
                         .touch(key, expected_version, issued_at, expires_at),
@@ -128,7 +128,7 @@ macro_rules! backend_via_table {
                 dynamodb_sessions_core::BackendError,
             > {
                 self.inner.run(
-                    dynamodb_sessions_core::Operation::End,
+                    dynamodb_sessions_core::store::Operation::End,
                     self.inner.table.end(key, tombstone),
                 )
             }

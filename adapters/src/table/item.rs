@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use super::attribute::{Attribute, Item};
 use super::outcome::Stored;
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{Record, StorageKey, StoredData, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN},
-    BackendError, Operation,
+    BackendError,
 };
 
 /// The hash key attribute.

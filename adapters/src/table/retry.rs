@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions_core::{store::MAX_ITEM_SIZE, BackendError, Operation};
+use dynamodb_sessions_core::{store::Operation, store::MAX_ITEM_SIZE, BackendError};
 
 use super::failure::Failure;
 

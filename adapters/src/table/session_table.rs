@@ -6,11 +6,12 @@
 use std::time::Instant;
 
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{
         ensure_item_fits, ensure_version_grows, Consistency, CreateOutcome, EndOutcome, Record,
         ReplaceOutcome, StorageKey, TouchOutcome,
     },
-    BackendError, Operation,
+    BackendError,
 };
 
 use super::attribute::{Attribute, Item};

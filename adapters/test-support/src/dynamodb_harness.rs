@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, RetryConfig};
 use dynamodb_sessions::store::{Backend, StorageKey};
-use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend};
+use dynamodb_sessions::{dynamodb::AwsSdkBackend, DynamoDbBackend};
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};

@@ -29,7 +29,7 @@ pub fn raw_client(endpoint: &str) -> DynamoDbClient {
 }
 
 /// A bare AWS SDK client for `endpoint` (region `us-east-1`, any
-/// credentials) set up as [`AwsSdkBackend`](dynamodb_sessions::AwsSdkBackend)
+/// credentials) set up as [`AwsSdkBackend`](dynamodb_sessions::dynamodb::AwsSdkBackend)
 /// sets up its own: the same hyper 0.14 connector, the SDK's retries and
 /// timeouts off. Create it inside the runtime that will drive it.
 pub fn raw_sdk_client(endpoint: &str) -> aws_sdk_dynamodb::Client {

@@ -18,13 +18,10 @@ use dynamodb_sessions::dynamodb::{ProvisionError, RetryConfig};
 
 use super::{Backend, Builder};
 use crate::support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
-use dynamodb_sessions::{
-    store::{
+use dynamodb_sessions::{store::{
         item_size, Backend as _, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
         StoredData, Token, TouchOutcome, MAX_ITEM_SIZE,
-    },
-    BackendError, DataEncoding, Operation,
-};
+    }, BackendError, DataEncoding, store::Operation};
 use dynamodb_sessions_test_support::dynamodb_local;
 use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
 

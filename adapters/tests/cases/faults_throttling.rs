@@ -12,10 +12,7 @@ use dynamodb_sessions::dynamodb::RetryConfig;
 use super::Backend;
 use crate::support_clients::{alone, beside_others, Share};
 use crate::support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
-use dynamodb_sessions::{
-    store::{Backend as _, Consistency, CreateOutcome, Record, StorageKey, StoredData, Token},
-    BackendError, CommitError, Operation, Session, SessionConfig, SessionError, SessionManager,
-};
+use dynamodb_sessions::{store::{Backend as _, Consistency, CreateOutcome, Record, StorageKey, StoredData, Token}, BackendError, CommitError, Session, SessionConfig, SessionError, SessionManager, store::Operation};
 use dynamodb_sessions_test_support::dynamodb_local;
 
 const ATTEMPTS: u32 = 3;

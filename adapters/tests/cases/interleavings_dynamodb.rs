@@ -23,7 +23,7 @@ use dynamodb_sessions::dynamodb::RetryConfig;
 
 use super::{Backend, CLIENT};
 use crate::support_faults::{Fault, Proxy, THROTTLED};
-use dynamodb_sessions::{CacheSettings, Operation};
+use dynamodb_sessions::{cache::CacheSettings, store::Operation};
 use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Options, Schedules, SimRng, WireFaults,
 };

@@ -7,7 +7,7 @@
 use crate::support;
 use support::ServerKind;
 
-use dynamodb_sessions::{AwsSdkBackend, DynamoDbBackend, SessionConfig, SessionManager};
+use dynamodb_sessions::{dynamodb::AwsSdkBackend, DynamoDbBackend, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::{ClientHarness, DynamoDbClient};
 
 fn dynamodb<B: DynamoDbClient>() -> Option<impl Fn(SessionConfig) -> SessionManager> {
@@ -41,7 +41,7 @@ fn demo_options_create_and_use_a_table() {
 }
 
 fn demo_options_on(client: &str) {
-    use dynamodb_sessions::TrustForwardedProto;
+    use dynamodb_sessions::http::TrustForwardedProto;
     use dynamodb_sessions_test_support::dynamodb_local;
     use support::options::Options;
 

@@ -28,7 +28,7 @@ use dynamodb_sessions::store::{
     StorageKey, TouchOutcome,
 };
 use dynamodb_sessions::{
-    BackendError, MemoryBackend, SessionConfig, SessionManager, TrustForwardedProto,
+    http::TrustForwardedProto, BackendError, MemoryBackend, SessionConfig, SessionManager,
 };
 use dynamodb_sessions_test_support::heap::{self, CountingAllocator};
 use dynamodb_sessions_test_support::DynamoDbHarness;

@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use dynamodb_sessions::{MemoryBackend, MemoryLimits, TrustForwardedProto};
+use dynamodb_sessions::{http::TrustForwardedProto, MemoryBackend, MemoryLimits};
 use dynamodb_sessions::{SessionConfig, SessionManager};
 use support::{Demo, ServerKind};
 
@@ -114,7 +114,10 @@ mod demo_options {
         let config = options.session_config().unwrap();
         assert_eq!(config.secure(), dynamodb_sessions::Secure::Always);
         assert_eq!(config.max_age(), Some(std::time::Duration::from_secs(60)));
-        assert_eq!(options.trust(), dynamodb_sessions::TrustForwardedProto::Yes);
+        assert_eq!(
+            options.trust(),
+            dynamodb_sessions::http::TrustForwardedProto::Yes
+        );
         let plain = parse(&[], &[]).unwrap().session_config().unwrap();
         assert_eq!(plain, dynamodb_sessions::SessionConfig::default());
     }

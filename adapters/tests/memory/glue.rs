@@ -371,7 +371,7 @@ mod on_rouille {
     #[test]
     fn a_store_outage_in_the_handler_answers_503() {
         use dynamodb_sessions::http::FailedCommit;
-        use dynamodb_sessions::{BackendError, Operation, SessionError};
+        use dynamodb_sessions::{store::Operation, BackendError, SessionError};
         let down = SessionError::Load(BackendError::Unavailable {
             operation: Operation::Load,
             attempts: 3,
@@ -833,7 +833,7 @@ mod turns {
     /// processes, each with its own cache, stay exact.
     #[test]
     fn turns_behind_a_read_cache_never_conflict_and_stay_exact() {
-        use dynamodb_sessions::{CacheSettings, ReadCache};
+        use dynamodb_sessions::cache::{CacheSettings, ReadCache};
         const WRITERS: usize = 6;
         const EACH: u64 = 30;
         let backend = MemoryBackend::new();

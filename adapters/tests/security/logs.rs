@@ -22,12 +22,13 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use base64::Engine as _;
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
+    store::Operation,
     store::{
         Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
         StorageKey, StoredData, Token, TouchOutcome,
     },
     testing::ManualClock,
-    BackendError, Operation, SessionConfig, SessionManager,
+    BackendError, SessionConfig, SessionManager,
 };
 
 // ------------------------------------------------------------ test logger

@@ -13,9 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dynamodb_sessions_core::{
+    cache::CacheSettings,
+    cache::ReadCache,
     store::{Backend, Consistency, Forward, LoadOutcome, StorageKey},
+    testing::Clock,
     testing::ManualClock,
-    BackendError, CacheSettings, Clock, MonotonicClock, ReadCache,
+    testing::MonotonicClock,
+    BackendError,
 };
 
 use super::faulty;

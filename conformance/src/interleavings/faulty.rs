@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
+    store::Operation,
     store::{
         Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
         StorageKey, TouchOutcome,
     },
-    BackendError, Operation,
+    BackendError,
 };
 
 use super::rng::SimRng;

@@ -14,7 +14,7 @@
 //! clock moves in small steps and in jumps past the reissue time, the idle
 //! timeout and the absolute lifetime. Responses reach their browser's
 //! cookie jar in random order. With [`Options::cache`] a
-//! [`ReadCache`](dynamodb_sessions_core::ReadCache) sits between the
+//! [`ReadCache`](dynamodb_sessions_core::cache::ReadCache) sits between the
 //! manager and the fault layer, timing its staleness bound on that clock.
 //!
 //! Only one thread runs at a time (the [scheduler](self) hands a baton

@@ -3,7 +3,8 @@
 
 use dynamodb_sessions_core::Scheme;
 use dynamodb_sessions_core::{
-    testing::ManualClock, BackendError, Clock, CommitError, Session, SessionError, SessionManager,
+    testing::Clock, testing::ManualClock, BackendError, CommitError, Session, SessionError,
+    SessionManager,
 };
 
 use super::browser::{parse_set_cookie, Parsed};

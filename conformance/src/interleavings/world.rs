@@ -8,8 +8,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
-    store::Backend, testing::ManualClock, CacheSettings, Clock, Coalescing, DataProtection,
-    SessionConfig, SessionManager,
+    cache::CacheSettings, cache::Coalescing, store::Backend, testing::Clock, testing::ManualClock,
+    DataProtection, SessionConfig, SessionManager,
 };
 
 use super::browser::{parse_set_cookie, Browser, Parsed};
@@ -68,7 +68,7 @@ pub struct Options {
     /// read that returns after a logout may still show the logged-out data;
     /// otherwise no read may.
     pub lagging_reads: bool,
-    /// A [`ReadCache`](dynamodb_sessions_core::ReadCache) with these
+    /// A [`ReadCache`](dynamodb_sessions_core::cache::ReadCache) with these
     /// settings between the manager and the fault layer, its staleness
     /// timed on the schedule's clock (whole seconds); `None` for none.
     pub cache: Option<CacheSettings>,

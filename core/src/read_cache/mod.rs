@@ -27,7 +27,7 @@ pub use settings::{CacheSettings, Coalescing};
 /// Off unless you wrap your backend in it:
 ///
 /// ```
-/// use dynamodb_sessions_core::{CacheSettings, ReadCache, SessionConfig, SessionManager};
+/// use dynamodb_sessions_core::{SessionConfig, SessionManager, cache::CacheSettings, cache::ReadCache};
 /// use dynamodb_sessions::MemoryBackend; // or DynamoDbBackend
 ///
 /// let manager = SessionManager::new(

@@ -31,7 +31,7 @@ pub enum Coalescing {
 ///
 /// ```
 /// use std::time::Duration;
-/// use dynamodb_sessions_core::{CacheSettings, Coalescing};
+/// use dynamodb_sessions_core::cache::{CacheSettings, Coalescing};
 ///
 /// const SETTINGS: CacheSettings = CacheSettings::DEFAULT
 ///     .with_max_staleness(Duration::from_millis(500))

@@ -351,8 +351,8 @@ impl ProvisionWire for SdkWire {
 mod tests {
     use super::*;
     use crate::table::item::{from_item, to_item};
+    use dynamodb_sessions_core::store::Operation;
     use dynamodb_sessions_core::store::{Record, StorageKey, StoredData};
-    use dynamodb_sessions_core::Operation;
 
     use aws_sdk_dynamodb::config::http::HttpResponse;
     use aws_sdk_dynamodb::error::ConnectorError;

@@ -4,7 +4,7 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use dynamodb_sessions::TrustForwardedProto;
+use dynamodb_sessions::http::TrustForwardedProto;
 use dynamodb_sessions::{Secure, SessionConfig, SessionManager};
 
 use super::browser::{Browser, COOKIE};

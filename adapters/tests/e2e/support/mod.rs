@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
+use dynamodb_sessions::http::{HttpSessions, TrustForwardedProto};
 use dynamodb_sessions::SessionManager;
-use dynamodb_sessions::{HttpSessions, TrustForwardedProto};
 
 /// The servers the demo runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
