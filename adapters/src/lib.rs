@@ -35,6 +35,12 @@
 //! `dynamodb-sessions-core` crate (re-exported here as [`store`]) and check
 //! it with `dynamodb-sessions-conformance`; [`testing`] has the helpers for
 //! testing session logic.
+//!
+// Without the feature, the AWS SDK's backend leads to the list of clients.
+#![cfg_attr(
+    all(feature = "dynamodb", not(feature = "aws-sdk")),
+    doc = "[`AwsSdkBackend`]: dynamodb::Client"
+)]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
