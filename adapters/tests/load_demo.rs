@@ -30,10 +30,10 @@ use dynamodb_sessions::store::{
 use dynamodb_sessions::{
     BackendError, MemoryBackend, SessionConfig, SessionManager, TrustForwardedProto,
 };
+use dynamodb_sessions_test_support::process::Resources;
 use dynamodb_sessions_test_support::DynamoDbHarness;
 use support::heap::{self, CountingAllocator};
 use support::load::{self, Load, Report};
-use support::process::Resources;
 use support::{Demo, ServerKind};
 
 /// Counts live heap bytes, for the soak run.

@@ -19,7 +19,6 @@ pub mod browser;
 pub mod cases;
 pub mod heap;
 pub mod load;
-pub mod process;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
