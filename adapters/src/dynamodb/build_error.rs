@@ -6,7 +6,11 @@ use std::fmt;
 use super::names::ENDPOINT_ENV_DYNAMODB;
 
 /// Why a backend ([`DynamoDbBackend`](super::DynamoDbBackend) or
-/// [`AwsSdkBackend`](super::AwsSdkBackend)) could not be built.
+/// [`AwsSdkBackend`]) could not be built.
+///
+#[cfg_attr(feature = "aws-sdk", doc = "[`AwsSdkBackend`]: super::AwsSdkBackend")]
+// Without the feature, the AWS SDK's name leads to the list of clients.
+#[cfg_attr(not(feature = "aws-sdk"), doc = "[`AwsSdkBackend`]: super::Client")]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -69,8 +73,11 @@ pub enum BuildError {
     /// credentials file; or `AWS_WEB_IDENTITY_TOKEN_FILE` is set. rusoto
     /// would pass over it to another source (an instance's role: another
     /// identity) or fail at the first request. Use
-    /// [`AwsSdkBackend`](super::AwsSdkBackend), a `credential_process`,
+    /// [`AwsSdkBackend`], a `credential_process`,
     /// the credentials file, environment variables or static credentials.
+    ///
+    #[cfg_attr(feature = "aws-sdk", doc = "[`AwsSdkBackend`]: super::AwsSdkBackend")]
+    #[cfg_attr(not(feature = "aws-sdk"), doc = "[`AwsSdkBackend`]: super::Client")]
     UnsupportedCredentials {
         /// The profile.
         profile: String,

@@ -16,17 +16,17 @@ use super::profile::{read_text, Profile, ProfileFiles};
 // A build with one of the two features builds one of them.
 #[cfg_attr(not(all(feature = "dynamodb", feature = "aws-sdk")), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Client {
+pub(crate) enum ClientKind {
     Rusoto,
     AwsSdk,
 }
 
-impl Client {
+impl ClientKind {
     /// Where a region named by this client's builder comes from, in errors.
     fn builder_origin(self) -> &'static str {
         match self {
-            Client::Rusoto => "DynamoDbBackendBuilder::region",
-            Client::AwsSdk => "AwsSdkBackendBuilder::region",
+            ClientKind::Rusoto => "DynamoDbBackendBuilder::region",
+            ClientKind::AwsSdk => "AwsSdkBackendBuilder::region",
         }
     }
 }
@@ -110,7 +110,7 @@ pub(crate) struct Given<'a> {
 /// does not parse, and [`BuildError::UnsupportedCredentials`] for rusoto
 /// when the configured source of credentials is one it cannot use.
 pub(crate) fn resolve(
-    client: Client,
+    client: ClientKind,
     given: &Given<'_>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolution, BuildError> {
@@ -269,7 +269,7 @@ const SDK_ONLY_PROFILE_SETTINGS: [&str; 6] = [
 /// rusoto would go on down its chain to another identity (an instance's
 /// role) or fail at the first request, so its build is refused instead.
 fn credential_source(
-    client: Client,
+    client: ClientKind,
     static_credentials: bool,
     set: &dyn Fn(&str) -> Option<String>,
     profile: Profile<'_>,
@@ -284,7 +284,7 @@ fn credential_source(
     let web_identity =
         set("AWS_WEB_IDENTITY_TOKEN_FILE").is_some() && set("AWS_ROLE_ARN").is_some();
     match client {
-        Client::AwsSdk => {
+        ClientKind::AwsSdk => {
             if SDK_ONLY_PROFILE_SETTINGS.into_iter().any(has)
                 || has("credential_process")
                 || has("aws_access_key_id")
@@ -295,7 +295,7 @@ fn credential_source(
                 return Ok(CredentialSource::WebIdentity);
             }
         }
-        Client::Rusoto => {
+        ClientKind::Rusoto => {
             let unsupported = |setting| BuildError::UnsupportedCredentials {
                 profile: profile.name().to_owned(),
                 setting,
@@ -380,14 +380,14 @@ mod tests {
             Scene::new(vars, "", "")
         }
 
-        fn resolve(&self, client: Client, given: &Given<'_>) -> Result<Placement, BuildError> {
+        fn resolve(&self, client: ClientKind, given: &Given<'_>) -> Result<Placement, BuildError> {
             resolve(client, given, &|name| self.vars.get(name).cloned()).map(|r| r.placement)
         }
 
         /// Both clients resolve alike, as given; returns the placement.
         fn both(&self, given: &Given<'_>) -> Result<Placement, BuildError> {
-            let rusoto = self.resolve(Client::Rusoto, given);
-            let sdk = self.resolve(Client::AwsSdk, given);
+            let rusoto = self.resolve(ClientKind::Rusoto, given);
+            let sdk = self.resolve(ClientKind::AwsSdk, given);
             assert_eq!(
                 format!("{rusoto:?}").replace("DynamoDbBackendBuilder", "AwsSdkBackendBuilder"),
                 format!("{sdk:?}")
@@ -583,14 +583,14 @@ mod tests {
                 };
                 assert!(
                     invalid(
-                        Scene::env(&[]).resolve(Client::Rusoto, &named),
+                        Scene::env(&[]).resolve(ClientKind::Rusoto, &named),
                         "DynamoDbBackendBuilder::region"
                     ),
                     "{name:?}"
                 );
                 assert!(
                     invalid(
-                        Scene::env(&[]).resolve(Client::AwsSdk, &named),
+                        Scene::env(&[]).resolve(ClientKind::AwsSdk, &named),
                         "AwsSdkBackendBuilder::region"
                     ),
                     "{name:?}"
@@ -800,14 +800,14 @@ mod tests {
             static_credentials: false,
             ..NOTHING
         };
-        let placement = resolve(Client::Rusoto, &given, &env).unwrap().placement;
+        let placement = resolve(ClientKind::Rusoto, &given, &env).unwrap().placement;
         assert_eq!(placement.region, "eu-north-1");
         assert_eq!(placement.credentials, CredentialSource::Profile);
         // A leading ~ is the home directory.
         vars.insert("AWS_CONFIG_FILE".into(), "~/.aws/config".into());
         let env = |name: &str| vars.get(name).cloned();
         assert_eq!(
-            resolve(Client::AwsSdk, &given, &env)
+            resolve(ClientKind::AwsSdk, &given, &env)
                 .unwrap()
                 .placement
                 .region,
@@ -928,7 +928,9 @@ mod tests {
         };
         for (vars, config, credentials, rusoto, sdk) in cases {
             let scene = Scene::new(vars, config, credentials);
-            let found = scene.resolve(Client::Rusoto, &given).map(|p| p.credentials);
+            let found = scene
+                .resolve(ClientKind::Rusoto, &given)
+                .map(|p| p.credentials);
             match (rusoto, found) {
                 (Ok(expected), Ok(found)) => {
                     assert_eq!(found, expected, "{vars:?} {config:?} {credentials:?}")
@@ -940,7 +942,10 @@ mod tests {
                     panic!("{vars:?} {config:?} {credentials:?}: {expected:?} but {found:?}")
                 }
             }
-            let found = scene.resolve(Client::AwsSdk, &given).unwrap().credentials;
+            let found = scene
+                .resolve(ClientKind::AwsSdk, &given)
+                .unwrap()
+                .credentials;
             assert_eq!(found, sdk, "{vars:?} {config:?} {credentials:?}");
             assert_eq!(scene.both(&NOTHING).unwrap().credentials, Static);
         }

@@ -1,10 +1,11 @@
-//! The blocking DynamoDB backends: [`DynamoDbBackend`] on rusoto (feature
-//! `dynamodb`, on by default) and [`AwsSdkBackend`] on the official AWS SDK
-//! for Rust (feature `aws-sdk`). Both behave the same, from the same code:
-//! only the client that carries the requests differs (see the README's
-//! "Which DynamoDB client?").
+//! The blocking DynamoDB backend, [`DynamoDbBackendOn`], on one of two
+//! clients ([`Client`]): [`DynamoDbBackend`] on rusoto (feature `dynamodb`,
+//! on by default) and [`AwsSdkBackend`] on the official AWS SDK for Rust
+//! (feature `aws-sdk`). Both behave the same, from the same code: only the
+//! client that carries the requests differs (see the README's "Which
+//! DynamoDB client?").
 //!
-//! Each implements [`Backend`](crate::store::Backend) with one DynamoDB item per
+//! It implements [`Backend`](crate::store::Backend) with one DynamoDB item per
 //! session, laid out as pyramid-dynamodb-sessions lays it out, so one table
 //! serves both:
 //!
@@ -62,65 +63,66 @@
 //! alone: ours, not ours (and never can be), or — when the item has moved
 //! on since — [`BackendError::OutcomeUnknown`](crate::BackendError::OutcomeUnknown). It never guesses from
 //! content. One deadline ([`RetryConfig::call_timeout`]) bounds each call.
+//!
+// Without the feature, the AWS SDK's name leads to the list of clients.
+#![cfg_attr(not(feature = "aws-sdk"), doc = "[`AwsSdkBackend`]: Client")]
 
-mod api;
 #[cfg(feature = "aws-sdk")]
 mod aws_sdk;
+mod backend;
 mod build_error;
+mod builder;
+mod client;
 mod client_error;
-#[cfg(feature = "dynamodb")]
-mod config;
 mod environment;
 #[cfg(all(test, feature = "dynamodb"))]
 mod fuzz_item;
 mod names;
 mod profile;
 #[cfg(feature = "dynamodb")]
-mod rusoto_wire;
+mod rusoto;
 mod settings;
-
-#[cfg(feature = "dynamodb")]
-use std::sync::Arc;
 
 pub use crate::table::{ProvisionError, ProvisionReport, RetryConfig};
 #[cfg(feature = "aws-sdk")]
-pub use aws_sdk::{AwsSdkBackend, AwsSdkBackendBuilder};
+pub use aws_sdk::AwsSdk;
+pub use backend::DynamoDbBackendOn;
 pub use build_error::BuildError;
-#[cfg(feature = "dynamodb")]
-pub use config::DynamoDbBackendBuilder;
+pub use builder::DynamoDbBackendBuilderOn;
+pub use client::Client;
 pub use names::{ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
-
 #[cfg(feature = "dynamodb")]
-use crate::table::BlockingTable;
-#[cfg(feature = "dynamodb")]
-use rusoto_wire::RusotoWire;
+pub use rusoto::Rusoto;
 
-/// Session storage in a DynamoDB table through rusoto, with a blocking API.
-///
-/// See the [module documentation](self) for the item layout, the threading
-/// model and how failures are reported.
+/// The backend on rusoto ([`Rusoto`]), the default client: see
+/// [`DynamoDbBackendOn`] for its methods and an example.
+#[cfg(feature = "dynamodb")]
+pub type DynamoDbBackend = DynamoDbBackendOn<Rusoto>;
+
+/// Builds a [`DynamoDbBackend`]; see [`DynamoDbBackendBuilderOn`].
+#[cfg(feature = "dynamodb")]
+pub type DynamoDbBackendBuilder = DynamoDbBackendBuilderOn<Rusoto>;
+
+/// The backend on the official AWS SDK for Rust ([`AwsSdk`]): see
+/// [`DynamoDbBackendOn`] for its methods.
 ///
 /// ```no_run
 /// use dynamodb_sessions::store::{Backend, Consistency, LoadOutcome, StorageKey};
-/// use dynamodb_sessions::dynamodb::DynamoDbBackend;
+/// use dynamodb_sessions::dynamodb::AwsSdkBackend;
 ///
-/// // Region, endpoint and credentials from the environment, as AWS tools
-/// // find them.
-/// let backend = DynamoDbBackend::new("sessions")?;
+/// // Region, endpoint and credentials as the AWS SDKs find them.
+/// let backend = AwsSdkBackend::new("sessions")?;
 /// backend.create_table_if_missing()?;
 /// let record = backend.load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)?;
 /// assert_eq!(record, LoadOutcome::Missing);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[cfg(feature = "dynamodb")]
-#[derive(Clone)]
-pub struct DynamoDbBackend {
-    inner: Arc<BlockingTable<RusotoWire>>,
-    placement: Arc<environment::Placement>,
-}
+#[cfg(feature = "aws-sdk")]
+pub type AwsSdkBackend = DynamoDbBackendOn<AwsSdk>;
 
-#[cfg(feature = "dynamodb")]
-api::backend_api!(DynamoDbBackend, DynamoDbBackendBuilder);
+/// Builds an [`AwsSdkBackend`]; see [`DynamoDbBackendBuilderOn`].
+#[cfg(feature = "aws-sdk")]
+pub type AwsSdkBackendBuilder = DynamoDbBackendBuilderOn<AwsSdk>;
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@ mod session_table;
 mod wire;
 
 pub(crate) use attribute::{Attribute, Item};
-pub(crate) use blocking::{backend_via_table, BlockingTable};
+pub(crate) use blocking::BlockingTable;
 pub(crate) use failure::{classify_code, Failure};
 pub(crate) use provision::{ProvisionWire, TableState, TtlState};
 pub(crate) use runtime::OwnedRuntime;

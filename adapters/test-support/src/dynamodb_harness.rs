@@ -1,20 +1,47 @@
 //! The suite's harness for the DynamoDB backends on AWS DynamoDB Local,
 //! one per client ([`DynamoDbHarness`] for rusoto, [`AwsSdkHarness`] for the
-//! AWS SDK), from one definition generic over [`DynamoDbClient`].
+//! AWS SDK), from one definition generic over [`DynamoDbClient`], and what
+//! tests generic over the client ([`TestClient`]) build their backends
+//! with.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, RetryConfig};
+use dynamodb_sessions::dynamodb::{
+    AwsSdk, AwsSdkBackend, Client, DynamoDbBackend, DynamoDbBackendBuilderOn, DynamoDbBackendOn,
+    ProvisionError, ProvisionReport, RetryConfig, Rusoto,
+};
 use dynamodb_sessions::store::{Backend, StorageKey};
-use dynamodb_sessions::{dynamodb::AwsSdkBackend, DynamoDbBackend};
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
 use crate::raw_table::{block_on, raw_client};
 use dynamodb_sessions_conformance::{Corruption, Harness};
+
+/// A DynamoDB client the tests run on, with its name in test output.
+pub trait TestClient: Client {
+    /// The client's name in test output: `rusoto` or `aws-sdk`.
+    const NAME: &'static str;
+}
+
+impl TestClient for Rusoto {
+    const NAME: &'static str = "rusoto";
+}
+
+impl TestClient for AwsSdk {
+    const NAME: &'static str = "aws-sdk";
+}
+
+/// A builder for `table` at `endpoint`, region `us-east-1`, any
+/// credentials: what every test's backend starts from.
+pub fn builder_at<C: Client>(endpoint: &str, table: &str) -> DynamoDbBackendBuilderOn<C> {
+    DynamoDbBackendOn::<C>::builder(table)
+        .region("us-east-1")
+        .endpoint(endpoint)
+        .static_credentials("test", "test")
+}
 
 /// A DynamoDB backend type the tests run on: the same calls on each client.
 pub trait DynamoDbClient: Backend + Clone + Debug + 'static {
@@ -40,34 +67,24 @@ pub trait DynamoDbClient: Backend + Clone + Debug + 'static {
     fn provision(&self) -> Result<ProvisionReport, ProvisionError>;
 }
 
-macro_rules! dynamodb_client {
-    ($backend:ty, $name:literal) => {
-        impl DynamoDbClient for $backend {
-            const NAME: &'static str = $name;
+impl<C: TestClient> DynamoDbClient for DynamoDbBackendOn<C> {
+    const NAME: &'static str = C::NAME;
 
-            fn at(endpoint: &str, table: &str, retry: RetryConfig) -> Self {
-                <$backend>::builder(table)
-                    .region("us-east-1")
-                    .endpoint(endpoint)
-                    .static_credentials("test", "test")
-                    .retry(retry)
-                    .build()
-                    .expect("build the DynamoDB backend")
-            }
+    fn at(endpoint: &str, table: &str, retry: RetryConfig) -> Self {
+        builder_at(endpoint, table)
+            .retry(retry)
+            .build()
+            .expect("build the DynamoDB backend")
+    }
 
-            fn table(&self) -> &str {
-                self.table_name()
-            }
+    fn table(&self) -> &str {
+        self.table_name()
+    }
 
-            fn provision(&self) -> Result<ProvisionReport, ProvisionError> {
-                self.create_table_if_missing()
-            }
-        }
-    };
+    fn provision(&self) -> Result<ProvisionReport, ProvisionError> {
+        self.create_table_if_missing()
+    }
 }
-
-dynamodb_client!(DynamoDbBackend, "rusoto");
-dynamodb_client!(AwsSdkBackend, "aws-sdk");
 
 /// The harness on [`DynamoDbBackend`] (rusoto).
 pub type DynamoDbHarness = ClientHarness<DynamoDbBackend>;

@@ -31,9 +31,9 @@ use dynamodb_sessions::{
     http::TrustForwardedProto, BackendError, MemoryBackend, SessionConfig, SessionManager,
 };
 use dynamodb_sessions_test_support::heap::{self, CountingAllocator};
+use dynamodb_sessions_test_support::process::Resources;
 use dynamodb_sessions_test_support::DynamoDbHarness;
 use support::load::{self, Load, Report};
-use support::process::Resources;
 use support::{Demo, ServerKind};
 
 /// Counts live heap bytes, for the soak run.

@@ -25,7 +25,8 @@ use crate::table::{
     classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
 };
 
-/// The SDK client an [`AwsSdkBackend`](super::AwsSdkBackend) sends through.
+/// The SDK client an [`AwsSdkBackend`](crate::dynamodb::AwsSdkBackend) sends
+/// through.
 pub(crate) struct SdkWire(pub(crate) Client);
 
 impl Attribute for AttributeValue {

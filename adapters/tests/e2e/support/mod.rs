@@ -17,7 +17,6 @@ pub mod tiny_http_server;
 pub mod browser;
 pub mod cases;
 pub mod load;
-pub mod process;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,12 +1,10 @@
-//! Test support: a small fault-injecting HTTP proxy in front of DynamoDB
-//! (Local), shared by the adapters' integration tests.
+//! A small fault-injecting HTTP proxy in front of DynamoDB (Local).
 //!
 //! [`Proxy::start`] listens on a free loopback port and forwards each
 //! HTTP/1.1 request to the upstream unchanged, unless a scripted [`Fault`]
 //! is queued: then it answers itself (throttling, 5xx) without forwarding,
 //! or forwards and holds the answer back (an attempt that was applied but
-//! timed out). Include it with `mod support_faults;`.
-#![allow(dead_code)]
+//! timed out).
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -42,6 +40,13 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// A proxy on a free loopback port in front of `upstream`
+    /// (`http://host:port`), forwarding everything until faults are
+    /// injected.
+    ///
+    /// # Panics
+    ///
+    /// When `upstream` is no address or no port can be bound.
     pub fn start(upstream: &str) -> Proxy {
         let upstream = upstream
             .trim_start_matches("http://")
@@ -70,10 +75,12 @@ impl Proxy {
         }
     }
 
+    /// The proxy's endpoint, for a backend's builder.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.address)
     }
 
+    /// Queues `faults` for the next requests, one each, in order.
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
         self.faults.lock().unwrap().extend(faults);
     }
@@ -83,6 +90,7 @@ impl Proxy {
         self.faults.lock().unwrap().clear();
     }
 
+    /// How many requests the proxy has read so far.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
@@ -159,16 +167,20 @@ fn read_message(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     Ok(Some(message))
 }
 
+/// DynamoDB's answer to a throttled request (`ThrottlingException`).
 pub const THROTTLED: Fault = Fault::Reply(
     400,
     r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#,
 );
+/// DynamoDB's answer when provisioned throughput is exceeded.
 pub const THROUGHPUT: Fault = Fault::Reply(
     400,
     r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}"#,
 );
+/// A 500 `InternalServerError`.
 pub const SERVER_ERROR: Fault = Fault::Reply(
     500,
     r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"oops"}"#,
 );
+/// A 503 `ServiceUnavailable`.
 pub const UNAVAILABLE: Fault = Fault::Reply(503, r#"{"__type":"ServiceUnavailable"}"#);

@@ -1,6 +1,5 @@
 //! The randomized fault × interleaving test on a DynamoDB backend (each
-//! client in turn) against
-//! DynamoDB Local: the schedules of
+//! client in turn) against DynamoDB Local: the schedules of
 //! `dynamodb_sessions_conformance::interleavings`, whose fault layer drops
 //! calls, loses answers, delays and duplicates them above the backend, and
 //! whose wire hook makes the fault proxy below it reset requests, apply
@@ -9,25 +8,25 @@
 //! takes a fraction of a second; the checker reads the table directly.
 //!
 //! ```sh
-//! cargo test -p dynamodb-sessions --test interleavings_dynamodb
+//! cargo test -p dynamodb-sessions --test dynamodb interleavings::
 //! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
-//!     --test interleavings_dynamodb -- --ignored
+//!     --test dynamodb -- --ignored interleavings::
 //! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions \
-//!     --test interleavings_dynamodb -- --nocapture dynamodb_schedules
+//!     --test dynamodb -- --nocapture interleavings::dynamodb_schedules
 //! ```
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use dynamodb_sessions::dynamodb::RetryConfig;
+use dynamodb_sessions::dynamodb::{AwsSdk, DynamoDbBackendOn, RetryConfig, Rusoto};
 
-use super::{Backend, CLIENT};
-use crate::support_faults::{Fault, Proxy, THROTTLED};
 use dynamodb_sessions::{cache::CacheSettings, store::Operation};
 use dynamodb_sessions_conformance::interleavings::{
     self, FaultRates, Options, Schedules, SimRng, WireFaults,
 };
-use dynamodb_sessions_test_support::dynamodb_local;
+use dynamodb_sessions_test_support::fault_proxy::{Fault, Proxy, THROTTLED};
+use dynamodb_sessions_test_support::machine::beside_others;
+use dynamodb_sessions_test_support::{builder_at, dynamodb_local, TestClient};
 
 /// Schedules per CI run: well under a minute against DynamoDB Local.
 const CI_SCHEDULES: u64 = 120;
@@ -75,23 +74,18 @@ impl WireFaults for ProxyFaults {
     }
 }
 
-struct Setup {
+struct Setup<C: TestClient> {
     /// The backend under test, through the proxy.
-    proxied: Arc<Backend>,
+    proxied: Arc<DynamoDbBackendOn<C>>,
     /// The same table, directly, for the checker.
-    direct: Arc<Backend>,
+    direct: Arc<DynamoDbBackendOn<C>>,
     options: Options,
 }
 
-fn setup(prefix: &str) -> Option<Setup> {
+fn setup<C: TestClient>(prefix: &str) -> Option<Setup<C>> {
     let endpoint = dynamodb_local::endpoint()?;
     let table = dynamodb_local::unique_table_name(prefix);
-    let builder = |endpoint: &str| {
-        Backend::builder(&table)
-            .region("us-east-1")
-            .endpoint(endpoint)
-            .static_credentials("local", "local")
-    };
+    let builder = |endpoint: &str| builder_at::<C>(endpoint, &table);
     // Patient timeouts: the checker's reads must not fail, and a cold
     // DynamoDB Local on a busy machine can take seconds to create a table.
     let direct = builder(&endpoint)
@@ -124,14 +118,21 @@ fn setup(prefix: &str) -> Option<Setup> {
     })
 }
 
+/// Runs the schedules on each client in turn.
 fn run_schedules(default_count: u64, cache: Option<CacheSettings>) {
-    let Some(mut setup) = setup("interleavings") else {
+    let _share = beside_others();
+    run_schedules_on::<Rusoto>(default_count, cache);
+    run_schedules_on::<AwsSdk>(default_count, cache);
+}
+
+fn run_schedules_on<C: TestClient>(default_count: u64, cache: Option<CacheSettings>) {
+    let Some(mut setup) = setup::<C>("interleavings") else {
         return;
     };
     setup.options.cache = cache;
     let name = match cache {
-        None => format!("{CLIENT} backend (DynamoDB Local)"),
-        Some(_) => format!("{CLIENT} backend (DynamoDB Local), read cache"),
+        None => format!("{} backend (DynamoDB Local)", C::NAME),
+        Some(_) => format!("{} backend (DynamoDB Local), read cache", C::NAME),
     };
     // Every schedule uses fresh random session IDs, so one table serves all.
     let summary = Schedules::from_env(default_count).run(&name, |seed| {
@@ -158,7 +159,7 @@ fn dynamodb_schedules_with_the_read_cache() {
 }
 
 #[test]
-#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test interleavings_dynamodb -- --ignored"]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test dynamodb -- --ignored interleavings::"]
 fn dynamodb_schedules_long() {
     run_schedules(LONG_SCHEDULES, None);
 }

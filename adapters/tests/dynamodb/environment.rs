@@ -4,18 +4,15 @@
 //! cannot), and the same refusals of bad settings. What each resolved is
 //! read from its `Debug`, which a user sees too.
 //!
-//! Every test here changes the process's environment, so each holds
-//! [`ENVIRONMENT`] throughout; this binary has no other tests.
+//! Every test here changes the process's environment, so each scene runs
+//! [`alone`] in the test process: no other test sees its variables.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use dynamodb_sessions::dynamodb::{AwsSdkBackend, BuildError, DynamoDbBackend};
-
-/// Held by every test while it changes the environment.
-static ENVIRONMENT: Mutex<()> = Mutex::new(());
+use dynamodb_sessions_test_support::machine::alone;
 
 /// Every variable either builder, or its client's credential chain, reads.
 const VARIABLES: [&str; 20] = [
@@ -52,7 +49,7 @@ struct Scene<'a> {
 impl Scene<'_> {
     /// Runs `f` in this environment, and puts the old one back.
     fn run<T>(&self, f: impl FnOnce() -> T) -> T {
-        let _alone = ENVIRONMENT.lock().unwrap_or_else(PoisonError::into_inner);
+        let _alone = alone();
         let saved: HashMap<&str, Option<String>> = VARIABLES
             .iter()
             .map(|name| (*name, std::env::var(name).ok()))

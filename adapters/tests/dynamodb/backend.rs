@@ -1,8 +1,8 @@
-//! A DynamoDB backend (`super::Backend`: each client in turn) against a real
-//! AWS DynamoDB Local (started by the
-//! conformance crate's test support): every method, the item layout, every
-//! error mapping, provisioning, retries and ambiguous writes (through a small
-//! fault-injecting proxy), many threads, and calls from inside a runtime.
+//! The DynamoDB backend (each client in turn) against a real AWS DynamoDB
+//! Local (started by the test support crate): every method, the item
+//! layout, every error mapping, provisioning, retries and ambiguous writes
+//! (through a small fault-injecting proxy), many threads, and calls from
+//! inside a runtime.
 //!
 //! The generic backend behaviour shared with MemoryBackend is covered by the
 //! conformance suite; this file is about what is specific to DynamoDB.
@@ -14,16 +14,22 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use dynamodb_sessions::dynamodb::{ProvisionError, RetryConfig};
+use dynamodb_sessions::dynamodb::{AwsSdk, DynamoDbBackendOn, ProvisionError, RetryConfig, Rusoto};
 
-use super::{Backend, Builder};
-use crate::support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
-use dynamodb_sessions::{store::{
+use dynamodb_sessions::{
+    store::Operation,
+    store::{
         item_size, Backend as _, Consistency, CreateOutcome, Record, ReplaceOutcome, StorageKey,
         StoredData, Token, TouchOutcome, MAX_ITEM_SIZE,
-    }, BackendError, DataEncoding, store::Operation};
-use dynamodb_sessions_test_support::dynamodb_local;
+    },
+    BackendError, DataEncoding,
+};
+use dynamodb_sessions_test_support::fault_proxy::{
+    Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE,
+};
+use dynamodb_sessions_test_support::machine::beside_others;
 use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
+use dynamodb_sessions_test_support::{builder_at, dynamodb_local, TestClient};
 
 use rusoto_dynamodb::{
     AttributeDefinition, AttributeValue, CreateTableInput, DescribeTimeToLiveInput, DynamoDb,
@@ -32,15 +38,6 @@ use rusoto_dynamodb::{
 
 // ---------------------------------------------------------------- helpers
 
-/// A builder aimed at `endpoint` with fixed region and credentials, so that
-/// nothing depends on the environment.
-fn builder_at(endpoint: &str, table: &str) -> Builder {
-    Backend::builder(table)
-        .region("us-east-1")
-        .endpoint(endpoint)
-        .static_credentials("local", "local")
-}
-
 /// The DynamoDB Local endpoint, or `None` (after a loud warning) where java
 /// or npm is missing outside CI.
 fn local() -> Option<String> {
@@ -48,19 +45,19 @@ fn local() -> Option<String> {
 }
 
 /// A backend on a fresh, provisioned table.
-fn fresh(prefix: &str) -> Option<Backend> {
+fn fresh<C: TestClient>(prefix: &str) -> Option<DynamoDbBackendOn<C>> {
     let endpoint = local()?;
     let table = dynamodb_local::unique_table_name(prefix);
     // Provisioned with patient attempts: a busy DynamoDB Local can take
     // seconds per request.
-    builder_at(&endpoint, &table)
+    builder_at::<C>(&endpoint, &table)
         .attempt_timeout(Duration::from_secs(30))
         .build()
         .expect("backend builds")
         .create_table_if_missing()
         .expect("table provisioned");
     Some(
-        builder_at(&endpoint, &table)
+        builder_at::<C>(&endpoint, &table)
             .build()
             .expect("backend builds"),
     )
@@ -96,7 +93,10 @@ fn record(version: u64, data: &[u8]) -> Record {
 }
 
 /// The raw stored item, read beside the backend.
-fn raw_item(backend: &Backend, key: &StorageKey) -> Option<HashMap<String, AttributeValue>> {
+fn raw_item<C: TestClient>(
+    backend: &DynamoDbBackendOn<C>,
+    key: &StorageKey,
+) -> Option<HashMap<String, AttributeValue>> {
     let input = GetItemInput {
         table_name: backend.table_name().to_owned(),
         key: HashMap::from([("sid".to_owned(), binary(key.as_bytes()))]),
@@ -106,7 +106,7 @@ fn raw_item(backend: &Backend, key: &StorageKey) -> Option<HashMap<String, Attri
     block_on(raw().get_item(input)).expect("raw GetItem").item
 }
 
-fn put_raw(backend: &Backend, item: HashMap<String, AttributeValue>) {
+fn put_raw<C: TestClient>(backend: &DynamoDbBackendOn<C>, item: HashMap<String, AttributeValue>) {
     let input = PutItemInput {
         table_name: backend.table_name().to_owned(),
         item,
@@ -149,14 +149,32 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn every_method_and_outcome() {
-    let Some(backend) = fresh("smoke") else {
+    let _share = beside_others();
+    every_method_and_outcome_on::<Rusoto>();
+    every_method_and_outcome_on::<AwsSdk>();
+}
+
+fn every_method_and_outcome_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("smoke") else {
         return;
     };
     let key = key();
     let first = record(1, b"\xa0");
 
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap().into_record(), None);
-    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap().into_record(), None);
+    assert_eq!(
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
+        None
+    );
+    assert_eq!(
+        backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record(),
+        None
+    );
     assert_eq!(
         backend.create(&key, &first).unwrap(),
         CreateOutcome::Created
@@ -166,7 +184,10 @@ fn every_method_and_outcome() {
         CreateOutcome::AlreadyExists
     );
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap().into_record(),
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(first.clone())
     );
 
@@ -191,7 +212,10 @@ fn every_method_and_outcome() {
         ReplaceOutcome::Conflict
     );
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap().into_record(),
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(second.clone())
     );
 
@@ -204,7 +228,11 @@ fn every_method_and_outcome() {
         backend.touch(&key, 2, later(), later() + 1200).unwrap(),
         TouchOutcome::Touched
     );
-    let touched = backend.load(&key, Consistency::Strong).unwrap().into_record().unwrap();
+    let touched = backend
+        .load(&key, Consistency::Strong)
+        .unwrap()
+        .into_record()
+        .unwrap();
     assert_eq!(
         touched,
         Record::new(second.version, later(), later() + 1200, second.data)
@@ -214,14 +242,20 @@ fn every_method_and_outcome() {
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
     let _ = backend.end(&key, &tombstone).unwrap();
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap().into_record(),
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(tombstone.clone())
     );
     let _ = backend
         .end(&key, &Record::tombstone(later(), DataEncoding::Cbor))
         .unwrap();
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap().into_record(),
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(tombstone),
         "an ended record stays as the first end left it"
     );
@@ -240,12 +274,18 @@ fn every_method_and_outcome() {
         backend.replace(&key, 1, &record(2, b"x")).unwrap(),
         ReplaceOutcome::Conflict
     );
-    assert!(raw_item(&backend, &key).is_none());
+    assert!(raw_item::<C>(&backend, &key).is_none());
 }
 
 #[test]
 fn items_have_exactly_the_documented_layout() {
-    let Some(backend) = fresh("layout") else {
+    let _share = beside_others();
+    items_have_exactly_the_documented_layout_on::<Rusoto>();
+    items_have_exactly_the_documented_layout_on::<AwsSdk>();
+}
+
+fn items_have_exactly_the_documented_layout_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("layout") else {
         return;
     };
     let key = key();
@@ -253,7 +293,7 @@ fn items_have_exactly_the_documented_layout() {
         backend.create(&key, &record(1, b"cbor")).unwrap(),
         CreateOutcome::Created
     );
-    let item = raw_item(&backend, &key).expect("stored");
+    let item = raw_item::<C>(&backend, &key).expect("stored");
     let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
     names.sort_unstable();
     assert_eq!(names, ["crt", "dat", "exp", "iss", "sid", "ver", "wid"]);
@@ -275,23 +315,32 @@ fn items_have_exactly_the_documented_layout() {
     json.created_at = None;
     json.data = StoredData::Json("{\"a\": 1}".to_owned());
     assert_eq!(backend.create(&key, &json).unwrap(), CreateOutcome::Created);
-    let item = raw_item(&backend, &key).expect("stored");
+    let item = raw_item::<C>(&backend, &key).expect("stored");
     assert!(!item.contains_key("crt"));
     assert_eq!(item["dat"].s.as_deref(), Some("{\"a\": 1}"));
     assert_eq!(
-        backend.load(&key, Consistency::Eventual).unwrap().into_record(),
+        backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record(),
         Some(json)
     );
 }
 
 #[test]
 fn reads_items_written_by_pyramid_dynamodb_sessions() {
-    let Some(backend) = fresh("pyramid") else {
+    let _share = beside_others();
+    reads_items_written_by_pyramid_dynamodb_sessions_on::<Rusoto>();
+    reads_items_written_by_pyramid_dynamodb_sessions_on::<AwsSdk>();
+}
+
+fn reads_items_written_by_pyramid_dynamodb_sessions_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("pyramid") else {
         return;
     };
     let key = key();
     let issued = now();
-    put_raw(
+    put_raw::<C>(
         &backend,
         HashMap::from([
             ("sid".to_owned(), binary(key.as_bytes())),
@@ -302,7 +351,10 @@ fn reads_items_written_by_pyramid_dynamodb_sessions() {
         ]),
     );
     assert_eq!(
-        backend.load(&key, Consistency::Strong).unwrap().into_record(),
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(Record::new(
             3,
             issued,
@@ -316,7 +368,13 @@ fn reads_items_written_by_pyramid_dynamodb_sessions() {
 
 #[test]
 fn malformed_items_are_corrupt_and_never_name_the_key() {
-    let Some(backend) = fresh("corrupt") else {
+    let _share = beside_others();
+    malformed_items_are_corrupt_and_never_name_the_key_on::<Rusoto>();
+    malformed_items_are_corrupt_and_never_name_the_key_on::<AwsSdk>();
+}
+
+fn malformed_items_are_corrupt_and_never_name_the_key_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("corrupt") else {
         return;
     };
     let good = |key: &StorageKey| {
@@ -360,7 +418,7 @@ fn malformed_items_are_corrupt_and_never_name_the_key() {
         let key = key();
         let mut item = good(&key);
         damage(&mut item);
-        put_raw(&backend, item);
+        put_raw::<C>(&backend, item);
         for consistency in [Consistency::Strong, Consistency::Eventual] {
             match backend.load(&key, consistency) {
                 Err(BackendError::Corrupt { reason }) => {
@@ -375,7 +433,13 @@ fn malformed_items_are_corrupt_and_never_name_the_key() {
 
 #[test]
 fn oversized_items_are_refused_before_sending_with_their_size() {
-    let Some(backend) = fresh("toolarge") else {
+    let _share = beside_others();
+    oversized_items_are_refused_before_sending_with_their_size_on::<Rusoto>();
+    oversized_items_are_refused_before_sending_with_their_size_on::<AwsSdk>();
+}
+
+fn oversized_items_are_refused_before_sending_with_their_size_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("toolarge") else {
         return;
     };
     let key = key();
@@ -393,7 +457,13 @@ fn oversized_items_are_refused_before_sending_with_their_size() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap().into_record(), None);
+    assert_eq!(
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
+        None
+    );
 
     // Exactly at the limit, as item_size counts it, DynamoDB accepts it.
     let mut fits = big.clone();
@@ -418,8 +488,14 @@ fn oversized_items_are_refused_before_sending_with_their_size() {
 /// (110 = 1|10 and 1234560 = 1|23|45|60 used to be counted a byte short).
 #[test]
 fn dynamodb_agrees_with_item_size_at_exactly_the_limit() {
+    let _share = beside_others();
+    dynamodb_agrees_with_item_size_at_exactly_the_limit_on::<Rusoto>();
+    dynamodb_agrees_with_item_size_at_exactly_the_limit_on::<AwsSdk>();
+}
+
+fn dynamodb_agrees_with_item_size_at_exactly_the_limit_on<C: TestClient>() {
     let Some(endpoint) = local() else { return };
-    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("exactlimit"))
+    let backend = builder_at::<C>(&endpoint, &dynamodb_local::unique_table_name("exactlimit"))
         .check_item_size(false)
         .build()
         .unwrap();
@@ -490,8 +566,14 @@ fn dynamodb_agrees_with_item_size_at_exactly_the_limit() {
 
 #[test]
 fn dynamodb_refusing_an_oversized_item_is_item_too_large() {
+    let _share = beside_others();
+    dynamodb_refusing_an_oversized_item_is_item_too_large_on::<Rusoto>();
+    dynamodb_refusing_an_oversized_item_is_item_too_large_on::<AwsSdk>();
+}
+
+fn dynamodb_refusing_an_oversized_item_is_item_too_large_on<C: TestClient>() {
     let Some(endpoint) = local() else { return };
-    let backend = builder_at(
+    let backend = builder_at::<C>(
         &endpoint,
         &dynamodb_local::unique_table_name("servertoolarge"),
     )
@@ -514,13 +596,25 @@ fn dynamodb_refusing_an_oversized_item_is_item_too_large() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(backend.load(&key, Consistency::Strong).unwrap().into_record(), None);
+    assert_eq!(
+        backend
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
+        None
+    );
 }
 
 #[test]
 fn a_missing_table_is_rejected_with_the_aws_error_as_source() {
+    let _share = beside_others();
+    a_missing_table_is_rejected_with_the_aws_error_as_source_on::<Rusoto>();
+    a_missing_table_is_rejected_with_the_aws_error_as_source_on::<AwsSdk>();
+}
+
+fn a_missing_table_is_rejected_with_the_aws_error_as_source_on<C: TestClient>() {
     let Some(endpoint) = local() else { return };
-    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("missing"))
+    let backend = builder_at::<C>(&endpoint, &dynamodb_local::unique_table_name("missing"))
         .build()
         .unwrap();
     let key = key();
@@ -549,12 +643,18 @@ fn a_missing_table_is_rejected_with_the_aws_error_as_source() {
 
 #[test]
 fn an_unreachable_endpoint_is_unavailable_after_retries() {
+    let _share = beside_others();
+    an_unreachable_endpoint_is_unavailable_after_retries_on::<Rusoto>();
+    an_unreachable_endpoint_is_unavailable_after_retries_on::<AwsSdk>();
+}
+
+fn an_unreachable_endpoint_is_unavailable_after_retries_on<C: TestClient>() {
     // A port nobody listens on: connection refused, a transport error.
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap()
         .port();
-    let backend = builder_at(&format!("http://127.0.0.1:{port}"), "unreachable")
+    let backend = builder_at::<C>(&format!("http://127.0.0.1:{port}"), "unreachable")
         .max_attempts(3)
         .base_delay(Duration::from_millis(1))
         .build()
@@ -569,6 +669,12 @@ fn an_unreachable_endpoint_is_unavailable_after_retries() {
 
 #[test]
 fn a_silent_endpoint_times_out_per_attempt() {
+    let _share = beside_others();
+    a_silent_endpoint_times_out_per_attempt_on::<Rusoto>();
+    a_silent_endpoint_times_out_per_attempt_on::<AwsSdk>();
+}
+
+fn a_silent_endpoint_times_out_per_attempt_on<C: TestClient>() {
     // Accepts connections, never answers.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
@@ -578,7 +684,7 @@ fn a_silent_endpoint_times_out_per_attempt() {
             held.push(stream);
         }
     });
-    let backend = builder_at(&format!("http://{address}"), "silent")
+    let backend = builder_at::<C>(&format!("http://{address}"), "silent")
         .max_attempts(2)
         .attempt_timeout(Duration::from_millis(200))
         .base_delay(Duration::from_millis(1))
@@ -603,13 +709,16 @@ fn a_silent_endpoint_times_out_per_attempt() {
 
 /// A provisioned table reached directly, and a backend reaching it through
 /// a fresh proxy with fast retries.
-fn behind_proxy(prefix: &str, retry: RetryConfig) -> Option<(Backend, Backend, Proxy)> {
+fn behind_proxy<C: TestClient>(
+    prefix: &str,
+    retry: RetryConfig,
+) -> Option<(DynamoDbBackendOn<C>, DynamoDbBackendOn<C>, Proxy)> {
     let endpoint = local()?;
     let table = dynamodb_local::unique_table_name(prefix);
-    let direct = builder_at(&endpoint, &table).build().unwrap();
+    let direct = builder_at::<C>(&endpoint, &table).build().unwrap();
     direct.create_table_if_missing().unwrap();
     let proxy = Proxy::start(&endpoint);
-    let proxied = builder_at(&proxy.endpoint(), &table)
+    let proxied = builder_at::<C>(&proxy.endpoint(), &table)
         .retry(retry)
         .build()
         .unwrap();
@@ -627,7 +736,13 @@ fn fast_retries(attempts: u32) -> RetryConfig {
 
 #[test]
 fn throttling_and_server_errors_are_retried() {
-    let Some((direct, backend, proxy)) = behind_proxy("retried", fast_retries(4)) else {
+    let _share = beside_others();
+    throttling_and_server_errors_are_retried_on::<Rusoto>();
+    throttling_and_server_errors_are_retried_on::<AwsSdk>();
+}
+
+fn throttling_and_server_errors_are_retried_on<C: TestClient>() {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("retried", fast_retries(4)) else {
         return;
     };
     let key = key();
@@ -640,7 +755,10 @@ fn throttling_and_server_errors_are_retried() {
     );
     assert_eq!(proxy.requests(), 4);
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap().into_record(),
+        direct
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(record(1, b"a"))
     );
 
@@ -661,12 +779,24 @@ fn throttling_and_server_errors_are_retried() {
         .is_ended());
     let key = self::key();
     proxy.inject([THROTTLED]);
-    assert_eq!(backend.load(&key, Consistency::Eventual).unwrap().into_record(), None);
+    assert_eq!(
+        backend
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record(),
+        None
+    );
 }
 
 #[test]
 fn persistent_throttling_is_throttled_and_5xx_unavailable() {
-    let Some((_direct, backend, proxy)) = behind_proxy("exhausted", fast_retries(3)) else {
+    let _share = beside_others();
+    persistent_throttling_is_throttled_and_5xx_unavailable_on::<Rusoto>();
+    persistent_throttling_is_throttled_and_5xx_unavailable_on::<AwsSdk>();
+}
+
+fn persistent_throttling_is_throttled_and_5xx_unavailable_on<C: TestClient>() {
+    let Some((_direct, backend, proxy)) = behind_proxy::<C>("exhausted", fast_retries(3)) else {
         return;
     };
     let key = key();
@@ -705,7 +835,14 @@ fn persistent_throttling_is_throttled_and_5xx_unavailable() {
 
 #[test]
 fn a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists() {
-    let Some((direct, backend, proxy)) = behind_proxy("ambiguouscreate", fast_retries(3)) else {
+    let _share = beside_others();
+    a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists_on::<Rusoto>();
+    a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists_on::<AwsSdk>();
+}
+
+fn a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists_on<C: TestClient>() {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("ambiguouscreate", fast_retries(3))
+    else {
         return;
     };
     let key = key();
@@ -715,7 +852,13 @@ fn a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists() {
     // Attempt 1 (applied, answer too late), then the strong read that
     // decided: a create is never sent twice.
     assert_eq!(proxy.requests(), 2);
-    assert_eq!(direct.load(&key, Consistency::Strong).unwrap().into_record(), Some(ours));
+    assert_eq!(
+        direct
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
+        Some(ours)
+    );
 
     // If the record there is someone else's, it is AlreadyExists after all.
     let key = self::key();
@@ -732,7 +875,14 @@ fn a_create_applied_by_a_timed_out_attempt_is_created_not_already_exists() {
 
 #[test]
 fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
-    let Some((direct, backend, proxy)) = behind_proxy("ambiguousreplace", fast_retries(3)) else {
+    let _share = beside_others();
+    a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict_on::<Rusoto>();
+    a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict_on::<AwsSdk>();
+}
+
+fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict_on<C: TestClient>() {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("ambiguousreplace", fast_retries(3))
+    else {
         return;
     };
     let key = key();
@@ -746,7 +896,10 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
         ReplaceOutcome::Replaced
     );
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap().into_record(),
+        direct
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(record(2, b"v2"))
     );
 
@@ -761,7 +914,10 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
         ReplaceOutcome::Conflict
     );
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap().into_record(),
+        direct
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(record(3, b"theirs"))
     );
 }
@@ -772,7 +928,13 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict() {
 /// time. A did not write it: a conflict, never Ok.
 #[test]
 fn an_identical_concurrent_write_is_not_taken_for_ours() {
-    let Some((direct, backend, proxy)) = behind_proxy("identical", fast_retries(3)) else {
+    let _share = beside_others();
+    an_identical_concurrent_write_is_not_taken_for_ours_on::<Rusoto>();
+    an_identical_concurrent_write_is_not_taken_for_ours_on::<AwsSdk>();
+}
+
+fn an_identical_concurrent_write_is_not_taken_for_ours_on<C: TestClient>() {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("identical", fast_retries(3)) else {
         return;
     };
     let key = key();
@@ -801,7 +963,13 @@ fn an_identical_concurrent_write_is_not_taken_for_ours() {
 /// caller hears that plainly instead of a guess.
 #[test]
 fn a_write_superseded_before_its_check_is_outcome_unknown() {
-    let Some((direct, backend, proxy)) = behind_proxy("superseded", fast_retries(3)) else {
+    let _share = beside_others();
+    a_write_superseded_before_its_check_is_outcome_unknown_on::<Rusoto>();
+    a_write_superseded_before_its_check_is_outcome_unknown_on::<AwsSdk>();
+}
+
+fn a_write_superseded_before_its_check_is_outcome_unknown_on<C: TestClient>() {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("superseded", fast_retries(3)) else {
         return;
     };
     let key = key();
@@ -834,7 +1002,13 @@ fn a_write_superseded_before_its_check_is_outcome_unknown() {
 /// record. The ended record is not ours: a conflict, never "done".
 #[test]
 fn a_login_tombstone_after_a_logout_is_a_conflict() {
-    let Some((direct, backend, proxy)) = behind_proxy("loginlogout", fast_retries(3)) else {
+    let _share = beside_others();
+    a_login_tombstone_after_a_logout_is_a_conflict_on::<Rusoto>();
+    a_login_tombstone_after_a_logout_is_a_conflict_on::<AwsSdk>();
+}
+
+fn a_login_tombstone_after_a_logout_is_a_conflict_on<C: TestClient>() {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("loginlogout", fast_retries(3)) else {
         return;
     };
     let key = key();
@@ -866,13 +1040,19 @@ fn a_login_tombstone_after_a_logout_is_a_conflict() {
 /// deadline now covers every attempt, backoff and check.
 #[test]
 fn one_deadline_covers_every_attempt_and_the_check() {
+    let _share = beside_others();
+    one_deadline_covers_every_attempt_and_the_check_on::<Rusoto>();
+    one_deadline_covers_every_attempt_and_the_check_on::<AwsSdk>();
+}
+
+fn one_deadline_covers_every_attempt_and_the_check_on<C: TestClient>() {
     let retry = RetryConfig::DEFAULT
         .with_max_attempts(10)
         .with_base_delay(Duration::from_millis(1))
         .with_max_delay(Duration::from_millis(5))
         .with_attempt_timeout(Duration::from_millis(300))
         .with_call_timeout(Duration::from_millis(1000));
-    let Some((direct, backend, proxy)) = behind_proxy("deadline", retry) else {
+    let Some((direct, backend, proxy)) = behind_proxy::<C>("deadline", retry) else {
         return;
     };
     let key = key();
@@ -897,7 +1077,10 @@ fn one_deadline_covers_every_attempt_and_the_check() {
     );
     // The write was ours all along; a plain read shows it.
     assert_eq!(
-        direct.load(&key, Consistency::Strong).unwrap().into_record(),
+        direct
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record(),
         Some(record(2, b"v2"))
     );
 }
@@ -906,8 +1089,14 @@ fn one_deadline_covers_every_attempt_and_the_check() {
 
 #[test]
 fn provisioning_is_idempotent_and_enables_ttl_on_exp() {
+    let _share = beside_others();
+    provisioning_is_idempotent_and_enables_ttl_on_exp_on::<Rusoto>();
+    provisioning_is_idempotent_and_enables_ttl_on_exp_on::<AwsSdk>();
+}
+
+fn provisioning_is_idempotent_and_enables_ttl_on_exp_on<C: TestClient>() {
     let Some(endpoint) = local() else { return };
-    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("provision"))
+    let backend = builder_at::<C>(&endpoint, &dynamodb_local::unique_table_name("provision"))
         .build()
         .unwrap();
     let first = backend.create_table_if_missing().unwrap();
@@ -925,15 +1114,23 @@ fn provisioning_is_idempotent_and_enables_ttl_on_exp() {
     assert_eq!(ttl.time_to_live_status.as_deref(), Some("ENABLED"));
 
     // A second backend on the same table, e.g. another server starting.
-    let other = builder_at(&endpoint, backend.table_name()).build().unwrap();
+    let other = builder_at::<C>(&endpoint, backend.table_name())
+        .build()
+        .unwrap();
     let report = other.create_table_if_missing().unwrap();
     assert!(!report.table_created && !report.ttl_enabled);
 }
 
 #[test]
 fn provisioning_refuses_a_table_with_another_key_schema() {
+    let _share = beside_others();
+    provisioning_refuses_a_table_with_another_key_schema_on::<Rusoto>();
+    provisioning_refuses_a_table_with_another_key_schema_on::<AwsSdk>();
+}
+
+fn provisioning_refuses_a_table_with_another_key_schema_on<C: TestClient>() {
     let Some(endpoint) = local() else { return };
-    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("wrongschema"))
+    let backend = builder_at::<C>(&endpoint, &dynamodb_local::unique_table_name("wrongschema"))
         .build()
         .unwrap();
     block_on(raw().create_table(CreateTableInput {
@@ -961,8 +1158,14 @@ fn provisioning_refuses_a_table_with_another_key_schema() {
 
 #[test]
 fn provisioning_refuses_ttl_on_another_attribute() {
+    let _share = beside_others();
+    provisioning_refuses_ttl_on_another_attribute_on::<Rusoto>();
+    provisioning_refuses_ttl_on_another_attribute_on::<AwsSdk>();
+}
+
+fn provisioning_refuses_ttl_on_another_attribute_on<C: TestClient>() {
     let Some(endpoint) = local() else { return };
-    let backend = builder_at(&endpoint, &dynamodb_local::unique_table_name("otherttl"))
+    let backend = builder_at::<C>(&endpoint, &dynamodb_local::unique_table_name("otherttl"))
         .build()
         .unwrap();
     block_on(raw().create_table(CreateTableInput {
@@ -999,7 +1202,13 @@ fn provisioning_refuses_ttl_on_another_attribute() {
 
 #[test]
 fn many_threads_share_one_backend() {
-    let Some(backend) = fresh("threads") else {
+    let _share = beside_others();
+    many_threads_share_one_backend_on::<Rusoto>();
+    many_threads_share_one_backend_on::<AwsSdk>();
+}
+
+fn many_threads_share_one_backend_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("threads") else {
         return;
     };
     const THREADS: usize = 16;
@@ -1081,7 +1290,13 @@ fn many_threads_share_one_backend() {
 
 #[test]
 fn calls_from_inside_a_tokio_runtime_work() {
-    let Some(backend) = fresh("inruntime") else {
+    let _share = beside_others();
+    calls_from_inside_a_tokio_runtime_work_on::<Rusoto>();
+    calls_from_inside_a_tokio_runtime_work_on::<AwsSdk>();
+}
+
+fn calls_from_inside_a_tokio_runtime_work_on<C: TestClient>() {
+    let Some(backend) = fresh::<C>("inruntime") else {
         return;
     };
     let key = key();
@@ -1129,8 +1344,11 @@ fn calls_from_inside_a_tokio_runtime_work() {
     let endpoint = local().unwrap();
     let table = backend.table_name().to_owned();
     multi_thread.block_on(async move {
-        let inner = builder_at(&endpoint, &table).build().unwrap();
-        let ended = inner.load(&key, Consistency::Eventual).unwrap().into_record();
+        let inner = builder_at::<C>(&endpoint, &table).build().unwrap();
+        let ended = inner
+            .load(&key, Consistency::Eventual)
+            .unwrap()
+            .into_record();
         assert!(ended.unwrap().is_ended());
         drop(inner);
     });

@@ -16,14 +16,14 @@ use rusoto_dynamodb::{
     UpdateTimeToLiveInput,
 };
 
-use super::client_error::ClientError;
+use super::super::client_error::ClientError;
 use crate::table::item::SID;
 use crate::table::{
     classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
 };
 
-/// The rusoto client a [`DynamoDbBackend`](super::DynamoDbBackend) sends
-/// through.
+/// The rusoto client a [`DynamoDbBackend`](crate::dynamodb::DynamoDbBackend)
+/// sends through.
 pub(crate) struct RusotoWire(pub(crate) DynamoDbClient);
 
 impl Attribute for AttributeValue {

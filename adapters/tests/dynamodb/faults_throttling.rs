@@ -7,13 +7,19 @@
 use dynamodb_sessions::Scheme;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::dynamodb::RetryConfig;
+use dynamodb_sessions::dynamodb::{AwsSdk, DynamoDbBackendOn, RetryConfig, Rusoto};
 
-use super::Backend;
-use crate::support_clients::{alone, beside_others, Share};
-use crate::support_faults::{Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE};
-use dynamodb_sessions::{store::{Backend as _, Consistency, CreateOutcome, Record, StorageKey, StoredData, Token}, BackendError, CommitError, Session, SessionConfig, SessionError, SessionManager, store::Operation};
-use dynamodb_sessions_test_support::dynamodb_local;
+use dynamodb_sessions::{
+    store::Operation,
+    store::{Backend as _, Consistency, CreateOutcome, Record, StorageKey, StoredData, Token},
+    BackendError, CommitError, Session, SessionConfig, SessionError, SessionManager,
+};
+use dynamodb_sessions_test_support::fault_proxy::{
+    Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE,
+};
+use dynamodb_sessions_test_support::machine::{alone, beside_others};
+use dynamodb_sessions_test_support::process::Resources;
+use dynamodb_sessions_test_support::{builder_at, dynamodb_local, TestClient};
 
 const ATTEMPTS: u32 = 3;
 
@@ -24,38 +30,32 @@ const RETRY: RetryConfig = RetryConfig::DEFAULT
     .with_attempt_timeout(Duration::from_millis(700))
     .with_call_timeout(Duration::from_secs(3));
 
-fn backend_at(endpoint: &str, table: &str) -> Backend {
-    Backend::builder(table)
-        .region("us-east-1")
-        .endpoint(endpoint)
-        .static_credentials("local", "local")
+fn backend_at<C: TestClient>(endpoint: &str, table: &str) -> DynamoDbBackendOn<C> {
+    builder_at::<C>(endpoint, table)
         .retry(RETRY)
         .build()
         .expect("backend builds")
 }
 
 /// A manager whose backend goes through a fresh proxy, a backend that
-/// reaches the same table directly (to check what is stored), the proxy,
-/// and `share`, for the case to hold.
-fn setup(prefix: &str, share: Share) -> Option<(SessionManager, Backend, Proxy, Share)> {
+/// reaches the same table directly (to check what is stored), and the
+/// proxy.
+fn setup<C: TestClient>(prefix: &str) -> Option<(SessionManager, DynamoDbBackendOn<C>, Proxy)> {
     let endpoint = dynamodb_local::endpoint()?;
     let table = dynamodb_local::unique_table_name(prefix);
     // Provisioned with patient timeouts: a busy DynamoDB Local can take
     // seconds to create a table.
-    let direct = Backend::builder(&table)
-        .region("us-east-1")
-        .endpoint(&endpoint)
-        .static_credentials("local", "local")
+    let direct = builder_at::<C>(&endpoint, &table)
         .attempt_timeout(Duration::from_secs(30))
         .build()
         .expect("backend builds");
     direct.create_table_if_missing().expect("table");
     let proxy = Proxy::start(&endpoint);
     let manager = SessionManager::new(
-        backend_at(&proxy.endpoint(), &table),
+        backend_at::<C>(&proxy.endpoint(), &table),
         SessionConfig::default(),
     );
-    Some((manager, direct, proxy, share))
+    Some((manager, direct, proxy))
 }
 
 fn cookie_of(set_cookie: &str) -> String {
@@ -63,7 +63,7 @@ fn cookie_of(set_cookie: &str) -> String {
 }
 
 /// The stored record behind a `session_id=<token>/<version>` cookie.
-fn stored(direct: &Backend, cookie: &str) -> Option<Record> {
+fn stored<C: TestClient>(direct: &DynamoDbBackendOn<C>, cookie: &str) -> Option<Record> {
     let value = cookie.strip_prefix("session_id=").expect("our cookie");
     let token = Token::parse(value.split('/').next().unwrap_or_default()).expect("token");
     direct
@@ -81,7 +81,13 @@ fn version_of(cookie: &str) -> u64 {
 /// version went up by exactly one.
 #[test]
 fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
-    let Some((manager, direct, proxy, _share)) = setup("faultsretried", beside_others()) else {
+    let _share = beside_others();
+    the_first_k_failures_within_the_budget_are_absorbed_and_applied_once_on::<Rusoto>();
+    the_first_k_failures_within_the_budget_are_absorbed_and_applied_once_on::<AwsSdk>();
+}
+
+fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("faultsretried") else {
         return;
     };
     let mut session = manager.load(None);
@@ -93,8 +99,8 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
     // resent), the read that finds nothing under that key, then the create
     // under a new ID.
     assert_eq!(proxy.requests() - before, 4);
-    assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
-    assert_eq!(all_records(&direct).len(), 1);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap().version, 1);
+    assert_eq!(all_records::<C>(&direct).len(), 1);
 
     let faults = [
         THROTTLED,
@@ -119,7 +125,7 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
             let took = started.elapsed();
             assert!(took < Duration::from_secs(2), "{fault:?} x{k}: {took:?}");
             assert_eq!(version_of(&next), version_of(&cookie) + 1, "{fault:?} x{k}");
-            let record = stored(&direct, &next).unwrap();
+            let record = stored::<C>(&direct, &next).unwrap();
             assert_eq!(record.version, version_of(&next), "{fault:?} x{k}");
             cookie = next;
         }
@@ -127,20 +133,26 @@ fn the_first_k_failures_within_the_budget_are_absorbed_and_applied_once() {
     let mut session = manager.load(Some(&cookie));
     assert_eq!(session.get::<u32>("n").unwrap(), Some(expected_n));
     // 1 create + 15 replaces: version 16, nothing applied twice.
-    assert_eq!(stored(&direct, &cookie).unwrap().version, 16);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap().version, 16);
 }
 
 /// k = the budget: a typed error naming the operation and the attempts,
 /// and nothing written.
 #[test]
 fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
-    let Some((manager, direct, proxy, _share)) = setup("faultsexhausted", beside_others()) else {
+    let _share = beside_others();
+    failures_past_the_budget_are_typed_errors_and_write_nothing_on::<Rusoto>();
+    failures_past_the_budget_are_typed_errors_and_write_nothing_on::<AwsSdk>();
+}
+
+fn failures_past_the_budget_are_typed_errors_and_write_nothing_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("faultsexhausted") else {
         return;
     };
     let mut session = manager.load(None);
     session.insert("n", &1u32).unwrap();
     let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
-    let before = stored(&direct, &cookie).unwrap();
+    let before = stored::<C>(&direct, &cookie).unwrap();
     let budget = ATTEMPTS as usize;
 
     // Load: throttled on every attempt.
@@ -170,7 +182,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
         other => panic!("{other:?}"),
     }
     assert_eq!(proxy.requests() - requests, budget);
-    assert_eq!(stored(&direct, &cookie).unwrap(), before);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap(), before);
 
     // Dropped connections on every attempt (the backend cannot tell whether
     // they were applied; here they were not): a typed error, nothing written.
@@ -181,7 +193,7 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
         manager.commit(session, Scheme::Http),
         Err(CommitError::Backend(BackendError::Unavailable { .. }))
     ));
-    assert_eq!(stored(&direct, &cookie).unwrap(), before);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap(), before);
 
     // Create (a new session): throttled throughout, typed, nothing stored.
     let mut session = manager.load(None);
@@ -208,11 +220,11 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
             ..
         }))
     ));
-    assert_eq!(stored(&direct, &cookie).unwrap(), before);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap(), before);
     let mut session = manager.load(Some(&cookie));
     session.invalidate();
     assert!(manager.commit(session, Scheme::Http).unwrap().is_some());
-    assert!(stored(&direct, &cookie).unwrap().is_ended());
+    assert!(stored::<C>(&direct, &cookie).unwrap().is_ended());
 }
 
 /// An attempt that DynamoDB applied but whose answer came too late is not
@@ -220,7 +232,13 @@ fn failures_past_the_budget_are_typed_errors_and_write_nothing() {
 /// the caller gets Ok, not a conflict.
 #[test]
 fn a_late_answer_is_not_applied_twice() {
-    let Some((manager, direct, proxy, _share)) = setup("faultslate", beside_others()) else {
+    let _share = beside_others();
+    a_late_answer_is_not_applied_twice_on::<Rusoto>();
+    a_late_answer_is_not_applied_twice_on::<AwsSdk>();
+}
+
+fn a_late_answer_is_not_applied_twice_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("faultslate") else {
         return;
     };
     let mut session = manager.load(None);
@@ -228,7 +246,7 @@ fn a_late_answer_is_not_applied_twice() {
     proxy.inject([Fault::DelayAnswer(Duration::from_millis(1000))]);
     let mut cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(version_of(&cookie), 1);
-    assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap().version, 1);
 
     for round in 2..5u32 {
         let mut session = manager.load(Some(&cookie));
@@ -238,13 +256,13 @@ fn a_late_answer_is_not_applied_twice() {
         proxy.inject([Fault::DelayAnswer(Duration::from_millis(1000))]);
         let next = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
         assert_eq!(version_of(&next), u64::from(round));
-        let record = stored(&direct, &next).unwrap();
+        let record = stored::<C>(&direct, &next).unwrap();
         assert_eq!(record.version, u64::from(round));
         let mut session = manager.load(Some(&next));
         assert_eq!(session.get::<u32>("n").unwrap(), Some(round));
         cookie = next;
     }
-    assert_eq!(stored(&direct, &cookie).unwrap().version, 4);
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap().version, 4);
 }
 
 /// A create is sent at most once per key: after an attempt whose answer
@@ -256,17 +274,20 @@ fn a_late_answer_is_not_applied_twice() {
 /// one PutItem and one GetItem, and nothing is written by a second copy.
 #[test]
 fn a_create_whose_answer_is_lost_is_never_sent_again() {
-    let Some((manager, direct, proxy, _share)) = setup("createonce", beside_others()) else {
+    let _share = beside_others();
+    a_create_whose_answer_is_lost_is_never_sent_again_on::<Rusoto>();
+    a_create_whose_answer_is_lost_is_never_sent_again_on::<AwsSdk>();
+}
+
+fn a_create_whose_answer_is_lost_is_never_sent_again_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("createonce") else {
         return;
     };
     // Patient attempts: the cases below need each PutItem applied before
     // its attempt times out, which a busy DynamoDB Local can take seconds
     // to do (a PutItem still queued when the read runs is, rightly,
     // OutcomeUnknown).
-    let backend = Backend::builder(direct.table_name())
-        .region("us-east-1")
-        .endpoint(proxy.endpoint())
-        .static_credentials("local", "local")
+    let backend = builder_at::<C>(&proxy.endpoint(), direct.table_name())
         .retry(RETRY)
         .attempt_timeout(Duration::from_secs(4))
         .call_timeout(Duration::from_secs(15))
@@ -304,7 +325,13 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
         let (outcome, requests) = create(&key, fault.clone());
         assert!(unknown(&outcome), "{fault:?}: {outcome:?}");
         assert_eq!(requests, 2, "{fault:?}: one PutItem, one GetItem");
-        assert_eq!(direct.load(&key, Consistency::Strong).unwrap().into_record(), None);
+        assert_eq!(
+            direct
+                .load(&key, Consistency::Strong)
+                .unwrap()
+                .into_record(),
+            None
+        );
     }
     // Applied, then the answer lost or too late: the read finds ours.
     for fault in [
@@ -315,7 +342,10 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
         let (outcome, requests) = create(&key, fault.clone());
         assert_eq!(outcome.unwrap(), CreateOutcome::Created, "{fault:?}");
         assert_eq!(requests, 2, "{fault:?}: one PutItem, one GetItem");
-        let stored = direct.load(&key, Consistency::Strong).unwrap().into_record();
+        let stored = direct
+            .load(&key, Consistency::Strong)
+            .unwrap()
+            .into_record();
         assert_eq!(stored.as_ref(), Some(&record), "{fault:?}");
     }
     // Someone else's record under the key, even one just like ours: taken
@@ -336,19 +366,23 @@ fn a_create_whose_answer_is_lost_is_never_sent_again() {
 
     // Through the manager: the session is created under another ID, and
     // the given-up key holds nothing.
-    let records = all_records(&direct).len();
+    let records = all_records::<C>(&direct).len();
     let mut session = manager.load(None);
     session.insert("n", &1u32).unwrap();
     proxy.inject([Fault::Reset]);
     let before = proxy.requests();
     let cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(proxy.requests() - before, 3, "PutItem, GetItem, PutItem");
-    assert_eq!(stored(&direct, &cookie).unwrap().version, 1);
-    assert_eq!(all_records(&direct).len(), records + 1, "one record made");
+    assert_eq!(stored::<C>(&direct, &cookie).unwrap().version, 1);
+    assert_eq!(
+        all_records::<C>(&direct).len(),
+        records + 1,
+        "one record made"
+    );
 }
 
 /// Every record in the table, read directly (a scan, then strong reads).
-fn all_records(direct: &Backend) -> Vec<Record> {
+fn all_records<C: TestClient>(direct: &DynamoDbBackendOn<C>) -> Vec<Record> {
     use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
     use rusoto_dynamodb::{DynamoDb, ScanInput};
     let endpoint = dynamodb_local::endpoint().expect("DynamoDB Local");
@@ -365,7 +399,11 @@ fn all_records(direct: &Backend) -> Vec<Record> {
         .map(|item| {
             let key = item["sid"].b.as_ref().expect("sid");
             let key = dynamodb_sessions::store::StorageKey::from_bytes(key[..].try_into().unwrap());
-            direct.load(&key, Consistency::Strong).unwrap().into_record().unwrap()
+            direct
+                .load(&key, Consistency::Strong)
+                .unwrap()
+                .into_record()
+                .unwrap()
         })
         .collect()
 }
@@ -393,13 +431,19 @@ fn login_with_lost_answers(manager: &SessionManager, proxy: &Proxy) -> (String, 
 /// the new cookie and its data.
 #[test]
 fn a_login_whose_last_answers_are_lost_is_settled_by_the_old_record() {
-    let Some((manager, direct, proxy, _share)) = setup("loginlost", beside_others()) else {
+    let _share = beside_others();
+    a_login_whose_last_answers_are_lost_is_settled_by_the_old_record_on::<Rusoto>();
+    a_login_whose_last_answers_are_lost_is_settled_by_the_old_record_on::<AwsSdk>();
+}
+
+fn a_login_whose_last_answers_are_lost_is_settled_by_the_old_record_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("loginlost") else {
         return;
     };
     let (cookie, mut session) = login_with_lost_answers(&manager, &proxy);
     session.insert("user", "ada").unwrap();
     let new_cookie = cookie_of(&manager.commit(session, Scheme::Http).unwrap().unwrap());
-    assert!(stored(&direct, &cookie).unwrap().is_ended());
+    assert!(stored::<C>(&direct, &cookie).unwrap().is_ended());
     let mut session = manager.load(Some(&new_cookie));
     assert_eq!(session.get::<u32>("cart").unwrap(), Some(3));
     assert_eq!(
@@ -413,7 +457,13 @@ fn a_login_whose_last_answers_are_lost_is_settled_by_the_old_record() {
 /// two records, never in neither.
 #[test]
 fn a_login_whose_outcome_stays_unknown_keeps_the_data() {
-    let Some((manager, direct, proxy, _share)) = setup("loginunknown", beside_others()) else {
+    let _share = beside_others();
+    a_login_whose_outcome_stays_unknown_keeps_the_data_on::<Rusoto>();
+    a_login_whose_outcome_stays_unknown_keeps_the_data_on::<AwsSdk>();
+}
+
+fn a_login_whose_outcome_stays_unknown_keeps_the_data_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("loginunknown") else {
         return;
     };
     let (_, session) = login_with_lost_answers(&manager, &proxy);
@@ -421,7 +471,7 @@ fn a_login_whose_outcome_stays_unknown_keeps_the_data() {
     proxy.inject(std::iter::repeat_n(Fault::Reset, 4 * ATTEMPTS as usize));
     let result = manager.commit(session, Scheme::Http);
     assert!(matches!(result, Err(CommitError::Backend(_))), "{result:?}");
-    let records = all_records(&direct);
+    let records = all_records::<C>(&direct);
     let live: Vec<&Record> = records.iter().filter(|r| !r.is_ended()).collect();
     assert_eq!(live.len(), 1, "{records:?}");
     assert_eq!(live[0].version, 1, "the new record, with the data");
@@ -433,7 +483,13 @@ fn a_login_whose_outcome_stays_unknown_keeps_the_data() {
 /// the logged-out data does not live on under the new ID.
 #[test]
 fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
-    let Some((manager, direct, proxy, _share)) = setup("loginlogoutlost", beside_others()) else {
+    let _share = beside_others();
+    a_login_racing_a_logout_with_a_lost_answer_is_a_conflict_on::<Rusoto>();
+    a_login_racing_a_logout_with_a_lost_answer_is_a_conflict_on::<AwsSdk>();
+}
+
+fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict_on<C: TestClient>() {
+    let Some((manager, direct, proxy)) = setup::<C>("loginlogoutlost") else {
         return;
     };
     let mut session = manager.load(None);
@@ -449,7 +505,7 @@ fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
     proxy.inject([Fault::Forward, Fault::Reset]);
     let result = manager.commit(login, Scheme::Http);
     assert!(matches!(result, Err(CommitError::Conflict)), "{result:?}");
-    let records = all_records(&direct);
+    let records = all_records::<C>(&direct);
     assert!(
         records.iter().all(Record::is_ended),
         "the logged-out data lives on: {records:?}"
@@ -463,7 +519,13 @@ fn a_login_racing_a_logout_with_a_lost_answer_is_a_conflict() {
 #[test]
 fn sustained_throttling_stays_bounded_and_recovers() {
     // The thread count is the process's: other cases' threads would blur it.
-    let Some((manager, _direct, proxy, _alone)) = setup("sustained", alone()) else {
+    let _share = alone();
+    sustained_throttling_stays_bounded_and_recovers_on::<Rusoto>();
+    sustained_throttling_stays_bounded_and_recovers_on::<AwsSdk>();
+}
+
+fn sustained_throttling_stays_bounded_and_recovers_on<C: TestClient>() {
+    let Some((manager, _direct, proxy)) = setup::<C>("sustained") else {
         return;
     };
     let mut session = manager.load(None);
@@ -502,7 +564,7 @@ fn sustained_throttling_stays_bounded_and_recovers() {
             .collect();
         while started.elapsed() < outage {
             let half = usize::from(started.elapsed() > outage / 2);
-            samples[half].extend(crate::process::Resources::now().map(|now| now.threads));
+            samples[half].extend(Resources::now().map(|now| now.threads));
             std::thread::sleep(Duration::from_millis(200));
         }
         let calls: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();

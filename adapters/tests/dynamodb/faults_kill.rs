@@ -1,7 +1,7 @@
 //! Faults on a real DynamoDB Local: SIGKILL it while several threads load
 //! and commit sessions through one `SessionManager` on one DynamoDB backend
-//! (each client in turn),
-//! then restart it on the same port with the same `-dbPath`.
+//! (each client in turn), then restart it on the same port with the same
+//! `-dbPath`.
 //!
 //! What must hold:
 //! - every call returns, Ok or a typed error, within the bound the retry
@@ -19,12 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use dynamodb_sessions::dynamodb::RetryConfig;
+use dynamodb_sessions::dynamodb::{AwsSdk, RetryConfig, Rusoto};
 
-use super::Backend;
 use dynamodb_sessions::store::{Backend as _, Consistency, StorageKey};
 use dynamodb_sessions::{BackendError, CommitError, SessionConfig, SessionError, SessionManager};
 use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, PrivateDynamoDbLocal};
+use dynamodb_sessions_test_support::machine::alone;
+use dynamodb_sessions_test_support::{builder_at, TestClient};
 
 const THREADS: usize = 4;
 
@@ -114,17 +115,17 @@ fn is_prefix(acked: &[u32], stored: &[u32]) -> bool {
 #[test]
 fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit() {
     // Two private servers starting at once on this machine failed to start.
-    let _alone = crate::support_clients::alone();
+    let _share = alone();
+    sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit_on::<Rusoto>();
+    sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit_on::<AwsSdk>();
+}
+
+fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit_on<C: TestClient>() {
     let Some(mut local) = PrivateDynamoDbLocal::start().expect("private DynamoDB Local") else {
         return;
     };
     let table = unique_table_name("faultkill");
-    let builder = || {
-        Backend::builder(table.as_str())
-            .region("us-east-1")
-            .endpoint(local.endpoint())
-            .static_credentials("local", "local")
-    };
+    let builder = || builder_at::<C>(local.endpoint(), &table);
     // Creating a table on disk takes longer than the short attempts below.
     builder()
         .build()

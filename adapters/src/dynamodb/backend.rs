@@ -1,0 +1,177 @@
+//! The backend on any client: its inherent methods, its `Debug`, and
+//! [`Backend`], each call run on the backend's own runtime.
+
+use std::fmt;
+use std::sync::Arc;
+
+use dynamodb_sessions_core::store::{
+    Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+    StorageKey, TouchOutcome,
+};
+use dynamodb_sessions_core::{store::Operation, BackendError};
+
+use super::build_error::BuildError;
+use super::builder::DynamoDbBackendBuilderOn;
+use super::client::Client;
+use super::environment::Placement;
+use crate::table::{BlockingTable, ProvisionError, ProvisionReport, RetryConfig};
+
+/// Session storage in a DynamoDB table through the client `C`, with a
+/// blocking API: [`DynamoDbBackend`](super::DynamoDbBackend) on rusoto,
+/// [`AwsSdkBackend`] on the official AWS SDK for Rust.
+///
+/// Every client behaves the same — the same items, conditions, retries,
+/// deadlines, errors and decisions, from the same code — and differs only
+/// in how it finds credentials and in its DynamoDB API model (see
+/// [`Client`]). See the [module documentation](super) for the item layout,
+/// the threading model and how failures are reported.
+///
+/// ```no_run
+/// use dynamodb_sessions::store::{Backend, Consistency, StorageKey};
+/// use dynamodb_sessions::dynamodb::DynamoDbBackend;
+///
+/// // Region, endpoint and credentials from the environment, as AWS tools
+/// // find them.
+/// let backend = DynamoDbBackend::new("sessions")?;
+/// backend.create_table_if_missing()?;
+/// let record = backend.load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)?;
+/// assert!(record.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+#[cfg_attr(feature = "aws-sdk", doc = "[`AwsSdkBackend`]: super::AwsSdkBackend")]
+// Without the feature, the AWS SDK's name leads to the list of clients.
+#[cfg_attr(not(feature = "aws-sdk"), doc = "[`AwsSdkBackend`]: super::Client")]
+pub struct DynamoDbBackendOn<C: Client> {
+    pub(crate) inner: Arc<BlockingTable<C::Wire>>,
+    pub(crate) placement: Arc<Placement>,
+}
+
+/// Clones share the runtime and the client's connection pool.
+impl<C: Client> Clone for DynamoDbBackendOn<C> {
+    fn clone(&self) -> Self {
+        DynamoDbBackendOn {
+            inner: Arc::clone(&self.inner),
+            placement: Arc::clone(&self.placement),
+        }
+    }
+}
+
+/// Names the table, what the backend resolved when it was built (region,
+/// endpoint and where it came from, profile, credential source; never a
+/// key) and its retry policy.
+impl<C: Client> fmt::Debug for DynamoDbBackendOn<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = &self.inner.table;
+        let placement = &self.placement;
+        f.debug_struct(C::BACKEND_NAME)
+            .field("table_name", &table.name)
+            .field("region", &placement.region)
+            .field("endpoint", &placement.endpoint)
+            .field(
+                "endpoint_from",
+                &placement.endpoint_origin.unwrap_or("the region"),
+            )
+            .field("profile", &placement.profile)
+            .field("credentials", &placement.credentials.to_string())
+            .field("retry", &table.retry)
+            .field("check_item_size", &table.check_item_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Client> DynamoDbBackendOn<C> {
+    /// Starts building a backend for `table_name`; see
+    /// [`DynamoDbBackendBuilderOn`] for the settings and their defaults.
+    pub fn builder(table_name: impl Into<String>) -> DynamoDbBackendBuilderOn<C> {
+        DynamoDbBackendBuilderOn::new(table_name)
+    }
+
+    /// A backend for `table_name` with region, endpoint and credentials
+    /// from the environment (see the builder) and default retries.
+    ///
+    /// # Errors
+    ///
+    /// As [`DynamoDbBackendBuilderOn::build`].
+    pub fn new(table_name: impl Into<String>) -> Result<Self, BuildError> {
+        Self::builder(table_name).build()
+    }
+
+    /// The table's name.
+    pub fn table_name(&self) -> &str {
+        &self.inner.table.name
+    }
+
+    /// The retry policy.
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.table.retry
+    }
+
+    /// Creates the table unless it exists, waits until it is `ACTIVE`, and
+    /// enables TTL on `exp` unless it is enabled: on-demand billing
+    /// (`PAY_PER_REQUEST`) with `sid` (binary) as the hash key. Safe to call
+    /// every time the application starts. Each request is tried once, under
+    /// the attempt timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`ProvisionError::WrongKeySchema`] when the table exists with another
+    /// key, [`ProvisionError::TtlOnOtherAttribute`] when its TTL is on
+    /// another attribute, [`ProvisionError::NotActive`] when it does not
+    /// become active within five minutes, and [`ProvisionError::Request`] /
+    /// [`ProvisionError::Timeout`] when a request fails.
+    pub fn create_table_if_missing(&self) -> Result<ProvisionReport, ProvisionError> {
+        self.inner.create_table_if_missing()
+    }
+}
+
+/// Each call runs the table's operation on the backend's runtime.
+impl<C: Client> Backend for DynamoDbBackendOn<C> {
+    fn load(
+        &self,
+        key: &StorageKey,
+        consistency: Consistency,
+    ) -> Result<LoadOutcome, BackendError> {
+        let table = &self.inner.table;
+        self.inner
+            .run(Operation::Load, table.load(key, consistency))
+            .map(LoadOutcome::from_stored)
+    }
+
+    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        let table = &self.inner.table;
+        self.inner.run(Operation::Create, table.create(key, record))
+    }
+
+    fn replace(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        record: &Record,
+    ) -> Result<ReplaceOutcome, BackendError> {
+        let table = &self.inner.table;
+        self.inner.run(
+            Operation::Replace,
+            table.replace(key, expected_version, record),
+        )
+    }
+
+    fn touch(
+        &self,
+        key: &StorageKey,
+        expected_version: u64,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<TouchOutcome, BackendError> {
+        let table = &self.inner.table;
+        self.inner.run(
+            Operation::Touch,
+            table.touch(key, expected_version, issued_at, expires_at),
+        )
+    }
+
+    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+        let table = &self.inner.table;
+        self.inner.run(Operation::End, table.end(key, tombstone))
+    }
+}

@@ -1,0 +1,17 @@
+//! The conformance suite on each DynamoDB client against AWS DynamoDB Local:
+//! DynamoDbBackend (rusoto) and AwsSdkBackend (the AWS SDK). Each run holds
+//! a share of the process beside the other tests.
+
+use dynamodb_sessions_conformance::run_suite;
+use dynamodb_sessions_test_support::machine::BesideOthers;
+use dynamodb_sessions_test_support::{AwsSdkHarness, DynamoDbHarness};
+
+#[test]
+fn conformance_suite_on_rusoto() {
+    run_suite(BesideOthers::new(DynamoDbHarness::shared()));
+}
+
+#[test]
+fn conformance_suite_on_the_aws_sdk() {
+    run_suite(BesideOthers::new(AwsSdkHarness::shared()));
+}
