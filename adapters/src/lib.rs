@@ -276,7 +276,7 @@
 //! | `on_conflict` | [`OnConflict::RerunSafeMethods`](http::OnConflict::RerunSafeMethods) | a rerun repeats every effect of the handler; `GET` handlers are expected to bear that (browsers and proxies retry them), `POST` handlers are not, and a user resubmitting after a 409 is a far smaller harm than a payment made twice |
 //! | `in_process_turns` | [`http::InProcessTurns::ByMethod`] | parallel requests of one browser are common (a page's `fetch` calls) and would fail each other for nothing; writers waiting in turn cost one write cycle each, readers never wait |
 //! | `trust_forwarded_proto` | [`TrustForwardedProto::No`](http::TrustForwardedProto::No) | any client can send `X-Forwarded-Proto`; only a proxy that sets it on every request makes it true (see [`http`]'s "Behind a proxy") |
-//! | `form_limit` | 64 KiB | a login or a comment form is far smaller; the limit bounds what one request can make the server buffer |
+//! | `max_form_bytes` | 64 KiB | a login or a comment form is far smaller; the limit bounds what one request can make the server buffer |
 //!
 //! A logout is never refused: when the request also puts new data in the
 //! session after `invalidate` (a "Logged out" flash) and that new record
@@ -302,6 +302,14 @@
 //! towards upstreams) bounds the wait by one request.
 //!
 //! # Session settings
+//!
+//! Every setting in this crate is set one way: a chained method named after
+//! the setting, on a builder or a settings value, and read back by the same
+//! name ([`SessionConfig::builder`]`().timeout(..)` and
+//! [`SessionConfig::timeout`]; [`MemoryLimits::DEFAULT`]`.max_sessions(..)`;
+//! `RetryConfig::DEFAULT.max_attempts(..)`; [`HttpSessions::new`](http::HttpSessions::new)`(..).on_conflict(..)`).
+//! Where a combination can be wrong, `build()` checks it and says why.
+//! Choices are enums, never flags.
 //!
 //! Names and defaults follow pyramid-dynamodb-sessions.
 //! [`SessionConfig::builder`] rejects nonsense with a [`ConfigError`]: an
@@ -400,9 +408,9 @@
 //!
 //! let backend = MemoryBackend::with_limits(
 //!     MemoryLimits::DEFAULT
-//!         .with_max_sessions(10_000)
-//!         .with_max_bytes(64 * 1024 * 1024)
-//!         .with_when_full(WhenFull::RefuseNew),
+//!         .max_sessions(10_000)
+//!         .max_bytes(64 * 1024 * 1024)
+//!         .when_full(WhenFull::RefuseNew),
 //! );
 //! assert!(backend.is_empty());
 //! ```
@@ -802,7 +810,7 @@
 //! | a lost answer after another request wrote the same data at the same version | `Conflict`: the identity is not ours (content is never compared) |
 //! | a lost answer after the record moved on again | [`BackendError::OutcomeUnknown`], never a guess |
 //! | a store that answers too slowly on every attempt and check | `Timeout` within `call_timeout`, the check read included |
-//! | `RetryConfig::DEFAULT.with_call_timeout(Duration::MAX)` | taken as a year, no overflow |
+//! | `RetryConfig::DEFAULT.call_timeout(Duration::MAX)` | taken as a year, no overflow |
 //! | a region name rusoto does not know (`eu-central-2`, `cn-*`, …) or garbage | that region's endpoint, or `BuildError` at build time; never us-east-1 |
 //! | an endpoint typo (`127.0.0.1:8000`) in a variable, the profile's `endpoint_url` or its `services` section; a profile file that does not parse | `BuildError::InvalidEndpoint` / `InvalidProfileFile` on both backends, never a request sent elsewhere or one that cannot be sent |
 //! | `AWS_REGION` and `AWS_DEFAULT_REGION` naming different regions, and every other combination of variables and profile files | both backends resolve the same region, endpoint, profile and credential source (or rusoto refuses what it cannot use) |

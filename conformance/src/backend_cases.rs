@@ -18,7 +18,7 @@ fn key(byte: u8) -> StorageKey {
 fn record(version: u64, data: &[u8]) -> Record {
     let now = now();
     Record::new(version, now, now + 1200, StoredData::Cbor(data.to_vec()))
-        .with_created_at(Some(now - 1000))
+        .created_at(Some(now - 1000))
 }
 
 fn strong(backend: &impl Backend, key: &StorageKey) -> LoadOutcome {
@@ -174,7 +174,7 @@ pub fn end_present_and_absent<H: Harness>(harness: &H) {
     );
     // A login's tombstone names where the session went.
     let _ = backend.create(&key(3), &record(2, b"y")).unwrap();
-    let moved = Record::tombstone(now(), DataEncoding::Cbor).with_successor(Some(key(4)));
+    let moved = Record::tombstone(now(), DataEncoding::Cbor).successor(Some(key(4)));
     assert_eq!(
         backend.replace(&key(3), 2, &moved).unwrap(),
         ReplaceOutcome::Replaced
@@ -204,7 +204,7 @@ pub fn load_of_an_ended_key<H: Harness>(harness: &H) {
     let logout = Record::tombstone(now(), DataEncoding::Cbor);
     assert_eq!(backend.end(&key(1), &logout).unwrap(), EndOutcome::Ended);
     let _ = backend.create(&key(2), &record(3, b"y")).unwrap();
-    let login = Record::tombstone(now(), DataEncoding::Json).with_successor(Some(key(3)));
+    let login = Record::tombstone(now(), DataEncoding::Json).successor(Some(key(3)));
     assert_eq!(
         backend.replace(&key(2), 3, &login).unwrap(),
         ReplaceOutcome::Replaced

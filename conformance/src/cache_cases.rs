@@ -374,7 +374,7 @@ pub fn cache_waiters_stop_waiting_at_their_bound<H: Harness>(harness: &H) {
     let (f, time) = process(
         HeldLoads::new(harness.fresh_backend()),
         SessionConfig::default(),
-        SETTINGS.with_coalescing(Coalescing::WaitUpTo(wait)),
+        SETTINGS.coalescing(Coalescing::WaitUpTo(wait)),
     );
     let cookie = f.start_session("n", 1);
     time.advance(SETTINGS.max_staleness);
@@ -401,7 +401,7 @@ pub fn cache_waiters_survive_a_failed_or_panicking_leader<H: Harness>(harness: &
     let (f, time) = process(
         HeldLoads::new(harness.fresh_backend()),
         SessionConfig::default(),
-        SETTINGS.with_coalescing(Coalescing::WaitUpTo(wait)),
+        SETTINGS.coalescing(Coalescing::WaitUpTo(wait)),
     );
     let cookie = f.start_session("n", 1);
     let held = f.backend.inner();
@@ -441,7 +441,7 @@ pub fn cache_waiters_never_take_an_answer_older_than_the_bound<H: Harness>(harne
     let clock = Arc::new(ManualClock::new(now()));
     // Waiting longer than the test takes: a load that joins the held call
     // gets its answer, whenever that comes.
-    let settings = SETTINGS.with_coalescing(Coalescing::WaitUpTo(Duration::from_secs(60)));
+    let settings = SETTINGS.coalescing(Coalescing::WaitUpTo(Duration::from_secs(60)));
     let a = Fixture::cached(
         Arc::clone(&store),
         SessionConfig::default(),

@@ -152,7 +152,7 @@ pub enum EndOutcome {
 /// use dynamodb_sessions_core::store::{Backend, Consistency, CreateOutcome, LoadOutcome, Record, StoredData, Token};
 /// # fn demo(backend: &dyn Backend) -> Result<(), dynamodb_sessions_core::BackendError> {
 /// let key = Token::generate().unwrap().storage_key();
-/// let record = Record::new(1, 0, 1200, StoredData::Cbor(vec![0xa0])).with_created_at(Some(0));
+/// let record = Record::new(1, 0, 1200, StoredData::Cbor(vec![0xa0])).created_at(Some(0));
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::Created);
 /// assert_eq!(backend.create(&key, &record)?, CreateOutcome::AlreadyExists);
 /// assert_eq!(backend.load(&key, Consistency::Strong)?, LoadOutcome::Live(record));

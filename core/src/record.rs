@@ -22,7 +22,7 @@ use crate::{DataEncoding, StorageKey};
 /// use dynamodb_sessions_core::store::{Record, StoredData};
 ///
 /// let record = Record::new(1, 1_700_000_000, 1_700_001_200, StoredData::Cbor(vec![0xa0]))
-///     .with_created_at(Some(1_700_000_000));
+///     .created_at(Some(1_700_000_000));
 /// assert_eq!(record.data.len(), 1);
 /// assert_eq!(record.successor, None);
 /// ```
@@ -65,14 +65,14 @@ impl Record {
 
     /// This record with its creation time (`crt`) set, or cleared by `None`.
     #[must_use]
-    pub fn with_created_at(mut self, created_at: Option<i64>) -> Record {
+    pub fn created_at(mut self, created_at: Option<i64>) -> Record {
         self.created_at = created_at;
         self
     }
 
     /// This record with its successor (`nxt`) set, or cleared by `None`.
     #[must_use]
-    pub fn with_successor(mut self, successor: Option<StorageKey>) -> Record {
+    pub fn successor(mut self, successor: Option<StorageKey>) -> Record {
         self.successor = successor;
         self
     }

@@ -237,7 +237,7 @@ impl<C: Client> DynamoDbBackendBuilderOn<C> {
     ///     .region("us-east-1")
     ///     .endpoint("http://127.0.0.1:8000")
     ///     .static_credentials("local", "local")
-    ///     .retry(RetryConfig::DEFAULT.with_max_attempts(6))
+    ///     .retry(RetryConfig::DEFAULT.max_attempts(6))
     ///     .attempt_timeout(Duration::from_millis(500))
     ///     .build()?;
     /// assert_eq!(backend.retry_config().max_attempts, 6);
@@ -375,8 +375,8 @@ mod tests {
     fn retry_settings_compose_in_order() {
         let ms = Duration::from_millis;
         let policy = RetryConfig::DEFAULT
-            .with_max_attempts(7)
-            .with_attempt_timeout(ms(700));
+            .max_attempts(7)
+            .attempt_timeout(ms(700));
         let retry = |builder: DynamoDbBackendBuilder| builder.settings.retry;
         let builder = || DynamoDbBackend::builder("sessions");
 
@@ -403,8 +403,8 @@ mod tests {
         assert_eq!(
             alone,
             RetryConfig::DEFAULT
-                .with_call_timeout(ms(1500))
-                .with_max_delay(ms(40))
+                .call_timeout(ms(1500))
+                .max_delay(ms(40))
         );
     }
 

@@ -188,7 +188,7 @@ fn item() -> impl Strategy<Value = Item> {
         .prop_map(|(version, issued_at, expires_at, created_at, data)| {
             let record =
                 dynamodb_sessions_core::store::Record::new(version, issued_at, expires_at, data)
-                    .with_created_at(created_at);
+                    .created_at(created_at);
             to_item(
                 Operation::Create,
                 &StorageKey::from_bytes([0xab; 32]),

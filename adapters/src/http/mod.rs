@@ -113,7 +113,7 @@ pub struct HttpSessions {
     trust_forwarded_proto: TrustForwardedProto,
     on_conflict: OnConflict,
     turns: InProcessTurns,
-    form_limit: usize,
+    max_form_bytes: usize,
 }
 
 impl HttpSessions {
@@ -128,7 +128,7 @@ impl HttpSessions {
             trust_forwarded_proto: TrustForwardedProto::No,
             on_conflict: OnConflict::default(),
             turns: InProcessTurns::default(),
-            form_limit: DEFAULT_FORM_LIMIT,
+            max_form_bytes: DEFAULT_FORM_LIMIT,
         }
     }
 
@@ -153,14 +153,9 @@ impl HttpSessions {
     /// The largest urlencoded form body that the servers' `read_form` and
     /// `serve` read, in bytes ([`DEFAULT_FORM_LIMIT`] unless set).
     #[must_use]
-    pub fn form_limit(mut self, bytes: usize) -> Self {
-        self.form_limit = bytes;
+    pub fn max_form_bytes(mut self, bytes: usize) -> Self {
+        self.max_form_bytes = bytes;
         self
-    }
-
-    /// The largest form body read, in bytes (see [`form_limit`](Self::form_limit)).
-    pub fn max_form_bytes(&self) -> usize {
-        self.form_limit
     }
 
     /// Whether to honour `X-Forwarded-Proto: https`; only behind a proxy
@@ -462,7 +457,7 @@ pub enum CsrfError {
     /// The session could not be loaded to compare the token.
     Session(SessionError),
     /// The form body is longer than the limit
-    /// ([`HttpSessions::form_limit`]); it was not read to the end.
+    /// ([`HttpSessions::max_form_bytes`]); it was not read to the end.
     FormTooLarge {
         /// The limit in bytes.
         limit: usize,

@@ -109,7 +109,7 @@ pub fn serve<F>(sessions: &HttpSessions, request: &Request, mut handler: F) -> R
 where
     F: FnMut(&Request, &Form, &mut Session) -> Response,
 {
-    let form = match read_form(request, sessions.max_form_bytes()) {
+    let form = match read_form(request, sessions.max_form_bytes) {
         Ok(form) => form,
         Err(error) => {
             return Response::text(error.to_string()).with_status_code(error.status_code())

@@ -115,7 +115,7 @@ where
     R: Read + Send + 'static,
     F: FnMut(&Request, &Form, &mut Session) -> Response<R>,
 {
-    let form = match read_form(&mut request, sessions.max_form_bytes()) {
+    let form = match read_form(&mut request, sessions.max_form_bytes) {
         Ok(form) => form,
         Err(error) => {
             let status = error.status_code();

@@ -57,8 +57,8 @@ pub enum WhenFull {
 ///
 /// let backend = MemoryBackend::with_limits(
 ///     MemoryLimits::DEFAULT
-///         .with_max_sessions(10_000)
-///         .with_when_full(WhenFull::EvictSoonestExpiring),
+///         .max_sessions(10_000)
+///         .when_full(WhenFull::EvictSoonestExpiring),
 /// );
 /// assert_eq!(backend.limits().max_sessions, 10_000);
 /// ```
@@ -93,14 +93,14 @@ impl MemoryLimits {
 
     /// These limits with [`max_sessions`](Self::max_sessions) set.
     #[must_use]
-    pub const fn with_max_sessions(mut self, max_sessions: usize) -> Self {
+    pub const fn max_sessions(mut self, max_sessions: usize) -> Self {
         self.max_sessions = max_sessions;
         self
     }
 
     /// These limits with [`max_bytes`](Self::max_bytes) set.
     #[must_use]
-    pub const fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+    pub const fn max_bytes(mut self, max_bytes: usize) -> Self {
         self.max_bytes = max_bytes;
         self
     }
@@ -116,7 +116,7 @@ impl MemoryLimits {
 
     /// These limits with [`when_full`](Self::when_full) set.
     #[must_use]
-    pub const fn with_when_full(mut self, when_full: WhenFull) -> Self {
+    pub const fn when_full(mut self, when_full: WhenFull) -> Self {
         self.when_full = when_full;
         self
     }

@@ -133,8 +133,8 @@ pub(crate) fn from_item<A: Attribute>(item: &Item<A>) -> Result<Record, BackendE
         required_number(item, EXP)?,
         data,
     )
-    .with_created_at(optional_number(item, CRT)?)
-    .with_successor(successor))
+    .created_at(optional_number(item, CRT)?)
+    .successor(successor))
 }
 
 fn corrupt(reason: String) -> BackendError {
@@ -173,7 +173,7 @@ mod tests {
     type Item = super::Item<TestValue>;
 
     fn record(data: StoredData, created_at: Option<i64>) -> Record {
-        Record::new(7, 1_700_000_000, 1_700_001_200, data).with_created_at(created_at)
+        Record::new(7, 1_700_000_000, 1_700_001_200, data).created_at(created_at)
     }
 
     #[test]

@@ -38,8 +38,8 @@ use super::failure::Failure;
 /// use dynamodb_sessions::dynamodb::RetryConfig;
 ///
 /// const RETRY: RetryConfig = RetryConfig::DEFAULT
-///     .with_max_attempts(6)
-///     .with_attempt_timeout(Duration::from_millis(500));
+///     .max_attempts(6)
+///     .attempt_timeout(Duration::from_millis(500));
 /// assert_eq!(RETRY.max_attempts, 6);
 /// assert_eq!(RETRY.base_delay, Duration::from_millis(25));
 /// ```
@@ -84,35 +84,35 @@ impl RetryConfig {
 
     /// This policy with [`max_attempts`](Self::max_attempts) set.
     #[must_use]
-    pub const fn with_max_attempts(mut self, attempts: u32) -> Self {
+    pub const fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts;
         self
     }
 
     /// This policy with [`base_delay`](Self::base_delay) set.
     #[must_use]
-    pub const fn with_base_delay(mut self, delay: Duration) -> Self {
+    pub const fn base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
         self
     }
 
     /// This policy with [`max_delay`](Self::max_delay) set.
     #[must_use]
-    pub const fn with_max_delay(mut self, delay: Duration) -> Self {
+    pub const fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
     /// This policy with [`attempt_timeout`](Self::attempt_timeout) set.
     #[must_use]
-    pub const fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
+    pub const fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = timeout;
         self
     }
 
     /// This policy with [`call_timeout`](Self::call_timeout) set.
     #[must_use]
-    pub const fn with_call_timeout(mut self, timeout: Duration) -> Self {
+    pub const fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
         self
     }

@@ -136,7 +136,7 @@ impl<B: DynamoDbClient> ClientHarness<B> {
         let table = unique_table_name(prefix);
         // Provisioned with patient attempts: a DynamoDB Local just started,
         // on a machine busy with other tests, can take seconds per request.
-        let patient = RetryConfig::DEFAULT.with_attempt_timeout(Duration::from_secs(30));
+        let patient = RetryConfig::DEFAULT.attempt_timeout(Duration::from_secs(30));
         B::at(&self.endpoint, &table, patient)
             .provision()
             .expect("create the test table");

@@ -89,7 +89,7 @@ fn record(version: u64, data: &[u8]) -> Record {
         later() + version as i64,
         StoredData::Cbor(data.to_vec()),
     )
-    .with_created_at(Some(later() - 7200))
+    .created_at(Some(later() - 7200))
 }
 
 /// The raw stored item, read beside the backend.
@@ -236,7 +236,7 @@ fn every_method_and_outcome_on<C: TestClient>() {
     assert_eq!(
         touched,
         Record::new(second.version, later(), later() + 1200, second.data)
-            .with_created_at(second.created_at)
+            .created_at(second.created_at)
     );
 
     let tombstone = Record::tombstone(now(), DataEncoding::Cbor);
@@ -537,7 +537,7 @@ fn dynamodb_agrees_with_item_size_at_exactly_the_limit_on<C: TestClient>() {
                 time,
                 StoredData::Cbor(Vec::new()),
             )
-            .with_created_at(created_at);
+            .created_at(created_at);
             for size in [MAX_ITEM_SIZE, MAX_ITEM_SIZE + 1] {
                 let key = key();
                 let overhead = item_size(&key, &shell);
@@ -727,11 +727,11 @@ fn behind_proxy<C: TestClient>(
 
 fn fast_retries(attempts: u32) -> RetryConfig {
     RetryConfig::DEFAULT
-        .with_max_attempts(attempts)
-        .with_base_delay(Duration::from_millis(1))
-        .with_max_delay(Duration::from_millis(5))
-        .with_attempt_timeout(Duration::from_millis(700))
-        .with_call_timeout(Duration::from_secs(5))
+        .max_attempts(attempts)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5))
+        .attempt_timeout(Duration::from_millis(700))
+        .call_timeout(Duration::from_secs(5))
 }
 
 #[test]
@@ -1047,11 +1047,11 @@ fn one_deadline_covers_every_attempt_and_the_check() {
 
 fn one_deadline_covers_every_attempt_and_the_check_on<C: TestClient>() {
     let retry = RetryConfig::DEFAULT
-        .with_max_attempts(10)
-        .with_base_delay(Duration::from_millis(1))
-        .with_max_delay(Duration::from_millis(5))
-        .with_attempt_timeout(Duration::from_millis(300))
-        .with_call_timeout(Duration::from_millis(1000));
+        .max_attempts(10)
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(5))
+        .attempt_timeout(Duration::from_millis(300))
+        .call_timeout(Duration::from_millis(1000));
     let Some((direct, backend, proxy)) = behind_proxy::<C>("deadline", retry) else {
         return;
     };

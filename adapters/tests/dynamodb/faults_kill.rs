@@ -31,11 +31,11 @@ const THREADS: usize = 4;
 
 /// Short attempts, few of them: an outage must surface fast.
 const RETRY: RetryConfig = RetryConfig::DEFAULT
-    .with_max_attempts(2)
-    .with_base_delay(Duration::from_millis(10))
-    .with_max_delay(Duration::from_millis(50))
-    .with_attempt_timeout(Duration::from_millis(300))
-    .with_call_timeout(Duration::from_millis(650));
+    .max_attempts(2)
+    .base_delay(Duration::from_millis(10))
+    .max_delay(Duration::from_millis(50))
+    .attempt_timeout(Duration::from_millis(300))
+    .call_timeout(Duration::from_millis(650));
 
 /// The longest one manager call may take: a load is an eventual read and at
 /// most one strong read, a commit here one conditional write (whose check

@@ -24,11 +24,11 @@ use dynamodb_sessions_test_support::{builder_at, dynamodb_local, TestClient};
 const ATTEMPTS: u32 = 3;
 
 const RETRY: RetryConfig = RetryConfig::DEFAULT
-    .with_max_attempts(ATTEMPTS)
-    .with_base_delay(Duration::from_millis(5))
-    .with_max_delay(Duration::from_millis(20))
-    .with_attempt_timeout(Duration::from_millis(700))
-    .with_call_timeout(Duration::from_secs(3));
+    .max_attempts(ATTEMPTS)
+    .base_delay(Duration::from_millis(5))
+    .max_delay(Duration::from_millis(20))
+    .attempt_timeout(Duration::from_millis(700))
+    .call_timeout(Duration::from_secs(3));
 
 fn backend_at<C: TestClient>(endpoint: &str, table: &str) -> DynamoDbBackendOn<C> {
     builder_at::<C>(endpoint, table)
@@ -301,7 +301,7 @@ fn a_create_whose_answer_is_lost_is_never_sent_again_on<C: TestClient>() {
     )
     .unwrap();
     let record =
-        Record::new(1, now, now + 1200, StoredData::Cbor(vec![0xa0])).with_created_at(Some(now));
+        Record::new(1, now, now + 1200, StoredData::Cbor(vec![0xa0])).created_at(Some(now));
     let fresh_key = || Token::generate().unwrap().storage_key();
     let create = |key: &StorageKey, fault: Fault| {
         proxy.inject([fault]);

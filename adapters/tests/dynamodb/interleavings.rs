@@ -34,11 +34,11 @@ const CI_SCHEDULES: u64 = 120;
 const LONG_SCHEDULES: u64 = 10_000;
 
 const RETRY: RetryConfig = RetryConfig::DEFAULT
-    .with_max_attempts(3)
-    .with_base_delay(Duration::from_millis(2))
-    .with_max_delay(Duration::from_millis(10))
-    .with_attempt_timeout(Duration::from_millis(100))
-    .with_call_timeout(Duration::from_millis(400));
+    .max_attempts(3)
+    .base_delay(Duration::from_millis(2))
+    .max_delay(Duration::from_millis(10))
+    .attempt_timeout(Duration::from_millis(100))
+    .call_timeout(Duration::from_millis(400));
 
 /// A held-back answer outlives the attempt that waits for it.
 const LATE_ANSWER: Duration = Duration::from_millis(150);

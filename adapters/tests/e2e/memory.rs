@@ -26,7 +26,7 @@ fn scenarios_on_rouille() {
 #[test]
 fn a_full_store_answers_503_with_retry_after() {
     for kind in [ServerKind::TinyHttp, ServerKind::Rouille] {
-        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(10));
+        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_sessions(10));
         let manager = SessionManager::new(backend, SessionConfig::default());
         let demo = Demo::start(kind, manager, TrustForwardedProto::No);
         // Each new browser's first visit creates a session.

@@ -20,7 +20,7 @@ fn record(version: u64, expires_at: i64) -> Record {
         expires_at,
         StoredData::Cbor(vec![version as u8]),
     )
-    .with_created_at(Some(100))
+    .created_at(Some(100))
 }
 
 fn key(byte: u8) -> StorageKey {

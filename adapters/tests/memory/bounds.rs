@@ -106,14 +106,14 @@ fn logins_cannot_use_up_the_room_kept_for_users(limits: MemoryLimits, data: usiz
 #[test]
 fn logins_cannot_use_up_the_sessions_kept_for_users() {
     // 10 places kept; 30 logins leave 30 tombstones.
-    let limits = MemoryLimits::DEFAULT.with_max_sessions(100);
+    let limits = MemoryLimits::DEFAULT.max_sessions(100);
     logins_cannot_use_up_the_room_kept_for_users(limits, 10, 30);
 }
 
 #[test]
 fn logins_cannot_use_up_the_bytes_kept_for_users() {
     // 2,000 bytes kept; 100 logins leave tombstones of about 100 bytes.
-    let limits = MemoryLimits::DEFAULT.with_max_bytes(20_000);
+    let limits = MemoryLimits::DEFAULT.max_bytes(20_000);
     logins_cannot_use_up_the_room_kept_for_users(limits, 100, 100);
 }
 
@@ -144,7 +144,7 @@ fn expired_sessions_go_away_without_a_purge_call() {
 
 #[test]
 fn a_full_store_refuses_new_sessions_and_keeps_the_ones_it_has() {
-    let limits = MemoryLimits::DEFAULT.with_max_sessions(100);
+    let limits = MemoryLimits::DEFAULT.max_sessions(100);
     let backend = MemoryBackend::with_limits(limits);
     let (manager, clock) = manager_on(&backend);
     let first = new_session(&manager, 10).unwrap();
@@ -187,8 +187,8 @@ fn a_full_store_refuses_new_sessions_and_keeps_the_ones_it_has() {
 #[test]
 fn evicting_makes_room_from_the_least_recently_active() {
     let limits = MemoryLimits::DEFAULT
-        .with_max_sessions(50)
-        .with_when_full(WhenFull::EvictSoonestExpiring);
+        .max_sessions(50)
+        .when_full(WhenFull::EvictSoonestExpiring);
     let backend = MemoryBackend::with_limits(limits);
     let (manager, clock) = manager_on(&backend);
     let quiet = new_session(&manager, 10).unwrap();
@@ -233,7 +233,7 @@ fn evicting_makes_room_from_the_least_recently_active() {
 #[test]
 fn bytes_stay_under_their_limit_whatever_the_sessions_weigh() {
     let max_bytes = 64 * 1024;
-    let limits = MemoryLimits::DEFAULT.with_max_bytes(max_bytes);
+    let limits = MemoryLimits::DEFAULT.max_bytes(max_bytes);
     let backend = MemoryBackend::with_limits(limits);
     let (manager, _clock) = manager_on(&backend);
     let mut refused = 0;
@@ -246,7 +246,7 @@ fn bytes_stay_under_their_limit_whatever_the_sessions_weigh() {
     assert!(backend.bytes() > max_bytes / 2, "{} bytes", backend.bytes());
 
     // A session too large for an empty store is refused as well.
-    let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_bytes(1000));
+    let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_bytes(1000));
     let (manager, _clock) = manager_on(&backend);
     assert!(is_full(&new_session(&manager, 2000)));
     assert!(backend.is_empty());
@@ -254,7 +254,7 @@ fn bytes_stay_under_their_limit_whatever_the_sessions_weigh() {
 
 #[test]
 fn the_full_error_says_which_limit() {
-    let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(1));
+    let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_sessions(1));
     let (manager, _clock) = manager_on(&backend);
     new_session(&manager, 1).unwrap();
     let error = new_session(&manager, 1).unwrap_err();
@@ -270,8 +270,8 @@ fn the_full_error_says_which_limit() {
 #[test]
 fn a_write_that_can_never_fit_evicts_nobody() {
     let limits = MemoryLimits::DEFAULT
-        .with_max_bytes(4000)
-        .with_when_full(WhenFull::EvictSoonestExpiring);
+        .max_bytes(4000)
+        .when_full(WhenFull::EvictSoonestExpiring);
     let backend = MemoryBackend::with_limits(limits);
     let (manager, _clock) = manager_on(&backend);
     for _ in 0..5 {
@@ -287,7 +287,7 @@ fn a_write_that_can_never_fit_evicts_nobody() {
 /// bytes held: a panic in debug builds, the limit exceeded in release).
 #[test]
 fn a_full_store_never_sweeps_the_record_being_written() {
-    let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_bytes(7000));
+    let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_bytes(7000));
     let (writer, clock) = manager_on(&backend);
     let (other, other_clock) = manager_on(&backend);
     let cookie = new_session(&writer, 3000).unwrap();

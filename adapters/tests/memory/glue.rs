@@ -8,7 +8,7 @@ use dynamodb_sessions::Scheme;
 use std::cell::Cell;
 
 use dynamodb_sessions::http::{
-    CsrfError, Form, HttpSessions, OnConflict, CSRF_HEADER, MAX_HANDLER_RUNS,
+    CsrfError, Form, HttpSessions, OnConflict, CSRF_HEADER, DEFAULT_FORM_LIMIT, MAX_HANDLER_RUNS,
 };
 use dynamodb_sessions::{MemoryBackend, MemoryLimits, SessionConfig, SessionManager};
 
@@ -107,7 +107,7 @@ mod on_rouille {
 
     #[test]
     fn a_full_store_answers_503_not_500() {
-        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(1));
+        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_sessions(1));
         let sessions = HttpSessions::new(SessionManager::new(backend, SessionConfig::default()));
         let _ = stored_session(&sessions);
         let request = rouille::Request::fake_http("GET", "/", vec![], vec![]);
@@ -125,7 +125,7 @@ mod on_rouille {
 
     #[test]
     fn a_form_over_the_limit_is_refused_unread() {
-        let sessions = sessions().form_limit(16);
+        let sessions = sessions().max_form_bytes(16);
         let (cookie, token) = stored_session(&sessions);
         let runs = Cell::new(0);
         let response = serve(
@@ -322,7 +322,7 @@ mod on_rouille {
     /// cookie, the flash is dropped and counted.
     #[test]
     fn a_logout_in_a_full_store_expires_the_cookie() {
-        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.with_max_sessions(10));
+        let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_sessions(10));
         let clock =
             std::sync::Arc::new(dynamodb_sessions::testing::ManualClock::new(1_700_000_000));
         let sessions = HttpSessions::new(SessionManager::with_clock(
@@ -526,7 +526,7 @@ mod on_tiny_http {
             ),
         ] {
             let mut request = post(&cookie, extra, body.clone());
-            let form = read_form(&mut request, sessions.max_form_bytes()).unwrap();
+            let form = read_form(&mut request, DEFAULT_FORM_LIMIT).unwrap();
             let mut session = sessions.load(&request);
             let checked = sessions.check_csrf(&mut session, &request, &form);
             assert_eq!(checked.is_ok(), ok, "{extra:?} {body}");

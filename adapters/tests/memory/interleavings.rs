@@ -243,7 +243,7 @@ impl Backend for Broken {
                 Ok(ReplaceOutcome::Replaced)
             }
             Breakage::MovesCreationTime if !record.is_ended() => {
-                let moved = record.clone().with_created_at(Some(record.issued_at));
+                let moved = record.clone().created_at(Some(record.issued_at));
                 self.inner.replace(key, expected_version, &moved)
             }
             Breakage::TombstoneAppliedButConflict if record.is_ended() => {

@@ -276,8 +276,8 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
     let plant = |s: &mut Secrets, version: u64, expires_at: i64, data: StoredData| {
         let token = Token::generate().unwrap();
         s.tokens.push(token.as_str().to_owned());
-        let record = Record::new(version, 1_700_000_000, expires_at, data)
-            .with_created_at(Some(1_700_000_000));
+        let record =
+            Record::new(version, 1_700_000_000, expires_at, data).created_at(Some(1_700_000_000));
         // MemoryBackend stores what it is given, a version-0 record too.
         assert_eq!(
             backend.inner.create(&token.storage_key(), &record).unwrap(),

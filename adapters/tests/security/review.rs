@@ -99,7 +99,7 @@ fn an_empty_stored_csrf_token_matches_nothing() {
         now + 600,
         StoredData::Json(r#"{"_csrft_": ""}"#.to_owned()),
     )
-    .with_created_at(Some(now));
+    .created_at(Some(now));
     assert_eq!(
         backend.create(&token.storage_key(), &record).unwrap(),
         CreateOutcome::Created

@@ -178,7 +178,7 @@ mod tests {
             (Value::Text("tag".into()), Value::Integer(17.into())),
             (Value::Text("user".into()), Value::Text("b0".into())),
         ]);
-        let record = Record::new(2, 10, 70, StoredData::Cbor(cbor(&data))).with_created_at(Some(5));
+        let record = Record::new(2, 10, 70, StoredData::Cbor(cbor(&data))).created_at(Some(5));
         let Stored::Record(view) = decode(&record) else {
             panic!("a record");
         };

@@ -41,8 +41,8 @@ pub const ABSOLUTE: i64 = 150;
 /// clock moves, and other requests write and log out), and gets its
 /// answer, or makes its own call if that one failed.
 pub const CACHE_SETTINGS: CacheSettings = CacheSettings::DEFAULT
-    .with_max_staleness(Duration::from_secs(3))
-    .with_coalescing(Coalescing::WaitUpTo(Duration::from_secs(20)));
+    .max_staleness(Duration::from_secs(3))
+    .coalescing(Coalescing::WaitUpTo(Duration::from_secs(20)));
 
 /// What a schedule may do.
 #[derive(Clone)]

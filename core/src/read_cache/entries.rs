@@ -232,8 +232,8 @@ mod tests {
     #[test]
     fn entries_and_bytes_stay_bounded_oldest_out_first() {
         let settings = CacheSettings::DEFAULT
-            .with_max_entries(3)
-            .with_max_bytes(3 * (100 + CacheSettings::ENTRY_OVERHEAD));
+            .max_entries(3)
+            .max_bytes(3 * (100 + CacheSettings::ENTRY_OVERHEAD));
         let mut entries = Entries::new(settings);
         for n in 0..200 {
             entries.put(&key(n), &record(1, 100), Duration::ZERO);

@@ -34,8 +34,8 @@ pub enum Coalescing {
 /// use dynamodb_sessions_core::cache::{CacheSettings, Coalescing};
 ///
 /// const SETTINGS: CacheSettings = CacheSettings::DEFAULT
-///     .with_max_staleness(Duration::from_millis(500))
-///     .with_coalescing(Coalescing::Off);
+///     .max_staleness(Duration::from_millis(500))
+///     .coalescing(Coalescing::Off);
 /// assert_eq!(SETTINGS.max_entries, 10_000);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,28 +85,28 @@ impl CacheSettings {
 
     /// These settings with [`max_staleness`](Self::max_staleness) set.
     #[must_use]
-    pub const fn with_max_staleness(mut self, max_staleness: Duration) -> Self {
+    pub const fn max_staleness(mut self, max_staleness: Duration) -> Self {
         self.max_staleness = max_staleness;
         self
     }
 
     /// These settings with [`max_entries`](Self::max_entries) set.
     #[must_use]
-    pub const fn with_max_entries(mut self, max_entries: usize) -> Self {
+    pub const fn max_entries(mut self, max_entries: usize) -> Self {
         self.max_entries = max_entries;
         self
     }
 
     /// These settings with [`max_bytes`](Self::max_bytes) set.
     #[must_use]
-    pub const fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+    pub const fn max_bytes(mut self, max_bytes: usize) -> Self {
         self.max_bytes = max_bytes;
         self
     }
 
     /// These settings with [`coalescing`](Self::coalescing) set.
     #[must_use]
-    pub const fn with_coalescing(mut self, coalescing: Coalescing) -> Self {
+    pub const fn coalescing(mut self, coalescing: Coalescing) -> Self {
         self.coalescing = coalescing;
         self
     }

@@ -508,7 +508,7 @@ mod tests {
             StoredData::Cbor(vec![0xa0]),
             StoredData::Json("{}".to_owned()),
         ] {
-            let record = Record::new(4, 10, 20, data).with_created_at(Some(9));
+            let record = Record::new(4, 10, 20, data).created_at(Some(9));
             let item: Item<AttributeValue> =
                 to_item(Operation::Create, &key, &record).expect("storable");
             assert_eq!(item[SID], AttributeValue::B(Blob::new([3; 32])));

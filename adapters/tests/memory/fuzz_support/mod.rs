@@ -25,7 +25,7 @@ fn now() -> i64 {
 /// as a foreign writer could leave it; returns the token and the record.
 pub fn plant(backend: &MemoryBackend, data: StoredData) -> (Token, Record) {
     let token = Token::generate().expect("random");
-    let record = Record::new(1, now(), now() + 3600, data).with_created_at(Some(now()));
+    let record = Record::new(1, now(), now() + 3600, data).created_at(Some(now()));
     let outcome = backend.create(&token.storage_key(), &record);
     assert_eq!(outcome.expect("create"), CreateOutcome::Created);
     (token, record)
