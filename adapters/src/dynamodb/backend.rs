@@ -27,7 +27,7 @@ use crate::table::{BlockingTable, ProvisionError, ProvisionReport, RetryConfig};
 /// the threading model and how failures are reported.
 ///
 /// ```no_run
-/// use dynamodb_sessions::store::{Backend, Consistency, StorageKey};
+/// use dynamodb_sessions::store::{Backend, Consistency, LoadOutcome, StorageKey};
 /// use dynamodb_sessions::dynamodb::DynamoDbBackend;
 ///
 /// // Region, endpoint and credentials from the environment, as AWS tools
@@ -35,7 +35,7 @@ use crate::table::{BlockingTable, ProvisionError, ProvisionReport, RetryConfig};
 /// let backend = DynamoDbBackend::new("sessions")?;
 /// backend.create_table_if_missing()?;
 /// let record = backend.load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)?;
-/// assert!(record.is_none());
+/// assert_eq!(record, LoadOutcome::Missing);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
