@@ -8,7 +8,10 @@ use std::time::Duration;
 
 #[cfg(feature = "aws-sdk")]
 use dynamodb_sessions::dynamodb::AwsSdkBackend;
-use dynamodb_sessions::dynamodb::{ProvisionError, ProvisionReport, ENDPOINT_ENV_DYNAMODB};
+use dynamodb_sessions::dynamodb::{
+    Client as DynamoDbClient, DynamoDbBackendBuilderOn, ProvisionError, ProvisionReport,
+    ENDPOINT_ENV_DYNAMODB,
+};
 #[cfg(feature = "dynamodb")]
 use dynamodb_sessions::DynamoDbBackend;
 use dynamodb_sessions::{http::TrustForwardedProto, MemoryBackend};
@@ -264,7 +267,7 @@ impl Options {
         match self.client {
             #[cfg(feature = "dynamodb")]
             Client::Rusoto => {
-                let backend = configured!(self, DynamoDbBackend::builder(table)).build()?;
+                let backend = configured(self, DynamoDbBackend::builder(table)).build()?;
                 self.open(
                     backend,
                     DynamoDbBackend::create_table_if_missing,
@@ -274,7 +277,7 @@ impl Options {
             }
             #[cfg(feature = "aws-sdk")]
             Client::AwsSdk => {
-                let backend = configured!(self, AwsSdkBackend::builder(table)).build()?;
+                let backend = configured(self, AwsSdkBackend::builder(table)).build()?;
                 self.open(
                     backend,
                     AwsSdkBackend::create_table_if_missing,
@@ -321,21 +324,20 @@ impl Options {
     }
 }
 
-/// `$builder` (of either backend) with the endpoint, region and dummy
-/// credentials `$options` ask for: the builders share these methods.
-macro_rules! configured {
-    ($options:expr, $builder:expr) => {{
-        let mut builder = $builder;
-        if let Some(endpoint) = &$options.endpoint {
-            builder = builder.endpoint(endpoint.clone());
-        }
-        if let Some(region) = &$options.region {
-            builder = builder.region(region.clone());
-        }
-        if $options.dummy_credentials {
-            builder = builder.static_credentials("demo", "demo");
-        }
-        builder
-    }};
+/// `builder` (of either client) with the endpoint, region and dummy
+/// credentials `options` ask for.
+fn configured<C: DynamoDbClient>(
+    options: &Options,
+    mut builder: DynamoDbBackendBuilderOn<C>,
+) -> DynamoDbBackendBuilderOn<C> {
+    if let Some(endpoint) = &options.endpoint {
+        builder = builder.endpoint(endpoint.clone());
+    }
+    if let Some(region) = &options.region {
+        builder = builder.region(region.clone());
+    }
+    if options.dummy_credentials {
+        builder = builder.static_credentials("demo", "demo");
+    }
+    builder
 }
-use configured;
