@@ -241,6 +241,108 @@
 //! session code and none of form parsing; `adapters/examples/demo` shows, on
 //! every page, the store calls the request made.
 //!
+//! ## A whole app
+//!
+//! Login, logout, a flash message and CSRF-checked forms, served by eight
+//! threads, with sessions in DynamoDB when `SESSION_TABLE` names a table and
+//! in memory otherwise (tests, a laptop): one binary for both. Its session
+//! code is the handler's dozen lines; [`serve`](http::tiny_http::serve)
+//! does the rest, and [`FailedCommit::of_session`](http::FailedCommit::of_session)
+//! turns a store that is down into a 503.
+//!
+//! ```no_run
+//! use std::{sync::Arc, thread};
+//!
+//! use dynamodb_sessions::http::{tiny_http::serve, FailedCommit, Form, HttpSessions};
+//! use dynamodb_sessions::{DynamoDbBackend, MemoryBackend, Session, SessionConfig};
+//! use dynamodb_sessions::{SessionError, SessionManager};
+//! use tiny_http::{Header, Method, Request, Response, Server};
+//!
+//! type Error = Box<dyn std::error::Error + Send + Sync>;
+//!
+//! fn manager() -> Result<SessionManager, Error> {
+//!     let config = SessionConfig::default();
+//!     Ok(match std::env::var("SESSION_TABLE") {
+//!         Ok(table) => {
+//!             let backend = DynamoDbBackend::new(table)?; // region etc. from the environment
+//!             backend.create_table_if_missing()?;
+//!             SessionManager::new(backend, config)
+//!         }
+//!         Err(_) => SessionManager::new(MemoryBackend::new(), config),
+//!     })
+//! }
+//!
+//! fn main() -> Result<(), Error> {
+//!     let sessions = HttpSessions::new(manager()?);
+//!     let server = Arc::new(Server::http("127.0.0.1:8000")?);
+//!     let workers: Vec<_> = (0..8)
+//!         .map(|_| {
+//!             let (server, sessions) = (Arc::clone(&server), sessions.clone());
+//!             thread::spawn(move || {
+//!                 for request in server.incoming_requests() {
+//!                     let _ = serve(&sessions, request, |request, form, session| {
+//!                         if *request.method() == Method::Post {
+//!                             if let Err(e) = sessions.check_csrf(session, request, form) {
+//!                                 let status = e.status_code();
+//!                                 return Response::from_string(e.to_string()).with_status_code(status);
+//!                             }
+//!                         }
+//!                         match page(request, form, session) {
+//!                             Ok(Some(html)) => Response::from_string(html)
+//!                                 .with_header("Content-Type: text/html".parse::<Header>().unwrap()),
+//!                             Ok(None) => Response::from_string("")
+//!                                 .with_status_code(303)
+//!                                 .with_header("Location: /".parse::<Header>().unwrap()),
+//!                             Err(e) => {
+//!                                 let failed = FailedCommit::of_session(&e);
+//!                                 Response::from_string(failed.message).with_status_code(failed.status)
+//!                             }
+//!                         }
+//!                     });
+//!                 }
+//!             })
+//!         })
+//!         .collect();
+//!     for worker in workers {
+//!         let _ = worker.join();
+//!     }
+//!     Ok(())
+//! }
+//!
+//! /// The page, or `None` to redirect to it after a form.
+//! fn page(request: &Request, form: &Form, session: &mut Session) -> Result<Option<String>, SessionError> {
+//!     match (request.method(), request.url()) {
+//!         (Method::Post, "/login") => {
+//!             session.regenerate_id()?; // a new session ID and CSRF token
+//!             let user = form.get("user").filter(|u| u.chars().all(char::is_alphanumeric));
+//!             session.insert("user", user.unwrap_or("guest"))?;
+//!             return session.flash_message("Logged in.").map(|()| None);
+//!         }
+//!         (Method::Post, "/logout") => {
+//!             session.invalidate(); // the record ends; the flash goes to a new session
+//!             return session.flash_message("Logged out.").map(|()| None);
+//!         }
+//!         _ => {}
+//!     }
+//!     let user: Option<String> = session.get("user")?;
+//!     let flash = session.pop_flash_messages::<String>()?.join(" ");
+//!     let csrf = session.get_csrf_token()?;
+//!     let csrf = format!("<input type=hidden name=csrf_token value={csrf}>");
+//!     Ok(Some(format!(
+//!         "<p>{flash}</p><p>Hello {}.</p>\
+//!          <form method=post action=/login><input name=user>{csrf}<button>Log in</button></form>\
+//!          <form method=post action=/logout>{csrf}<button>Log out</button></form>",
+//!         user.as_deref().unwrap_or("guest")
+//!     )))
+//! }
+//! ```
+//!
+//! Tests need neither AWS nor a socket: with a [`MemoryBackend`],
+//! [`HttpSessions::handle`](http::HttpSessions::handle) runs a handler on a
+//! `tiny_http::TestRequest` (or a rouille `Request::fake_http`) and returns
+//! its response with the `Set-Cookie` header, ready for the next request's
+//! `Cookie`.
+//!
 //! **Turns.** Requests of one session take turns inside one process
 //! ([`http::InProcessTurns::ByMethod`], the default): a `POST` (any unsafe
 //! method) waits for the session's turn before it reads the session and holds
