@@ -131,7 +131,10 @@ fn main() {
 
     // Read-your-writes: the replica still has the version before the write
     // the cookie names, so the eventual read is followed by a strong one.
+    // `MemoryBackend` keeps the version before only for writes made in
+    // stale-read mode, so the mode is on before the write.
     let setup = setup();
+    setup.backend.set_stale_reads(StaleReads::On);
     let mut session = setup.manager.load(Some(&setup.cookie));
     session.insert("visits", &2u64).unwrap();
     let set_cookie = setup
@@ -140,7 +143,6 @@ fn main() {
         .unwrap()
         .unwrap();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    setup.backend.set_stale_reads(StaleReads::On);
     setup.backend.reset_counts();
     let mut session = setup.manager.load(Some(&cookie));
     session.get::<u64>("visits").unwrap();
