@@ -1,8 +1,13 @@
-//! Issue 6, item 4: the store calls each kind of request costs, read from
-//! `MemoryBackend`'s counters (the same counts `CountingBackend` gives for
-//! any backend; the conformance suite checks them on DynamoDB Local too).
+//! The store calls each kind of request costs, read from `MemoryBackend`'s
+//! counters (the same counts `CountingBackend` gives for any backend; the
+//! conformance suite checks them on DynamoDB Local too).
+//!
+//! It sends one request of each kind and nothing else, so it has no quick
+//! mode of its own: `BENCH_QUICK=1` runs it as it is.
 //!
 //! `cargo bench -p dynamodb-sessions --bench store_calls`
+
+mod common;
 
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;
@@ -59,6 +64,7 @@ fn measure(
 }
 
 fn main() {
+    common::quick::announce();
     let reissue = SessionConfig::default().reissue_time().as_secs() as i64;
     type Request = Box<dyn FnOnce(&mut Session)>;
     let kinds: Vec<(&str, i64, bool, Request)> = vec![
