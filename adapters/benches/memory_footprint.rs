@@ -267,8 +267,10 @@ fn status_kb(pid: u32, field: &str) -> i64 {
 }
 
 /// Builds the demo in this bench's own profile and returns its path: the
-/// release profile under a plain `cargo bench`, the one it reuses the
-/// build of under `cargo bench --profile dev` (a quick run in CI).
+/// release profile under a plain `cargo bench`, the dev profile under
+/// `cargo bench --profile dev` (CI's quick run). The whole workspace's
+/// features, as `cargo test --workspace` resolves them, so that CI's quick
+/// run finds the demo the tests built.
 fn build_demo() -> PathBuf {
     // This bench runs from <target>/<profile directory>/deps/.
     let exe = std::env::current_exe().expect("the bench's path");
@@ -290,12 +292,11 @@ fn build_demo() -> PathBuf {
             "build",
             "--profile",
             profile,
-            "-p",
-            "dynamodb-sessions",
+            "--workspace",
             "--example",
             "demo",
             "--features",
-            "tiny-http",
+            "dynamodb-sessions/tiny-http",
         ])
         .status()
         .expect("run cargo build");
