@@ -1,4 +1,4 @@
-//! Issue 13: the DynamoDB capacity units each kind of request costs — the
+//! The DynamoDB capacity units each kind of request costs — the
 //! bill — at 1 KB and 100 KB of session data, in CBOR and in JSON.
 //!
 //! Request kinds: untouched (the session is never used), read-only (load
@@ -19,6 +19,9 @@
 //! rules against it on the stored items themselves (a GetItem with
 //! `ReturnConsumedCapacity`, and a PutItem of the same item under a new
 //! key) and prints both.
+//!
+//! It sends one request of each kind and nothing else, so it has no quick
+//! mode of its own: `BENCH_QUICK=1` runs it as it is.
 //!
 //! `cargo bench -p dynamodb-sessions --bench capacity_units`
 
@@ -163,6 +166,7 @@ fn main() {
     let Some(endpoint) = common::dynamodb_endpoint() else {
         return;
     };
+    common::quick::announce();
     println!("# capacity_units: {}", common::machine());
     let backend = common::backend_on_new_table(&endpoint, "bench-capacity");
     let table = backend.table_name().to_owned();

@@ -1,4 +1,4 @@
-//! Issue 13: rusoto (`DynamoDbBackend`) against the AWS SDK
+//! rusoto (`DynamoDbBackend`) against the AWS SDK
 //! (`AwsSdkBackend`) on the same DynamoDB Local in one run: full and
 //! read-only session cycles next to the bare calls of the same client, at
 //! 1, 2, 4 and 8 threads, with p50/p99 latency and the client process's CPU
@@ -14,6 +14,7 @@
 //! the server falls on both alike. Settings (environment):
 //! `BENCH_SECONDS_MS` per client, kind and thread count (default 1200),
 //! `BENCH_THREADS` (default `1,2,4,8`), `BENCH_WARMUP_MS` (default 2000).
+//! `BENCH_QUICK=1` runs it with a few iterations (see `common/quick.rs`).
 //!
 //! `cargo bench -p dynamodb-sessions --bench dynamodb_clients`
 
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use dynamodb_sessions::{dynamodb::AwsSdkBackend, DynamoDbBackend, SessionManager};
 
+use common::quick::full_or_quick;
 use common::{
     bare_get, bare_put, full_cycle, key_of, micros, new_session, read_cycle, stats, Bare, SdkBare,
 };
@@ -104,8 +106,10 @@ fn main() {
     let Some(endpoint) = common::dynamodb_endpoint() else {
         return;
     };
-    let duration = common::env_millis("BENCH_SECONDS_MS", 1200);
-    let threads = common::env_list("BENCH_THREADS", "1,2,4,8");
+    let duration = common::env_millis("BENCH_SECONDS_MS", full_or_quick(1200, 100));
+    let threads = common::env_list("BENCH_THREADS", full_or_quick("1,2,4,8", "1,2"));
+    let warmup = common::env_millis("BENCH_WARMUP_MS", full_or_quick(2000, 100));
+    common::quick::announce();
     let max = threads.iter().copied().max().unwrap_or(1);
     let me = std::process::id();
     println!("# dynamodb_clients: {}", common::machine());
@@ -147,11 +151,7 @@ fn main() {
     // DynamoDB Local is a JVM: let its JIT settle, and warm both pools.
     for side in &sides {
         for kind in [Kind::Full, Kind::BareFull] {
-            common::run_threads(
-                2,
-                common::env_millis("BENCH_WARMUP_MS", 2000) / 2,
-                |i, d, out| side.work(kind, i, d, out),
-            );
+            common::run_threads(2, warmup / 2, |i, d, out| side.work(kind, i, d, out));
         }
     }
 

@@ -1,4 +1,4 @@
-//! Issue 6, item 2: full session cycles per second at 1, 2, 4 and 8 client
+//! Full session cycles per second at 1, 2, 4 and 8 client
 //! threads sharing one `DynamoDbBackend` on DynamoDB Local, with p50 and p99
 //! latency, next to the bare rusoto GetItem + PutItem pair at the same
 //! thread counts (its own client and runtime), and the CPU time the client
@@ -6,7 +6,9 @@
 //!
 //! Each thread works on its own session (no conflicts), one for each side. Settings
 //! (environment): `BENCH_SECONDS_MS` per thread count and side (default
-//! 3000), `BENCH_THREADS` (comma-separated, default `1,2,4,8`).
+//! 3000), `BENCH_THREADS` (comma-separated, default `1,2,4,8`),
+//! `BENCH_WARMUP_MS` per side before measuring (default 3000).
+//! `BENCH_QUICK=1` runs it with a few iterations (see `common/quick.rs`).
 //!
 //! `cargo bench -p dynamodb-sessions --bench dynamodb_threads`
 
@@ -14,14 +16,17 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::quick::full_or_quick;
 use common::{bare_get, bare_put, full_cycle, key_of, micros, new_session, stats, Bare};
 
 fn main() {
     let Some(endpoint) = common::dynamodb_endpoint() else {
         return;
     };
-    let duration = common::env_millis("BENCH_SECONDS_MS", 3000);
-    let threads = common::env_list("BENCH_THREADS", "1,2,4,8");
+    let duration = common::env_millis("BENCH_SECONDS_MS", full_or_quick(3000, 200));
+    let threads = common::env_list("BENCH_THREADS", full_or_quick("1,2,4,8", "1,2"));
+    let warmup = common::env_millis("BENCH_WARMUP_MS", full_or_quick(3000, 100));
+    common::quick::announce();
     let server = common::dynamodb_local_pid(&endpoint);
     let me = std::process::id();
     println!("# dynamodb_threads: {}", common::machine());
@@ -64,11 +69,7 @@ fn main() {
     };
     // DynamoDB Local is a JVM: let its JIT settle before measuring.
     for side in ["sessions", "bare"] {
-        common::run_threads(
-            2,
-            common::env_millis("BENCH_WARMUP_MS", 3000),
-            |i, d, out| work(side, i, d, out),
-        );
+        common::run_threads(2, warmup, |i, d, out| work(side, i, d, out));
     }
     for &n in &threads {
         // Two halves per side in the order A B B A, so that drift in the

@@ -1,4 +1,4 @@
-//! Issue 6, item 3: one full request cycle in memory (parse the cookie,
+//! One full request cycle in memory (parse the cookie,
 //! load, read a value, insert a value, save, render `Set-Cookie`) on
 //! `MemoryBackend` against tower-sessions' `MemoryStore` doing the same
 //! work in the same run, then where our cycle's time goes.
@@ -9,7 +9,12 @@
 //! costs nanoseconds, less than any runtime's `block_on`, so the comparison
 //! does not penalise tower-sessions for being async.
 //!
-//! `cargo bench -p dynamodb-sessions --bench memory_cycle -- --warm-up-time 1 --measurement-time 3`
+//! criterion runs each benchmark for 1 s of warm-up and 3 s of measurement;
+//! `BENCH_QUICK=1` runs each with a few samples (see `common/quick.rs`).
+//!
+//! `cargo bench -p dynamodb-sessions --bench memory_cycle`
+
+mod common;
 
 use dynamodb_sessions::Scheme;
 use std::collections::BTreeMap;
@@ -184,7 +189,7 @@ fn breakdown(c: &mut Criterion) {
             )
         })
     });
-    group.bench_function("CBOR decode map", |b| {
+    group.bench_function("CBOR decode map (from_reader, 4 KB scratch)", |b| {
         b.iter(|| {
             black_box(
                 ciborium::from_reader::<BTreeMap<String, ciborium::Value>, _>(black_box(
@@ -194,8 +199,9 @@ fn breakdown(c: &mut Criterion) {
             )
         })
     });
-    // The change proposed for core's codec::decode (see BENCHMARKS.md).
-    group.bench_function("CBOR decode map, 256-byte scratch (proposed)", |b| {
+    // What core's codec::decode does: `from_reader` zeroes a 4 KB scratch
+    // buffer on every call.
+    group.bench_function("CBOR decode map, 256-byte scratch (as core)", |b| {
         b.iter(|| {
             black_box(
                 ciborium::de::from_reader_with_buffer::<BTreeMap<String, ciborium::Value>, _>(
@@ -255,28 +261,12 @@ fn breakdown(c: &mut Criterion) {
             black_box(cookie.to_string())
         })
     });
-    // The change proposed for core's session_cookie::issue: the same text,
-    // written directly.
-    let config_path = "/";
-    group.bench_function("Set-Cookie written directly (proposed)", |b| {
-        b.iter(|| {
-            let value = format!("{}/{}", token.as_str(), black_box(7u64));
-            let mut out = String::with_capacity(128);
-            out.push_str("session_id");
-            out.push('=');
-            out.push_str(&value);
-            out.push_str("; HttpOnly");
-            out.push_str("; SameSite=Strict");
-            if black_box(false) {
-                out.push_str("; Secure");
-            }
-            out.push_str("; Path=");
-            out.push_str(black_box(config_path));
-            black_box(out)
-        })
-    });
     group.finish();
 }
 
-criterion_group!(benches, versus, breakdown);
+criterion_group! {
+    name = benches;
+    config = common::quick::criterion();
+    targets = versus, breakdown
+}
 criterion_main!(benches);

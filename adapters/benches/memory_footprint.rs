@@ -1,4 +1,4 @@
-//! Issue 6, item 5: memory.
+//! Memory: what sessions hold in `MemoryBackend` and in the demo server.
 //!
 //! 1. Bytes held per session by `MemoryBackend` for 1 KB and 100 KB
 //!    payloads, counted by a counting global allocator
@@ -11,13 +11,18 @@
 //! 3. Peak RSS (`VmHWM`) of the demo server (`--example demo`, tiny_http,
 //!    memory store) holding 90,000 small sessions, created by plain
 //!    `GET /` requests without a cookie over keep-alive loopback
-//!    connections. The bench builds the demo in release mode first.
+//!    connections. The bench builds the demo first, in its own profile
+//!    (release under `cargo bench`).
 //!
 //! Settings (environment): `BENCH_DEMO_SESSIONS` (default 90000, the most
 //! new sessions a default store takes),
 //! `BENCH_DEMO_BIN` (a demo binary to use instead of building one).
+//! `BENCH_QUICK=1` runs it with a few sessions and a store capped at 1,000
+//! (see `common/quick.rs`).
 //!
 //! `cargo bench -p dynamodb-sessions --bench memory_footprint`
+
+mod common;
 
 use dynamodb_sessions::Scheme;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -25,8 +30,10 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use dynamodb_sessions::MemoryBackend;
+use dynamodb_sessions::{MemoryBackend, MemoryLimits};
 use dynamodb_sessions::{SessionConfig, SessionManager};
+
+use common::quick::full_or_quick;
 
 // The tests' counting allocator: the only `unsafe` in the project, since
 // `GlobalAlloc` cannot be implemented without it.
@@ -40,11 +47,16 @@ fn held() -> isize {
 }
 
 fn main() {
+    common::quick::announce();
     println!("# memory_footprint");
     println!();
     println!("| payload | sessions | payload bytes | held/session after create | after one more write | ratio to payload |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for (label, size, count) in [("1 KB", 1024, 10_000), ("100 KB", 100 * 1024, 500)] {
+    let counts = [full_or_quick(10_000, 100), full_or_quick(500, 10)];
+    for ((label, size), count) in [("1 KB", 1024), ("100 KB", 100 * 1024)]
+        .into_iter()
+        .zip(counts)
+    {
         per_session(label, size, count);
     }
     println!();
@@ -54,7 +66,11 @@ fn main() {
 }
 
 fn flood_under_cap() {
-    let backend = MemoryBackend::new();
+    let limits = full_or_quick(
+        MemoryLimits::DEFAULT,
+        MemoryLimits::DEFAULT.with_max_sessions(1_000),
+    );
+    let backend = MemoryBackend::with_limits(limits);
     let cap = backend.limits().max_sessions;
     let manager = SessionManager::new(backend.clone(), SessionConfig::default());
     let before = held();
@@ -133,7 +149,7 @@ fn demo_rss() {
         .and_then(|v| v.parse().ok())
         // The most new sessions a default `MemoryBackend` takes: 90% of
         // its 100,000, the rest kept for existing sessions.
-        .unwrap_or(90_000usize);
+        .unwrap_or(full_or_quick(90_000usize, 1_000));
     let binary = match std::env::var_os("BENCH_DEMO_BIN") {
         Some(path) => PathBuf::from(path),
         None => build_demo(),
@@ -249,29 +265,40 @@ fn status_kb(pid: u32, field: &str) -> i64 {
         .expect("the field")
 }
 
-/// Builds the demo in release mode and returns its path.
+/// Builds the demo in this bench's own profile and returns its path: the
+/// release profile under a plain `cargo bench`, the dev profile under
+/// `cargo bench --profile dev` (CI's quick run). The whole workspace's
+/// features, as `cargo test --workspace` resolves them, so that CI's quick
+/// run finds the demo the tests built.
 fn build_demo() -> PathBuf {
+    // This bench runs from <target>/<profile directory>/deps/.
+    let exe = std::env::current_exe().expect("the bench's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("<target>/<profile directory>");
+    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+        // The dev and test profiles build into `debug`, bench and release
+        // into `release`; any other profile into its own name.
+        Some("debug") => "dev",
+        Some(name) => name,
+        None => "release",
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "build",
-            "--release",
-            "-p",
-            "dynamodb-sessions",
+            "--profile",
+            profile,
+            "--workspace",
             "--example",
             "demo",
             "--features",
-            "tiny-http",
+            "dynamodb-sessions/tiny-http",
         ])
         .status()
         .expect("run cargo build");
     assert!(status.success(), "building the demo failed");
-    // This bench runs from <target>/release/deps/.
-    let exe = std::env::current_exe().expect("the bench's path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("<target>/release")
-        .join("examples")
-        .join("demo")
+    profile_dir.join("examples").join("demo")
 }

@@ -18,6 +18,7 @@
 //! `cargo bench -p dynamodb-sessions --bench parallel_writers`
 //! (`PARALLEL_WRITERS_ROUNDS=N`, default 10; `PARALLEL_WRITERS_REQUESTS=N`
 //! per thread and round, default 20).
+//! `BENCH_QUICK=1` runs it with a few iterations (see `common/quick.rs`).
 
 mod common;
 
@@ -31,6 +32,7 @@ use dynamodb_sessions::store::Backend;
 use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
 use rouille::{Request, Response};
 
+use common::quick::full_or_quick;
 use common::{
     backend_on_new_table, dynamodb_endpoint, env_count, machine, micros, new_session, stats,
 };
@@ -80,8 +82,9 @@ struct Tally {
 }
 
 fn main() {
-    let rounds = env_count("PARALLEL_WRITERS_ROUNDS", 10);
-    let requests = env_count("PARALLEL_WRITERS_REQUESTS", 20);
+    let rounds = env_count("PARALLEL_WRITERS_ROUNDS", full_or_quick(10, 1));
+    let requests = env_count("PARALLEL_WRITERS_REQUESTS", full_or_quick(20, 3));
+    common::quick::announce();
     println!("{}", machine());
     println!("{THREADS} threads, one cookie, {requests} requests each per round, {rounds} rounds");
     run_on("memory", MemoryBackend::new(), rounds, requests);

@@ -1,4 +1,4 @@
-//! Issue 13: the Python package this library replaces
+//! The Python package this library replaces
 //! (pyramid-dynamodb-sessions 0.1.3, in the interop tests' virtualenv)
 //! against this library on the same DynamoDB Local and table: read-only and
 //! read-modify-write cycles per second with 1 and 8 clients, next to the
@@ -12,7 +12,8 @@
 //! sharing one `SessionManager` (JSON data, as the package stores it) on
 //! `DynamoDbBackend`. Each client has its own session. Settings
 //! (environment): `BENCH_SECONDS_MS` per measurement (default 2000),
-//! `BENCH_CLIENTS` (default `1,8`).
+//! `BENCH_CLIENTS` (default `1,8`), `BENCH_WARMUP_MS` (default 1500).
+//! `BENCH_QUICK=1` runs it with a few iterations (see `common/quick.rs`).
 //!
 //! `cargo bench -p dynamodb-sessions --bench python_peer`
 
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 use dynamodb_sessions::{DataEncoding, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::python_env::{scripts_dir, PythonEnv};
 
+use common::quick::full_or_quick;
 use common::{bare_get, bare_put, full_cycle, key_of, new_session, read_cycle, Bare};
 
 const MODES: [&str; 4] = ["read", "rmw", "bare-read", "bare-rmw"];
@@ -38,8 +40,10 @@ fn main() {
         eprintln!("no Python environment (python3 with venv and pip is needed); skipping");
         return;
     };
-    let duration = common::env_millis("BENCH_SECONDS_MS", 2000);
-    let clients = common::env_list("BENCH_CLIENTS", "1,8");
+    let duration = common::env_millis("BENCH_SECONDS_MS", full_or_quick(2000, 200));
+    let clients = common::env_list("BENCH_CLIENTS", full_or_quick("1,8", "1,2"));
+    let warmup = common::env_millis("BENCH_WARMUP_MS", full_or_quick(1500, 100));
+    common::quick::announce();
     println!("# python_peer: {}", common::machine());
     println!(
         "# endpoint {endpoint}, {} ms per measurement",
@@ -62,7 +66,7 @@ fn main() {
         .collect();
     let bare_keys: Vec<Vec<u8>> = (0..max).map(|_| key_of(&new_session(&manager))).collect();
     // Warm DynamoDB Local's JIT and our pool.
-    common::run_threads(2, Duration::from_millis(1500), |i, d, _| {
+    common::run_threads(2, warmup, |i, d, _| {
         let mut cookie = cookies[i].lock().expect("cookie");
         while Instant::now() < d {
             *cookie = full_cycle(&manager, &cookie);

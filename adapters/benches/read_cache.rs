@@ -1,4 +1,4 @@
-//! Issue 17: read-only requests with the read cache off and on, on
+//! Read-only requests with the read cache off and on, on
 //! DynamoDB Local, side by side in one run (pages alternate between the two,
 //! which goes first swapping every page, so both see the same noise).
 //!
@@ -14,6 +14,7 @@
 //!
 //! `cargo bench -p dynamodb-sessions --bench read_cache`
 //! (`READ_CACHE_PAGES=N` pages per shape and setting, default 200).
+//! `BENCH_QUICK=1` runs it with a few iterations (see `common/quick.rs`).
 
 mod common;
 
@@ -27,6 +28,7 @@ use dynamodb_sessions::{
     cache::CacheSettings, cache::ReadCache, Scheme, SessionConfig, SessionManager,
 };
 
+use common::quick::full_or_quick;
 use common::{dynamodb_endpoint, env_count, machine, micros, new_session, stats};
 
 const REQUESTS_PER_PAGE: usize = 10;
@@ -133,7 +135,8 @@ fn main() {
     let Some(endpoint) = dynamodb_endpoint() else {
         return;
     };
-    let pages = env_count("READ_CACHE_PAGES", 200);
+    let pages = env_count("READ_CACHE_PAGES", full_or_quick(200, 3));
+    common::quick::announce();
     let backend = common::backend_on_new_table(&endpoint, "bench-read-cache");
     // Sessions are created by a manager of their own, so neither setting
     // starts with the record cached.

@@ -1,4 +1,4 @@
-//! Issue 16: what sealing `dat` costs. A full cycle (parse the cookie, load,
+//! What sealing `dat` costs. A full cycle (parse the cookie, load,
 //! read the data, change one value, commit a replace) with
 //! `DataProtection::Sealed` against the same cycle with `Plain`, for
 //! sessions of 1 KB and 100 KB, in memory and on DynamoDB Local.
@@ -10,6 +10,7 @@
 //! the same way, shows how large a difference noise alone makes. Settings
 //! (environment): `BENCH_ROUNDS` (default 20), `BENCH_BATCH` (cycles per side
 //! per round, default 25), `BENCH_WARMUP` (default 200).
+//! `BENCH_QUICK=1` runs it with a few iterations (see `common/quick.rs`).
 //!
 //! `cargo bench -p dynamodb-sessions --bench seal_cost`
 
@@ -20,14 +21,16 @@ use std::time::Duration;
 use dynamodb_sessions::store::Backend;
 use dynamodb_sessions::{DataProtection, MemoryBackend, Scheme, SessionConfig, SessionManager};
 
+use common::quick::full_or_quick;
 use common::{micros, stats};
 
 const SIZES: [(usize, &str); 2] = [(1024, "1 KB"), (100 * 1024, "100 KB")];
 
 fn main() {
-    let rounds = common::env_count("BENCH_ROUNDS", 20);
-    let batch = common::env_count("BENCH_BATCH", 25);
-    let warmup = common::env_count("BENCH_WARMUP", 200);
+    let rounds = common::env_count("BENCH_ROUNDS", full_or_quick(20, 2));
+    let batch = common::env_count("BENCH_BATCH", full_or_quick(25, 3));
+    let warmup = common::env_count("BENCH_WARMUP", full_or_quick(200, 5));
+    common::quick::announce();
     println!("# seal_cost: {}", common::machine());
     println!("# {rounds} rounds x {batch} cycles per side, interleaved; {warmup} warm-up cycles");
     let endpoint = common::dynamodb_endpoint();

@@ -2,7 +2,12 @@
 //! around `MemoryBackend` (the conformance suite checks the same counts on
 //! DynamoDB Local too).
 //!
+//! It sends one request of each kind and nothing else, so it has no quick
+//! mode of its own: `BENCH_QUICK=1` runs it as it is.
+//!
 //! `cargo bench -p dynamodb-sessions --bench store_calls`
+
+mod common;
 
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;
@@ -62,6 +67,7 @@ fn measure(
 }
 
 fn main() {
+    common::quick::announce();
     let reissue = SessionConfig::default().reissue_time().as_secs() as i64;
     type Request = Box<dyn FnOnce(&mut Session)>;
     let kinds: Vec<(&str, i64, bool, Request)> = vec![
@@ -134,6 +140,8 @@ fn main() {
 
     // Read-your-writes: the replica still has the version before the write
     // the cookie names, so the eventual read is followed by a strong one.
+    // `MemoryBackend` keeps the version before only for writes made in
+    // stale-read mode, so the mode is on before the write.
     let setup = setup();
     setup.backend.inner().set_stale_reads(StaleReads::On);
     let mut session = setup.manager.load(Some(&setup.cookie));

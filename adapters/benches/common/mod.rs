@@ -1,6 +1,9 @@
 //! Helpers shared by the bench binaries: timing statistics, interleaved
-//! A/B runs, and DynamoDB Local set-up (the same instance the tests use).
+//! A/B runs, DynamoDB Local set-up (the same instance the tests use) and
+//! quick mode.
 #![allow(dead_code)]
+
+pub mod quick;
 
 use dynamodb_sessions::Scheme;
 use std::collections::HashMap;
