@@ -68,7 +68,7 @@ fn main() {
 fn flood_under_cap() {
     let limits = full_or_quick(
         MemoryLimits::DEFAULT,
-        MemoryLimits::DEFAULT.with_max_sessions(1_000),
+        MemoryLimits::DEFAULT.max_sessions(1_000),
     );
     let backend = MemoryBackend::with_limits(limits);
     let cap = backend.limits().max_sessions;
