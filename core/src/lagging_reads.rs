@@ -13,13 +13,14 @@ use crate::{
 /// Whether eventually consistent loads see a lagging replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StaleReads {
-    /// Every load is current.
+    /// Every load is current. The default, as for a store that is read
+    /// where it is written.
+    #[default]
     Off,
     /// Eventually consistent loads return each record as it was before its
     /// last write made in this mode (nothing, for a record created in it),
     /// the way a lagging DynamoDB replica can; records last written outside
     /// the mode read as they are. Strong loads are always current.
-    #[default]
     On,
 }
 
@@ -33,6 +34,11 @@ pub enum StaleReads {
 /// return that earlier state while the mode is on. A write applied outside
 /// the mode lets the replica catch up. Only writes made through the
 /// wrapper lag.
+///
+/// The read before a write and the write are two calls, so concurrent
+/// writes of one key through the wrapper may leave an older state as the
+/// lagging one: write each key from one thread at a time, as the
+/// conformance cases and the checker do.
 ///
 /// ```
 /// use dynamodb_sessions::MemoryBackend;

@@ -631,6 +631,12 @@ impl FailedCommit {
                 "Your session was changed by another request at the same time, and this change was not saved; please try again.",
             ),
             CommitError::Expired => answer(409, "Your session expired; please reload the page."),
+            // A programming error (a session committed through another
+            // manager), not a store failure: nothing was written.
+            CommitError::OtherManager => answer(
+                500,
+                "Your change was not saved (a server error); please reload the page.",
+            ),
             // The store is busy or full, not broken: say so, and let
             // clients and load balancers back off.
             error if error.is_temporary() => FailedCommit {

@@ -30,8 +30,8 @@ pub fn beside_others() -> Share {
     Share::Shared(MACHINE.read().unwrap_or_else(PoisonError::into_inner))
 }
 
-/// A conformance harness whose cases hold a share [`beside_others`]: the
-/// suite's macro runs each case with its harness alive.
+/// A conformance harness that holds a share [`beside_others`] while
+/// `run_suite` runs the cases with it.
 pub struct BesideOthers<H> {
     harness: H,
     _share: Share,
