@@ -9,8 +9,7 @@ use std::time::Duration;
 #[cfg(feature = "aws-sdk")]
 use dynamodb_sessions::dynamodb::AwsSdkBackend;
 use dynamodb_sessions::dynamodb::{
-    Client as DynamoDbClient, DynamoDbBackendBuilderOn, ProvisionError, ProvisionReport,
-    ENDPOINT_ENV_DYNAMODB,
+    Client as DynamoDbClient, DynamoDbBackendBuilderOn, DynamoDbBackendOn, ENDPOINT_ENV_DYNAMODB,
 };
 #[cfg(feature = "dynamodb")]
 use dynamodb_sessions::DynamoDbBackend;
@@ -268,39 +267,29 @@ impl Options {
             #[cfg(feature = "dynamodb")]
             Client::Rusoto => {
                 let backend = configured(self, DynamoDbBackend::builder(table)).build()?;
-                self.open(
-                    backend,
-                    DynamoDbBackend::create_table_if_missing,
-                    table,
-                    config,
-                )
+                self.open(backend, "DynamoDbBackend", table, config)
             }
             #[cfg(feature = "aws-sdk")]
             Client::AwsSdk => {
                 let backend = configured(self, AwsSdkBackend::builder(table)).build()?;
-                self.open(
-                    backend,
-                    AwsSdkBackend::create_table_if_missing,
-                    table,
-                    config,
-                )
+                self.open(backend, "AwsSdkBackend", table, config)
             }
             #[allow(unreachable_patterns)]
             other => Err(format!("this demo was built without the {other:?} client").into()),
         }
     }
 
-    /// The manager on a DynamoDB `backend`: the table created if asked
-    /// (`provision`), then one item read to fail early.
-    fn open<B: Backend + 'static>(
+    /// The manager on a DynamoDB `backend` (shown as `name`): the table
+    /// created if asked, then one item read to fail early.
+    fn open<C: DynamoDbClient>(
         &self,
-        backend: B,
-        provision: impl Fn(&B) -> Result<ProvisionReport, ProvisionError>,
+        backend: DynamoDbBackendOn<C>,
+        name: &str,
         table: &str,
         config: SessionConfig,
     ) -> Result<(SessionManager, String), Box<dyn Error>> {
         if self.create_table {
-            provision(&backend)?;
+            backend.create_table_if_missing()?;
         }
         let _probe = backend
             .load(&StorageKey::from_bytes([0; 32]), Consistency::Eventual)
@@ -314,10 +303,6 @@ impl Options {
             Some(endpoint) => format!(" at {endpoint}"),
             None => String::new(),
         };
-        let name = std::any::type_name::<B>()
-            .rsplit("::")
-            .next()
-            .unwrap_or("?");
         let label = format!("{name}, table {table}{at}");
         let manager = SessionManager::new(Recording::new(backend, &label), config);
         Ok((manager, format!("sessions in DynamoDB table {table}{at}")))
