@@ -172,7 +172,7 @@
 //! [`regenerate_id`](Session::regenerate_id) (login, against session
 //! fixation), flash messages (`flash`, `pop_flash`, `peek_flash` by queue, and
 //! `flash_message`, `pop_flash_messages`, `peek_flash_messages` for the
-//! default queue; stored under `_f_<queue>`) and CSRF tokens (`new_csrf_token`, `get_csrf_token`,
+//! default queue; stored under `_f_<queue>`) and CSRF tokens (`new_csrf_token`, `csrf_token`,
 //! `check_csrf_token` in constant time, stored under `_csrft_`): the keys
 //! Pyramid uses. `regenerate_id` also rotates the CSRF token, so check the
 //! login form's token before calling it.
@@ -224,7 +224,7 @@
 //!     }
 //!     let visits = session.get::<u64>("visits").ok().flatten().unwrap_or(0) + 1;
 //!     let _ = session.insert("visits", &visits);
-//!     let token = session.get_csrf_token().unwrap_or_default();
+//!     let token = session.csrf_token().unwrap_or_default();
 //!     Response::from_string(format!("visit {visits}; form token {token}"))
 //! })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -326,7 +326,7 @@
 //!     }
 //!     let user: Option<String> = session.get("user")?;
 //!     let flash = session.pop_flash_messages::<String>()?.join(" ");
-//!     let csrf = session.get_csrf_token()?;
+//!     let csrf = session.csrf_token()?;
 //!     let csrf = format!("<input type=hidden name=csrf_token value={csrf}>");
 //!     Ok(Some(format!(
 //!         "<p>{flash}</p><p>Hello {}.</p>\
@@ -900,8 +900,8 @@
 //! | `dat` that is not JSON, a JSON non-object, lone surrogates, `1e400`, 200-deep nesting, a BOM, integers beyond 64 bits or `-0` (which could not be written back exactly) | as above |
 //! | JSON floats the app never touched: `24694.101300000002`, `-0.0`, subnormals, `5e-324`, `1.7976931348623157e308` | read and written back bit for bit, in both directions with the Python package |
 //! | sealed `dat` with any byte changed, cut short or extended, swapped with another session's, moved whole under another key, put back under a newer version, or with its `crt` changed; any bytes behind the sealed format byte | does not open: logged as corrupt without data, token or key, the request gets a new session under a new ID, the record is left untouched |
-//! | a stored value of the wrong type (`_csrft_` a number, a flash queue that is not a list, any key read as another type) | [`SessionError::Decode`] naming the key and the requested type, never the value; a CSRF check fails and `get_csrf_token` draws a new one |
-//! | an empty stored CSRF token | matches nothing, and `get_csrf_token` draws a new one |
+//! | a stored value of the wrong type (`_csrft_` a number, a flash queue that is not a list, any key read as another type) | [`SessionError::Decode`] naming the key and the requested type, never the value; a CSRF check fails and `csrf_token` draws a new one |
+//! | an empty stored CSRF token | matches nothing, and `csrf_token` draws a new one |
 //! | a DynamoDB item with a missing attribute, a wrong type, several types at once, sets, lists, maps, numbers like `1e3`, `1.0`, ` 1`, `-0`, 20 digits | [`BackendError::Corrupt`] naming the attribute, never the key or data; the manager logs it and starts a new session |
 //! | a record with version 0 or `u64::MAX`, an expired record | a new session; never written again |
 //! | a session over 400 KB | [`CommitError::TooLarge`] before anything is written, counted to the byte as DynamoDB counts (checked against DynamoDB Local at exactly 409,600 bytes), with room for any later reissue |
@@ -1019,7 +1019,7 @@
 //!   replayed to a Python page after our logout or login loads no session
 //!   there either, and the package's next write draws a new ID: it never
 //!   adopts the ended one. (With `exp` ahead it would read the tombstone as a
-//!   live empty session, and a mere `get_csrf_token()` would then write `ver`
+//!   live empty session, and a mere `get_csrf_token()` (Python's) would then write `ver`
 //!   2^64, which we cannot hold: two sessions under one cookie.) Keep the
 //!   Python servers' clocks within a second of ours. The table's TTL may
 //!   remove such a tombstone early, which only shortens how long a stale

@@ -371,7 +371,7 @@ fn python_session_goes_on_in_rust() {
     assert_eq!(session.peek_flash::<String>("errors").unwrap(), ["careful"]);
     assert_eq!(session.pop_flash::<String>("").unwrap(), ["hi"]);
     assert!(session.check_csrf_token(&csrf).unwrap());
-    assert_eq!(session.get_csrf_token().unwrap(), csrf);
+    assert_eq!(session.csrf_token().unwrap(), csrf);
     session.insert("n", &2).unwrap();
     session.flash("from rust", "", true).unwrap();
     let rust_cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
@@ -406,7 +406,7 @@ fn rust_session_goes_on_in_python() {
     session.insert("user", "ada").unwrap();
     session.insert("nested", &nested).unwrap();
     session.flash("welcome", "", true).unwrap();
-    let csrf = session.get_csrf_token().unwrap();
+    let csrf = session.csrf_token().unwrap();
     let rust_cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
     assert_eq!(version_of(&rust_cookie), 1);
     let item = fx.raw_item(&rust_cookie).unwrap();
@@ -757,7 +757,7 @@ fn python_starts_afresh(fx: &mut Fixture, stale: &str) -> String {
 /// Our logout is a logout for the Python package too: a stale cookie
 /// replayed to a Python page loads no session, and its first write draws a
 /// new ID (it used to adopt the ended ID as an empty live session, and a
-/// mere `get_csrf_token()` then wrote `ver` 2^64, which we cannot read:
+/// mere `get_csrf_token()` (Python's) then wrote `ver` 2^64, which we cannot read:
 /// two sessions under one cookie). For a session made by either side.
 #[test]
 fn rust_logout_is_a_logout_for_python() {
@@ -782,7 +782,7 @@ fn rust_logout_is_a_logout_for_python() {
         // The new session goes on in both languages; the old cookie stays
         // ended in both.
         let mut session = rust.load(Some(&fresh));
-        assert!(session.get_csrf_token().is_ok());
+        assert!(session.csrf_token().is_ok());
         assert_eq!(session.get::<String>("user").unwrap(), None);
         let mut session = rust.load(Some(&stale));
         assert_eq!(session.get::<String>("user").unwrap(), None);

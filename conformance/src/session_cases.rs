@@ -429,13 +429,13 @@ pub fn flash_shows_once_across_requests<H: Harness>(harness: &H) {
 /// A CSRF token persists across requests and checks in constant time.
 pub fn csrf_token_across_requests<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);
-    let (token, set_cookie) = f.request(None, |s| s.get_csrf_token().unwrap());
+    let (token, set_cookie) = f.request(None, |s| s.csrf_token().unwrap());
     assert_eq!(token.len(), 64);
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
     let cookie = cookie_pair(&set_cookie.unwrap());
     let ((same, ok, forged, empty), set_cookie) = f.request(Some(&cookie), |s| {
         (
-            s.get_csrf_token().unwrap(),
+            s.csrf_token().unwrap(),
             s.check_csrf_token(&token).unwrap(),
             s.check_csrf_token(&token.replace(&token[..1], "x"))
                 .unwrap(),

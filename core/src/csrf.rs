@@ -36,7 +36,8 @@ impl Session {
         Ok(token)
     }
 
-    /// The session's CSRF token, drawing one if it has none.
+    /// The session's CSRF token, drawing one if it has none (Pyramid's
+    /// `get_csrf_token`).
     ///
     /// ```
     /// use dynamodb_sessions_core::{SessionConfig, SessionManager};
@@ -44,8 +45,8 @@ impl Session {
     ///
     /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     /// let mut session = manager.load(None);
-    /// let token = session.get_csrf_token()?;
-    /// assert_eq!(session.get_csrf_token()?, token);
+    /// let token = session.csrf_token()?;
+    /// assert_eq!(session.csrf_token()?, token);
     /// assert!(session.check_csrf_token(&token)?);
     /// assert!(!session.check_csrf_token("forged")?);
     /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
@@ -54,7 +55,7 @@ impl Session {
     /// # Errors
     ///
     /// As [`new_csrf_token`](Self::new_csrf_token).
-    pub fn get_csrf_token(&mut self) -> Result<String, SessionError> {
+    pub fn csrf_token(&mut self) -> Result<String, SessionError> {
         self.load()?;
         match self.data.get(CSRF_KEY) {
             Some(Value::Text(token)) if !token.is_empty() => Ok(token.clone()),
@@ -63,7 +64,7 @@ impl Session {
     }
 
     /// Forgets the CSRF token, so that the next
-    /// [`get_csrf_token`](Self::get_csrf_token) draws a new one. Needs the
+    /// [`csrf_token`](Self::csrf_token) draws a new one. Needs the
     /// session loaded.
     pub(crate) fn drop_csrf_token(&mut self) {
         debug_assert!(self.is_loaded());

@@ -401,7 +401,7 @@ impl Session {
     ///
     /// The CSRF token is dropped too (OWASP: rotate it when the privilege
     /// level changes), so a token handed out before the login no longer
-    /// matches; [`get_csrf_token`](Self::get_csrf_token) draws a new one.
+    /// matches; [`csrf_token`](Self::csrf_token) draws a new one.
     /// Check the login form's token *before* calling this.
     ///
     /// ```
@@ -410,10 +410,10 @@ impl Session {
     ///
     /// let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     /// let mut session = manager.load(None);
-    /// let before = session.get_csrf_token()?;
+    /// let before = session.csrf_token()?;
     /// session.regenerate_id()?;
     /// assert!(!session.check_csrf_token(&before)?);
-    /// assert_ne!(session.get_csrf_token()?, before);
+    /// assert_ne!(session.csrf_token()?, before);
     /// # Ok::<(), dynamodb_sessions_core::SessionError>(())
     /// ```
     ///

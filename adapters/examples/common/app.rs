@@ -164,7 +164,7 @@ fn home(session: &mut Session, count: bool) -> Result<Reply, SessionError> {
         session.peek_flash::<String>("")?
     };
     let user = session.get::<String>("user")?;
-    let csrf = escape(&session.get_csrf_token()?);
+    let csrf = escape(&session.csrf_token()?);
 
     let mut page = String::from(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\">\

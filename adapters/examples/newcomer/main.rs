@@ -64,7 +64,7 @@ fn page(
     session.insert("visits", &visits)?;
     let user: Option<String> = session.get("user")?;
     let flash = session.pop_flash_messages::<String>()?.join(" ");
-    let csrf = session.get_csrf_token()?;
+    let csrf = session.csrf_token()?;
     let csrf = format!("<input type=hidden name=csrf_token value={csrf}>");
     Ok(Some(format!(
         "<p>{flash}</p><p>Hello {}, visit {visits}.</p>\

@@ -312,7 +312,7 @@ impl HttpSessions {
     /// let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
     /// let request = Request::fake_http("POST", "/", vec![], vec![]);
     /// let mut session = sessions.load(&request);
-    /// let token = session.get_csrf_token()?;
+    /// let token = session.csrf_token()?;
     ///
     /// let form = Form::parse(format!("csrf_token={token}&note=hi").as_bytes());
     /// sessions.check_csrf(&mut session, &request, &form)?;

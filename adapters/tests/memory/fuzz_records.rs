@@ -185,7 +185,7 @@ impl Target {
                 );
             }
         }
-        messages.extend(session.get_csrf_token().err().map(|e| e.to_string()));
+        messages.extend(session.csrf_token().err().map(|e| e.to_string()));
         messages.extend(
             session
                 .check_csrf_token("candidate")

@@ -25,7 +25,7 @@ fn sessions() -> HttpSessions {
 fn stored_session(sessions: &HttpSessions) -> (String, String) {
     let manager = sessions.manager();
     let mut session = manager.load(None);
-    let token = session.get_csrf_token().unwrap();
+    let token = session.csrf_token().unwrap();
     let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
     (set_cookie.split(';').next().unwrap().to_owned(), token)
 }
@@ -734,7 +734,7 @@ mod turns {
     }
 
     /// A reader (`FromFirstChange`) whose first change is drawing a CSRF token
-    /// (`get_csrf_token` on a session without one) or a logout waits for the
+    /// (`csrf_token` on a session without one) or a logout waits for the
     /// writer holding the turn, and goes on once it commits.
     #[test]
     fn a_readers_first_change_waits_for_the_holder() {
@@ -749,7 +749,7 @@ mod turns {
                     let mut reader = manager.load_with(Some(&cookie), Sequencing::FromFirstChange);
                     assert_eq!(reader.get::<u64>("n").unwrap(), Some(1));
                     match change {
-                        "csrf" => drop(reader.get_csrf_token().unwrap()),
+                        "csrf" => drop(reader.csrf_token().unwrap()),
                         _ => reader.invalidate(),
                     }
                     reader_done.store(1, Ordering::SeqCst);

@@ -43,7 +43,7 @@ fn full_flow(manager: &SessionManager) -> Vec<String> {
     assert!(session.check_csrf_token(&form_token).unwrap());
     session.regenerate_id().unwrap();
     session.insert(STORED[3], STORED[4]).unwrap();
-    let csrf = session.get_csrf_token().unwrap();
+    let csrf = session.csrf_token().unwrap();
     let cookie = pair(manager.commit(session, Scheme::Https).unwrap());
 
     // One more change, and the data reads back.

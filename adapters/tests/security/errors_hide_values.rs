@@ -11,7 +11,7 @@ use dynamodb_sessions::{SessionConfig, SessionManager};
 fn a_decode_error_does_not_quote_the_value() {
     let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     let mut session = manager.load(None);
-    let token = session.get_csrf_token().unwrap();
+    let token = session.csrf_token().unwrap();
     let err = session.get::<u64>("_csrft_").unwrap_err();
     let mut chain = vec![err.to_string()];
     let mut source = err.source();
@@ -30,14 +30,14 @@ fn a_decode_error_does_not_quote_the_value() {
 fn a_decode_error_from_sealed_data_does_not_quote_the_value() {
     let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     let mut session = manager.load(None);
-    let token = session.get_csrf_token().unwrap();
+    let token = session.csrf_token().unwrap();
     let set_cookie = manager
         .commit(session, dynamodb_sessions::Scheme::Https)
         .unwrap()
         .unwrap();
     let cookie = set_cookie.split(';').next().unwrap();
     let mut session = manager.load(Some(cookie));
-    assert_eq!(session.get_csrf_token().unwrap(), token, "opened");
+    assert_eq!(session.csrf_token().unwrap(), token, "opened");
     let err = session.get::<Vec<bool>>("_csrft_").unwrap_err();
     let text = format!("{err} / {err:?} / {:?}", err.source());
     assert!(text.contains("_csrft_"), "{text}");

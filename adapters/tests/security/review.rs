@@ -83,7 +83,7 @@ fn login_rotates_the_id_and_the_old_one_is_dead() {
 /// Defect found in the review: a stored CSRF token that is the empty string
 /// (a record written by another program, or a corrupted one) matches an
 /// empty candidate, so a form posted without a token passes the check, and
-/// `get_csrf_token` hands out "" instead of drawing a token.
+/// `csrf_token` hands out "" instead of drawing a token.
 #[test]
 fn an_empty_stored_csrf_token_matches_nothing() {
     let backend = Arc::new(MemoryBackend::new());
@@ -110,7 +110,7 @@ fn an_empty_stored_csrf_token_matches_nothing() {
         !session.check_csrf_token("").unwrap(),
         "an empty token passed"
     );
-    assert!(!session.get_csrf_token().unwrap().is_empty());
+    assert!(!session.csrf_token().unwrap().is_empty());
 }
 
 /// OWASP: a login rotates the CSRF token with the session ID, so a token
@@ -119,7 +119,7 @@ fn an_empty_stored_csrf_token_matches_nothing() {
 fn login_rotates_the_csrf_token() {
     let manager = SessionManager::new(MemoryBackend::new(), SessionConfig::default());
     let mut session = manager.load(None);
-    let before = session.get_csrf_token().unwrap();
+    let before = session.csrf_token().unwrap();
     let cookie = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
 
@@ -139,7 +139,7 @@ fn login_rotates_the_csrf_token() {
         !session.check_csrf_token(&before).unwrap(),
         "the pre-login token still matches after the login"
     );
-    let new = session.get_csrf_token().unwrap();
+    let new = session.csrf_token().unwrap();
     assert_ne!(new, before);
     assert_eq!(
         session.get::<String>("user").unwrap().as_deref(),
@@ -148,7 +148,7 @@ fn login_rotates_the_csrf_token() {
     // A token drawn in the login request itself survives the commit.
     let mut session = manager.load(Some(&after));
     session.regenerate_id().unwrap();
-    let drawn = session.get_csrf_token().unwrap();
+    let drawn = session.csrf_token().unwrap();
     let again = manager.commit(session, Scheme::Https).unwrap().unwrap();
     let again = again.split(';').next().unwrap().to_owned();
     let mut session = manager.load(Some(&again));
