@@ -263,12 +263,14 @@
 //! fn manager() -> Result<SessionManager, Error> {
 //!     let config = SessionConfig::default();
 //!     Ok(match std::env::var("SESSION_TABLE") {
-//!         Ok(table) => {
+//!         Ok(table) if !table.is_empty() => {
 //!             let backend = DynamoDbBackend::new(table)?; // region etc. from the environment
+//!             // Needs CreateTable and friends: in production, run it from a
+//!             // deployment role instead (see DynamoDB below).
 //!             backend.create_table_if_missing()?;
 //!             SessionManager::new(backend, config)
 //!         }
-//!         Err(_) => SessionManager::new(MemoryBackend::new(), config),
+//!         _ => SessionManager::new(MemoryBackend::new(), config),
 //!     })
 //! }
 //!
@@ -294,8 +296,15 @@
 //!                                 .with_status_code(303)
 //!                                 .with_header("Location: /".parse::<Header>().unwrap()),
 //!                             Err(e) => {
+//!                                 // 503 with Retry-After when the store is down or busy.
 //!                                 let failed = FailedCommit::of_session(&e);
-//!                                 Response::from_string(failed.message).with_status_code(failed.status)
+//!                                 let mut response = Response::from_string(failed.message)
+//!                                     .with_status_code(failed.status);
+//!                                 if let Some(seconds) = failed.retry_after {
+//!                                     let header = format!("Retry-After: {seconds}");
+//!                                     response.add_header(header.parse::<Header>().unwrap());
+//!                                 }
+//!                                 response
 //!                             }
 //!                         }
 //!                     });
@@ -337,11 +346,45 @@
 //! }
 //! ```
 //!
-//! Tests need neither AWS nor a socket: with a [`MemoryBackend`],
-//! [`HttpSessions::handle`](http::HttpSessions::handle) runs a handler on a
-//! `tiny_http::TestRequest` (or a rouille `Request::fake_http`) and returns
-//! its response with the `Set-Cookie` header, ready for the next request's
-//! `Cookie`.
+//! A logout that sets a flash afterwards answers with one cookie: the new
+//! session's (the old record is ended all the same). And `csrf_token()`
+//! draws and stores a token for a visitor who has no session yet, so a page
+//! that shows a form creates a session on a first visit: one create per new
+//! visitor, which is what a form needs anyway.
+//!
+//! Tests need neither AWS nor a socket. [`serve`](http::tiny_http::serve)
+//! answers the request itself, so a test calls
+//! [`HttpSessions::handle`](http::HttpSessions::handle) instead: it runs a
+//! handler on a `tiny_http::TestRequest` (a rouille `Request::fake_http`
+//! works alike) against a [`MemoryBackend`] and returns the response with
+//! its `Set-Cookie` header, ready for the next request's `Cookie`. A form
+//! comes from [`Form::parse`](http::Form::parse).
+//!
+//! ```
+//! use dynamodb_sessions::http::HttpSessions;
+//! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+//! use tiny_http::{Header, Request, Response, TestRequest};
+//!
+//! let sessions = HttpSessions::new(SessionManager::new(MemoryBackend::new(), SessionConfig::default()));
+//! let visit = |cookie: Option<&str>| {
+//!     let mut request = TestRequest::new();
+//!     if let Some(cookie) = cookie {
+//!         request = request.with_header(Header::from_bytes("Cookie", cookie).unwrap());
+//!     }
+//!     let request: Request = request.into();
+//!     sessions.handle(&request, |session| {
+//!         let visits = session.get::<u64>("visits").unwrap().unwrap_or(0) + 1;
+//!         session.insert("visits", &visits).unwrap();
+//!         Response::from_string(visits.to_string())
+//!     })
+//! };
+//! let first = visit(None)?;
+//! let set_cookie = first.headers().iter().find(|h| h.field.equiv("Set-Cookie")).unwrap();
+//! let cookie = set_cookie.value.as_str().split(';').next().unwrap().to_owned();
+//! let second = visit(Some(&cookie))?;
+//! assert!(second.headers().iter().any(|h| h.field.equiv("Set-Cookie")));
+//! # Ok::<(), dynamodb_sessions::CommitError>(())
+//! ```
 //!
 //! **Turns.** Requests of one session take turns inside one process
 //! ([`http::InProcessTurns::ByMethod`], the default): a `POST` (any unsafe
@@ -406,8 +449,8 @@
 //! # Session settings
 //!
 //! Every setting in this crate is set one way: a chained method named after
-//! the setting, on a builder or a settings value, and read back by the same
-//! name ([`SessionConfig::builder`]`().timeout(..)` and
+//! the setting, on a builder or a settings value, and, where the built value
+//! shows it, read back by the same name ([`SessionConfig::builder`]`().timeout(..)` and
 //! [`SessionConfig::timeout`]; [`MemoryLimits::DEFAULT`]`.max_sessions(..)`;
 //! `RetryConfig::DEFAULT.max_attempts(..)`; [`HttpSessions::new`](http::HttpSessions::new)`(..).on_conflict(..)`).
 //! Where a combination can be wrong, `build()` checks it and says why.
