@@ -246,7 +246,7 @@
 //! Login, logout, a flash message and CSRF-checked forms, served by eight
 //! threads, with sessions in DynamoDB when `SESSION_TABLE` names a table and
 //! in memory otherwise (tests, a laptop): one binary for both. Its session
-//! code is the handler's dozen lines; [`serve`](http::tiny_http::serve)
+//! code is the handler's dozen lines; [`serve`][tiny_http serve]
 //! does the rest, and [`FailedCommit::of_session`](http::FailedCommit::of_session)
 //! turns a store that is down into a 503.
 //!
@@ -352,7 +352,7 @@
 //! that shows a form creates a session on a first visit: one create per new
 //! visitor, which is what a form needs anyway.
 //!
-//! Tests need neither AWS nor a socket. [`serve`](http::tiny_http::serve)
+//! Tests need neither AWS nor a socket. [`serve`][tiny_http serve]
 //! answers the request itself, so a test calls
 //! [`HttpSessions::handle`](http::HttpSessions::handle) instead: it runs a
 //! handler on a `tiny_http::TestRequest` (a rouille `Request::fake_http`
@@ -1174,6 +1174,11 @@
     doc = "[`http::tiny_http`]: crate::http::tiny_http"
 )]
 #![cfg_attr(not(feature = "tiny-http"), doc = "[`http::tiny_http`]: #features")]
+#![cfg_attr(
+    feature = "tiny-http",
+    doc = "[tiny_http serve]: crate::http::tiny_http::serve"
+)]
+#![cfg_attr(not(feature = "tiny-http"), doc = "[tiny_http serve]: #features")]
 #![cfg_attr(feature = "rouille", doc = "[`http::rouille`]: crate::http::rouille")]
 #![cfg_attr(not(feature = "rouille"), doc = "[`http::rouille`]: #features")]
 #![deny(missing_docs)]
