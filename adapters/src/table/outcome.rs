@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn another_write_at_our_target_means_not_applied() {
-        // Issue 11, defect 1: same version, same data, other writer.
+        // Same version, same data, other writer: not ours.
         assert_eq!(
             decide(Some(5), 6, &OURS, stored(6, Some(THEIRS))),
             Decision::NotApplied
@@ -124,7 +124,7 @@ mod tests {
             decide(None, 1, &OURS, stored(1, Some(THEIRS))),
             Decision::NotApplied
         );
-        // A login's tombstone after another request's logout (defect 3).
+        // A login's tombstone after another request's logout: not ours.
         assert_eq!(
             decide(Some(5), TOMBSTONE, &OURS, stored(TOMBSTONE, Some(THEIRS))),
             Decision::NotApplied

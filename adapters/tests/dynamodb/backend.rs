@@ -922,7 +922,7 @@ fn a_replace_applied_by_a_timed_out_attempt_is_replaced_not_a_conflict_on<C: Tes
     );
 }
 
-/// Issue 11, defect 1: A and B load version 1 and write the same data as
+/// A and B load version 1 and write the same data as
 /// version 2. B commits; A's first attempt is lost, its retry fails the
 /// version check, and the item holds the same version, data and creation
 /// time. A did not write it: a conflict, never Ok.
@@ -997,7 +997,7 @@ fn a_write_superseded_before_its_check_is_outcome_unknown_on<C: TestClient>() {
     );
 }
 
-/// Issue 11, defect 3, at the store: a login's tombstone for the old ID
+/// At the store: a login's tombstone for the old ID
 /// whose first attempt is lost, after another request's logout ended the
 /// record. The ended record is not ours: a conflict, never "done".
 #[test]
@@ -1035,7 +1035,7 @@ fn a_login_tombstone_after_a_logout_is_a_conflict_on<C: TestClient>() {
     );
 }
 
-/// Issue 11, defect 11: the read that decides a lost answer used to start
+/// The read that decides a lost answer used to start
 /// a fresh set of retries, so a call could run about twice its bound. One
 /// deadline now covers every attempt, backoff and check.
 #[test]

@@ -425,7 +425,7 @@ fn login_with_lost_answers(manager: &SessionManager, proxy: &Proxy) -> (String, 
     (cookie, session)
 }
 
-/// Issue 11, defect 2: a login whose ending of the old ID is applied but
+/// A login whose ending of the old ID is applied but
 /// whose every answer is lost. The old record's tombstone names the new
 /// record, so a read of it settles the login: done, and the browser gets
 /// the new cookie and its data.
@@ -477,7 +477,7 @@ fn a_login_whose_outcome_stays_unknown_keeps_the_data_on<C: TestClient>() {
     assert_eq!(live[0].version, 1, "the new record, with the data");
 }
 
-/// Issue 11, defect 3: tab B logs out after tab A loaded the session for a
+/// Tab B logs out after tab A loaded the session for a
 /// login. A's ending of the old ID is lost on its first attempt, its retry
 /// finds the logout's tombstone: not A's, so the login is a conflict and
 /// the logged-out data does not live on under the new ID.
