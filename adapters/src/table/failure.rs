@@ -74,6 +74,31 @@ pub(crate) fn is_item_size_message(message: &str) -> bool {
     message.contains("item size") && message.contains("exceed")
 }
 
+/// For each client's tests: text standing for a request's storage key
+/// (base64) and data, planted in the errors a client's classifier is fed.
+#[cfg(test)]
+pub(crate) const PLANTED_TEXT: &str = "c2VjcmV0LWtleQ== DAT-MARKER";
+
+/// For each client's tests: `failure` (classified from an error that
+/// quoted [`PLANTED_TEXT`]) shows no part of it, in its `Debug`, its
+/// source's `Display` nor its source's `Debug`.
+#[cfg(test)]
+pub(crate) fn assert_hides_planted_text(failure: Failure) {
+    let shown = format!("{failure:?}");
+    let source = match failure {
+        Failure::Throttled(s)
+        | Failure::Transient(s)
+        | Failure::NotSent(s)
+        | Failure::Rejected(s) => s,
+        other => panic!("{other:?}"),
+    };
+    let shown = format!("{shown} {source} {source:?}");
+    assert!(
+        !shown.contains("c2VjcmV0") && !shown.contains("DAT-MARKER"),
+        "{shown}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ mod wire;
 
 pub(crate) use attribute::{Attribute, Item};
 pub(crate) use blocking::BlockingTable;
+#[cfg(test)]
+pub(crate) use failure::{assert_hides_planted_text, PLANTED_TEXT};
 pub(crate) use failure::{classify_code, Failure};
 pub(crate) use provision::{ProvisionWire, TableState, TtlState};
 pub(crate) use runtime::OwnedRuntime;

@@ -428,6 +428,7 @@ fn error_type(body: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{assert_hides_planted_text, PLANTED_TEXT};
     use rusoto_core::request::BufferedHttpResponse;
     use rusoto_core::HttpDispatchError;
 
@@ -539,7 +540,7 @@ mod tests {
     /// bodies, which may quote the request; none of it is kept.
     #[test]
     fn no_text_of_rusotos_errors_is_kept() {
-        const PLANTED: &str = "c2VjcmV0LWtleQ== DAT-MARKER";
+        const PLANTED: &str = PLANTED_TEXT;
         let body = format!(r#"{{"__type":"x#NewException","message":"{PLANTED}"}}"#);
         let errors: Vec<RusotoError<PutItemError>> = vec![
             RusotoError::Service(PutItemError::ResourceNotFound(PLANTED.into())),
@@ -553,20 +554,7 @@ mod tests {
             unknown(500, PLANTED),
         ];
         for error in errors {
-            let failure = classify(error);
-            let shown = format!("{failure:?}");
-            let source = match failure {
-                Failure::Throttled(s)
-                | Failure::Transient(s)
-                | Failure::NotSent(s)
-                | Failure::Rejected(s) => s,
-                other => panic!("{other:?}"),
-            };
-            let shown = format!("{shown} {source} {source:?}");
-            assert!(
-                !shown.contains("c2VjcmV0") && !shown.contains("DAT-MARKER"),
-                "{shown}"
-            );
+            assert_hides_planted_text(classify(error));
         }
         assert_eq!(
             request_error(RusotoError::Service(
