@@ -276,22 +276,37 @@ impl Fixture {
     }
 }
 
-/// The stored item of the session a `name=token/version` cookie names,
-/// attribute by attribute, read strongly consistent.
-fn raw_item(backend: &DynamoDbBackend, cookie: &str) -> Option<HashMap<String, AttributeValue>> {
-    let token = cookie
-        .split_once('=')
-        .and_then(|(_, value)| value.split('/').next())
-        .and_then(Token::parse)
-        .unwrap_or_else(|| panic!("not a session cookie: {cookie}"));
-    let mut key = HashMap::new();
-    key.insert(
+/// Deletes the item behind `cookie`, as DynamoDB's TTL does once it has
+/// expired (the harness's tables keep expired items, so that a test decides
+/// when the sweep comes).
+fn sweep_as_ttl_does(backend: &DynamoDbBackend, cookie: &str) {
+    use rusoto_dynamodb::DeleteItemInput;
+    let input = DeleteItemInput {
+        table_name: backend.table_name().to_owned(),
+        key: storage_key_of(cookie),
+        ..DeleteItemInput::default()
+    };
+    let endpoint = DynamoDbLocal::shared().expect("DynamoDB Local").endpoint();
+    block_on(raw_client(endpoint).delete_item(input)).expect("raw DeleteItem");
+}
+
+/// The DynamoDB key of the session a `name=token/version` cookie names.
+fn storage_key_of(cookie: &str) -> HashMap<String, AttributeValue> {
+    let token =
+        Token::parse(token_of(cookie)).unwrap_or_else(|| panic!("not a session cookie: {cookie}"));
+    HashMap::from([(
         "sid".to_owned(),
         AttributeValue {
             b: Some(token.storage_key().as_bytes().to_vec().into()),
             ..AttributeValue::default()
         },
-    );
+    )])
+}
+
+/// The stored item of the session a `name=token/version` cookie names,
+/// attribute by attribute, read strongly consistent.
+fn raw_item(backend: &DynamoDbBackend, cookie: &str) -> Option<HashMap<String, AttributeValue>> {
+    let key = storage_key_of(cookie);
     let input = GetItemInput {
         table_name: backend.table_name().to_owned(),
         key,
@@ -677,12 +692,56 @@ fn python_reissue_after_our_logout_keeps_the_session_ended() {
     );
 }
 
+/// The other order of the known limit: the TTL removed our tombstone before
+/// the package's unconditional reissue, which then makes an item of only
+/// `iss` and `exp`. We read it as no session (and never write under that
+/// ID again); the package fails on it (`KeyError` on `ver`) until it
+/// expires. Only a Python request that held the session from before the
+/// logout until after the sweep (DynamoDB sweeps within days) can do this.
+#[test]
+fn python_reissue_after_the_ttl_sweep_is_no_session_for_us() {
+    let Some(mut fx) = Fixture::with_python_settings(json!({"reissue_time": null})) else {
+        return;
+    };
+    let cookie = fx.python.ok(None, json!([["set", "n", 1]])).cookie();
+    let rust = fx.json_manager();
+
+    let paused = fx
+        .python
+        .request_until_pause(Some(&cookie), json!([["get", "n"], ["pause"]]));
+    let mut session = rust.load(Some(&cookie));
+    session.invalidate();
+    rust.commit(session, Scheme::Http).unwrap().unwrap();
+    sweep_as_ttl_does(&fx.backend, &cookie);
+    let reply = paused.resume();
+    assert!(reply.error.is_none(), "{reply:?}");
+    reissue_as_dynamodb_applies_it(&fx, &cookie, 1200);
+
+    let item = fx.raw_item(&cookie).expect("the reissue made an item");
+    assert!(
+        !item.contains_key("ver") && !item.contains_key("dat"),
+        "{item:?}"
+    );
+    let mut session = rust.load(Some(&cookie));
+    assert_eq!(session.get::<i64>("n").unwrap(), None, "no data for us");
+    session.insert("m", &2).unwrap();
+    let fresh = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
+    assert_ne!(token_of(&fresh), token_of(&cookie), "a new ID");
+    assert_eq!(
+        fx.raw_item(&cookie),
+        Some(item),
+        "the reissued item untouched"
+    );
+    let reply = fx.python.request(Some(&cookie), json!([["get", "n"]]));
+    let (kind, _) = reply.error.expect("the package fails on it");
+    assert_eq!(kind, "KeyError");
+}
+
 /// The package's reissue of the session behind `cookie` (`iss` now, `exp`
 /// `timeout` later, nothing else, no condition) as DynamoDB applies it:
 /// DynamoDB Local ignores the package's own request.
 fn reissue_as_dynamodb_applies_it(fx: &Fixture, cookie: &str, timeout: i64) {
     use rusoto_dynamodb::{AttributeValueUpdate, UpdateItemInput};
-    let token = Token::parse(token_of(cookie)).expect("a token");
     let number = |n: i64| AttributeValueUpdate {
         action: Some("PUT".to_owned()),
         value: Some(AttributeValue {
@@ -693,13 +752,7 @@ fn reissue_as_dynamodb_applies_it(fx: &Fixture, cookie: &str, timeout: i64) {
     let now = unix_now();
     let input = UpdateItemInput {
         table_name: fx.backend.table_name().to_owned(),
-        key: HashMap::from([(
-            "sid".to_owned(),
-            AttributeValue {
-                b: Some(token.storage_key().as_bytes().to_vec().into()),
-                ..AttributeValue::default()
-            },
-        )]),
+        key: storage_key_of(cookie),
         attribute_updates: Some(HashMap::from([
             ("iss".to_owned(), number(now)),
             ("exp".to_owned(), number(now + timeout)),

@@ -17,7 +17,7 @@ use dynamodb_sessions::store::{Backend, StorageKey};
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
-use crate::raw_table::{block_on, raw_client};
+use crate::raw_table::{block_on, keep_expired_items, raw_client};
 use dynamodb_sessions_conformance::{Corruption, Harness};
 
 /// A DynamoDB client the tests run on, with its name in test output.
@@ -127,7 +127,9 @@ impl<B: DynamoDbClient> ClientHarness<B> {
         &self.endpoint
     }
 
-    /// A backend on a new, empty, provisioned table.
+    /// A backend on a new, empty, provisioned table that keeps expired
+    /// items ([`keep_expired_items`]: cases look at tombstones whose `exp`
+    /// has passed).
     ///
     /// # Panics
     ///
@@ -140,6 +142,7 @@ impl<B: DynamoDbClient> ClientHarness<B> {
         B::at(&self.endpoint, &table, patient)
             .provision()
             .expect("create the test table");
+        keep_expired_items(&self.endpoint, &table);
         B::at(&self.endpoint, &table, RetryConfig::DEFAULT)
     }
 }

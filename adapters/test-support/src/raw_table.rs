@@ -64,6 +64,27 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// Turns `table`'s TTL off, so that it keeps expired items. DynamoDB Local
+/// deletes an item within seconds of its `exp` (1 to 3 s measured),
+/// DynamoDB within days, and the library's JSON-mode tombstones expire at
+/// once: a test that looks at one would race the sweep. Tests of the sweep
+/// delete the item themselves, as the TTL does.
+///
+/// # Panics
+///
+/// When the request fails.
+pub fn keep_expired_items(endpoint: &str, table: &str) {
+    use rusoto_dynamodb::{TimeToLiveSpecification, UpdateTimeToLiveInput};
+    let input = UpdateTimeToLiveInput {
+        table_name: table.to_owned(),
+        time_to_live_specification: TimeToLiveSpecification {
+            attribute_name: "exp".to_owned(),
+            enabled: false,
+        },
+    };
+    block_on(raw_client(endpoint).update_time_to_live(input)).expect("turn the TTL off");
+}
+
 /// Every item of `table`, as DynamoDB stores it, read page by page with a
 /// strongly consistent scan: what a leaked table or export would hold.
 ///
