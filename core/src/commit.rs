@@ -12,6 +12,7 @@ use crate::codec;
 use crate::seal::Binding;
 use crate::session::{Bound, Retired, Session, State};
 use crate::session_cookie::{self, CookieValue};
+use crate::users::Attached;
 use crate::{
     ensure_item_fits_with_reissue_room, BackendError, CommitError, Consistency, CreateOutcome,
     EndOutcome, LoadOutcome, Operation, Record, ReplaceOutcome, Scheme, StorageKey, Token,
@@ -86,6 +87,9 @@ impl Session {
         };
         if let Some(Retired::Login(from)) = &self.retired {
             self.finish_login(from, created, now)?;
+        }
+        if let (true, Some(new), Some(users)) = (self.logged_in, created, &self.shared.users) {
+            users.enforce_cap(&self, &new, now);
         }
         Ok(cookie)
     }
@@ -313,12 +317,30 @@ impl Session {
         version: u64,
         created_at: i64,
     ) -> Result<Record, CommitError> {
+        self.record_for(token, key, now, version, created_at, self.user.as_ref())
+    }
+
+    /// The record of this session's data under `key` at `version`, stamped
+    /// with `user` if given.
+    pub(crate) fn record_for(
+        &self,
+        token: &Token,
+        key: &StorageKey,
+        now: i64,
+        version: u64,
+        created_at: i64,
+        user: Option<&Attached>,
+    ) -> Result<Record, CommitError> {
         let config = &self.shared.config;
         let binding = Binding {
             token,
             key,
             version,
             created_at: Some(created_at),
+        };
+        let user = match (user, &self.shared.users) {
+            (Some(attached), Some(users)) => Some(users.stamp(key, attached)?),
+            _ => None,
         };
         Ok(Record {
             successor: None,
@@ -332,6 +354,7 @@ impl Session {
                 config.data_protection(),
                 &binding,
             )?,
+            user,
         })
     }
 

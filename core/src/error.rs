@@ -94,6 +94,8 @@ pub enum SessionError {
         /// What JSON cannot hold, e.g. "a byte string".
         reason: &'static str,
     },
+    /// A call about the session's user failed (see [`crate::users`]).
+    Users(crate::users::UsersError),
 }
 
 impl SessionError {
@@ -134,6 +136,7 @@ impl fmt::Display for SessionError {
                     "session value {key:?} holds {reason}, which JSON cannot store"
                 )
             }
+            SessionError::Users(e) => write!(f, "session user: {e}"),
         }
     }
 }
@@ -145,6 +148,7 @@ impl Error for SessionError {
             SessionError::Encode { source, .. } => Some(source),
             SessionError::Decode { .. } | SessionError::NotJson { .. } => None,
             SessionError::Random(e) => Some(e),
+            SessionError::Users(e) => Some(e),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Wrappers that pass calls on to another backend, changing only some.
 
+use crate::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
 use crate::{
     Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
     ReplaceOutcome, StorageKey, TouchOutcome,
@@ -124,6 +125,49 @@ pub trait Forward: Send + Sync {
     ) -> Result<EndOutcome, BackendError> {
         self.forward_to().end(key, tombstone)
     }
+
+    /// [`UserSessions::load_checked`], passed on unchanged. Like the other
+    /// user methods below, it exists only when the inner backend offers
+    /// [`UserSessions`], and then so does the wrapper.
+    fn forward_load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError>
+    where
+        Self::Inner: UserSessions,
+    {
+        self.forward_to().load_checked(key, user)
+    }
+
+    /// [`UserSessions::generation`], passed on unchanged.
+    fn forward_generation(&self, user: &UserRef) -> Result<u64, BackendError>
+    where
+        Self::Inner: UserSessions,
+    {
+        self.forward_to().generation(user)
+    }
+
+    /// [`UserSessions::advance`], passed on unchanged.
+    fn forward_advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError>
+    where
+        Self::Inner: UserSessions,
+    {
+        self.forward_to().advance(user, expected, keep)
+    }
+
+    /// [`UserSessions::list`], passed on unchanged.
+    fn forward_list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError>
+    where
+        Self::Inner: UserSessions,
+    {
+        self.forward_to().list(user)
+    }
 }
 
 impl<W: Forward + ?Sized> Backend for W {
@@ -160,6 +204,37 @@ impl<W: Forward + ?Sized> Backend for W {
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.forward_end(key, tombstone)
+    }
+}
+
+/// A wrapper offers [`UserSessions`] exactly when the backend it wraps does.
+impl<W: Forward + ?Sized> UserSessions for W
+where
+    W::Inner: UserSessions,
+{
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        self.forward_load_checked(key, user)
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        self.forward_generation(user)
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        self.forward_advance(user, expected, keep)
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        self.forward_list(user)
     }
 }
 

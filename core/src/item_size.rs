@@ -49,6 +49,11 @@ fn fixed_size(key: &StorageKey, record: &Record) -> usize {
     if let Some(successor) = &record.successor {
         size += attribute("nxt", successor.as_bytes().len());
     }
+    if let Some(stamp) = &record.user {
+        size += attribute("usr", stamp.user.as_bytes().len());
+        size += attribute("uep", number_size(stamp.generation.into()));
+        size += attribute("uin", stamp.sealed.len());
+    }
     size + attribute("dat", record.data.len())
 }
 
@@ -167,6 +172,7 @@ mod tests {
             expires_at: 1_700_000_000,
             created_at: Some(1),
             data: crate::StoredData::Cbor(vec![0; 10]),
+            user: None,
         };
         let widest = Record {
             issued_at: i64::MIN,

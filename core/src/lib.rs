@@ -60,6 +60,7 @@ mod session;
 mod session_cookie;
 mod stats;
 mod token;
+pub mod users;
 
 // What applications use.
 pub use backend::BackendError;

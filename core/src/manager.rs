@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::sequencer::{Sequencer, Sequencing};
 use crate::session_cookie;
 use crate::stats::{Counters, SessionStats};
+use crate::users::Users;
 use crate::{Backend, Clock, CommitError, Scheme, Session, SessionConfig, SystemClock};
 
 /// What every session of one manager shares.
@@ -16,6 +17,8 @@ pub(crate) struct Shared {
     /// The turns of this process's requests, per session.
     pub(crate) sequencer: Arc<Sequencer>,
     pub(crate) counters: Counters,
+    /// Users' sessions, for a manager built with them.
+    pub(crate) users: Option<Users>,
 }
 
 impl Shared {
@@ -143,15 +146,29 @@ impl SessionManager {
         config: SessionConfig,
         clock: impl Clock + 'static,
     ) -> Self {
+        Self::build(Arc::new(backend), config, Arc::new(clock), None)
+    }
+
+    pub(crate) fn build(
+        backend: Arc<dyn Backend>,
+        config: SessionConfig,
+        clock: Arc<dyn Clock>,
+        users: Option<Users>,
+    ) -> Self {
         SessionManager {
             shared: Arc::new(Shared {
-                backend: Arc::new(backend),
+                backend,
                 config,
-                clock: Arc::new(clock),
+                clock,
                 sequencer: Arc::default(),
                 counters: Counters::default(),
+                users,
             }),
         }
+    }
+
+    pub(crate) fn users(&self) -> Option<&Users> {
+        self.shared.users.as_ref()
     }
 
     /// The settings in use.

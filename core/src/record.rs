@@ -1,5 +1,6 @@
 //! What a backend stores for one session.
 
+use crate::users::UserStamp;
 use crate::{DataEncoding, StorageKey};
 
 /// A session record as it lives in the store: the attributes of one DynamoDB
@@ -13,6 +14,7 @@ use crate::{DataEncoding, StorageKey};
 /// | `created_at` | `crt` (N) | unix seconds of creation, for the absolute lifetime |
 /// | `data` | `dat` (B or S) | the session's data: sealed CBOR (the default), plain CBOR, or JSON text |
 /// | `successor` | `nxt` (B) | for the tombstone a login leaves: where the session moved |
+/// | `user` | `usr`, `uep`, `uin` | the session's user, if one is attached ([`UserStamp`]) |
 ///
 /// Attributes may be added in later versions, so a record is built with
 /// [`Record::new`] and the `with_*` methods; its fields stay public to read
@@ -46,6 +48,10 @@ pub struct Record {
     /// and a logout through the old ID can follow the session. Never a
     /// token: it opens nothing. `None` for every other record.
     pub successor: Option<StorageKey>,
+    /// The session's user, for a session a user logged in to
+    /// ([`Session::set_user`](crate::Session::set_user)); `None` for every
+    /// other record, tombstones included.
+    pub user: Option<UserStamp>,
 }
 
 impl Record {
@@ -60,7 +66,15 @@ impl Record {
             created_at: None,
             data,
             successor: None,
+            user: None,
         }
+    }
+
+    /// This record with its user stamp set, or cleared by `None`.
+    #[must_use]
+    pub fn user(mut self, user: Option<UserStamp>) -> Record {
+        self.user = user;
+        self
     }
 
     /// This record with its creation time (`crt`) set, or cleared by `None`.
@@ -141,6 +155,7 @@ impl Record {
             created_at: None,
             data,
             successor: None,
+            user: None,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::manager::Shared;
 use crate::seal::Binding;
 use crate::sequencer::{Sequencing, Turn};
 use crate::session_cookie::CookieValue;
+use crate::users::Attached;
 use crate::{
     BackendError, Consistency, DataEncoding, LoadOutcome, Record, SessionError, StorageKey, Token,
 };
@@ -87,6 +88,10 @@ pub struct Session {
     /// At most one per request: after `invalidate` or `regenerate_id` the
     /// session is bound to no record any more.
     pub(crate) retired: Option<Retired>,
+    /// The user logged in to this session, if any.
+    pub(crate) user: Option<Attached>,
+    /// Whether this request logged a user in (`set_user`).
+    pub(crate) logged_in: bool,
     /// When this request still has to take the session's turn
     /// ([`Sequencing::Off`] once it has, or tried).
     sequencing: Sequencing,
@@ -130,6 +135,8 @@ impl Session {
             data: DataMap::new(),
             changed: false,
             retired: None,
+            user: None,
+            logged_in: false,
             sequencing,
             turn: None,
         }
@@ -167,6 +174,13 @@ impl Session {
         else {
             return Ok(State::Fresh);
         };
+        let (record, user) = match &record.user {
+            None => (record, None),
+            Some(stamp) => match self.check_user(&key, stamp)? {
+                Some(checked) => checked,
+                None => return Ok(State::Fresh),
+            },
+        };
         if record.is_ended() {
             log::debug!("session ended (logout or login elsewhere); starting a new one");
             return Ok(State::Fresh);
@@ -192,6 +206,7 @@ impl Session {
         match codec::open(&record.data, &binding, protection) {
             Ok(data) => {
                 self.data = data;
+                self.user = user;
                 Ok(State::Stored(Bound {
                     token: cookie.token,
                     key,
@@ -210,6 +225,44 @@ impl Session {
 
     /// Eventually consistent read first; a strong read when the record is
     /// missing or older than the cookie, which gives read-your-writes.
+    /// A record stamped with a user is read again with its user's
+    /// generation, both strongly, whatever the first read was: the record
+    /// as read then, and its user if the generation still lets it live.
+    /// `None` for no session: the user's sessions were ended, or the
+    /// manager has no users (a user's session never loads unchecked).
+    fn check_user(
+        &self,
+        key: &StorageKey,
+        stamp: &crate::users::UserStamp,
+    ) -> Result<Option<(Record, Option<Attached>)>, SessionError> {
+        let Some(users) = &self.shared.users else {
+            log::warn!(
+                "a session with a user reached a manager built without users; starting a new session"
+            );
+            return Ok(None);
+        };
+        let (current, outcome) = users
+            .backend
+            .load_checked(key, &stamp.user)
+            .map_err(SessionError::Load)?;
+        let record = match outcome {
+            LoadOutcome::Live(record) | LoadOutcome::Ended(record) => record,
+            LoadOutcome::Missing => return Ok(None),
+        };
+        let user = match &record.user {
+            // Rewritten without its user (by pyramid-dynamodb-sessions,
+            // which keeps no attribute it does not know): a session
+            // without a user, never one "as that user".
+            None => None,
+            Some(now) if now.user != stamp.user => return Ok(None),
+            Some(now) => match users.attached(key, now, current) {
+                Some(attached) => Some(attached),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some((record, user)))
+    }
+
     fn fetch(&self, key: &StorageKey, cookie_version: u64) -> Result<Option<Record>, BackendError> {
         let backend = &self.shared.backend;
         let first = match backend.load(key, Consistency::Eventual) {
@@ -391,6 +444,7 @@ impl Session {
             self.retired = Some(Retired::Logout(key));
         }
         self.data.clear();
+        self.user = None;
         self.changed = false;
     }
 
@@ -455,6 +509,25 @@ impl Session {
     }
 
     /// Whether the session has been loaded (or needs no load any more).
+    /// The storage key this session is stored under, once loaded.
+    pub(crate) fn bound_key(&self) -> Option<StorageKey> {
+        match &self.state {
+            State::Stored(bound) => Some(bound.key),
+            _ => None,
+        }
+    }
+
+    /// After an advance that kept this session: it is stored as `record`
+    /// now, with `kept` as its user.
+    pub(crate) fn kept_as(&mut self, record: &Record, kept: Attached) {
+        if let State::Stored(bound) = &mut self.state {
+            bound.version = record.version;
+            bound.issued_at = record.issued_at;
+            bound.expires_at = record.expires_at;
+        }
+        self.user = Some(kept);
+    }
+
     pub(crate) fn is_loaded(&self) -> bool {
         !matches!(self.state, State::Unloaded(_))
     }

@@ -22,6 +22,12 @@ pub struct SessionStats {
     /// flash message) could not be stored, e.g. in a full store: the user
     /// is logged out and gets the expiring cookie; the message is dropped.
     pub dropped_after_logout: u64,
+    /// Sessions a login past the per-user cap
+    /// ([`UserSettings::max_sessions_per_user`](crate::users::UserSettings::max_sessions_per_user))
+    /// should have ended but could not (the store failed): the login
+    /// stands, and the user keeps more sessions than the cap until the next
+    /// login.
+    pub failed_cap_evictions: u64,
 }
 
 /// The live counters behind [`SessionStats`].
@@ -29,6 +35,7 @@ pub struct SessionStats {
 pub(crate) struct Counters {
     failed_reissues: AtomicU64,
     dropped_after_logout: AtomicU64,
+    failed_cap_evictions: AtomicU64,
 }
 
 impl Counters {
@@ -40,10 +47,15 @@ impl Counters {
         self.dropped_after_logout.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn failed_cap_eviction(&self) {
+        self.failed_cap_evictions.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> SessionStats {
         SessionStats {
             failed_reissues: self.failed_reissues.load(Ordering::Relaxed),
             dropped_after_logout: self.dropped_after_logout.load(Ordering::Relaxed),
+            failed_cap_evictions: self.failed_cap_evictions.load(Ordering::Relaxed),
         }
     }
 }
