@@ -1207,6 +1207,13 @@ pub mod cache {
     pub use dynamodb_sessions_core::cache::*;
 }
 
+/// Users' sessions: log a user in to a session, list a user's sessions,
+/// and end them all ("log out everywhere") or all but the current one,
+/// exactly (the `dynamodb-sessions-core` crate's `users` module).
+pub mod users {
+    pub use dynamodb_sessions_core::users::*;
+}
+
 /// What a storage backend implements and uses (the `dynamodb-sessions-core`
 /// crate's `store` module).
 pub mod store {

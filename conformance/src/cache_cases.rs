@@ -33,6 +33,10 @@ const ONE_STRONG_LOAD: CallCounts = CallCounts {
     replaces: 0,
     touches: 0,
     ends: 0,
+    checked_loads: 0,
+    generation_reads: 0,
+    advances: 0,
+    lists: 0,
 };
 
 /// One process with a cache on `backend`, and the cache's clock.

@@ -13,6 +13,7 @@ fn counts(eventual_loads: u64, creates: u64, replaces: u64, touches: u64, ends: 
         replaces,
         touches,
         ends,
+        ..CallCounts::default()
     }
 }
 

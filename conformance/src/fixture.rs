@@ -9,6 +9,7 @@ use dynamodb_sessions_core::{
     cache::ReadCache,
     store::{Backend, Consistency, Record, StorageKey, Token},
     testing::{CallCounts, CountingBackend, ManualClock, ManualMonotonicClock},
+    users::{UserSessions, UserSettings},
     CommitError, Session, SessionConfig, SessionManager,
 };
 
@@ -34,6 +35,29 @@ pub struct Fixture<B> {
     pub manager: SessionManager,
     /// Where the clock started: the real time when the fixture was made.
     pub start: i64,
+}
+
+impl<B: UserSessions + 'static> Fixture<B> {
+    /// A fixture around `backend` whose manager has `users`, with the
+    /// default settings.
+    pub fn with_users(backend: B, users: UserSettings) -> Self {
+        let backend = Arc::new(CountingBackend::new(backend));
+        let start = now();
+        let clock = Arc::new(ManualClock::new(start));
+        let manager = SessionManager::with_users_and_clock(
+            Arc::clone(&backend),
+            SessionConfig::default(),
+            users,
+            Arc::clone(&clock),
+        );
+        Fixture {
+            backend,
+            cache: None,
+            clock,
+            manager,
+            start,
+        }
+    }
 }
 
 impl<B: Backend + 'static> Fixture<B> {

@@ -104,6 +104,7 @@ pub mod sealing_cases;
 pub mod session_cases;
 mod suite;
 pub mod turn_cases;
+pub mod user_cases;
 
 pub use harness::{Corruption, Harness};
-pub use suite::{cases, run_suite, Case, CASE_FILTER_ENV};
+pub use suite::{cases, run_suite, run_user_suite, user_cases, Case, CASE_FILTER_ENV};

@@ -266,6 +266,14 @@ pub enum Operation {
     Touch,
     /// [`Backend::end`].
     End,
+    /// [`UserSessions::load_checked`](crate::users::UserSessions::load_checked).
+    LoadChecked,
+    /// [`UserSessions::generation`](crate::users::UserSessions::generation).
+    Generation,
+    /// [`UserSessions::advance`](crate::users::UserSessions::advance).
+    Advance,
+    /// [`UserSessions::list`](crate::users::UserSessions::list).
+    List,
 }
 
 impl fmt::Display for Operation {
@@ -276,6 +284,10 @@ impl fmt::Display for Operation {
             Operation::Replace => "replace",
             Operation::Touch => "touch",
             Operation::End => "end",
+            Operation::LoadChecked => "checked load",
+            Operation::Generation => "generation read",
+            Operation::Advance => "generation advance",
+            Operation::List => "listing",
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
 use crate::{
     Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
     ReplaceOutcome, StorageKey, TouchOutcome,
@@ -34,6 +35,10 @@ struct CallCounter {
     replaces: Counter,
     touches: Counter,
     ends: Counter,
+    checked_loads: Counter,
+    generation_reads: Counter,
+    advances: Counter,
+    lists: Counter,
 }
 
 impl CallCounter {
@@ -74,6 +79,10 @@ impl CallCounter {
             replaces: self.replaces.get(),
             touches: self.touches.get(),
             ends: self.ends.get(),
+            checked_loads: self.checked_loads.get(),
+            generation_reads: self.generation_reads.get(),
+            advances: self.advances.get(),
+            lists: self.lists.get(),
         }
     }
 
@@ -86,6 +95,10 @@ impl CallCounter {
             &self.replaces,
             &self.touches,
             &self.ends,
+            &self.checked_loads,
+            &self.generation_reads,
+            &self.advances,
+            &self.lists,
         ] {
             counter.reset();
         }
@@ -116,6 +129,16 @@ pub struct CallCounts {
     pub touches: u64,
     /// Ends (logouts; a login ends its old ID with a replace).
     pub ends: u64,
+    /// Loads of a session with a user, with its user's generation
+    /// ([`UserSessions::load_checked`]: two strong reads on DynamoDB).
+    pub checked_loads: u64,
+    /// Strong reads of a user's generation (a login, ending sessions, a
+    /// listing).
+    pub generation_reads: u64,
+    /// Advances of a user's generation (ending a user's sessions).
+    pub advances: u64,
+    /// Listings of a user's sessions.
+    pub lists: u64,
 }
 
 impl CallCounts {
@@ -129,9 +152,14 @@ impl CallCounts {
         self.creates + self.replaces + self.touches + self.ends
     }
 
+    /// Calls about users ([`UserSessions`]): 0 while no session has a user.
+    pub fn user_calls(&self) -> u64 {
+        self.checked_loads + self.generation_reads + self.advances + self.lists
+    }
+
     /// Every call.
     pub fn total(&self) -> u64 {
-        self.loads() + self.writes()
+        self.loads() + self.writes() + self.user_calls()
     }
 }
 
@@ -221,5 +249,37 @@ impl<B: Backend> Backend for CountingBackend<B> {
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         self.counter.count_end();
         self.inner.end(key, tombstone)
+    }
+}
+
+/// Counts the user calls too, when the wrapped backend offers them.
+impl<B: UserSessions> UserSessions for CountingBackend<B> {
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        self.counter.checked_loads.increment();
+        self.inner.load_checked(key, user)
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        self.counter.generation_reads.increment();
+        self.inner.generation(user)
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        self.counter.advances.increment();
+        self.inner.advance(user, expected, keep)
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        self.counter.lists.increment();
+        self.inner.list(user)
     }
 }

@@ -290,8 +290,11 @@ impl Session {
                 Ok(Write::Touch(bound.clone()))
             }
             State::Stored(_) => Ok(Write::Nothing),
-            // An empty new session is not worth a record or a cookie.
-            State::Fresh | State::Invalidated if self.changed && !self.data.is_empty() => {
+            // An empty new session is not worth a record or a cookie,
+            // unless a user logged in to it.
+            State::Fresh | State::Invalidated
+                if self.changed && (!self.data.is_empty() || self.user.is_some()) =>
+            {
                 let created_at = login_from.and_then(|from| from.created_at).unwrap_or(now);
                 let token = Token::generate().map_err(CommitError::Random)?;
                 let key = token.storage_key();

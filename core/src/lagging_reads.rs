@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
 use crate::{
     Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
     ReplaceOutcome, StorageKey, TouchOutcome,
@@ -168,5 +169,42 @@ impl<B: Backend> Backend for LaggingReads<B> {
             || self.inner.end(key, tombstone),
             |outcome| *outcome == EndOutcome::Ended,
         )
+    }
+}
+
+/// The user calls read strongly, so they never lag; an advance that keeps a
+/// record is a write of that record, after which eventual reads of it lag
+/// as after any other. The listing does not lag here.
+impl<B: UserSessions> UserSessions for LaggingReads<B> {
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        self.inner.load_checked(key, user)
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        self.inner.generation(user)
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        match keep {
+            Some(kept) => self.write(
+                kept.key,
+                || self.inner.advance(user, expected, keep),
+                |outcome| *outcome == AdvanceOutcome::Advanced,
+            ),
+            None => self.inner.advance(user, expected, None),
+        }
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        self.inner.list(user)
     }
 }

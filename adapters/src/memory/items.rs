@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use dynamodb_sessions_core::store::StorageKey;
+use dynamodb_sessions_core::users::UserRef;
 
 use super::slot::Slot;
 
@@ -20,6 +21,12 @@ pub(super) struct Items {
     bytes: usize,
     /// The same for ended records only.
     ended_bytes: usize,
+    /// Each user's generation. Outside the limits and never swept: a
+    /// generation lost would bring back the sessions it ended.
+    generations: HashMap<UserRef, u64>,
+    /// The keys of each user's records: the index a listing reads, kept
+    /// exact on every write.
+    by_user: HashMap<UserRef, BTreeSet<StorageKey>>,
 }
 
 impl Items {
@@ -64,11 +71,34 @@ impl Items {
                 self.ended_bytes += size;
             }
         }
+        if let Some(user) = slot.user() {
+            self.by_user.entry(user).or_default().insert(key);
+        }
         self.slots.insert(key, slot);
+    }
+
+    pub(super) fn generation(&self, user: &UserRef) -> u64 {
+        self.generations.get(user).copied().unwrap_or(0)
+    }
+
+    pub(super) fn set_generation(&mut self, user: UserRef, generation: u64) {
+        self.generations.insert(user, generation);
+    }
+
+    pub(super) fn keys_of(&self, user: &UserRef) -> impl Iterator<Item = &StorageKey> {
+        self.by_user.get(user).into_iter().flatten()
     }
 
     pub(super) fn remove(&mut self, key: &StorageKey) -> Option<Slot> {
         let slot = self.slots.remove(key)?;
+        if let Some(user) = slot.user() {
+            if let Some(keys) = self.by_user.get_mut(&user) {
+                keys.remove(key);
+                if keys.is_empty() {
+                    self.by_user.remove(&user);
+                }
+            }
+        }
         let size = slot.size(key);
         self.bytes -= size;
         if let Some(expires_at) = slot.expires_at() {

@@ -17,6 +17,7 @@ mod items;
 mod limits;
 mod slot;
 mod testing;
+mod users;
 
 use items::Items;
 pub use limits::{MemoryLimits, WhenFull};

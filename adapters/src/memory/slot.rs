@@ -1,6 +1,7 @@
 //! What a [`MemoryBackend`](super::MemoryBackend) holds under one key.
 
 use dynamodb_sessions_core::store::{item_size, Record, StorageKey};
+use dynamodb_sessions_core::users::UserRef;
 
 /// One item.
 #[derive(Debug, Clone)]
@@ -39,6 +40,13 @@ impl Slot {
     pub(super) fn expires_at(&self) -> Option<i64> {
         match self {
             Slot::Record { current, .. } => Some(current.expires_at),
+            Slot::Corrupt { .. } => None,
+        }
+    }
+
+    pub(super) fn user(&self) -> Option<UserRef> {
+        match self {
+            Slot::Record { current } => current.user.as_ref().map(|stamp| stamp.user),
             Slot::Corrupt { .. } => None,
         }
     }

@@ -216,6 +216,19 @@ fn sigkill_mid_traffic_then_restart_loses_no_acknowledged_commit_on<C: TestClien
         })
         .collect();
 
+    // "Before" lasts until every worker has committed, then two seconds: a
+    // private DynamoDB Local just started answers its first requests slowly,
+    // slower than the short attempts here on a busy machine (a CI run saw
+    // none of 14 attempts answered in a fixed two seconds).
+    let flowing = Instant::now();
+    while stats.lock().unwrap().ok_commits[PHASE_BEFORE as usize] < THREADS as u64 {
+        assert!(
+            flowing.elapsed() < Duration::from_secs(60),
+            "no traffic before the kill: {:?}",
+            stats.lock().unwrap()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
     thread::sleep(Duration::from_millis(2000));
     phase.store(PHASE_DOWN, Ordering::SeqCst);
     local.kill();

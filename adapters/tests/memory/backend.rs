@@ -79,6 +79,7 @@ fn counters_count_every_kind_and_reset() {
             replaces: 1,
             touches: 1,
             ends: 1,
+            ..CallCounts::default()
         }
     );
     backend.reset_counts();

@@ -11,6 +11,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::monotonic::{MonotonicClock, SystemMonotonicClock};
+use crate::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
 use crate::{
     Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
     ReplaceOutcome, StorageKey, TouchOutcome,
@@ -348,5 +349,44 @@ impl<B: Backend> Backend for ReadCache<B> {
             || self.inner.end(key, tombstone),
             |outcome| *outcome == EndOutcome::Ended,
         )
+    }
+}
+
+/// Users' sessions pass through uncached: their loads read the user's
+/// generation and the record strongly, so an ended user session is never
+/// served from the cache, not even within `max_staleness`. A record an
+/// advance keeps is written through like any other write.
+impl<B: UserSessions> UserSessions for ReadCache<B> {
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        self.inner.load_checked(key, user)
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        self.inner.generation(user)
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        match keep {
+            Some(kept) => self.write(
+                kept.key,
+                Some(kept.record),
+                || self.inner.advance(user, expected, keep),
+                |outcome| *outcome == AdvanceOutcome::Advanced,
+            ),
+            None => self.inner.advance(user, expected, None),
+        }
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        self.inner.list(user)
     }
 }
