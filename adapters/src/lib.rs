@@ -503,6 +503,40 @@
 //! | the same link under `SameSite=Lax` | arrives with the session |
 //! | the same link under `SameSite=None` (which adds `Secure`) | arrives with the session |
 //!
+//! # Users: "log out everywhere"
+//!
+//! A manager built with [`SessionManager::with_users`] can attach a user to
+//! a session at login ([`Session::set_user`], which also draws a new ID),
+//! list a user's sessions for a "your sessions" page
+//! ([`Session::user_sessions`]: label, created, last used, a handle), end
+//! one of them by its handle ([`Session::end_session`]), every other one
+//! ([`Session::end_other_sessions`]) or all of them
+//! ([`SessionManager::end_all_sessions`], e.g. after a password change),
+//! and cap sessions per user
+//! ([`UserSettings::max_sessions_per_user`](users::UserSettings::max_sessions_per_user)).
+//! Ending is exact: once the call returns `Ok`, no ended session loads as
+//! that user again, in any process, whatever the interleaving; the
+//! [`users`] module says how and what it costs. Sessions without a user
+//! cost exactly what they did.
+//!
+//! ```
+//! use dynamodb_sessions::users::{UserSecret, UserSettings};
+//! use dynamodb_sessions::{MemoryBackend, SessionConfig, SessionManager};
+//!
+//! // 32 or more random bytes, the same on every server, from your secrets store.
+//! let secret = UserSecret::from_bytes(&[7; 32])?;
+//! let manager = SessionManager::with_users(
+//!     MemoryBackend::new(),
+//!     SessionConfig::default(),
+//!     UserSettings::new(secret),
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The backend must offer [`UserSessions`](users::UserSessions):
+//! [`MemoryBackend`] does. A store without it stays a complete session
+//! store; only `with_users` asks for it.
+//!
 //! # The in-memory store
 //!
 //! [`MemoryBackend`] keeps sessions in the process, under exactly DynamoDB's
