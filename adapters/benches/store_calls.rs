@@ -12,6 +12,7 @@ mod common;
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;
 
+use dynamodb_sessions::users::{UserSecret, UserSettings};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
     testing::{CallCounts, CountingBackend, LaggingReads, ManualClock, StaleReads},
@@ -167,4 +168,136 @@ fn main() {
         c.ends,
         c.total()
     );
+
+    with_a_user();
+}
+
+/// The same kinds of request on a session a user logged in to, and the
+/// user calls, through a manager with users: each on a store where `ada`
+/// has `sessions` sessions.
+fn with_a_user() {
+    let reissue = SessionConfig::default().reissue_time().as_secs() as i64;
+    println!();
+    println!("With a user (`SessionManager::with_users`; \"checked\" = a load with the user's generation, \"gen\" = generation reads, \"adv\" = generation advances):");
+    println!();
+    println!("| request | eventual reads | strong reads | checked | gen | creates | replaces | touches | ends | adv | lists | total |");
+    println!(
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    type UserRequest = Box<dyn FnOnce(&SessionManager, &mut Session)>;
+    let kinds: Vec<(&str, usize, i64, UserRequest)> = vec![
+        (
+            "read-only, inside the reissue window",
+            1,
+            reissue,
+            Box::new(|_, s| {
+                s.user().unwrap();
+            }),
+        ),
+        (
+            "read-only, past the reissue window",
+            1,
+            reissue + 1,
+            Box::new(|_, s| {
+                s.user().unwrap();
+            }),
+        ),
+        (
+            "write (read + change a value)",
+            1,
+            10,
+            Box::new(|_, s| s.insert("visits", &2u64).unwrap()),
+        ),
+        (
+            "login (set_user)",
+            1,
+            10,
+            Box::new(|_, s| s.set_user("grace").unwrap()),
+        ),
+        (
+            "logout (invalidate)",
+            1,
+            10,
+            Box::new(|_, s| s.invalidate()),
+        ),
+        (
+            "list the user's sessions (10)",
+            10,
+            10,
+            Box::new(|_, s| {
+                s.user_sessions().unwrap();
+            }),
+        ),
+        (
+            "end the other sessions (10)",
+            10,
+            10,
+            Box::new(|_, s| s.end_other_sessions().unwrap()),
+        ),
+    ];
+    for (name, sessions, advance, request) in kinds {
+        let setup = setup_with_users(sessions);
+        setup.clock.advance(advance);
+        let mut session = setup.manager.load(Some(&setup.cookie));
+        request(&setup.manager, &mut session);
+        setup.manager.commit(session, Scheme::Http).unwrap();
+        print_user_row(name, setup.backend.counts());
+    }
+    for sessions in [1, 10, 100] {
+        let setup = setup_with_users(sessions);
+        setup.manager.end_all_sessions("ada").unwrap();
+        print_user_row(
+            &format!("end all sessions of a user ({sessions})"),
+            setup.backend.counts(),
+        );
+    }
+}
+
+fn print_user_row(name: &str, c: CallCounts) {
+    println!(
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        c.eventual_loads,
+        c.strong_loads,
+        c.checked_loads,
+        c.generation_reads,
+        c.creates,
+        c.replaces,
+        c.touches,
+        c.ends,
+        c.advances,
+        c.lists,
+        c.total()
+    );
+}
+
+/// A store where `ada` logged in `sessions` times (at `T0`); the cookie is
+/// the first login's.
+fn setup_with_users(sessions: usize) -> Setup {
+    let backend = Arc::new(CountingBackend::new(
+        LaggingReads::new(MemoryBackend::new()),
+    ));
+    backend.inner().set_stale_reads(StaleReads::Off);
+    let clock = Arc::new(ManualClock::new(T0));
+    let secret = UserSecret::from_bytes(&[7; 32]).unwrap();
+    let manager = SessionManager::with_users_and_clock(
+        backend.clone(),
+        SessionConfig::default(),
+        UserSettings::new(secret),
+        clock.clone(),
+    );
+    let mut cookies = Vec::new();
+    for _ in 0..sessions {
+        let mut session = manager.load(None);
+        session.insert("visits", &1u64).unwrap();
+        session.set_user("ada").unwrap();
+        let set_cookie = manager.commit(session, Scheme::Http).unwrap().unwrap();
+        cookies.push(set_cookie.split(';').next().unwrap().to_owned());
+    }
+    backend.reset_counts();
+    Setup {
+        backend,
+        clock,
+        manager,
+        cookie: cookies.swap_remove(0),
+    }
 }
