@@ -1,0 +1,269 @@
+//! A reviewer's attempts to break users' sessions on the in-memory backend.
+//! Each test states a promise of the users module's docs and the scenario
+//! that breaks it; they fail until the defect is fixed.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dynamodb_sessions::store::{
+    CreateOutcome, Forward, LoadOutcome, Operation, Record, StorageKey,
+};
+use dynamodb_sessions::testing::ManualClock;
+use dynamodb_sessions::users::{
+    AdvanceOutcome, Keep, UserRef, UserSecret, UserSessions, UserSettings, UsersError,
+};
+use dynamodb_sessions::{BackendError, MemoryBackend, Scheme, SessionConfig, SessionManager};
+
+const START: i64 = 1_700_000_000;
+
+fn settings() -> UserSettings {
+    UserSettings::new(UserSecret::from_bytes(&[42; 32]).unwrap())
+}
+
+fn manager(
+    backend: impl UserSessions + 'static,
+    users: UserSettings,
+    clock: &Arc<ManualClock>,
+) -> SessionManager {
+    SessionManager::with_users_and_clock(
+        backend,
+        SessionConfig::default(),
+        users,
+        Arc::clone(clock),
+    )
+}
+
+fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().trim().to_owned()
+}
+
+/// Logs `user` in on a new session; its cookie pair.
+fn login(manager: &SessionManager, user: &str) -> String {
+    let mut session = manager.load(None);
+    session.set_user(user).unwrap();
+    pair(&manager.commit(session, Scheme::Https).unwrap().unwrap())
+}
+
+/// The user a request with `cookie` sees.
+fn seen(manager: &SessionManager, cookie: &str) -> Option<String> {
+    let mut session = manager.load(Some(cookie));
+    let user = session.user().unwrap();
+    let _ = manager.commit(session, Scheme::Https);
+    user
+}
+
+fn timeout(operation: Operation) -> BackendError {
+    BackendError::Timeout {
+        operation,
+        after: Duration::from_millis(100),
+    }
+}
+
+/// Runs a hook once, right after the first create of a record with a user.
+struct AfterFirstLoginCreate<B> {
+    inner: B,
+    hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl<B: UserSessions> Forward for AfterFirstLoginCreate<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
+    }
+
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
+        let outcome = self.inner.create(key, record)?;
+        if record.user.is_some() {
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// With a cap of one session, two logins of the same user racing each
+/// other (the second lands between the first's create and its cap) both
+/// return a cookie, and each ends the other's session: the user is logged
+/// in nowhere. The first login even ends a session newer than its own,
+/// though the cap promises to end the least recently used.
+#[test]
+fn racing_logins_under_a_cap_end_each_other() {
+    let backend = MemoryBackend::new();
+    let cap = settings().max_sessions_per_user(NonZeroU32::new(1).unwrap());
+    let clock_a = Arc::new(ManualClock::new(START));
+    let clock_b = Arc::new(ManualClock::new(START + 10));
+    let manager_b = manager(backend.clone(), cap.clone(), &clock_b);
+    let cookie_b = Arc::new(Mutex::new(None));
+    let hooked = AfterFirstLoginCreate {
+        inner: backend.clone(),
+        hook: Mutex::new(Some(Box::new({
+            let cookie_b = Arc::clone(&cookie_b);
+            let manager_b = manager_b.clone();
+            move || *cookie_b.lock().unwrap() = Some(login(&manager_b, "alice"))
+        }))),
+    };
+    let manager_a = manager(hooked, cap, &clock_a);
+    let cookie_a = login(&manager_a, "alice");
+    let cookie_b = cookie_b.lock().unwrap().clone().expect("b logged in");
+    let later = manager(backend, settings(), &clock_b);
+    let a = seen(&later, &cookie_a);
+    let b = seen(&later, &cookie_b);
+    assert!(
+        b.is_some(),
+        "the newest login (b) must survive a cap of 1; a: {a:?}, b: {b:?}"
+    );
+}
+
+/// Loses the answer of the next advance that keeps a record (after applying
+/// it) and fails the checked load that reads it back.
+struct LoseKeptAdvance<B> {
+    inner: B,
+    armed: AtomicBool,
+    fail_checked_load: AtomicBool,
+}
+
+impl<B: UserSessions> Forward for LoseKeptAdvance<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
+    }
+
+    fn forward_advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        let kept = keep.is_some();
+        let outcome = self.inner.advance(user, expected, keep)?;
+        if kept && self.armed.swap(false, Ordering::SeqCst) {
+            self.fail_checked_load.store(true, Ordering::SeqCst);
+            return Err(timeout(Operation::Advance));
+        }
+        Ok(outcome)
+    }
+
+    fn forward_load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        if self.fail_checked_load.swap(false, Ordering::SeqCst) {
+            return Err(timeout(Operation::LoadChecked));
+        }
+        self.inner.load_checked(key, user)
+    }
+}
+
+/// `end_other_sessions` documents `OutcomeUnknown` as "this session stays
+/// usable, and calling again finishes it". When the lost advance was in
+/// fact applied, calling again on the same session answers `EndedElsewhere`
+/// ("this one included ... must log in again"), though this session is the
+/// one that was kept and is still logged in.
+#[test]
+fn end_others_called_again_after_a_lost_answer_finishes_it() {
+    let backend = Arc::new(LoseKeptAdvance {
+        inner: MemoryBackend::new(),
+        armed: AtomicBool::new(false),
+        fail_checked_load: AtomicBool::new(false),
+    });
+    let clock = Arc::new(ManualClock::new(START));
+    let manager = manager(Arc::clone(&backend), settings(), &clock);
+    let a = login(&manager, "alice");
+    let b = login(&manager, "alice");
+    let mut session = manager.load(Some(&a));
+    assert_eq!(session.user().unwrap().as_deref(), Some("alice"));
+    backend.armed.store(true, Ordering::SeqCst);
+    let first = session.end_other_sessions();
+    assert!(
+        matches!(first, Err(UsersError::OutcomeUnknown)),
+        "{first:?}"
+    );
+    let again = session.end_other_sessions();
+    manager.commit(session, Scheme::Https).unwrap();
+    let a_now = seen(&manager, &a);
+    let b_now = seen(&manager, &b);
+    assert!(
+        again.is_ok(),
+        "calling again should finish it, got {again:?} (a is still {a_now:?}, b is {b_now:?})"
+    );
+}
+
+/// A kept record too large for the store (uncommitted data added in this
+/// request) is refused before anything is written, yet reported as
+/// `OutcomeUnknown`, whose docs promise that calling again finishes it: it
+/// never does.
+#[test]
+fn end_others_with_oversized_changes_is_not_an_unknown_outcome() {
+    let clock = Arc::new(ManualClock::new(START));
+    let manager = manager(MemoryBackend::new(), settings(), &clock);
+    let a = login(&manager, "alice");
+    let _b = login(&manager, "alice");
+    let mut session = manager.load(Some(&a));
+    session.insert("big", &"x".repeat(450 * 1024)).unwrap();
+    let first = session.end_other_sessions();
+    let again = session.end_other_sessions();
+    assert!(
+        !matches!(first, Err(UsersError::OutcomeUnknown))
+            && !matches!(again, Err(UsersError::OutcomeUnknown)),
+        "nothing was written and a retry cannot finish it: {first:?}, then {again:?}"
+    );
+}
+
+/// Two tabs of the same session: the second ends the other sessions first
+/// (keeping this session, at a new version); the first then gets
+/// `EndedElsewhere` ("this one included"), though its session is alive.
+/// The docs' answer for "another request wrote this session meanwhile" is
+/// `Conflict`.
+#[test]
+fn end_others_from_a_stale_tab_of_the_kept_session_is_a_conflict() {
+    let clock = Arc::new(ManualClock::new(START));
+    let manager = manager(MemoryBackend::new(), settings(), &clock);
+    let a = login(&manager, "alice");
+    let _b = login(&manager, "alice");
+    let mut stale = manager.load(Some(&a));
+    assert_eq!(stale.user().unwrap().as_deref(), Some("alice"));
+    let mut fresh = manager.load(Some(&a));
+    fresh.end_other_sessions().unwrap();
+    manager.commit(fresh, Scheme::Https).unwrap();
+    let result = stale.end_other_sessions();
+    let a_now = seen(&manager, &a);
+    assert!(
+        matches!(result, Err(UsersError::Conflict)),
+        "got {result:?} while the session is alive as {a_now:?}"
+    );
+}
+
+/// A session whose idle timeout passes during the request: commit refuses
+/// to write its data again ("never written again ... past its idle
+/// limit"), but `end_other_sessions` rewrites it with a new expiry, so it
+/// lives on.
+#[test]
+fn end_others_does_not_revive_a_session_past_its_idle_timeout() {
+    let clock = Arc::new(ManualClock::new(START));
+    let manager = manager(MemoryBackend::new(), settings(), &clock);
+    let idle = i64::try_from(manager.config().timeout().as_secs()).unwrap();
+    let a = login(&manager, "alice");
+    let _b = login(&manager, "alice");
+    clock.advance(idle); // alive at exactly its expiry
+    let mut session = manager.load(Some(&a));
+    assert_eq!(session.user().unwrap().as_deref(), Some("alice"));
+    clock.advance(10); // the request runs past it
+    let result = session.end_other_sessions();
+    let _ = manager.commit(session, Scheme::Https);
+    let after = seen(&manager, &a);
+    assert_eq!(
+        after, None,
+        "an idle-expired session was rewritten by end_other_sessions ({result:?})"
+    );
+}
