@@ -1112,6 +1112,11 @@
 //!   expires, and which we read as no session. (DynamoDB Local ignores this
 //!   reissue, an `AttributeUpdates` without `Action`, which DynamoDB takes as
 //!   `PUT`.)
+//! - Users' sessions ([`users`]) are ours alone: a Python write of a session
+//!   with a user drops its `usr`, `uep` and `uin`, so the session then loads
+//!   here with its data but without its user, and no end of that user's
+//!   sessions reaches it any more. Keep login state in the user
+//!   ([`Session::set_user`]), not in the data, for routes Python serves too.
 //! - Items we write carry a `wid` attribute (the write's identity); the
 //!   Python package ignores it and drops it on its next write, which is fine:
 //!   an item without `wid` is simply not ours when we decide a lost answer.

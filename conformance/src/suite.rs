@@ -14,7 +14,8 @@ use crate::{
 };
 
 /// The environment variable that picks cases by name: when set, only the
-/// cases whose name contains its value run.
+/// cases whose name contains its value run. Name a user case with its
+/// module (`user_cases::a_login`): the other list then runs none.
 pub const CASE_FILTER_ENV: &str = "CONFORMANCE_CASE";
 
 /// One case of the suite: a function that checks one promise on a
@@ -220,16 +221,26 @@ pub fn run_suite<H: Harness + Sync + 'static>(harness: Option<H>) {
 }
 
 /// Runs those of `cases` that [`CASE_FILTER_ENV`] picks. A filter that
-/// picks none of them runs none (it may pick from the other list).
+/// picks none fails, unless it names the other list's module (a filter of
+/// `user_cases::` picks user cases only, and runs none of the others).
 fn run_filtered<H: Harness + Sync>(harness: &H, cases: Vec<Case<H>>) {
     let filter = std::env::var(CASE_FILTER_ENV).unwrap_or_default();
+    let users_list = cases
+        .first()
+        .is_some_and(|case| case.name().starts_with("user_cases::"));
     let cases: Vec<Case<H>> = cases
         .into_iter()
         .filter(|case| case.name().contains(filter.as_str()))
         .collect();
-    if !cases.is_empty() {
-        run_cases(harness, &cases);
+    let for_the_other_list = filter.contains("user_cases") != users_list;
+    if cases.is_empty() {
+        assert!(
+            for_the_other_list,
+            "no conformance case matches {CASE_FILTER_ENV}={filter:?}"
+        );
+        return;
     }
+    run_cases(harness, &cases);
 }
 
 /// Runs `cases` on `harness`, a few at a time, and panics naming each that

@@ -306,7 +306,7 @@ impl Session {
         }
     }
 
-    fn bound_expired(&self, bound: &Bound, now: i64) -> bool {
+    pub(crate) fn bound_expired(&self, bound: &Bound, now: i64) -> bool {
         self.expired_at(bound.expires_at, bound.created_at, now)
     }
 
@@ -378,7 +378,7 @@ impl Session {
 
     /// Refuses an item that is over the limit now or could be after any
     /// later reissue, which rewrites `iss` and `exp` with other numbers.
-    fn check_size(&self, key: &StorageKey, record: &Record) -> Result<(), CommitError> {
+    pub(crate) fn check_size(&self, key: &StorageKey, record: &Record) -> Result<(), CommitError> {
         ensure_item_fits_with_reissue_room(Operation::Replace, key, record).map_err(|error| {
             match error {
                 BackendError::ItemTooLarge {

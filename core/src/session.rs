@@ -92,6 +92,9 @@ pub struct Session {
     pub(crate) user: Option<Attached>,
     /// Whether this request logged a user in (`set_user`).
     pub(crate) logged_in: bool,
+    /// The record an `end_other_sessions` of this session sent and could
+    /// not settle: a later call recognises it as its own.
+    pub(crate) unsettled_keep: Option<Record>,
     /// When this request still has to take the session's turn
     /// ([`Sequencing::Off`] once it has, or tried).
     sequencing: Sequencing,
@@ -137,6 +140,7 @@ impl Session {
             retired: None,
             user: None,
             logged_in: false,
+            unsettled_keep: None,
             sequencing,
             turn: None,
         }
@@ -241,10 +245,16 @@ impl Session {
             );
             return Ok(None);
         };
-        let (current, outcome) = users
-            .backend
-            .load_checked(key, &stamp.user)
-            .map_err(SessionError::Load)?;
+        let (current, outcome) = match users.backend.load_checked(key, &stamp.user) {
+            Ok(checked) => checked,
+            // Corrupt now, though an earlier (eventual or cached) read
+            // found it whole: no session, as for any corrupt record.
+            Err(BackendError::Corrupt { reason }) => {
+                log::warn!("discarding corrupt session record ({reason}); starting a new session");
+                return Ok(None);
+            }
+            Err(error) => return Err(SessionError::Load(error)),
+        };
         let record = match outcome {
             LoadOutcome::Live(record) | LoadOutcome::Ended(record) => record,
             LoadOutcome::Missing => return Ok(None),

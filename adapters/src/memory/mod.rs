@@ -67,7 +67,11 @@ struct Inner {
 ///   [`WhenFull::EvictSoonestExpiring`], ended records and then the least
 ///   recently active sessions make room for any write. A write that does
 ///   not grow the store, and the end of a session (logout), is never
-///   refused.
+///   refused. Users' generations ([`users`](crate::users)) are kept
+///   outside the limits and never removed (removing one would revive the
+///   sessions it ended): one small entry (about 80 bytes) per user whose
+///   sessions were ever ended, so their number is bounded by the app's
+///   users, not by its traffic.
 ///
 /// Sessions live only as long as the process, and each process has its own:
 /// behind a load balancer with several servers, use DynamoDB.

@@ -12,4 +12,4 @@ mod fuzz_support;
 mod glue;
 mod id_collisions;
 mod interleavings;
-mod users_review;
+mod users;

@@ -352,9 +352,10 @@ impl<B: Backend> Backend for ReadCache<B> {
     }
 }
 
-/// Users' sessions pass through uncached: their loads read the user's
-/// generation and the record strongly, so an ended user session is never
-/// served from the cache, not even within `max_staleness`. A record an
+/// Users' calls pass through uncached: a cached record of a session with a
+/// user is always followed by a strong read of the user's generation and
+/// the record, so an ended user session is never loaded from the cache,
+/// not even within `max_staleness`. A record an
 /// advance keeps is written through like any other write.
 impl<B: UserSessions> UserSessions for ReadCache<B> {
     fn load_checked(

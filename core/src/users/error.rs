@@ -27,6 +27,9 @@ pub enum UsersError {
     /// The store's answer was lost and reading back could not tell whether
     /// the sessions were ended. Calling again finishes it.
     OutcomeUnknown,
+    /// This session could not be written as it is (too large, not
+    /// encodable, no random bytes for its sealing); nothing was ended.
+    Write(crate::CommitError),
     /// The store failed.
     Backend(BackendError),
 }
@@ -44,6 +47,7 @@ impl fmt::Display for UsersError {
             UsersError::OutcomeUnknown => f.write_str(
                 "ending the sessions may or may not have been applied; call again to finish it",
             ),
+            UsersError::Write(error) => write!(f, "this session cannot be written: {error}"),
             UsersError::Backend(error) => write!(f, "session store failed: {error}"),
         }
     }
@@ -53,6 +57,7 @@ impl Error for UsersError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             UsersError::Backend(error) => Some(error),
+            UsersError::Write(error) => Some(error),
             _ => None,
         }
     }

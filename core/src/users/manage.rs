@@ -159,7 +159,12 @@ impl Users {
                 return;
             }
         };
-        let mut others: Vec<_> = others.into_iter().filter(|(key, _)| key != new).collect();
+        // Only sessions used before this login: two logins racing each
+        // other never end each other (the later one ends the earlier).
+        let mut others: Vec<_> = others
+            .into_iter()
+            .filter(|(key, summary)| key != new && summary.last_used < now)
+            .collect();
         let allowed = usize::try_from(max.get() - 1).unwrap_or(usize::MAX);
         if others.len() <= allowed {
             return;
@@ -371,22 +376,51 @@ impl Session {
     ///   calling again finishes it.
     /// - [`UsersError::NotEnabled`], [`UsersError::Backend`].
     pub fn end_other_sessions(&mut self) -> Result<(), UsersError> {
-        let attached = self.stored_user()?;
+        let mut attached = self.stored_user()?;
+        self.will_change();
+        let shared = Arc::clone(&self.shared);
+        let users = shared.users.as_ref().ok_or(UsersError::NotEnabled)?;
+        let now = shared.now();
         let State::Stored(bound) = &self.state else {
             return Err(UsersError::NoUser);
         };
-        let bound = bound.clone();
-        let users = self.users()?;
+        let mut bound = bound.clone();
+        // Past its idle or absolute limit, a session is never written again.
+        if self.bound_expired(&bound, now) {
+            return Err(UsersError::NoUser);
+        }
         let current = users.backend.generation(&attached.user)?;
         if attached.generation < current {
-            return Err(UsersError::EndedElsewhere);
+            // Behind the user's generation: ended elsewhere, unless this
+            // session was itself kept meanwhile (by an earlier call of its
+            // own whose answer was lost, or by another tab).
+            let (_, stored) = users.backend.load_checked(&bound.key, &attached.user)?;
+            match stored {
+                LoadOutcome::Live(stored) if self.unsettled_keep.as_ref() == Some(&stored) => {
+                    attached.generation = stored.user.as_ref().map_or(0, |s| s.generation);
+                    self.kept_as(&stored, attached.clone());
+                    self.unsettled_keep = None;
+                    bound.version = stored.version;
+                    if attached.generation < current {
+                        return Err(UsersError::EndedElsewhere);
+                    }
+                }
+                LoadOutcome::Live(stored)
+                    if stored
+                        .user
+                        .as_ref()
+                        .is_some_and(|s| s.generation >= current) =>
+                {
+                    return Err(UsersError::Conflict)
+                }
+                _ => return Err(UsersError::EndedElsewhere),
+            }
         }
         let version = bound
             .version
             .checked_add(1)
             .filter(|v| *v < Record::ENDED_VERSION)
             .ok_or(UsersError::Conflict)?;
-        let now = self.shared.now();
         let Some(next) = current.checked_add(1) else {
             return Err(UsersError::Backend(BackendError::Corrupt {
                 reason: "a user's generation is at its maximum".into(),
@@ -406,10 +440,9 @@ impl Session {
                 created_at,
                 Some(&kept),
             )
-            .map_err(|error| match error {
-                CommitError::Backend(error) => UsersError::Backend(error),
-                _ => UsersError::Conflict,
-            })?;
+            .map_err(UsersError::Write)?;
+        self.check_size(&bound.key, &record)
+            .map_err(UsersError::Write)?;
         let keep = Keep {
             key: &bound.key,
             expected_version: bound.version,
@@ -417,9 +450,17 @@ impl Session {
         };
         let outcome = match users.backend.advance(&attached.user, current, Some(keep)) {
             Ok(outcome) => outcome,
+            // Refused before anything was written.
+            Err(error) if !is_ambiguous(&error) => return Err(UsersError::Backend(error)),
             Err(error) => {
                 log::warn!("ending a user's other sessions: {error}; reading back");
-                settle_kept(users, &bound.key, &attached.user, &record)?
+                match settle_kept(users, &bound.key, &attached.user, &record) {
+                    Ok(outcome) => outcome,
+                    Err(unknown) => {
+                        self.unsettled_keep = Some(record);
+                        return Err(unknown);
+                    }
+                }
             }
         };
         match outcome {
@@ -445,10 +486,22 @@ impl Session {
     }
 }
 
-/// Decides a lost answer of an advance that kept `record` under `key`:
-/// the record read back at the kept version with the new generation means
-/// it was applied; anything else is unknown (it may still land), and the
-/// session stays usable either way.
+/// Whether a failed call may have been applied: an answer lost (a
+/// timeout, an unknown outcome) or a server error. Anything else was
+/// refused before it was written.
+fn is_ambiguous(error: &BackendError) -> bool {
+    matches!(
+        error,
+        BackendError::Timeout { .. }
+            | BackendError::OutcomeUnknown { .. }
+            | BackendError::Unavailable { .. }
+    )
+}
+
+/// Decides a lost answer of an advance that kept `record` under `key`: the
+/// record read back is `record` itself (its sealed parts hold fresh random
+/// nonces, so no other write equals it) means it was applied; anything else
+/// is unknown (it may still land), and the session stays usable either way.
 fn settle_kept(
     users: &Users,
     key: &StorageKey,
@@ -456,14 +509,7 @@ fn settle_kept(
     record: &Record,
 ) -> Result<AdvanceOutcome, UsersError> {
     match users.backend.load_checked(key, user) {
-        Ok((current, LoadOutcome::Live(stored)))
-            if stored.version == record.version
-                && stored.user.as_ref().map(|stamp| stamp.generation)
-                    == record.user.as_ref().map(|stamp| stamp.generation)
-                && current >= record.user.as_ref().map_or(0, |stamp| stamp.generation) =>
-        {
-            Ok(AdvanceOutcome::Advanced)
-        }
+        Ok((_, LoadOutcome::Live(stored))) if stored == *record => Ok(AdvanceOutcome::Advanced),
         _ => Err(UsersError::OutcomeUnknown),
     }
 }

@@ -39,8 +39,8 @@
 //! one whose login ([`Session::set_user`](crate::Session::set_user))
 //! returned before it, loads as that user again, in any process: not
 //! through a stale tab's write, a lost or retried answer, or an eventually
-//! consistent read. A read cache does not serve users' sessions: their
-//! loads always read the store. The same holds for
+//! consistent read. A read cache does not decide for users' sessions: a
+//! cached record of one is always checked by strong reads. The same holds for
 //! [`Session::end_other_sessions`](crate::Session::end_other_sessions)
 //! (except the current session) and for a session ended by its handle
 //! ([`Session::end_session`](crate::Session::end_session)). When a call
@@ -78,6 +78,11 @@
 //! ended all sessions; no user id, no label, no token and no session data.
 //! With the secret as well, guessed ids can be confirmed and ids and labels
 //! read, still no token and no data.
+//!
+//! The store is trusted with the numbers, as with `ver`: whoever can write
+//! the table can raise a session's `uep` or lower a user's `gen` and so keep
+//! a session alive through an end. Sealing protects what the table reveals,
+//! not what a writer of it can do.
 
 mod error;
 mod manage;

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 /// An opaque name for one of a user's sessions, to end it with
-/// [`SessionManager::end_session`](crate::SessionManager::end_session):
+/// [`Session::end_session`](crate::Session::end_session):
 /// 22 URL-safe characters. It is derived from the session's storage key
 /// under the app's user secret, so it is neither the session's token nor
 /// its key, cannot be turned into either, and is useless as a cookie; it
@@ -71,7 +71,7 @@ impl FromStr for SessionHandle {
 }
 
 /// One of a user's live sessions, from
-/// [`SessionManager::user_sessions`](crate::SessionManager::user_sessions).
+/// [`Session::user_sessions`](crate::Session::user_sessions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionSummary {

@@ -1,6 +1,7 @@
-//! A reviewer's attempts to break users' sessions on the in-memory backend.
-//! Each test states a promise of the users module's docs and the scenario
-//! that breaks it; they fail until the defect is fixed.
+//! Users' sessions where two features meet, on the in-memory backend with
+//! hooks inside the store: a login landing between another's create and
+//! its cap, a kept record whose answer is lost, a tab of a kept session,
+//! a session idling out during the request, a kept record too large.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,12 +92,11 @@ impl<B: UserSessions> Forward for AfterFirstLoginCreate<B> {
 }
 
 /// With a cap of one session, two logins of the same user racing each
-/// other (the second lands between the first's create and its cap) both
-/// return a cookie, and each ends the other's session: the user is logged
-/// in nowhere. The first login even ends a session newer than its own,
-/// though the cap promises to end the least recently used.
+/// other (the second lands between the first's create and its cap): a cap
+/// ends only sessions used before its own login, so the newer login
+/// survives and the user is never left logged in nowhere.
 #[test]
-fn racing_logins_under_a_cap_end_each_other() {
+fn racing_logins_under_a_cap_keep_the_newest() {
     let backend = MemoryBackend::new();
     let cap = settings().max_sessions_per_user(NonZeroU32::new(1).unwrap());
     let clock_a = Arc::new(ManualClock::new(START));
@@ -165,11 +165,9 @@ impl<B: UserSessions> Forward for LoseKeptAdvance<B> {
     }
 }
 
-/// `end_other_sessions` documents `OutcomeUnknown` as "this session stays
-/// usable, and calling again finishes it". When the lost advance was in
-/// fact applied, calling again on the same session answers `EndedElsewhere`
-/// ("this one included ... must log in again"), though this session is the
-/// one that was kept and is still logged in.
+/// `OutcomeUnknown` from `end_other_sessions` promises that this session
+/// stays usable and calling again finishes it: when the lost advance was in
+/// fact applied, the next call recognises its own kept record and goes on.
 #[test]
 fn end_others_called_again_after_a_lost_answer_finishes_it() {
     let backend = Arc::new(LoseKeptAdvance {
@@ -200,9 +198,8 @@ fn end_others_called_again_after_a_lost_answer_finishes_it() {
 }
 
 /// A kept record too large for the store (uncommitted data added in this
-/// request) is refused before anything is written, yet reported as
-/// `OutcomeUnknown`, whose docs promise that calling again finishes it: it
-/// never does.
+/// request) is refused before anything is written: a typed error, never
+/// `OutcomeUnknown` (which a retry could not finish).
 #[test]
 fn end_others_with_oversized_changes_is_not_an_unknown_outcome() {
     let clock = Arc::new(ManualClock::new(START));
@@ -222,9 +219,8 @@ fn end_others_with_oversized_changes_is_not_an_unknown_outcome() {
 
 /// Two tabs of the same session: the second ends the other sessions first
 /// (keeping this session, at a new version); the first then gets
-/// `EndedElsewhere` ("this one included"), though its session is alive.
-/// The docs' answer for "another request wrote this session meanwhile" is
-/// `Conflict`.
+/// `Conflict` (this session was written meanwhile, and is alive), not
+/// `EndedElsewhere`.
 #[test]
 fn end_others_from_a_stale_tab_of_the_kept_session_is_a_conflict() {
     let clock = Arc::new(ManualClock::new(START));
@@ -244,10 +240,8 @@ fn end_others_from_a_stale_tab_of_the_kept_session_is_a_conflict() {
     );
 }
 
-/// A session whose idle timeout passes during the request: commit refuses
-/// to write its data again ("never written again ... past its idle
-/// limit"), but `end_other_sessions` rewrites it with a new expiry, so it
-/// lives on.
+/// A session whose idle timeout passes during the request is never written
+/// again, by commit or by `end_other_sessions`: it does not live on.
 #[test]
 fn end_others_does_not_revive_a_session_past_its_idle_timeout() {
     let clock = Arc::new(ManualClock::new(START));
