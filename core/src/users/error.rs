@@ -39,9 +39,7 @@ impl fmt::Display for UsersError {
             UsersError::EndedElsewhere => {
                 f.write_str("the user's sessions, this one included, were ended by another call")
             }
-            UsersError::Conflict => {
-                f.write_str("the session changed meanwhile; nothing was ended")
-            }
+            UsersError::Conflict => f.write_str("the session changed meanwhile; nothing was ended"),
             UsersError::UnknownHandle => f.write_str("no session of this user has that handle"),
             UsersError::OutcomeUnknown => f.write_str(
                 "ending the sessions may or may not have been applied; call again to finish it",

@@ -248,7 +248,10 @@ impl Session {
     pub fn set_user(&mut self, user_id: &str) -> Result<(), SessionError> {
         let users = self.users().map_err(SessionError::Users)?;
         let user = users.settings.secret.user_ref(user_id);
-        let generation = users.backend.generation(&user).map_err(SessionError::Load)?;
+        let generation = users
+            .backend
+            .generation(&user)
+            .map_err(SessionError::Load)?;
         self.regenerate_id()?;
         let label = self.user.take().and_then(|old| old.label);
         self.user = Some(Attached {
@@ -395,7 +398,14 @@ impl Session {
         };
         let created_at = bound.created_at.unwrap_or(now);
         let record = self
-            .record_for(&bound.token, &bound.key, now, version, created_at, Some(&kept))
+            .record_for(
+                &bound.token,
+                &bound.key,
+                now,
+                version,
+                created_at,
+                Some(&kept),
+            )
             .map_err(|error| match error {
                 CommitError::Backend(error) => UsersError::Backend(error),
                 _ => UsersError::Conflict,

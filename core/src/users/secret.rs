@@ -108,7 +108,13 @@ impl UserSecret {
         let aad = associated_data(key, user);
         let ciphertext = self
             .cipher()
-            .encrypt(&nonce, Payload { msg: &plain, aad: &aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &plain,
+                    aad: &aad,
+                },
+            )
             .unwrap_or_else(|_| unreachable!("a user id is far below XChaCha20's limit"));
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
@@ -196,7 +202,10 @@ mod tests {
         let key = StorageKey::from_bytes([3; 32]);
         let alice = a.user_ref("alice");
         let sealed = a.seal(&key, &alice, "alice", Some("Firefox")).unwrap();
-        assert!(!sealed.windows(5).any(|w| w == b"alice"), "not in the clear");
+        assert!(
+            !sealed.windows(5).any(|w| w == b"alice"),
+            "not in the clear"
+        );
         assert_eq!(
             a.open(&key, &alice, &sealed),
             Some(("alice".to_owned(), Some("Firefox".to_owned())))
