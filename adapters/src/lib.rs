@@ -624,6 +624,30 @@
 //! | `dat` | B or S | the data. B: sealed CBOR (`0x1c`, 24-byte nonce, ciphertext, 16-byte tag; the default), or plain CBOR (a map, starting `0xa0`–`0xbf`) with `DataProtection::Plain`, read only under `Plain` and `SealedAcceptingPlain`; tombstones hold plain `{}` (`0xa0`), never decoded. S: JSON text, always plain, as pyramid-dynamodb-sessions writes it |
 //! | `wid` | B | the identity of the write that stored the item (16 random bytes) |
 //! | `nxt` | B | in a login's tombstone: the storage key of the record the session moved to |
+//! | `usr` | B | for a session a user logged in to: the user's 32-byte pseudonym; the key of the user index |
+//! | `uep` | N | with `usr`: the user's generation at login |
+//! | `uin` | B | with `usr`: the user id and the session's label, sealed |
+//!
+//! `usr`, `uep` and `uin` are all there or none (tombstones have none).
+//! Each user whose sessions were ended all at once also has one generation
+//! item: `sid` is `0x55` and the pseudonym (33 bytes, so no session lookup
+//! reaches it), `gen` (N) its generation, and no `exp`: TTL never removes
+//! it. The global secondary index `usr-index` (hash key `usr`, projecting
+//! `ver`, `iss`, `exp`, `crt`, `uep`, `uin`) lists a user's sessions; only
+//! that listing needs it. `create_table_if_missing` creates tables with it;
+//! add it to an older table with `create_user_index_if_missing`, or:
+//!
+//! ```text
+//! aws dynamodb update-table --table-name sessions \
+//!   --attribute-definitions AttributeName=usr,AttributeType=B \
+//!   --global-secondary-index-updates '[{"Create":{"IndexName":"usr-index",
+//!     "KeySchema":[{"AttributeName":"usr","KeyType":"HASH"}],
+//!     "Projection":{"ProjectionType":"INCLUDE",
+//!       "NonKeyAttributes":["ver","iss","exp","crt","uep","uin"]}}}]'
+//! ```
+//!
+//! (on a table with provisioned capacity, add `"ProvisionedThroughput"` to
+//! the `Create`).
 //!
 //! Against DynamoDB Local, name the endpoint (`http://` works as well as
 //! `https://`):
@@ -705,6 +729,13 @@
 //! `create_table_if_missing` additionally needs `DescribeTable`,
 //! `CreateTable`, `DescribeTimeToLive` and `UpdateTimeToLive`; run it from a
 //! deployment role rather than granting those to the application.
+//! `create_user_index_if_missing` needs `DescribeTable` and `UpdateTable`.
+//!
+//! Users' sessions (a manager built with `SessionManager::with_users`) need
+//! no more on the table: ending a user's other sessions is a transaction
+//! (`TransactWriteItems`), allowed by `PutItem` and `UpdateItem`. Listing a
+//! user's sessions needs `dynamodb:Query` on the index,
+//! `arn:aws:dynamodb:REGION:ACCOUNT:table/sessions/index/usr-index`.
 //!
 //! ## Which DynamoDB client?
 //!

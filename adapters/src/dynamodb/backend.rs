@@ -8,6 +8,7 @@ use dynamodb_sessions_core::store::{
     Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
     StorageKey, TouchOutcome,
 };
+use dynamodb_sessions_core::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
 use dynamodb_sessions_core::{store::Operation, BackendError};
 
 use super::build_error::BuildError;
@@ -109,7 +110,10 @@ impl<C: Client> DynamoDbBackendOn<C> {
 
     /// Creates the table unless it exists, waits until it is `ACTIVE`, and
     /// enables TTL on `exp` unless it is enabled: on-demand billing
-    /// (`PAY_PER_REQUEST`) with `sid` (binary) as the hash key. Safe to call
+    /// (`PAY_PER_REQUEST`) with `sid` (binary) as the hash key, and the user
+    /// index `usr-index` that listing a user's sessions needs (see
+    /// [`create_user_index_if_missing`](Self::create_user_index_if_missing)
+    /// for a table made without it). Safe to call
     /// every time the application starts. Each request is tried once, under
     /// the attempt timeout.
     ///
@@ -122,6 +126,27 @@ impl<C: Client> DynamoDbBackendOn<C> {
     /// [`ProvisionError::Timeout`] when a request fails.
     pub fn create_table_if_missing(&self) -> Result<ProvisionReport, ProvisionError> {
         self.inner.create_table_if_missing()
+    }
+
+    /// Adds the user index `usr-index` (a global secondary index on `usr`,
+    /// binary) to the table unless it has one, and waits until the index is
+    /// `ACTIVE`; says whether this call added it. Listing a user's sessions
+    /// ([`UserSessions::list`]) needs it; everything else works without.
+    /// Tables made by [`create_table_if_missing`](Self::create_table_if_missing)
+    /// have it. On a provisioned table the index gets the table's capacity
+    /// units. Safe to call every time the application starts. Each request
+    /// is tried once, under the attempt timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`ProvisionError::NoTable`] when the table does not exist,
+    /// [`ProvisionError::NotActive`] when the index does not become active
+    /// within five minutes (DynamoDB fills a new index from the whole
+    /// table: on a large table that takes longer, and calling again waits
+    /// again), and [`ProvisionError::Request`] / [`ProvisionError::Timeout`]
+    /// when a request fails.
+    pub fn create_user_index_if_missing(&self) -> Result<bool, ProvisionError> {
+        self.inner.create_user_index_if_missing()
     }
 }
 
@@ -173,5 +198,46 @@ impl<C: Client> Backend for DynamoDbBackendOn<C> {
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
         let table = &self.inner.table;
         self.inner.run(Operation::End, table.end(key, tombstone))
+    }
+}
+
+/// Users' sessions in the same table: one generation item per user (key
+/// `0x55` and the user's pseudonym, attribute `gen`), the user stamp on
+/// each of their records (`usr`, `uep`, `uin`), and the user index
+/// `usr-index` for [`list`](UserSessions::list), which only a table made
+/// by [`create_table_if_missing`](DynamoDbBackendOn::create_table_if_missing)
+/// or given [`create_user_index_if_missing`](DynamoDbBackendOn::create_user_index_if_missing)
+/// has: without it `list` is [`BackendError::Rejected`], and the rest works.
+impl<C: Client> UserSessions for DynamoDbBackendOn<C> {
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        let table = &self.inner.table;
+        self.inner
+            .run(Operation::Load, table.load_checked(key, user))
+            .map(|(generation, record)| (generation, LoadOutcome::from_stored(record)))
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        let table = &self.inner.table;
+        self.inner.run(Operation::Load, table.generation(user))
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        let table = &self.inner.table;
+        self.inner
+            .run(Operation::Replace, table.advance(user, expected, keep))
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        let table = &self.inner.table;
+        self.inner.run(Operation::Load, table.list(user))
     }
 }

@@ -47,4 +47,17 @@ impl<W: Wire + ProvisionWire> BlockingTable<W> {
             ))
             .map_err(ProvisionError::Thread)?
     }
+
+    /// Adds the user index unless the table has it, and waits until it is
+    /// active; each request tried once, under the attempt timeout.
+    pub(crate) fn create_user_index_if_missing(&self) -> Result<bool, ProvisionError> {
+        let table = &self.table;
+        self.runtime
+            .block_on(provision::add_user_index(
+                &table.wire,
+                &table.name,
+                table.retry.attempt_timeout,
+            ))
+            .map_err(ProvisionError::Thread)?
+    }
 }

@@ -10,6 +10,13 @@
 //! | `dat` | B or S | [`StoredData::Cbor`] as B, [`StoredData::Json`] as S |
 //! | `nxt` | B | [`Record::successor`], only in a login's tombstone |
 //! | `wid` | B | the write's identity, added by the backend to every put |
+//! | `usr` | B | [`UserStamp::user`], the user's 32-byte pseudonym (the user index's key) |
+//! | `uep` | N | [`UserStamp::generation`] |
+//! | `uin` | B | [`UserStamp::sealed`] |
+//!
+//! The three user attributes are all there (a record with a
+//! [`Record::user`]) or none. A user's generation item is another kind of
+//! item (see `user_items.rs`).
 
 use std::collections::HashMap;
 
@@ -18,6 +25,7 @@ use super::outcome::Stored;
 use dynamodb_sessions_core::{
     store::Operation,
     store::{Record, StorageKey, StoredData, WRITE_ID_ATTRIBUTE, WRITE_ID_LEN},
+    users::{UserRef, UserStamp},
     BackendError,
 };
 
@@ -37,6 +45,12 @@ pub(crate) const DAT: &str = "dat";
 pub(crate) const WID: &str = WRITE_ID_ATTRIBUTE;
 /// The successor attribute of a login's tombstone.
 pub(crate) const NXT: &str = "nxt";
+/// The user's pseudonym, the user index's hash key.
+pub(crate) const USR: &str = "usr";
+/// The user's generation at login.
+pub(crate) const UEP: &str = "uep";
+/// The user id and label, sealed.
+pub(crate) const UIN: &str = "uin";
 
 /// The key of the item that stores `key`'s session.
 pub(crate) fn key_item<A: Attribute>(key: &StorageKey) -> Item<A> {
@@ -74,6 +88,11 @@ pub(crate) fn to_item<A: Attribute>(
     item.insert(DAT.to_owned(), data);
     if let Some(successor) = &record.successor {
         item.insert(NXT.to_owned(), A::binary(successor.as_bytes()));
+    }
+    if let Some(stamp) = &record.user {
+        item.insert(USR.to_owned(), A::binary(stamp.user.as_bytes()));
+        item.insert(UEP.to_owned(), A::number(stamp.generation));
+        item.insert(UIN.to_owned(), A::binary(&stamp.sealed));
     }
     Ok(item)
 }
@@ -134,21 +153,53 @@ pub(crate) fn from_item<A: Attribute>(item: &Item<A>) -> Result<Record, BackendE
         data,
     )
     .created_at(optional_number(item, CRT)?)
-    .successor(successor))
+    .successor(successor)
+    .user(user_stamp(item)?))
+}
+
+/// The user stamp of a stored item (a record, or its entry in the user
+/// index): `None` when it has none of the three user attributes.
+///
+/// # Errors
+///
+/// [`BackendError::Corrupt`] when only some of them are there, or one has
+/// the wrong type or size. The reason names the attributes, never a value.
+pub(crate) fn user_stamp<A: Attribute>(item: &Item<A>) -> Result<Option<UserStamp>, BackendError> {
+    let (user, generation, sealed) = match (item.get(USR), item.get(UEP), item.get(UIN)) {
+        (None, None, None) => return Ok(None),
+        (Some(user), Some(_), Some(sealed)) => (user, required_number(item, UEP)?, sealed),
+        _ => {
+            return Err(corrupt(format!(
+                "the user attributes `{USR}`, `{UEP}` and `{UIN}` are not all there"
+            )))
+        }
+    };
+    let user = user
+        .as_binary()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| corrupt(format!("attribute `{USR}` is not 32 bytes of binary (B)")))?;
+    let sealed = sealed
+        .as_binary()
+        .ok_or_else(|| corrupt(format!("attribute `{UIN}` is not binary (B)")))?;
+    Ok(Some(UserStamp::new(
+        UserRef::from_bytes(user),
+        generation,
+        sealed.to_vec(),
+    )))
 }
 
 fn corrupt(reason: String) -> BackendError {
     BackendError::Corrupt { reason }
 }
 
-fn required_number<T: std::str::FromStr, A: Attribute>(
+pub(crate) fn required_number<T: std::str::FromStr, A: Attribute>(
     item: &Item<A>,
     name: &str,
 ) -> Result<T, BackendError> {
     optional_number(item, name)?.ok_or_else(|| corrupt(format!("attribute `{name}` is missing")))
 }
 
-fn optional_number<T: std::str::FromStr, A: Attribute>(
+pub(crate) fn optional_number<T: std::str::FromStr, A: Attribute>(
     item: &Item<A>,
     name: &str,
 ) -> Result<Option<T>, BackendError> {
@@ -259,6 +310,61 @@ mod tests {
                     assert!(!reason.to_lowercase().contains("abab"), "{reason}");
                 }
                 other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    fn stamped() -> Record {
+        record(StoredData::Cbor(vec![1]), Some(1)).user(Some(UserStamp::new(
+            UserRef::from_bytes([0xcd; 32]),
+            3,
+            vec![0xee; 40],
+        )))
+    }
+
+    #[test]
+    fn user_stamps_round_trip() {
+        let key = StorageKey::from_bytes([2; 32]);
+        let record = stamped();
+        let item: Item = to_item(Operation::Replace, &key, &record).expect("storable");
+        assert_eq!(item[USR].as_binary(), Some(&[0xcd; 32][..]));
+        assert_eq!(item[UEP].as_number(), Some("3"));
+        assert_eq!(item[UIN].as_binary(), Some(&[0xee; 40][..]));
+        assert_eq!(from_item(&item).expect("well-formed"), record);
+        let plain: Item =
+            to_item(Operation::Replace, &key, &record.clone().user(None)).expect("storable");
+        assert!(![USR, UEP, UIN].iter().any(|name| plain.contains_key(*name)));
+    }
+
+    #[test]
+    fn partial_or_malformed_user_stamps_are_corrupt_without_values() {
+        let key = StorageKey::from_bytes([2; 32]);
+        let good: Item = to_item(Operation::Replace, &key, &stamped()).expect("storable");
+        let mut cases: Vec<Item> = Vec::new();
+        for name in [USR, UEP, UIN] {
+            let mut item = good.clone();
+            item.remove(name);
+            cases.push(item);
+            let mut item = good.clone();
+            item.insert(name.to_owned(), TestValue::Other);
+            cases.push(item);
+        }
+        let mut item = good.clone();
+        item.insert(USR.to_owned(), TestValue::binary(&[0xcd; 31]));
+        cases.push(item);
+        let mut item = good.clone();
+        item.insert(UEP.to_owned(), TestValue::number("-1"));
+        cases.push(item);
+        for item in cases {
+            match from_item(&item) {
+                Err(BackendError::Corrupt { reason }) => {
+                    let reason = reason.to_lowercase();
+                    assert!(
+                        !reason.contains("cdcd") && !reason.contains("eeee"),
+                        "{reason}"
+                    );
+                }
+                other => panic!("{other:?}"),
             }
         }
     }

@@ -1,12 +1,13 @@
 //! The DynamoDB backends' logic, written once for every client.
 //!
-//! A client implements [`Wire`] (GetItem, PutItem, UpdateItem: one attempt
-//! each, its failure classified as a [`Failure`]), [`Attribute`] for its
+//! A client implements [`Wire`] (GetItem, PutItem, UpdateItem,
+//! TransactWriteItems, Query: one attempt each, its failure classified as a
+//! [`Failure`]), [`Attribute`] for its
 //! attribute values and [`ProvisionWire`] for the control plane. Everything
 //! else is here: the item layout (`item`), the write conditions
 //! (`condition`), retries under one deadline per call (`retry`), the
 //! decision of a write whose answer was lost (`outcome`), the operations
-//! ([`SessionTable`]), provisioning (`provision`) and the blocking API on an
+//! ([`SessionTable`], users' sessions in `user_table`), provisioning (`provision`) and the blocking API on an
 //! owned runtime ([`BlockingTable`]).
 
 mod attribute;
@@ -19,6 +20,9 @@ mod provision;
 mod retry;
 mod runtime;
 mod session_table;
+mod transaction;
+pub(crate) mod user_items;
+mod user_table;
 mod wire;
 
 pub(crate) use attribute::{Attribute, Item};
@@ -26,10 +30,11 @@ pub(crate) use blocking::BlockingTable;
 #[cfg(test)]
 pub(crate) use failure::{assert_hides_planted_text, PLANTED_TEXT};
 pub(crate) use failure::{classify_code, Failure};
-pub(crate) use provision::{ProvisionWire, TableState, TtlState};
+pub(crate) use provision::{provisioned, ProvisionWire, TableState, TtlState};
 pub(crate) use runtime::OwnedRuntime;
 pub(crate) use session_table::SessionTable;
-pub(crate) use wire::{Expression, Wire};
+pub(crate) use transaction::{cancellation, codes_in_message, ConditionsFailed, TransactWrite};
+pub(crate) use wire::{is_missing_index_message, Expression, Page, Wire};
 
 pub use provision::{ProvisionError, ProvisionReport};
 pub use retry::RetryConfig;

@@ -1,6 +1,8 @@
 //! Creating the sessions table: `sid` (B) hash key, on-demand billing, TTL
-//! on `exp`. The steps and checks are here, once; each client implements
-//! [`ProvisionWire`] with its four control-plane requests.
+//! on `exp`, and the user index (`usr-index`, on `usr` (B)); adding the
+//! user index to a table made without it. The steps and checks are here,
+//! once; each client implements [`ProvisionWire`] with its control-plane
+//! requests.
 
 use std::error::Error;
 use std::fmt;
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 use dynamodb_sessions_core::store::BoxError;
 
 use super::item::{EXP, SID};
+use super::user_items::USER_INDEX;
 
 /// How long to wait for a new table to become `ACTIVE`.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -60,7 +63,7 @@ pub enum ProvisionError {
         /// The attribute TTL is on.
         attribute: String,
     },
-    /// The table did not become `ACTIVE` in time.
+    /// The table, or its user index, did not become `ACTIVE` in time.
     NotActive {
         /// The table.
         table: String,
@@ -72,6 +75,11 @@ pub enum ProvisionError {
     /// No thread could be started to run the requests (only when called
     /// from inside a tokio runtime).
     Thread(std::io::Error),
+    /// The table does not exist (adding the user index to it).
+    NoTable {
+        /// The table.
+        table: String,
+    },
 }
 
 impl fmt::Display for ProvisionError {
@@ -101,6 +109,7 @@ impl fmt::Display for ProvisionError {
                 "table {table} is still {status} after {waited:?}, not ACTIVE"
             ),
             ProvisionError::Thread(_) => f.write_str("cannot start a thread for provisioning"),
+            ProvisionError::NoTable { table } => write!(f, "table {table} does not exist"),
         }
     }
 }
@@ -124,6 +133,22 @@ pub(crate) struct TableState {
     pub(crate) keys: Option<Vec<(String, String)>>,
     /// The attribute definitions as (attribute, `S`, `N` or `B`).
     pub(crate) types: Vec<(String, String)>,
+    /// The global secondary indexes as (name, status), the status when said.
+    pub(crate) indexes: Vec<(String, Option<String>)>,
+    /// The table's read and write capacity units when it is provisioned
+    /// (not on demand): a new index needs its own.
+    pub(crate) provisioned: Option<(i64, i64)>,
+}
+
+impl TableState {
+    /// The status of the index `name`: `None` when there is no such index,
+    /// `Some("")` when its status was not said.
+    fn index_status(&self, name: &str) -> Option<&str> {
+        self.indexes
+            .iter()
+            .find(|(index, _)| index == name)
+            .map(|(_, status)| status.as_deref().unwrap_or(""))
+    }
 }
 
 /// A table's TTL setting as DescribeTimeToLive describes it.
@@ -144,7 +169,9 @@ pub(crate) trait ProvisionWire: Send + Sync {
         table: &str,
     ) -> impl Future<Output = Result<Option<TableState>, BoxError>> + Send;
 
-    /// CreateTable with on-demand billing and `sid` (B) as the only key;
+    /// CreateTable with on-demand billing, `sid` (B) as the only key and
+    /// the user index (`usr-index`: hash key `usr` (B), projecting
+    /// `USER_INDEX_PROJECTION`);
     /// `Ok(None)` when the table exists already (`ResourceInUseException`).
     fn create_table(
         &self,
@@ -160,6 +187,26 @@ pub(crate) trait ProvisionWire: Send + Sync {
         table: &str,
         attribute: &str,
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// UpdateTable adding the user index as `create_table` makes it, with
+    /// `provisioned` (read, write) capacity units on a provisioned table.
+    fn add_user_index(
+        &self,
+        table: &str,
+        provisioned: Option<(i64, i64)>,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// A provisioned table's capacity units: none when on demand (which
+/// DescribeTable reports as 0 units).
+pub(crate) fn provisioned(
+    billing_mode: Option<&str>,
+    units: Option<(i64, i64)>,
+) -> Option<(i64, i64)> {
+    if billing_mode == Some("PAY_PER_REQUEST") {
+        return None;
+    }
+    units.filter(|(read, write)| *read > 0 && *write > 0)
 }
 
 /// Runs one request under the attempt timeout, naming it in its errors.
@@ -254,6 +301,48 @@ pub(crate) async fn provision<P: ProvisionWire>(
         table_created,
         ttl_enabled,
     })
+}
+
+/// Adds the user index to `table` unless it has one, and waits until the
+/// index is `ACTIVE`; says whether this call added it.
+pub(crate) async fn add_user_index<P: ProvisionWire>(
+    wire: &P,
+    table: &str,
+    timeout: Duration,
+) -> Result<bool, ProvisionError> {
+    let missing = || ProvisionError::NoTable {
+        table: table.to_owned(),
+    };
+    let state = request("DescribeTable", timeout, wire.describe_table(table))
+        .await?
+        .ok_or_else(missing)?;
+    let added = state.index_status(USER_INDEX).is_none();
+    if added {
+        request(
+            "UpdateTable",
+            timeout,
+            wire.add_user_index(table, state.provisioned),
+        )
+        .await?;
+    }
+    let started = Instant::now();
+    loop {
+        let state = request("DescribeTable", timeout, wire.describe_table(table))
+            .await?
+            .ok_or_else(missing)?;
+        let status = state.index_status(USER_INDEX).unwrap_or("missing");
+        if status == "ACTIVE" {
+            return Ok(added);
+        }
+        if started.elapsed() > ACTIVE_TIMEOUT {
+            return Err(ProvisionError::NotActive {
+                table: format!("{table} (index {USER_INDEX})"),
+                status: status.to_owned(),
+                waited: started.elapsed(),
+            });
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
 }
 
 /// Enables TTL on `exp` unless it is on; says whether it did.

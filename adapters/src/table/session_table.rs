@@ -170,7 +170,7 @@ impl<W: Wire> SessionTable<W> {
         })
     }
 
-    async fn get_item(
+    pub(super) async fn get_item(
         &self,
         operation: Operation,
         key: &StorageKey,
@@ -243,7 +243,7 @@ impl<W: Wire> SessionTable<W> {
         }
     }
 
-    fn check_size(
+    pub(super) fn check_size(
         &self,
         operation: Operation,
         key: &StorageKey,
@@ -257,7 +257,7 @@ impl<W: Wire> SessionTable<W> {
 }
 
 /// `record`'s item under `key` with a fresh write identity, and the identity.
-fn identified_item<W: Wire>(
+pub(super) fn identified_item<W: Wire>(
     operation: Operation,
     key: &StorageKey,
     record: &Record,
@@ -272,7 +272,7 @@ fn identified_item<W: Wire>(
 }
 
 /// The error for a stop that is not an expected condition failure.
-fn stop_error(operation: Operation, stop: Stop) -> BackendError {
+pub(super) fn stop_error(operation: Operation, stop: Stop) -> BackendError {
     match stop {
         Stop::Error(error) | Stop::MaybeApplied(error) => error,
         // Only reachable for an operation without a condition.

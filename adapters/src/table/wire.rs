@@ -1,4 +1,4 @@
-//! What the shared logic needs of a DynamoDB client: the three data-plane
+//! What the shared logic needs of a DynamoDB client: the data-plane
 //! requests, each one attempt, its failure already classified. A backend
 //! implements [`Wire`] by building its client's request from these parts and
 //! mapping the answer; retries, deadlines, conditions and the decision of
@@ -9,6 +9,7 @@ use std::future::Future;
 
 use super::attribute::{Attribute, Item};
 use super::failure::Failure;
+use super::transaction::{ConditionsFailed, TransactWrite};
 
 /// A condition (and, for an update, update) expression with the
 /// placeholders it uses. `values` may be empty: DynamoDB refuses an empty
@@ -60,4 +61,42 @@ pub(crate) trait Wire: Send + Sync + 'static {
         update: &str,
         condition: &Expression<Self::Value>,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
+
+    /// One TransactWriteItems attempt of `writes` on `table`, under the
+    /// idempotency token `token` (the same for every attempt of one call).
+    /// `Ok(Err(_))`: cancelled because conditions failed, nothing written.
+    fn transact_write(
+        &self,
+        table: &str,
+        writes: Vec<TransactWrite<Self::Value>>,
+        token: &str,
+    ) -> impl Future<Output = Result<Result<(), ConditionsFailed>, Failure>> + Send;
+
+    /// One Query attempt on the index `index` of `table`: the page of items
+    /// matching `key_condition` from `start` on. `Ok(None)` when the table
+    /// has no such index.
+    fn query(
+        &self,
+        table: &str,
+        index: &str,
+        key_condition: &Expression<Self::Value>,
+        start: Option<Item<Self::Value>>,
+    ) -> impl Future<Output = Result<Option<Page<Self::Value>>, Failure>> + Send;
+}
+
+/// One page of a query's answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Page<A> {
+    /// The items.
+    pub(crate) items: Vec<Item<A>>,
+    /// Where the next page starts (`LastEvaluatedKey`), if there is one.
+    pub(crate) next: Option<Item<A>>,
+}
+
+/// Whether a `ValidationException`'s message says the queried index does
+/// not exist: DynamoDB says "The table does not have the specified index".
+pub(crate) fn is_missing_index_message(message: &str) -> bool {
+    message
+        .to_ascii_lowercase()
+        .contains("does not have the specified index")
 }

@@ -15,3 +15,4 @@ mod environment;
 mod faults_kill;
 mod faults_throttling;
 mod interleavings;
+mod users;

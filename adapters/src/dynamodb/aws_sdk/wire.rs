@@ -1,6 +1,6 @@
 //! The AWS SDK for Rust under the shared logic (`crate::table`): its
-//! attribute values, its three data-plane requests with their errors
-//! classified, and its four control-plane requests. Nothing here retries or
+//! attribute values, its data-plane requests with their errors
+//! classified, and its control-plane requests. Nothing here retries or
 //! decides; the SDK's own retries and timeouts are off (see `config.rs`).
 //! No text of the SDK's errors leaves this file (see `client_error.rs`).
 
@@ -9,10 +9,14 @@ use std::io::ErrorKind;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::QueryError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, TableDescription, TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, CreateGlobalSecondaryIndexAction,
+    GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ProvisionedThroughput, Put, ScalarAttributeType, TableDescription,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::endpoint::error::ResolveEndpointError;
@@ -20,9 +24,12 @@ use aws_smithy_runtime_api::client::result::DispatchFailure;
 use dynamodb_sessions_core::store::BoxError;
 
 use super::super::client_error::ClientError;
-use crate::table::item::SID;
+use crate::table::item::{SID, USR};
+use crate::table::user_items::{USER_INDEX, USER_INDEX_PROJECTION};
 use crate::table::{
-    classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
+    cancellation, classify_code, is_missing_index_message, provisioned, Attribute,
+    ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, TableState, TransactWrite,
+    TtlState, Wire,
 };
 
 /// The SDK client an [`AwsSdkBackend`](crate::dynamodb::AwsSdkBackend) sends
@@ -212,6 +219,145 @@ impl Wire for SdkWire {
             .map_err(classify)?;
         Ok(())
     }
+
+    async fn transact_write(
+        &self,
+        table: &str,
+        writes: Vec<TransactWrite<AttributeValue>>,
+        token: &str,
+    ) -> Result<Result<(), ConditionsFailed>, Failure> {
+        let items = writes
+            .into_iter()
+            .map(|write| transact_item(table, write))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                Failure::Rejected(
+                    ClientError::new("the AWS SDK could not build the request").boxed(),
+                )
+            })?;
+        let sent = self
+            .0
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .client_request_token(token)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Ok(())),
+            Err(error) => match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    // Only the reasons' codes, never their messages (which
+                    // may quote the items).
+                    let reasons = cancelled.cancellation_reasons();
+                    let codes = (!reasons.is_empty()).then(|| {
+                        reasons
+                            .iter()
+                            .map(|reason| reason.code().unwrap_or("None").to_owned())
+                            .collect()
+                    });
+                    let source =
+                        ClientError::answered(Some("TransactionCanceledException"), None).boxed();
+                    cancellation(codes, source).map(Err)
+                }
+                _ => Err(classify(error)),
+            },
+        }
+    }
+
+    async fn query(
+        &self,
+        table: &str,
+        index: &str,
+        key_condition: &Expression<AttributeValue>,
+        start: Option<Item<AttributeValue>>,
+    ) -> Result<Option<Page<AttributeValue>>, Failure> {
+        let sent = self
+            .0
+            .query()
+            .table_name(table)
+            .index_name(index)
+            .key_condition_expression(&key_condition.condition)
+            .set_expression_attribute_names(Some(key_condition.names.clone()))
+            .set_expression_attribute_values(key_condition.values_if_any())
+            .set_exclusive_start_key(start)
+            .send()
+            .await;
+        match sent {
+            Ok(output) => Ok(Some(Page {
+                items: output.items.unwrap_or_default(),
+                next: output.last_evaluated_key,
+            })),
+            Err(error) if error.as_service_error().is_some_and(is_missing_index) => Ok(None),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+/// Whether a Query failed for want of the index.
+fn is_missing_index(error: &QueryError) -> bool {
+    error.code() == Some("ValidationException")
+        && error.message().is_some_and(is_missing_index_message)
+}
+
+/// One action of a transaction as the SDK sends it.
+fn transact_item(
+    table: &str,
+    write: TransactWrite<AttributeValue>,
+) -> Result<TransactWriteItem, aws_sdk_dynamodb::error::BuildError> {
+    Ok(match write {
+        TransactWrite::Update {
+            key,
+            update,
+            condition,
+        } => TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key))
+                    .update_expression(update)
+                    .condition_expression(&condition.condition)
+                    .set_expression_attribute_names(Some(condition.names.clone()))
+                    .set_expression_attribute_values(condition.values_if_any())
+                    .build()?,
+            )
+            .build(),
+        TransactWrite::Put { item, condition } => TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .condition_expression(&condition.condition)
+                    .set_expression_attribute_names(Some(condition.names.clone()))
+                    .set_expression_attribute_values(condition.values_if_any())
+                    .build()?,
+            )
+            .build(),
+    })
+}
+
+/// The user index's key schema and projection.
+fn user_index_parts() -> Result<(KeySchemaElement, Projection), BoxError> {
+    let key = KeySchemaElement::builder()
+        .attribute_name(USR)
+        .key_type(KeyType::Hash)
+        .build()?;
+    let projection = Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .set_non_key_attributes(Some(
+            USER_INDEX_PROJECTION
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        ))
+        .build();
+    Ok((key, projection))
+}
+
+fn binary_attribute(name: &str) -> Result<AttributeDefinition, BoxError> {
+    Ok(AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::B)
+        .build()?)
 }
 
 fn table_state(description: &TableDescription) -> TableState {
@@ -238,6 +384,28 @@ fn table_state(description: &TableDescription) -> TableState {
                 )
             })
             .collect(),
+        indexes: description
+            .global_secondary_indexes()
+            .iter()
+            .map(|index| {
+                (
+                    index.index_name().unwrap_or_default().to_owned(),
+                    index.index_status().map(|s| s.as_str().to_owned()),
+                )
+            })
+            .collect(),
+        provisioned: provisioned(
+            description
+                .billing_mode_summary()
+                .and_then(|summary| summary.billing_mode())
+                .map(|mode| mode.as_str()),
+            description.provisioned_throughput().map(|throughput| {
+                (
+                    throughput.read_capacity_units().unwrap_or(0),
+                    throughput.write_capacity_units().unwrap_or(0),
+                )
+            }),
+        ),
     }
 }
 
@@ -295,17 +463,21 @@ impl ProvisionWire for SdkWire {
             .attribute_name(SID)
             .key_type(KeyType::Hash)
             .build()?;
-        let definition = AttributeDefinition::builder()
-            .attribute_name(SID)
-            .attribute_type(ScalarAttributeType::B)
+        let (index_key, projection) = user_index_parts()?;
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(USER_INDEX)
+            .key_schema(index_key)
+            .projection(projection)
             .build()?;
         let created = self
             .0
             .create_table()
             .table_name(table)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(definition)
+            .attribute_definitions(binary_attribute(SID)?)
+            .attribute_definitions(binary_attribute(USR)?)
             .key_schema(key)
+            .global_secondary_indexes(index)
             .send()
             .await;
         unless(created, |e| e.is_resource_in_use_exception()).map(|output| {
@@ -341,6 +513,40 @@ impl ProvisionWire for SdkWire {
             .update_time_to_live()
             .table_name(table)
             .time_to_live_specification(specification)
+            .send()
+            .await
+            .map_err(request_error)?;
+        Ok(())
+    }
+
+    async fn add_user_index(
+        &self,
+        table: &str,
+        provisioned: Option<(i64, i64)>,
+    ) -> Result<(), BoxError> {
+        let (key, projection) = user_index_parts()?;
+        let throughput = match provisioned {
+            Some((read, write)) => Some(
+                ProvisionedThroughput::builder()
+                    .read_capacity_units(read)
+                    .write_capacity_units(write)
+                    .build()?,
+            ),
+            None => None,
+        };
+        let create = CreateGlobalSecondaryIndexAction::builder()
+            .index_name(USER_INDEX)
+            .key_schema(key)
+            .projection(projection)
+            .set_provisioned_throughput(throughput)
+            .build()?;
+        self.0
+            .update_table()
+            .table_name(table)
+            .attribute_definitions(binary_attribute(USR)?)
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder().create(create).build(),
+            )
             .send()
             .await
             .map_err(request_error)?;

@@ -1,5 +1,5 @@
 //! rusoto under the shared logic (`crate::table`): its attribute values,
-//! its three data-plane requests with their errors classified, and its four
+//! its data-plane requests with their errors classified, and its
 //! control-plane requests. Nothing here retries or decides, and no text of
 //! rusoto's errors leaves this file (see `client_error.rs`).
 
@@ -9,17 +9,23 @@ use std::io::ErrorKind;
 use dynamodb_sessions_core::store::BoxError;
 use rusoto_core::RusotoError;
 use rusoto_dynamodb::{
-    AttributeDefinition, AttributeValue, CreateTableError, CreateTableInput, DescribeTableError,
-    DescribeTableInput, DescribeTimeToLiveError, DescribeTimeToLiveInput, DynamoDb, DynamoDbClient,
-    GetItemError, GetItemInput, KeySchemaElement, PutItemError, PutItemInput, TableDescription,
-    TimeToLiveSpecification, UpdateItemError, UpdateItemInput, UpdateTimeToLiveError,
-    UpdateTimeToLiveInput,
+    AttributeDefinition, AttributeValue, CreateGlobalSecondaryIndexAction, CreateTableError,
+    CreateTableInput, DescribeTableError, DescribeTableInput, DescribeTimeToLiveError,
+    DescribeTimeToLiveInput, DynamoDb, DynamoDbClient, GetItemError, GetItemInput,
+    GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, Projection,
+    ProvisionedThroughput, Put, PutItemError, PutItemInput, QueryError, QueryInput,
+    TableDescription, TimeToLiveSpecification, TransactWriteItem, TransactWriteItemsError,
+    TransactWriteItemsInput, Update, UpdateItemError, UpdateItemInput, UpdateTableError,
+    UpdateTableInput, UpdateTimeToLiveError, UpdateTimeToLiveInput,
 };
 
 use super::super::client_error::ClientError;
-use crate::table::item::SID;
+use crate::table::item::{SID, USR};
+use crate::table::user_items::{USER_INDEX, USER_INDEX_PROJECTION};
 use crate::table::{
-    classify_code, Attribute, Expression, Failure, Item, ProvisionWire, TableState, TtlState, Wire,
+    cancellation, classify_code, codes_in_message, is_missing_index_message, provisioned,
+    Attribute, ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, TableState,
+    TransactWrite, TtlState, Wire,
 };
 
 /// The rusoto client a [`DynamoDbBackend`](crate::dynamodb::DynamoDbBackend)
@@ -117,6 +123,117 @@ impl Wire for RusotoWire {
         self.0.update_item(input).await.map_err(classify)?;
         Ok(())
     }
+
+    async fn transact_write(
+        &self,
+        table: &str,
+        writes: Vec<TransactWrite<AttributeValue>>,
+        token: &str,
+    ) -> Result<Result<(), ConditionsFailed>, Failure> {
+        let transact_items = writes
+            .into_iter()
+            .map(|write| transact_item(table, write))
+            .collect();
+        let input = TransactWriteItemsInput {
+            client_request_token: Some(token.to_owned()),
+            transact_items,
+            ..TransactWriteItemsInput::default()
+        };
+        match self.0.transact_write_items(input).await {
+            Ok(_) => Ok(Ok(())),
+            // rusoto keeps only the message, which names the reasons.
+            Err(RusotoError::Service(TransactWriteItemsError::TransactionCanceled(message))) => {
+                let source =
+                    ClientError::answered(Some("TransactionCanceledException"), None).boxed();
+                cancellation(codes_in_message(&message), source).map(Err)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn query(
+        &self,
+        table: &str,
+        index: &str,
+        key_condition: &Expression<AttributeValue>,
+        start: Option<Item<AttributeValue>>,
+    ) -> Result<Option<Page<AttributeValue>>, Failure> {
+        let input = QueryInput {
+            table_name: table.to_owned(),
+            index_name: Some(index.to_owned()),
+            key_condition_expression: Some(key_condition.condition.clone()),
+            expression_attribute_names: Some(key_condition.names.clone()),
+            expression_attribute_values: key_condition.values_if_any(),
+            exclusive_start_key: start,
+            ..QueryInput::default()
+        };
+        match self.0.query(input).await {
+            Ok(output) => Ok(Some(Page {
+                items: output.items.unwrap_or_default(),
+                next: output.last_evaluated_key,
+            })),
+            Err(RusotoError::Validation(message)) if is_missing_index_message(&message) => Ok(None),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+/// One action of a transaction as rusoto sends it.
+fn transact_item(table: &str, write: TransactWrite<AttributeValue>) -> TransactWriteItem {
+    match write {
+        TransactWrite::Update {
+            key,
+            update,
+            condition,
+        } => TransactWriteItem {
+            update: Some(Update {
+                table_name: table.to_owned(),
+                key,
+                update_expression: update,
+                condition_expression: Some(condition.condition.clone()),
+                expression_attribute_names: Some(condition.names.clone()),
+                expression_attribute_values: condition.values_if_any(),
+                ..Update::default()
+            }),
+            ..TransactWriteItem::default()
+        },
+        TransactWrite::Put { item, condition } => TransactWriteItem {
+            put: Some(Put {
+                table_name: table.to_owned(),
+                item,
+                condition_expression: Some(condition.condition.clone()),
+                expression_attribute_names: Some(condition.names.clone()),
+                expression_attribute_values: condition.values_if_any(),
+                ..Put::default()
+            }),
+            ..TransactWriteItem::default()
+        },
+    }
+}
+
+/// The user index's key schema and projection.
+fn user_index_parts() -> (Vec<KeySchemaElement>, Projection) {
+    let keys = vec![KeySchemaElement {
+        attribute_name: USR.to_owned(),
+        key_type: "HASH".to_owned(),
+    }];
+    let projection = Projection {
+        projection_type: Some("INCLUDE".to_owned()),
+        non_key_attributes: Some(
+            USER_INDEX_PROJECTION
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        ),
+    };
+    (keys, projection)
+}
+
+fn binary_attribute(name: &str) -> AttributeDefinition {
+    AttributeDefinition {
+        attribute_name: name.to_owned(),
+        attribute_type: "B".to_owned(),
+    }
 }
 
 fn table_state(description: TableDescription) -> TableState {
@@ -133,6 +250,24 @@ fn table_state(description: TableDescription) -> TableState {
             .into_iter()
             .map(|d| (d.attribute_name, d.attribute_type))
             .collect(),
+        indexes: description
+            .global_secondary_indexes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|index| (index.index_name.unwrap_or_default(), index.index_status))
+            .collect(),
+        provisioned: provisioned(
+            description
+                .billing_mode_summary
+                .and_then(|summary| summary.billing_mode)
+                .as_deref(),
+            description.provisioned_throughput.map(|throughput| {
+                (
+                    throughput.read_capacity_units.unwrap_or(0),
+                    throughput.write_capacity_units.unwrap_or(0),
+                )
+            }),
+        ),
     }
 }
 
@@ -149,17 +284,21 @@ impl ProvisionWire for RusotoWire {
     }
 
     async fn create_table(&self, table: &str) -> Result<Option<TableState>, BoxError> {
+        let (key_schema, projection) = user_index_parts();
         let input = CreateTableInput {
             table_name: table.to_owned(),
             billing_mode: Some("PAY_PER_REQUEST".to_owned()),
-            attribute_definitions: vec![AttributeDefinition {
-                attribute_name: SID.to_owned(),
-                attribute_type: "B".to_owned(),
-            }],
+            attribute_definitions: vec![binary_attribute(SID), binary_attribute(USR)],
             key_schema: vec![KeySchemaElement {
                 attribute_name: SID.to_owned(),
                 key_type: "HASH".to_owned(),
             }],
+            global_secondary_indexes: Some(vec![GlobalSecondaryIndex {
+                index_name: USER_INDEX.to_owned(),
+                key_schema,
+                projection,
+                provisioned_throughput: None,
+            }]),
             ..CreateTableInput::default()
         };
         match self.0.create_table(input).await {
@@ -203,6 +342,35 @@ impl ProvisionWire for RusotoWire {
             .update_time_to_live(input)
             .await
             .map_err(request_error)?;
+        Ok(())
+    }
+
+    async fn add_user_index(
+        &self,
+        table: &str,
+        provisioned: Option<(i64, i64)>,
+    ) -> Result<(), BoxError> {
+        let (key_schema, projection) = user_index_parts();
+        let input = UpdateTableInput {
+            table_name: table.to_owned(),
+            attribute_definitions: Some(vec![binary_attribute(USR)]),
+            global_secondary_index_updates: Some(vec![GlobalSecondaryIndexUpdate {
+                create: Some(CreateGlobalSecondaryIndexAction {
+                    index_name: USER_INDEX.to_owned(),
+                    key_schema,
+                    projection,
+                    provisioned_throughput: provisioned.map(|(read, write)| {
+                        ProvisionedThroughput {
+                            read_capacity_units: read,
+                            write_capacity_units: write,
+                        }
+                    }),
+                }),
+                ..GlobalSecondaryIndexUpdate::default()
+            }]),
+            ..UpdateTableInput::default()
+        };
+        self.0.update_table(input).await.map_err(request_error)?;
         Ok(())
     }
 }
@@ -282,6 +450,48 @@ impl ServiceError for UpdateItemError {
             UpdateItemError::ItemCollectionSizeLimitExceeded(_) => COLLECTION,
             UpdateItemError::ResourceNotFound(_) => NOT_FOUND,
             UpdateItemError::TransactionConflict(_) => CONFLICT,
+        }
+    }
+}
+
+impl ServiceError for TransactWriteItemsError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            TransactWriteItemsError::IdempotentParameterMismatch(_) => {
+                (ServiceKind::Other, "IdempotentParameterMismatchException")
+            }
+            TransactWriteItemsError::InternalServerError(_) => INTERNAL,
+            TransactWriteItemsError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            TransactWriteItemsError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            TransactWriteItemsError::ResourceNotFound(_) => NOT_FOUND,
+            TransactWriteItemsError::TransactionCanceled(_) => {
+                (ServiceKind::Other, "TransactionCanceledException")
+            }
+            TransactWriteItemsError::TransactionInProgress(_) => {
+                (ServiceKind::Other, "TransactionInProgressException")
+            }
+        }
+    }
+}
+
+impl ServiceError for QueryError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            QueryError::InternalServerError(_) => INTERNAL,
+            QueryError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            QueryError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            QueryError::ResourceNotFound(_) => NOT_FOUND,
+        }
+    }
+}
+
+impl ServiceError for UpdateTableError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            UpdateTableError::InternalServerError(_) => INTERNAL,
+            UpdateTableError::LimitExceeded(_) => LIMIT,
+            UpdateTableError::ResourceInUse(_) => IN_USE,
+            UpdateTableError::ResourceNotFound(_) => NOT_FOUND,
         }
     }
 }
