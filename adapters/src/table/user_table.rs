@@ -34,7 +34,8 @@ impl<W: Wire> SessionTable<W> {
     /// `user`'s generation, read strongly.
     pub(crate) async fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
         let deadline = self.retry.deadline();
-        self.read_generation(Operation::Load, user, deadline).await
+        self.read_generation(Operation::Generation, user, deadline)
+            .await
     }
 
     /// `user`'s generation, then the record under `key`, both strongly, in
@@ -44,7 +45,7 @@ impl<W: Wire> SessionTable<W> {
         key: &StorageKey,
         user: &UserRef,
     ) -> Result<(u64, Option<Record>), BackendError> {
-        let operation = Operation::Load;
+        let operation = Operation::LoadChecked;
         let deadline = self.retry.deadline();
         // The generation first: an advance that keeps a record writes the
         // record with the new generation in one transaction, so a record
@@ -67,7 +68,7 @@ impl<W: Wire> SessionTable<W> {
         expected: u64,
         keep: Option<Keep<'_>>,
     ) -> Result<AdvanceOutcome, BackendError> {
-        let operation = Operation::Replace;
+        let operation = Operation::Advance;
         let deadline = self.retry.deadline();
         let (update, condition) = user_items::advance(expected)?;
         let key = generation_key(user);
@@ -136,7 +137,7 @@ impl<W: Wire> SessionTable<W> {
         failed: &ConditionsFailed,
         deadline: Instant,
     ) -> Result<AdvanceOutcome, BackendError> {
-        let operation = Operation::Replace;
+        let operation = Operation::Advance;
         if failed.failed(GENERATION_ACTION) == Some(false)
             && failed.failed(KEPT_ACTION) == Some(true)
         {
@@ -170,7 +171,7 @@ impl<W: Wire> SessionTable<W> {
     /// The user's live records (and maybe some ended ones) from the user
     /// index, page by page under one deadline.
     pub(crate) async fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
-        let operation = Operation::Load;
+        let operation = Operation::List;
         let deadline = self.retry.deadline();
         let condition = user_query(user);
         let mut entries = Vec::new();
