@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use dynamodb_sessions::users::{UserSecret, UserSettings};
 use dynamodb_sessions::DynamoDbBackend;
 use dynamodb_sessions::{
     store::Token, CommitError, DataEncoding, SessionConfig, SessionError, SessionManager,
@@ -259,6 +260,16 @@ impl Fixture {
             .build()
             .expect("valid settings");
         SessionManager::new(self.backend.clone(), config)
+    }
+
+    /// A manager writing JSON whose sessions can carry a user.
+    fn json_manager_with_users(&self) -> SessionManager {
+        let config = SessionConfig::builder()
+            .data_encoding(DataEncoding::Json)
+            .build()
+            .expect("valid settings");
+        let secret = UserSecret::from_bytes(&[42; 32]).expect("a secret");
+        SessionManager::with_users(self.backend.clone(), config, UserSettings::new(secret))
     }
 
     /// A manager writing CBOR, the default once Python is gone.
@@ -689,6 +700,46 @@ fn python_reissue_after_our_logout_keeps_the_session_ended() {
         reply.results[1],
         json!({"new": false, "version": ended}),
         "the known limit"
+    );
+}
+
+/// Users' sessions on a shared table: the package reads and writes a
+/// session a user logged in to here like any other (it keys nothing by the
+/// user, and the user's generation item, 33 bytes long, is out of its
+/// reach), and its write drops the user's attributes: the session then
+/// loads here with its data and without its user (never as that user), as
+/// the guide says.
+#[test]
+fn python_write_of_a_user_session_drops_the_user() {
+    let Some(mut fx) = Fixture::new() else { return };
+    let rust = fx.json_manager_with_users();
+    let mut session = rust.load(None);
+    session.insert("n", &1).unwrap();
+    session.set_user("ada").unwrap();
+    let cookie = cookie_pair(&rust.commit(session, Scheme::Http).unwrap().unwrap());
+    let item = fx.raw_item(&cookie).unwrap();
+    assert!(item.contains_key("usr") && item.contains_key("uep") && item.contains_key("uin"));
+
+    let reply = fx
+        .python
+        .ok(Some(&cookie), json!([["get", "n"], ["set", "n", 2]]));
+    assert_eq!(reply.results[0], json!(1));
+    let cookie = reply.cookie();
+    let item = fx.raw_item(&cookie).unwrap();
+    assert!(
+        !item.contains_key("usr"),
+        "the package's put drops the user"
+    );
+
+    let mut session = rust.load(Some(&cookie));
+    assert_eq!(session.user().unwrap(), None, "never as that user");
+    assert_eq!(session.get::<i64>("n").unwrap(), Some(2), "the data stays");
+    rust.end_all_sessions("ada").unwrap();
+    let mut session = rust.load(Some(&cookie));
+    assert_eq!(
+        session.get::<i64>("n").unwrap(),
+        Some(2),
+        "out of the user's reach now"
     );
 }
 

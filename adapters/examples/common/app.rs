@@ -6,9 +6,13 @@
 //! | --- | --- |
 //! | `GET /` | counts the visit, shows flash messages, the user and three forms |
 //! | `GET /peek` | the same page without counting: a request that reads the session and changes nothing |
-//! | `POST /login` | `username`: moves the session to a new ID, then stores the user |
+//! | `POST /login` | `username`, `device`: logs the user in (a new ID, the user attached, the device as the session's label) |
 //! | `POST /logout` | ends the session |
 //! | `POST /message` | `message`: flashes it, shown once on the next page |
+//! | `GET /sessions` | the user's sessions: label, last seen, and buttons to end them |
+//! | `POST /sessions/end` | `handle`: ends that one session |
+//! | `POST /sessions/end-others` | ends every session of the user but this one |
+//! | `POST /sessions/end-all` | ends every session of the user, this one too |
 //!
 //! Every POST needs the session's CSRF token in `csrf_token`, or gets a 403
 //! (a 503 when the store is busy and the token cannot be read); every POST
@@ -22,7 +26,10 @@
 
 use std::fmt::Write as _;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use dynamodb_sessions::http::{FailedCommit, HttpResponse};
+use dynamodb_sessions::users::{SessionHandle, UsersError};
 use dynamodb_sessions::{CommitError, Session, SessionError};
 
 /// The most a form body may hold; the servers read no more than this.
@@ -108,6 +115,25 @@ impl Reply {
         }
     }
 
+    /// The answer when a user's sessions could not be listed or ended:
+    /// 409 when this session changed meanwhile (reload and retry), 503
+    /// when the outcome is unknown or the store is busy (retry), else 500.
+    fn users_failed(error: &UsersError) -> Reply {
+        eprintln!("user sessions: {}", error_chain(error));
+        let (status, message) = match error {
+            UsersError::Conflict => (409, "This session changed meanwhile; reload and retry."),
+            UsersError::OutcomeUnknown => (503, "It may not have finished; please retry."),
+            UsersError::Backend(error) if error.is_temporary() => {
+                (503, "The session store is busy; please retry.")
+            }
+            _ => (500, "Something went wrong."),
+        };
+        Reply {
+            retry_after: (status == 503).then_some("1"),
+            ..Reply::text(status, &format!("{message}\n"))
+        }
+    }
+
     /// The answer when the session could not be read: the library's
     /// (`FailedCommit::of_session`), 503 when the store was busy, full or
     /// out of reach, else 500.
@@ -128,7 +154,16 @@ pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> 
     let result = match (method, path) {
         ("GET", "/") => home(session, true),
         ("GET", "/peek") => home(session, false),
-        ("POST", "/login" | "/logout" | "/message") => {
+        ("GET", "/sessions") => sessions_page(session),
+        (
+            "POST",
+            "/login"
+            | "/logout"
+            | "/message"
+            | "/sessions/end"
+            | "/sessions/end-others"
+            | "/sessions/end-all",
+        ) => {
             let form = parse_form(body);
             match session.check_csrf_token(field(&form, "csrf_token")) {
                 Ok(true) => {}
@@ -136,17 +171,27 @@ pub fn handle(method: &str, target: &str, body: &str, session: &mut Session) -> 
                 Err(error) => return Reply::session_failed(&error),
             }
             match path {
-                "/login" => login(session, field(&form, "username")),
+                "/login" => login(session, field(&form, "username"), field(&form, "device")),
                 "/logout" => {
                     session.invalidate();
                     Ok(Reply::see_other("/"))
                 }
-                _ => message(session, field(&form, "message")),
+                "/message" => message(session, field(&form, "message")),
+                _ => return end_sessions(session, path, field(&form, "handle")),
             }
         }
-        (_, "/" | "/peek" | "/login" | "/logout" | "/message") => {
-            return Reply::text(405, "Method Not Allowed\n")
-        }
+        (
+            _,
+            "/"
+            | "/peek"
+            | "/login"
+            | "/logout"
+            | "/message"
+            | "/sessions"
+            | "/sessions/end"
+            | "/sessions/end-others"
+            | "/sessions/end-all",
+        ) => return Reply::text(405, "Method Not Allowed\n"),
         _ => return Reply::text(404, "Not Found\n"),
     };
     result.unwrap_or_else(|error| Reply::session_failed(&error))
@@ -163,7 +208,7 @@ fn home(session: &mut Session, count: bool) -> Result<Reply, SessionError> {
     } else {
         session.peek_flash::<String>("")?
     };
-    let user = session.get::<String>("user")?;
+    let user = session.user()?;
     let csrf = escape(&session.csrf_token()?);
 
     let mut page = String::from(
@@ -182,7 +227,12 @@ fn home(session: &mut Session, count: bool) -> Result<Reply, SessionError> {
     let _ = writeln!(page, "<p id=\"visits\">Visits: {visits}</p>");
     match &user {
         Some(user) => {
-            let _ = writeln!(page, "<p id=\"user\">Logged in as {}</p>", escape(user));
+            let _ = writeln!(
+                page,
+                "<p id=\"user\">Logged in as {}</p>\
+                 <p><a id=\"sessions\" href=\"/sessions\">Your sessions</a></p>",
+                escape(user)
+            );
             let _ = writeln!(
                 page,
                 "<form method=\"post\" action=\"/logout\">\
@@ -197,6 +247,7 @@ fn home(session: &mut Session, count: bool) -> Result<Reply, SessionError> {
                 "<form method=\"post\" action=\"/login\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
                  <input name=\"username\" placeholder=\"user name\">\
+                 <input name=\"device\" placeholder=\"this device, e.g. laptop\">\
                  <button>Log in</button></form>"
             );
         }
@@ -218,19 +269,114 @@ fn home(session: &mut Session, count: bool) -> Result<Reply, SessionError> {
     Ok(Reply::html(200, page))
 }
 
-fn login(session: &mut Session, username: &str) -> Result<Reply, SessionError> {
+fn login(session: &mut Session, username: &str, device: &str) -> Result<Reply, SessionError> {
     let username = username.trim();
     if username.is_empty() {
         session.flash("Please enter a user name.", "", false)?;
         return Ok(Reply::see_other("/"));
     }
-    // Against session fixation: the logged-in session gets a new ID, and a
+    // A new ID (against session fixation) with the user attached, and a
     // new CSRF token with it.
-    session.regenerate_id()?;
-    session.insert("user", username)?;
+    session.set_user(username)?;
+    let device = device.trim();
+    session.set_label(if device.is_empty() {
+        "a browser"
+    } else {
+        device
+    })?;
     session.new_csrf_token()?;
     session.flash(&format!("Welcome, {username}!"), "", true)?;
     Ok(Reply::see_other("/"))
+}
+
+/// The user's sessions, each with a button that ends it.
+fn sessions_page(session: &mut Session) -> Result<Reply, SessionError> {
+    let listed = match session.user_sessions() {
+        Ok(listed) => listed,
+        Err(UsersError::NoUser) => return Ok(Reply::see_other("/")),
+        Err(error) => return Ok(Reply::users_failed(&error)),
+    };
+    let csrf = escape(&session.csrf_token()?);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64);
+    let mut page = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\">\
+         <title>Your sessions</title><style>\
+         body{font:15px/1.4 sans-serif;margin:1.2em 2em;max-width:58em}\
+         td,th{padding:.2em .8em .2em 0;text-align:left}form{display:inline}\
+         .flash{background:#ffe9a8;padding:.3em .6em}</style></head><body>\n\
+         <h1>Your sessions</h1>\n",
+    );
+    for message in session.pop_flash::<String>("")? {
+        let _ = writeln!(page, "<p class=\"flash\">{}</p>", escape(&message));
+    }
+    page.push_str(
+        "<table id=\"user-sessions\"><tr><th>device</th><th>last seen</th><th></th></tr>\n",
+    );
+    for entry in &listed {
+        let label = entry.label.as_deref().unwrap_or("a browser");
+        let seen = format!("{} s ago", (now - entry.last_used).max(0));
+        let action = if entry.current {
+            "<span class=\"current\">this browser</span>".to_owned()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/sessions/end\">\
+                 <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+                 <input type=\"hidden\" name=\"handle\" value=\"{}\">\
+                 <button class=\"end\">Log out this one</button></form>",
+                entry.handle
+            )
+        };
+        let _ = writeln!(
+            page,
+            "<tr class=\"session\"><td class=\"label\">{}</td><td>{}</td><td>{action}</td></tr>",
+            escape(label),
+            escape(&seen)
+        );
+    }
+    let _ = writeln!(
+        page,
+        "</table>\n<p>The list may lag by a second behind logins elsewhere.</p>\n\
+         <form method=\"post\" action=\"/sessions/end-others\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+         <button id=\"end-others\">Log out everywhere else</button></form>\n\
+         <form method=\"post\" action=\"/sessions/end-all\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+         <button id=\"end-all\">Log out everywhere</button></form>\n\
+         <p><a href=\"/\">Home</a></p>\n{LIBRARY_PANEL}</body></html>"
+    );
+    Ok(Reply::html(200, page))
+}
+
+/// The three posts that end sessions of the user.
+fn end_sessions(session: &mut Session, path: &str, handle: &str) -> Reply {
+    let result = match path {
+        "/sessions/end" => match handle.parse::<SessionHandle>() {
+            Ok(handle) => session
+                .end_session(&handle)
+                .map(|()| "Logged out that session."),
+            Err(_) => Err(UsersError::UnknownHandle),
+        },
+        "/sessions/end-others" => session
+            .end_other_sessions()
+            .map(|()| "Logged out everywhere else."),
+        _ => session.end_other_sessions().map(|()| {
+            session.invalidate();
+            "Logged out everywhere."
+        }),
+    };
+    let flash = match result {
+        Ok(done) => done,
+        Err(UsersError::UnknownHandle) => "That session had ended already.",
+        Err(UsersError::EndedElsewhere) => "You were logged out from another device meanwhile.",
+        Err(UsersError::NoUser) => return Reply::see_other("/"),
+        Err(error) => return Reply::users_failed(&error),
+    };
+    match session.flash(flash, "", true) {
+        Ok(()) => Reply::see_other("/sessions"),
+        Err(error) => Reply::session_failed(&error),
+    }
 }
 
 fn message(session: &mut Session, message: &str) -> Result<Reply, SessionError> {

@@ -17,6 +17,8 @@ use dynamodb_sessions::store::{
     ReplaceOutcome, StorageKey, TouchOutcome,
 };
 
+use dynamodb_sessions::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
+
 use super::app::{escape, Reply, LIBRARY_PANEL};
 
 /// What one request made the store do.
@@ -173,6 +175,72 @@ impl<B: Backend> Backend for Recording<B> {
                 EndOutcome::Missing => "missing".to_owned(),
             }
         })
+    }
+}
+
+impl<B: UserSessions> UserSessions for Recording<B> {
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        let result = self.inner.load_checked(key, user);
+        let what = "load with the user's generation (strong)".to_owned();
+        self.call(what, result, |(generation, record), activity| {
+            let record = match record {
+                LoadOutcome::Missing => "nothing".to_owned(),
+                LoadOutcome::Ended(_) => "ended".to_owned(),
+                LoadOutcome::Live(record) => {
+                    activity.loaded_version = Some(record.version);
+                    activity.expires_at = Some(record.expires_at);
+                    let stamped = record.user.as_ref().map_or(0, |stamp| stamp.generation);
+                    format!(
+                        "version {}, logged in at generation {stamped}",
+                        record.version
+                    )
+                }
+            };
+            format!("user generation {generation}; {record}")
+        })
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        let result = self.inner.generation(user);
+        self.call(
+            "user generation (strong)".to_owned(),
+            result,
+            |generation, _| generation.to_string(),
+        )
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        let what = match &keep {
+            Some(keep) => format!(
+                "advance the user generation from {expected}, keeping this session at version {}",
+                keep.record.version
+            ),
+            None => format!("advance the user generation from {expected}"),
+        };
+        let result = self.inner.advance(user, expected, keep);
+        self.call(what, result, |outcome, _| match outcome {
+            AdvanceOutcome::Advanced => format!("{}", expected + 1),
+            AdvanceOutcome::GenerationMoved { current } => format!("moved already, to {current}"),
+            AdvanceOutcome::KeptChanged => "this session changed meanwhile".to_owned(),
+        })
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        let result = self.inner.list(user);
+        self.call(
+            "list the user's sessions".to_owned(),
+            result,
+            |listed, _| format!("{} records", listed.len()),
+        )
     }
 }
 

@@ -19,6 +19,9 @@ use dynamodb_sessions::{
     SameSite, Secure, SessionConfig, SessionManager,
 };
 
+use dynamodb_sessions::store::Token;
+use dynamodb_sessions::users::{UserSecret, UserSettings};
+
 use super::inspect::Recording;
 
 /// Environment variable naming the DynamoDB table.
@@ -26,6 +29,11 @@ pub const TABLE_ENV: &str = "DEMO_TABLE";
 
 /// Environment variable naming the DynamoDB client (`rusoto` or `aws-sdk`).
 pub const CLIENT_ENV: &str = "DEMO_DYNAMODB_CLIENT";
+
+/// Environment variable holding the secret for users' sessions (32 or more
+/// bytes of text). Without it each run draws one, so that sessions logged
+/// in before a restart come back logged out.
+pub const USER_SECRET_ENV: &str = "DEMO_USER_SECRET";
 
 /// The table used when only an endpoint selects DynamoDB.
 pub const DEFAULT_TABLE: &str = "dynamodb-sessions-demo";
@@ -58,6 +66,9 @@ Options:
   -h, --help               show this help
 
 Without --table, --endpoint or those variables, sessions live in memory.
+Logins attach the user to the session; /sessions lists a user's sessions and
+ends them. Their secret comes from DEMO_USER_SECRET (32+ characters), or is
+drawn anew on each start (logins then end with the process).
 With an endpoint and no AWS_ACCESS_KEY_ID, requests are signed with dummy
 credentials, which DynamoDB Local accepts.
 ";
@@ -109,6 +120,9 @@ pub struct Options {
     pub cookie_name: Option<String>,
     /// The reissue time in seconds, when not the library's default.
     pub reissue_time: Option<u64>,
+    /// The secret for users' sessions (`DEMO_USER_SECRET`); `None` draws
+    /// one.
+    pub user_secret: Option<String>,
     /// Whether `--help` was given.
     pub help: bool,
     /// Whether the access key must be a dummy one (an endpoint and no key).
@@ -136,6 +150,7 @@ impl Options {
                 .map(|text| Client::parse(&text))
                 .transpose()?
                 .unwrap_or_default(),
+            user_secret: env(USER_SECRET_ENV),
             ..Options::default()
         };
         let mut args = args.into_iter();
@@ -258,7 +273,7 @@ impl Options {
         let config = self.session_config()?;
         let Some(table) = self.table_name() else {
             let backend = Recording::new(MemoryBackend::new(), "MemoryBackend");
-            let manager = SessionManager::new(backend, config);
+            let manager = SessionManager::with_users(backend, config, self.users()?);
             return Ok((manager, "sessions in memory".to_owned()));
         };
         // Each client only where its feature is on, so that the demo also
@@ -277,6 +292,18 @@ impl Options {
             #[allow(unreachable_patterns)]
             other => Err(format!("this demo was built without the {other:?} client").into()),
         }
+    }
+
+    /// Users' sessions under the secret from `DEMO_USER_SECRET`, or under
+    /// one drawn for this run.
+    fn users(&self) -> Result<UserSettings, Box<dyn Error>> {
+        let secret = match &self.user_secret {
+            Some(text) => UserSecret::from_bytes(text.as_bytes())
+                .map_err(|error| format!("{USER_SECRET_ENV}: {error}"))?,
+            // A fresh token is 256 random bits, as text.
+            None => UserSecret::from_bytes(Token::generate()?.as_str().as_bytes())?,
+        };
+        Ok(UserSettings::new(secret))
     }
 
     /// The manager on a DynamoDB `backend` (shown as `name`): the table
@@ -304,7 +331,8 @@ impl Options {
             None => String::new(),
         };
         let label = format!("{name}, table {table}{at}");
-        let manager = SessionManager::new(Recording::new(backend, &label), config);
+        let backend = Recording::new(backend, &label);
+        let manager = SessionManager::with_users(backend, config, self.users()?);
         Ok((manager, format!("sessions in DynamoDB table {table}{at}")))
     }
 }

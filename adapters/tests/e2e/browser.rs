@@ -184,8 +184,9 @@ fn walk_through(
     assert_eq!(
         page.posted,
         Some(format!(
-            "POST /login: load (eventual) → version {version}; create → version 1; \
-             replace at version {version} → ended; cookie: Set-Cookie, version 1"
+            "POST /login: load (eventual) → version {version}; user generation (strong) → 0; \
+             create → version 1; replace at version {version} → ended; \
+             cookie: Set-Cookie, version 1"
         ))
     );
     let logged_in = session(browser);
@@ -216,7 +217,9 @@ fn walk_through(
     assert_eq!(
         page.posted,
         Some(format!(
-            "POST /logout: load (eventual) → version {version}; end → ended; \
+            "POST /logout: load (eventual) → version {version}; \
+             load with the user's generation (strong) → user generation 0; \
+             version {version}, logged in at generation 0; end → ended; \
              cookie: removed (Set-Cookie with Max-Age=0)"
         ))
     );
@@ -260,6 +263,58 @@ fn tiny_http_on_dynamodb_local() {
     let args = ["--endpoint", &endpoint, "--table", &table, "--create-table"];
     let store = format!("DynamoDbBackend, table {table} at {endpoint}");
     walk_through(&browser, ServerKind::TinyHttp, &args, &store, None);
+}
+
+/// One user logged in from two independent browsers (two profiles, two
+/// cookie jars): each sees both sessions on "your sessions"; the first ends
+/// the other, which is logged out on its next page, while the first stays
+/// logged in. Then "log out everywhere" from the first ends it too.
+#[test]
+fn one_user_in_two_browsers_ends_the_other() {
+    let (Some(laptop), Some(phone)) = (Chromium::start(), Chromium::start()) else {
+        return;
+    };
+    let demo = demo(ServerKind::TinyHttp, &[]);
+    let home = format!("{}/", demo.url());
+    for (browser, device) in [(&laptop, "laptop"), (&phone, "phone")] {
+        browser.goto(&home);
+        browser.fill("input[name=username]", "ada");
+        browser.fill("input[name=device]", device);
+        browser.click("form[action='/login'] button");
+        assert_eq!(read(browser).user, "Logged in as ada");
+    }
+    laptop.click("#sessions");
+    let mut labels = laptop.texts("#user-sessions .label");
+    labels.sort();
+    assert_eq!(labels, ["laptop", "phone"]);
+    assert_eq!(laptop.texts(".current"), ["this browser"]);
+
+    // The laptop ends the phone's session by its handle.
+    laptop.click("#user-sessions button.end");
+    assert_eq!(laptop.texts(".flash"), ["Logged out that session."]);
+    assert_eq!(laptop.texts("#user-sessions .label"), ["laptop"]);
+    phone.goto(&home);
+    assert_eq!(read(&phone).user, "Not logged in");
+    laptop.goto(&home);
+    assert_eq!(read(&laptop).user, "Logged in as ada");
+
+    // The phone logs in again; "log out everywhere else" from the laptop.
+    phone.fill("input[name=username]", "ada");
+    phone.click("form[action='/login'] button");
+    assert_eq!(read(&phone).user, "Logged in as ada");
+    laptop.click("#sessions");
+    laptop.click("#end-others");
+    assert_eq!(laptop.texts(".flash"), ["Logged out everywhere else."]);
+    phone.goto(&home);
+    assert_eq!(read(&phone).user, "Not logged in");
+    laptop.goto(&home);
+    assert_eq!(read(&laptop).user, "Logged in as ada");
+
+    // "Log out everywhere": the laptop too.
+    laptop.click("#sessions");
+    laptop.click("#end-all");
+    laptop.goto(&home);
+    assert_eq!(read(&laptop).user, "Not logged in");
 }
 
 /// Loaded, unchanged, older than `reissue_time` (0 here): read + touch,
