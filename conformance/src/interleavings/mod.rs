@@ -47,16 +47,22 @@ mod cached;
 mod faulty;
 mod invariants;
 mod oracle;
+#[cfg(test)]
+mod planted;
 mod request;
 mod rng;
 mod runner;
 mod scheduler;
 mod shared;
 mod store;
+mod users;
 mod world;
 
 pub use faulty::{FaultRates, WireFaults};
 pub use invariants::Invariant;
 pub use rng::SimRng;
 pub use runner::{Schedules, Stats, Summary, Violation, SCHEDULES_ENV, SEED_ENV, TRACE_ENV};
-pub use world::{run, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT};
+pub use users::Users;
+pub use world::{
+    run, run_with_users, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT,
+};
