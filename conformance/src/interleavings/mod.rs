@@ -16,6 +16,10 @@
 //! cookie jar in random order. With [`Options::cache`] a
 //! [`ReadCache`](dynamodb_sessions_core::cache::ReadCache) sits between the
 //! manager and the fault layer, timing its staleness bound on that clock.
+//! With [`Options::users`] ([`Users::On`], through [`run_with_users`]) the
+//! sessions belong to users: requests also log in as their browser's user,
+//! end the user's other sessions or one by its handle, an admin ends all of
+//! a user's sessions, and the calls about users get the same faults.
 //!
 //! Only one thread runs at a time (the [scheduler](self) hands a baton
 //! around), and every choice (who runs next, which fault, which action,
