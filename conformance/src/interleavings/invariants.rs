@@ -600,13 +600,13 @@ pub(crate) fn users_ended_stay_ended(oracle: &Oracle, load: &UserLoad) -> Result
                 logged_in_before && lineage != kept,
                 format!("the other sessions (keeping lineage t{kept})"),
             ),
-            Ended::One { key, lineage: one } => (
-                lineage == one,
-                format!("K{key} by its handle (lineage t{one})"),
+            Ended::One { key, ended } => (
+                oracle.continues(tag, ended),
+                format!("K{key} (holding t{ended}) by its handle"),
             ),
-            Ended::Evicted { key, lineage: one } => (
-                lineage == one,
-                format!("K{key} past the cap (lineage t{one})"),
+            Ended::Evicted { key, ended } => (
+                oracle.continues(tag, ended),
+                format!("K{key} (holding t{ended}) past the cap"),
             ),
         };
         if ended {
@@ -1000,13 +1000,17 @@ mod tests {
         assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_ok());
         oracle.user_acks[0] = ack(Ended::Others { kept: 4 }, 10, 20);
         assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
-        // One session ended by its handle: its lineage only, whenever it
-        // logged in.
-        oracle.user_acks[0] = ack(Ended::One { key: 2, lineage: 4 }, 35, 36);
+        // One session ended by its handle: its data and what continues it
+        // (t3, a regenerate_id from t2), whenever it logged in; not a
+        // sibling, nor the data it was based on.
+        oracle.user_acks[0] = ack(Ended::One { key: 2, ended: 4 }, 35, 36);
         assert!(users_ended_stay_ended(&oracle, &load(4, 40)).is_err());
         assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
-        oracle.user_acks[0] = ack(Ended::Evicted { key: 1, lineage: 1 }, 35, 36);
+        oracle.user_acks[0] = ack(Ended::Evicted { key: 1, ended: 2 }, 35, 36);
         assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
+        assert!(users_ended_stay_ended(&oracle, &load(1, 40)).is_ok());
+        oracle.user_acks[0] = ack(Ended::Evicted { key: 1, ended: 3 }, 35, 36);
+        assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
         // Another user's calls end nothing of u0's; a load as the wrong
         // user, or of data no login wrote, is caught too.
         oracle.user_acks[0].user = 1;

@@ -61,11 +61,13 @@ pub(crate) enum Ended {
     /// Every session but the lineage of the one that asked
     /// (`end_other_sessions`).
     Others { kept: Tag },
-    /// The lineage of the session under `key`, by its handle
-    /// (`end_session`).
-    One { key: KeyId, lineage: Tag },
-    /// The lineage of the session under `key`, past the user's cap.
-    Evicted { key: KeyId, lineage: Tag },
+    /// The session under `key`, by its handle (`end_session`): its data
+    /// `ended` and every write based on it within the same lineage (a
+    /// `regenerate_id` moves a session on; a new login starts another
+    /// lineage; a sibling left by a failed login is another session).
+    One { key: KeyId, ended: Tag },
+    /// The session under `key`, past the user's cap: as for `One`.
+    Evicted { key: KeyId, ended: Tag },
 }
 
 /// A call ending a user's sessions that returned `Ok`.
@@ -128,6 +130,12 @@ impl Oracle {
             }
         }
         None
+    }
+
+    /// Whether `tag` continues the session whose data was `ended`: it is
+    /// based on it, in the same lineage.
+    pub(crate) fn continues(&self, tag: Tag, ended: Tag) -> bool {
+        self.descends(tag, ended) && self.lineage(tag) == self.lineage(ended)
     }
 
     /// Whether a logout ended a record that carried `tag`'s data.

@@ -364,8 +364,8 @@ struct World<B: Backend> {
     /// Each key's records that were replaced, with the time they were:
     /// what the read cache may still hand out within its bound.
     past: BTreeMap<KeyId, Vec<(RecordView, i64)>>,
-    /// Each key's user lineage (the login its records descend from).
-    lineages: BTreeMap<KeyId, Tag>,
+    /// Each key's latest record's tag.
+    tags: BTreeMap<KeyId, Tag>,
     trace: Vec<String>,
     stats: Stats,
     threads: Vec<JoinHandle<()>>,
@@ -469,7 +469,7 @@ impl<B: Backend + 'static> World<B> {
             store: StoreView::default(),
             exps: BTreeMap::new(),
             past: BTreeMap::new(),
-            lineages: BTreeMap::new(),
+            tags: BTreeMap::new(),
             trace: Vec::new(),
             stats: Stats {
                 schedules: 1,
@@ -1162,8 +1162,8 @@ impl<B: Backend + 'static> World<B> {
                     format!("the checker could not read K{key}: {why}"),
                 ));
             }
-            if let Some(lineage) = stored_tag(&stored).and_then(|tag| self.oracle.lineage(tag)) {
-                self.lineages.insert(*key, lineage);
+            if let Some(tag) = stored_tag(&stored) {
+                self.tags.insert(*key, tag);
             }
             if let Stored::Record(record) = &stored {
                 let last = self.exps.insert(*key, (record.version, record.expires_at));
@@ -1222,7 +1222,10 @@ impl<B: Backend + 'static> World<B> {
         if !ok {
             return;
         }
-        let lineage_of_key = |key: KeyId| self.lineages.get(&key).map(|lineage| (key, *lineage));
+        let user_of = |tag: Tag| {
+            let lineage = self.oracle.lineage(tag)?;
+            self.oracle.logins.get(&lineage).map(|login| login.user)
+        };
         let (user, ended) = match kind {
             EndKind::All(user) => (Some(user), Some(Ended::All)),
             EndKind::Others => (
@@ -1233,11 +1236,13 @@ impl<B: Backend + 'static> World<B> {
                     .map(|kept| Ended::Others { kept }),
             ),
             EndKind::One => {
-                let one = state.ended_keys.last().and_then(|key| lineage_of_key(*key));
+                let one = state
+                    .ended_keys
+                    .last()
+                    .and_then(|key| self.tags.get(key).map(|tag| (*key, *tag)));
                 (
-                    one.and_then(|(_, lineage)| self.oracle.logins.get(&lineage))
-                        .map(|login| login.user),
-                    one.map(|(key, lineage)| Ended::One { key, lineage }),
+                    one.and_then(|(_, ended)| user_of(ended)),
+                    one.map(|(key, ended)| Ended::One { key, ended }),
                 )
             }
         };
@@ -1265,10 +1270,14 @@ impl<B: Backend + 'static> World<B> {
             return;
         };
         for key in &state.ended_keys {
-            let Some(lineage) = self.lineages.get(key).copied() else {
+            let Some(ended) = self.tags.get(key).copied() else {
                 continue;
             };
-            let Some(login) = self.oracle.logins.get(&lineage).copied() else {
+            let Some(login) = self
+                .oracle
+                .lineage(ended)
+                .and_then(|lineage| self.oracle.logins.get(&lineage).copied())
+            else {
                 continue;
             };
             *self
@@ -1279,7 +1288,7 @@ impl<B: Backend + 'static> World<B> {
             self.oracle.user_acks.push(UserAck {
                 request,
                 user: login.user,
-                ended: Ended::Evicted { key: *key, lineage },
+                ended: Ended::Evicted { key: *key, ended },
                 started: self.step,
                 acked: self.step,
             });
