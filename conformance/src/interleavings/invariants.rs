@@ -560,6 +560,8 @@ pub(crate) struct UserLoad {
     pub(crate) user: UserIndex,
     /// The tag of the data it loaded, if any.
     pub(crate) tag: Option<Tag>,
+    /// The key its cookie named.
+    pub(crate) key: Option<KeyId>,
     /// The step at which the load started.
     pub(crate) started: u64,
 }
@@ -600,21 +602,20 @@ pub(crate) fn users_ended_stay_ended(oracle: &Oracle, load: &UserLoad) -> Result
                 logged_in_before && lineage != kept,
                 format!("the other sessions (keeping lineage t{kept})"),
             ),
-            Ended::One { key, ended } => (
-                oracle.continues(tag, ended),
-                format!("K{key} (holding t{ended}) by its handle"),
-            ),
-            Ended::Evicted { key, ended } => (
-                oracle.continues(tag, ended),
-                format!("K{key} (holding t{ended}) past the cap"),
-            ),
+            Ended::One { key } => (load.key == Some(key), format!("K{key} by its handle")),
+            Ended::Evicted { key } => (load.key == Some(key), format!("K{key} past the cap")),
         };
         if ended {
             return Err(format!(
-                "r{request}'s load started at step {} found t{tag} as {name} (lineage t{lineage}, \
+                "r{request}'s load of {} started at step {} found t{tag} as {name} (lineage t{lineage}, \
                  set_user returned at step {}), but r{} ended {what} of {name}: started at step \
                  {}, acknowledged at step {}",
-                load.started, login.returned, ack.request, ack.started, ack.acked
+                load.key.map_or("no key".to_owned(), |key| format!("K{key}")),
+                load.started,
+                login.returned,
+                ack.request,
+                ack.started,
+                ack.acked
             ));
         }
     }
@@ -978,6 +979,7 @@ mod tests {
             request: 9,
             user: 0,
             tag: Some(tag),
+            key: Some(tag as KeyId),
             started,
         };
         let ack = |ended, started, acked| UserAck {
@@ -1000,16 +1002,13 @@ mod tests {
         assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_ok());
         oracle.user_acks[0] = ack(Ended::Others { kept: 4 }, 10, 20);
         assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
-        // One session ended by its handle: its data and what continues it
-        // (t3, a regenerate_id from t2), whenever it logged in; not a
-        // sibling, nor the data it was based on.
-        oracle.user_acks[0] = ack(Ended::One { key: 2, ended: 4 }, 35, 36);
+        // One session ended by its handle, or past the cap: loads of its
+        // key, whenever it logged in; not of another key.
+        oracle.user_acks[0] = ack(Ended::One { key: 4 }, 35, 36);
         assert!(users_ended_stay_ended(&oracle, &load(4, 40)).is_err());
         assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
-        oracle.user_acks[0] = ack(Ended::Evicted { key: 1, ended: 2 }, 35, 36);
+        oracle.user_acks[0] = ack(Ended::Evicted { key: 3 }, 35, 36);
         assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
-        assert!(users_ended_stay_ended(&oracle, &load(1, 40)).is_ok());
-        oracle.user_acks[0] = ack(Ended::Evicted { key: 1, ended: 3 }, 35, 36);
         assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
         // Another user's calls end nothing of u0's; a load as the wrong
         // user, or of data no login wrote, is caught too.

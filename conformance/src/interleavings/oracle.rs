@@ -61,13 +61,14 @@ pub(crate) enum Ended {
     /// Every session but the lineage of the one that asked
     /// (`end_other_sessions`).
     Others { kept: Tag },
-    /// The session under `key`, by its handle (`end_session`): its data
-    /// `ended` and every write based on it within the same lineage (a
-    /// `regenerate_id` moves a session on; a new login starts another
-    /// lineage; a sibling left by a failed login is another session).
-    One { key: KeyId, ended: Tag },
-    /// The session under `key`, past the user's cap: as for `One`.
-    Evicted { key: KeyId, ended: Tag },
+    /// The session under `key`, by its handle (`end_session`). The key
+    /// only: a session that a `regenerate_id` moved on before the end
+    /// lives on under its new key (the end finds a tombstone naming it),
+    /// as does a sibling a failed login left.
+    One { key: KeyId },
+    /// The session under `key`, past the user's cap: as for `One` (a
+    /// session moved on was listed, and counted, under its new key too).
+    Evicted { key: KeyId },
 }
 
 /// A call ending a user's sessions that returned `Ok`.
@@ -130,12 +131,6 @@ impl Oracle {
             }
         }
         None
-    }
-
-    /// Whether `tag` continues the session whose data was `ended`: it is
-    /// based on it, in the same lineage.
-    pub(crate) fn continues(&self, tag: Tag, ended: Tag) -> bool {
-        self.descends(tag, ended) && self.lineage(tag) == self.lineage(ended)
     }
 
     /// Whether a logout ended a record that carried `tag`'s data.

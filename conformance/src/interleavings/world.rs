@@ -364,8 +364,6 @@ struct World<B: Backend> {
     /// Each key's records that were replaced, with the time they were:
     /// what the read cache may still hand out within its bound.
     past: BTreeMap<KeyId, Vec<(RecordView, i64)>>,
-    /// Each key's latest record's tag.
-    tags: BTreeMap<KeyId, Tag>,
     trace: Vec<String>,
     stats: Stats,
     threads: Vec<JoinHandle<()>>,
@@ -469,7 +467,6 @@ impl<B: Backend + 'static> World<B> {
             store: StoreView::default(),
             exps: BTreeMap::new(),
             past: BTreeMap::new(),
-            tags: BTreeMap::new(),
             trace: Vec::new(),
             stats: Stats {
                 schedules: 1,
@@ -1092,6 +1089,7 @@ impl<B: Backend + 'static> World<B> {
                 request,
                 user,
                 tag: state.parent,
+                key: state.cookie_key,
                 started: state.load_started.unwrap_or(self.step),
             };
             invariants::users_ended_stay_ended(&self.oracle, &load)
@@ -1162,9 +1160,6 @@ impl<B: Backend + 'static> World<B> {
                     format!("the checker could not read K{key}: {why}"),
                 ));
             }
-            if let Some(tag) = stored_tag(&stored) {
-                self.tags.insert(*key, tag);
-            }
             if let Stored::Record(record) = &stored {
                 let last = self.exps.insert(*key, (record.version, record.expires_at));
                 if last.is_some_and(|(version, exp)| {
@@ -1222,10 +1217,6 @@ impl<B: Backend + 'static> World<B> {
         if !ok {
             return;
         }
-        let user_of = |tag: Tag| {
-            let lineage = self.oracle.lineage(tag)?;
-            self.oracle.logins.get(&lineage).map(|login| login.user)
-        };
         let (user, ended) = match kind {
             EndKind::All(user) => (Some(user), Some(Ended::All)),
             EndKind::Others => (
@@ -1235,16 +1226,10 @@ impl<B: Backend + 'static> World<B> {
                     .and_then(|tag| self.oracle.lineage(tag))
                     .map(|kept| Ended::Others { kept }),
             ),
-            EndKind::One => {
-                let one = state
-                    .ended_keys
-                    .last()
-                    .and_then(|key| self.tags.get(key).map(|tag| (*key, *tag)));
-                (
-                    one.and_then(|(_, ended)| user_of(ended)),
-                    one.map(|(key, ended)| Ended::One { key, ended }),
-                )
-            }
+            EndKind::One => (
+                state.user,
+                state.ended_keys.last().map(|key| Ended::One { key: *key }),
+            ),
         };
         let (Some(user), Some(ended)) = (user, ended) else {
             *self
@@ -1269,17 +1254,10 @@ impl<B: Backend + 'static> World<B> {
         let Some(state) = self.requests.get(&request) else {
             return;
         };
+        let Some(user) = state.user else {
+            return;
+        };
         for key in &state.ended_keys {
-            let Some(ended) = self.tags.get(key).copied() else {
-                continue;
-            };
-            let Some(login) = self
-                .oracle
-                .lineage(ended)
-                .and_then(|lineage| self.oracle.logins.get(&lineage).copied())
-            else {
-                continue;
-            };
             *self
                 .stats
                 .notes
@@ -1287,8 +1265,8 @@ impl<B: Backend + 'static> World<B> {
                 .or_default() += 1;
             self.oracle.user_acks.push(UserAck {
                 request,
-                user: login.user,
-                ended: Ended::Evicted { key: *key, ended },
+                user,
+                ended: Ended::Evicted { key: *key },
                 started: self.step,
                 acked: self.step,
             });
@@ -1380,14 +1358,6 @@ impl<B: Backend + 'static> World<B> {
                 let _ = handle.join();
             }
         }
-    }
-}
-
-/// The tag of a stored record, if it is one.
-fn stored_tag(stored: &Stored) -> Option<Tag> {
-    match stored {
-        Stored::Record(record) => record.tag,
-        _ => None,
     }
 }
 
