@@ -12,6 +12,9 @@
 //! # replay one seed with its trace:
 //! INTERLEAVINGS_SEED=1234 INTERLEAVINGS_TRACE=1 cargo test -p dynamodb-sessions \
 //!     --test memory -- --nocapture interleavings::memory_schedules
+//! # with users ("log out everywhere"), the long run:
+//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
+//!     --test memory interleavings::memory_schedules_with_users_long -- --ignored
 //! ```
 //!
 //! The last tests run the checker against deliberately broken stores, to
@@ -31,7 +34,7 @@ use dynamodb_sessions::{
     BackendError,
 };
 use dynamodb_sessions_conformance::interleavings::{
-    self, FaultRates, Invariant, Options, Schedules, Stats, Violation,
+    self, FaultRates, Invariant, Options, Schedules, Stats, Users, Violation,
 };
 
 /// Schedules per CI run: about 11 s in a debug build on the 2-core machine.
@@ -135,6 +138,85 @@ fn memory_schedules_with_the_read_cache_under_contention() {
     );
 }
 
+/// Schedules with users: two of them, logins as a browser's user, ending
+/// the user's other sessions, one by its handle, all of them (an admin),
+/// and a cap of two sessions in a third of the schedules; more requests
+/// per schedule, so that logins are followed by loads.
+fn with_users() -> Options {
+    Options {
+        users: Users::On,
+        requests: (10, 20),
+        ..Options::default()
+    }
+}
+
+fn with_users_on_memory(seed: u64, options: &Options) -> Result<Stats, Violation> {
+    let store = Arc::new(MemoryBackend::new());
+    interleavings::run_with_users(seed, options, Arc::clone(&store), store)
+}
+
+/// Once a call ending a user's sessions returns `Ok`, none of them loads
+/// as that user again (invariant h), and every other promise holds with
+/// users.
+#[test]
+fn memory_schedules_with_users() {
+    let summary = Schedules::from_env(CI_SCHEDULES / 2).run("MemoryBackend, users", |seed| {
+        with_users_on_memory(seed, &with_users())
+    });
+    println!("{summary}");
+    summary.assert_no_violations();
+    for note in [
+        "loads as a user",
+        "end-all acknowledged",
+        "end-others acknowledged",
+        "sessions evicted past the cap",
+    ] {
+        assert!(
+            summary.stats.notes.get(note) > Some(&0),
+            "{note}: {summary}"
+        );
+    }
+}
+
+/// With users, lagging reads and a read cache per process (which users'
+/// sessions bypass).
+#[test]
+fn memory_schedules_with_users_and_the_read_cache() {
+    let options = Options {
+        lagging_reads: true,
+        cache: Some(interleavings::CACHE_SETTINGS),
+        ..with_users()
+    };
+    let summary =
+        Schedules::from_env(CI_SCHEDULES / 4).run("MemoryBackend, users, read cache", |seed| {
+            let store = MemoryBackend::new();
+            let lagging = Arc::new(LaggingReads::new(store.clone()));
+            interleavings::run_with_users(seed, &options, lagging, Arc::new(store))
+        });
+    println!("{summary}");
+    summary.assert_no_violations();
+}
+
+#[test]
+#[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test memory interleavings::memory_schedules_with_users_long -- --ignored"]
+fn memory_schedules_with_users_long() {
+    let summary = Schedules::from_env(LONG_SCHEDULES).run("MemoryBackend, users", |seed| {
+        with_users_on_memory(seed, &with_users())
+    });
+    println!("{summary}");
+    summary.assert_no_violations();
+}
+
+/// Users need a store with `UserSessions`: `run` says so instead of
+/// running without them.
+#[test]
+fn users_need_run_with_users() {
+    let store = Arc::new(MemoryBackend::new());
+    let violation = interleavings::run(0, &with_users(), Arc::clone(&store), store)
+        .expect_err("users through run");
+    assert_eq!(violation.invariant, Invariant::Harness, "{violation}");
+}
+
 #[test]
 #[ignore = "long run: INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions --test memory interleavings -- --ignored"]
 fn memory_schedules_long() {
@@ -151,6 +233,18 @@ fn a_seed_replays_its_schedule() {
         assert_eq!(replayable(seed), replayable(seed), "seed {seed}");
     }
     assert_ne!(replayable(17).fingerprint, replayable(18).fingerprint);
+}
+
+/// With users too.
+#[test]
+fn a_seed_replays_its_schedule_with_users() {
+    let replay = |seed| Stats {
+        slowest_call: Duration::ZERO,
+        ..with_users_on_memory(seed, &with_users()).expect("a clean schedule")
+    };
+    for seed in [3, 17, 4242] {
+        assert_eq!(replay(seed), replay(seed), "seed {seed}");
+    }
 }
 
 /// With the read cache too, loads that wait for another's call included

@@ -12,6 +12,7 @@ use dynamodb_sessions_core::{
         Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
         StorageKey, TouchOutcome,
     },
+    users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions},
     BackendError,
 };
 
@@ -99,6 +100,47 @@ pub(crate) enum Call {
         key: StorageKey,
         tombstone: Record,
     },
+    LoadChecked {
+        key: StorageKey,
+        user: UserRef,
+    },
+    Generation {
+        user: UserRef,
+    },
+    Advance {
+        user: UserRef,
+        expected: u64,
+        keep: Option<Kept>,
+    },
+    List {
+        user: UserRef,
+    },
+}
+
+/// An advance's kept record, owned, so that the call can arrive late.
+#[derive(Debug, Clone)]
+pub(crate) struct Kept {
+    key: StorageKey,
+    expected_version: u64,
+    record: Record,
+}
+
+impl Kept {
+    fn of(keep: &Keep<'_>) -> Self {
+        Kept {
+            key: *keep.key,
+            expected_version: keep.expected_version,
+            record: keep.record.clone(),
+        }
+    }
+
+    fn borrow(&self) -> Keep<'_> {
+        Keep {
+            key: &self.key,
+            expected_version: self.expected_version,
+            record: &self.record,
+        }
+    }
 }
 
 /// A call's answer.
@@ -109,6 +151,10 @@ pub(crate) enum Answer {
     Replaced(ReplaceOutcome),
     Touched(TouchOutcome),
     Ended(EndOutcome),
+    Checked(u64, LoadOutcome),
+    Generation(u64),
+    Advanced(AdvanceOutcome),
+    Listed(Vec<Listed>),
 }
 
 impl Answer {
@@ -119,6 +165,10 @@ impl Answer {
             Answer::Replaced(outcome) => Done::Replaced(*outcome),
             Answer::Touched(outcome) => Done::Touched(*outcome),
             Answer::Ended(outcome) => Done::Ended(*outcome),
+            Answer::Checked(..) => Done::Checked,
+            Answer::Generation(generation) => Done::Generation(*generation),
+            Answer::Advanced(outcome) => Done::Advanced(*outcome),
+            Answer::Listed(listed) => Done::Listed(listed.len()),
         }
     }
 
@@ -135,18 +185,46 @@ impl Answer {
                 successor: Some(next),
             }) => format!("AlreadyEnded, moved on to K{}", env.key_id(next)),
             Answer::Ended(outcome) => format!("{outcome:?}"),
+            Answer::Checked(generation, outcome) => format!(
+                "gen={generation}, {}",
+                Answer::Loaded(outcome.clone()).describe(env)
+            ),
+            Answer::Generation(generation) => format!("gen={generation}"),
+            Answer::Advanced(outcome) => format!("{outcome:?}"),
+            Answer::Listed(listed) => {
+                let keys: Vec<String> = listed
+                    .iter()
+                    .map(|entry| format!("K{}", env.key_id(&entry.key)))
+                    .collect();
+                format!("[{}]", keys.join(", "))
+            }
         }
     }
 }
 
 impl Call {
-    pub(crate) fn key(&self) -> &StorageKey {
+    /// The session key it reads or writes, if any.
+    pub(crate) fn key(&self) -> Option<&StorageKey> {
         match self {
             Call::Load { key, .. }
             | Call::Create { key, .. }
             | Call::Replace { key, .. }
             | Call::Touch { key, .. }
-            | Call::End { key, .. } => key,
+            | Call::End { key, .. }
+            | Call::LoadChecked { key, .. } => Some(key),
+            Call::Advance { keep, .. } => keep.as_ref().map(|kept| &kept.key),
+            Call::Generation { .. } | Call::List { .. } => None,
+        }
+    }
+
+    /// The user it is about, if any.
+    fn user(&self) -> Option<&UserRef> {
+        match self {
+            Call::LoadChecked { user, .. }
+            | Call::Generation { user }
+            | Call::Advance { user, .. }
+            | Call::List { user } => Some(user),
+            _ => None,
         }
     }
 
@@ -157,6 +235,10 @@ impl Call {
             Call::Replace { .. } => Operation::Replace,
             Call::Touch { .. } => Operation::Touch,
             Call::End { .. } => Operation::End,
+            Call::LoadChecked { .. } => Operation::LoadChecked,
+            Call::Generation { .. } => Operation::Generation,
+            Call::Advance { .. } => Operation::Advance,
+            Call::List { .. } => Operation::List,
         }
     }
 
@@ -166,7 +248,15 @@ impl Call {
             _ => None,
         };
         match self {
-            Call::Load { .. } => None,
+            Call::Load { .. }
+            | Call::LoadChecked { .. }
+            | Call::Generation { .. }
+            | Call::List { .. } => None,
+            Call::Advance { keep, .. } => Some(WriteSpec::Advance {
+                kept: keep
+                    .as_ref()
+                    .map(|kept| (kept.expected_version, tag(&kept.record))),
+            }),
             Call::Create { record, .. } => Some(WriteSpec::Create { tag: tag(record) }),
             Call::Replace {
                 expected, record, ..
@@ -190,7 +280,18 @@ impl Call {
         }
     }
 
-    fn apply<B: Backend + ?Sized>(&self, backend: &B) -> Result<Answer, BackendError> {
+    /// Makes the call on `backend`, or on `users` for a call about users
+    /// (the same store, seen with its `UserSessions`).
+    fn apply<B: Backend + ?Sized>(
+        &self,
+        backend: &B,
+        users: Option<&dyn UserSessions>,
+    ) -> Result<Answer, BackendError> {
+        let users = || {
+            users.ok_or_else(|| BackendError::Corrupt {
+                reason: "a call about users on a store without them".into(),
+            })
+        };
         Ok(match self {
             Call::Load { key, consistency } => Answer::Loaded(backend.load(key, *consistency)?),
             Call::Create { key, record } => Answer::Created(backend.create(key, record)?),
@@ -206,12 +307,32 @@ impl Call {
                 expires_at,
             } => Answer::Touched(backend.touch(key, *expected, *issued_at, *expires_at)?),
             Call::End { key, tombstone } => Answer::Ended(backend.end(key, tombstone)?),
+            Call::LoadChecked { key, user } => {
+                let (generation, outcome) = users()?.load_checked(key, user)?;
+                Answer::Checked(generation, outcome)
+            }
+            Call::Generation { user } => Answer::Generation(users()?.generation(user)?),
+            Call::Advance {
+                user,
+                expected,
+                keep,
+            } => Answer::Advanced(users()?.advance(
+                user,
+                *expected,
+                keep.as_ref().map(Kept::borrow),
+            )?),
+            Call::List { user } => Answer::Listed(users()?.list(user)?),
         })
     }
 
     /// A short description for the trace, keys by their numbers.
     fn describe(&self, env: &Env) -> String {
-        let key = format!("K{}", env.key_id(self.key()));
+        let key = self
+            .key()
+            .map_or(String::new(), |key| format!("K{}", env.key_id(key)));
+        let user = self
+            .user()
+            .map_or("?".to_owned(), |user| env.user_name(user));
         let tag = |record: &Record| match store::decode(record) {
             Stored::Record(view) => view.tag.map_or("no tag".to_owned(), |t| format!("t{t}")),
             Stored::Ended(Some(next)) => format!("a tombstone naming K{}", env.key_id(&next)),
@@ -230,6 +351,17 @@ impl Call {
                 ..
             } => format!("touch {key} @v{expected} exp={}", expires_at - env.start),
             Call::End { .. } => format!("end {key}"),
+            Call::LoadChecked { .. } => format!("load_checked {key} of {user}"),
+            Call::Generation { .. } => format!("generation of {user}"),
+            Call::Advance { expected, keep, .. } => match keep {
+                None => format!("advance {user} from gen={expected}"),
+                Some(kept) => format!(
+                    "advance {user} from gen={expected}, keeping {key} @v{} with {}",
+                    kept.expected_version,
+                    tag(&kept.record)
+                ),
+            },
+            Call::List { .. } => format!("list {user}"),
         }
     }
 }
@@ -292,11 +424,12 @@ impl Env {
     pub(crate) fn apply<B: Backend + ?Sized>(
         &self,
         backend: &B,
+        users: Option<&dyn UserSessions>,
         call: &Call,
         request: RequestId,
         told: bool,
     ) -> Result<Answer, BackendError> {
-        let key = self.key_id(call.key());
+        let key = call.key().map(|key| self.key_id(key));
         let before = match call {
             Call::End {
                 key: storage_key, ..
@@ -320,10 +453,11 @@ impl Env {
             self.fault(kind);
         }
         let started = Instant::now();
-        let result = call.apply(backend);
+        let result = call.apply(backend, users);
         let elapsed = started.elapsed();
         self.push(Event::Call(CallRecord {
             request,
+            operation: call.operation(),
             key,
             write: call.write(),
             answer: result
@@ -334,18 +468,22 @@ impl Env {
             before,
             elapsed,
         }));
-        if let (
-            true,
-            Ok(Answer::Loaded(LoadOutcome::Live(record))),
-            Call::Load { consistency, .. },
-        ) = (told, &result, call)
-        {
+        let loaded = match (&result, call) {
+            (Ok(Answer::Loaded(LoadOutcome::Live(record))), Call::Load { consistency, .. }) => {
+                Some((record, *consistency == Consistency::Strong))
+            }
+            (Ok(Answer::Checked(_, LoadOutcome::Live(record))), Call::LoadChecked { .. }) => {
+                Some((record, true))
+            }
+            _ => None,
+        };
+        if let (true, Some((record, strong)), Some(key)) = (told, loaded, key) {
             if let Stored::Record(record) = store::decode(record) {
                 self.push(Event::Loaded {
                     request,
                     key,
                     record,
-                    strong: *consistency == Consistency::Strong,
+                    strong,
                     cached: None,
                 });
             }
@@ -390,7 +528,9 @@ impl<B: Backend + ?Sized> FaultyBackend<B> {
         FaultyBackend { inner, env }
     }
 
-    fn call(&self, call: Call) -> Result<Answer, BackendError> {
+    /// Makes `call` through the network; `users` is the store under test
+    /// seen with its `UserSessions`, for a call about users.
+    fn call(&self, call: Call, users: Option<&dyn UserSessions>) -> Result<Answer, BackendError> {
         let env = &*self.env;
         let request = scheduler::current().unwrap_or(usize::MAX);
         let operation = call.operation();
@@ -399,7 +539,7 @@ impl<B: Backend + ?Sized> FaultyBackend<B> {
         if env.scheduler.aborted() {
             return Err(dropped(operation));
         }
-        let fault = env.roll(|rng| draw_fault(rng, &env.rates, !matches!(call, Call::Load { .. })));
+        let fault = env.roll(|rng| draw_fault(rng, &env.rates, call.write().is_some()));
         match fault {
             Fault::Drop => {
                 env.fault("drop");
@@ -437,7 +577,7 @@ impl<B: Backend + ?Sized> FaultyBackend<B> {
                 if !told {
                     env.fault("lost answer");
                 }
-                let result = env.apply(&*self.inner, &call, request, told);
+                let result = env.apply(&*self.inner, users, &call, request, told);
                 env.scheduler
                     .yield_now(|| format!("answer to {what} in flight"), after);
                 if told {
@@ -457,20 +597,26 @@ impl<B: Backend + ?Sized> Backend for FaultyBackend<B> {
         consistency: Consistency,
     ) -> Result<LoadOutcome, BackendError> {
         LOADS_SENT.with(|sent| sent.set(sent.get() + 1));
-        match self.call(Call::Load {
-            key: *key,
-            consistency,
-        })? {
+        match self.call(
+            Call::Load {
+                key: *key,
+                consistency,
+            },
+            None,
+        )? {
             Answer::Loaded(record) => Ok(record),
             other => unreachable!("a load answered {other:?}"),
         }
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
-        match self.call(Call::Create {
-            key: *key,
-            record: record.clone(),
-        })? {
+        match self.call(
+            Call::Create {
+                key: *key,
+                record: record.clone(),
+            },
+            None,
+        )? {
             Answer::Created(outcome) => Ok(outcome),
             other => unreachable!("a create answered {other:?}"),
         }
@@ -482,11 +628,14 @@ impl<B: Backend + ?Sized> Backend for FaultyBackend<B> {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
-        match self.call(Call::Replace {
-            key: *key,
-            expected: expected_version,
-            record: record.clone(),
-        })? {
+        match self.call(
+            Call::Replace {
+                key: *key,
+                expected: expected_version,
+                record: record.clone(),
+            },
+            None,
+        )? {
             Answer::Replaced(outcome) => Ok(outcome),
             other => unreachable!("a replace answered {other:?}"),
         }
@@ -499,24 +648,81 @@ impl<B: Backend + ?Sized> Backend for FaultyBackend<B> {
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
-        match self.call(Call::Touch {
-            key: *key,
-            expected: expected_version,
-            issued_at,
-            expires_at,
-        })? {
+        match self.call(
+            Call::Touch {
+                key: *key,
+                expected: expected_version,
+                issued_at,
+                expires_at,
+            },
+            None,
+        )? {
             Answer::Touched(outcome) => Ok(outcome),
             other => unreachable!("a touch answered {other:?}"),
         }
     }
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        match self.call(Call::End {
-            key: *key,
-            tombstone: tombstone.clone(),
-        })? {
+        match self.call(
+            Call::End {
+                key: *key,
+                tombstone: tombstone.clone(),
+            },
+            None,
+        )? {
             Answer::Ended(outcome) => Ok(outcome),
             other => unreachable!("an end answered {other:?}"),
+        }
+    }
+}
+
+/// The calls about users get the same faults as the others: dropped, the
+/// answer lost, held in flight, and (an advance) held back to arrive late.
+impl<B: UserSessions> UserSessions for FaultyBackend<B> {
+    fn load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        LOADS_SENT.with(|sent| sent.set(sent.get() + 1));
+        let call = Call::LoadChecked {
+            key: *key,
+            user: *user,
+        };
+        match self.call(call, Some(&*self.inner))? {
+            Answer::Checked(generation, outcome) => Ok((generation, outcome)),
+            other => unreachable!("a load_checked answered {other:?}"),
+        }
+    }
+
+    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        match self.call(Call::Generation { user: *user }, Some(&*self.inner))? {
+            Answer::Generation(generation) => Ok(generation),
+            other => unreachable!("a generation read answered {other:?}"),
+        }
+    }
+
+    fn advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        let call = Call::Advance {
+            user: *user,
+            expected,
+            keep: keep.as_ref().map(Kept::of),
+        };
+        match self.call(call, Some(&*self.inner))? {
+            Answer::Advanced(outcome) => Ok(outcome),
+            other => unreachable!("an advance answered {other:?}"),
+        }
+    }
+
+    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        match self.call(Call::List { user: *user }, Some(&*self.inner))? {
+            Answer::Listed(listed) => Ok(listed),
+            other => unreachable!("a listing answered {other:?}"),
         }
     }
 }

@@ -5,13 +5,16 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::oracle::{LogoutAck, Oracle};
+use super::oracle::{Ended, LogoutAck, Oracle};
 use super::shared::{CallRecord, Done, RequestId, WriteSpec};
 use super::store::{KeyId, RecordView, StoreView, Stored, Tag};
+use super::users::{UserIndex, USER_IDS};
 use dynamodb_sessions_core::store::{CreateOutcome, EndOutcome, ReplaceOutcome, TouchOutcome};
+use dynamodb_sessions_core::users::AdvanceOutcome;
 
 /// The promises a schedule is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Invariant {
     /// a. No acknowledged write is lost: after `Ok`, the write's tag stays in
     /// the ancestry of a live record (in place, or moved by a login) until a
@@ -45,6 +48,16 @@ pub enum Invariant {
     /// state now, or stopped being it within the bound); and (with b) it
     /// never hands out data that a logout made through this process ended.
     CacheStaleness,
+    /// h. With users: once a call ending a user's sessions returns `Ok`, a
+    /// load that starts afterwards never names that user
+    /// (`Session::user()`) from a lineage the call ended: for
+    /// `end_all_sessions`, every login whose `set_user` returned before
+    /// the call started; for `end_other_sessions` the same, except the
+    /// lineage that asked; for `end_session` and a cap's eviction, the
+    /// lineage of the session ended. A lineage is a login's write and
+    /// every write based on it. And a load names only the user its
+    /// lineage logged in as.
+    UsersEndedStayEnded,
     /// Not a promise of the library: a request thread panicked, the
     /// checker could not read the store, or the schedule did not finish.
     Harness,
@@ -60,6 +73,7 @@ impl fmt::Display for Invariant {
             Invariant::CallBound => "e (every call returns within its bound)",
             Invariant::CookiesPointAtLive => "f (cookies never point at a dead record)",
             Invariant::CacheStaleness => "g (a cached record is never older than the bound)",
+            Invariant::UsersEndedStayEnded => "h (ended users' sessions stay ended)",
             Invariant::Harness => "harness (panic, unreadable store or unfinished schedule)",
         })
     }
@@ -84,8 +98,11 @@ pub(crate) enum Fate {
     Kept(KeyId),
     /// Only in records past their idle or absolute limit.
     Expired,
-    /// Ended by a logout.
+    /// Ended by a logout, or a user's session ended by its handle or the
+    /// cap.
     LoggedOut,
+    /// Only in records whose user's sessions were all ended since.
+    EndedWithUser,
     /// Nowhere, for no good reason.
     Lost,
 }
@@ -93,6 +110,7 @@ pub(crate) enum Fate {
 impl Scene<'_> {
     pub(crate) fn fate(&self, tag: Tag) -> Fate {
         let mut expired = false;
+        let mut ended_with_user = false;
         for (key, stored) in &self.store.keys {
             let Stored::Record(record) = stored else {
                 continue;
@@ -100,13 +118,18 @@ impl Scene<'_> {
             if !record.tag.is_some_and(|t| self.oracle.descends(t, tag)) {
                 continue;
             }
-            if record.alive(self.now, self.absolute) {
+            if !record.alive(self.now, self.absolute) {
+                expired = true;
+            } else if self.store.ended_by_user(record) {
+                ended_with_user = true;
+            } else {
                 return Fate::Kept(*key);
             }
-            expired = true;
         }
         if expired {
             Fate::Expired
+        } else if ended_with_user {
+            Fate::EndedWithUser
         } else if self.oracle.logged_out(tag) {
             Fate::LoggedOut
         } else {
@@ -146,11 +169,11 @@ pub(crate) fn acknowledged_writes(scene: &Scene<'_>) -> Result<(), String> {
 /// a: a store's `Ok(outcome)` is exactly what happened, judged by the key's
 /// state right after the call (nothing else ran in between).
 pub(crate) fn exact_outcome(call: &CallRecord, scene: &Scene<'_>) -> Result<(), String> {
-    let (Ok(done), Some(write)) = (&call.answer, call.write) else {
+    let (Ok(done), Some(write), Some(key)) = (&call.answer, call.write, call.key) else {
         return Ok(());
     };
     let done = *done;
-    let found = scene.store.get(call.key);
+    let found = scene.store.get(key);
     let record = match found {
         Stored::Record(record) => Some(record),
         _ => None,
@@ -220,6 +243,20 @@ pub(crate) fn exact_outcome(call: &CallRecord, scene: &Scene<'_>) -> Result<(), 
         (WriteSpec::End, Done::Ended(EndOutcome::Missing)) => {
             *before == Stored::Missing && *found == Stored::Missing
         }
+        // The kept record written with the new generation, or left alone
+        // because its version had moved.
+        (
+            WriteSpec::Advance {
+                kept: Some((expected, tag)),
+            },
+            Done::Advanced(AdvanceOutcome::Advanced),
+        ) => holds(tag) && at(expected + 1),
+        (
+            WriteSpec::Advance {
+                kept: Some((expected, _)),
+            },
+            Done::Advanced(AdvanceOutcome::KeptChanged),
+        ) => !at(expected),
         _ => true,
     };
     if exact {
@@ -229,17 +266,17 @@ pub(crate) fn exact_outcome(call: &CallRecord, scene: &Scene<'_>) -> Result<(), 
             "r{}'s {} on K{} was answered {done:?}{}, but right {}it K{} is {}",
             call.request,
             write.name(),
-            call.key,
+            key,
             if call.told { "" } else { " (answer lost)" },
             match call.before.as_ref() {
                 Some(before) => format!(
                     "before it K{} was {} and after ",
-                    call.key,
+                    key,
                     before.describe(scene.start)
                 ),
                 None => "after ".to_owned(),
             },
-            call.key,
+            key,
             found.describe(scene.start)
         ))
     }
@@ -505,12 +542,84 @@ pub(crate) fn login_keeps_data(
 pub(crate) fn call_bound(call: &CallRecord, bound: Duration) -> Result<(), String> {
     if call.elapsed > bound {
         Err(format!(
-            "r{}'s call on K{} took {:?}, over the bound of {bound:?}",
-            call.request, call.key, call.elapsed
+            "r{}'s call on {} took {:?}, over the bound of {bound:?}",
+            call.request,
+            call.key
+                .map_or("a user".to_owned(), |key| format!("K{key}")),
+            call.elapsed
         ))
     } else {
         Ok(())
     }
+}
+
+/// A load of a session that `Session::user()` said has a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UserLoad {
+    pub(crate) request: RequestId,
+    pub(crate) user: UserIndex,
+    /// The tag of the data it loaded, if any.
+    pub(crate) tag: Option<Tag>,
+    /// The key its cookie named.
+    pub(crate) key: Option<KeyId>,
+    /// The step at which the load started.
+    pub(crate) started: u64,
+}
+
+/// h: see [`Invariant::UsersEndedStayEnded`].
+pub(crate) fn users_ended_stay_ended(oracle: &Oracle, load: &UserLoad) -> Result<(), String> {
+    let (request, user) = (load.request, load.user);
+    let name = USER_IDS[user];
+    let Some(tag) = load.tag else {
+        return Err(format!(
+            "r{request} loaded a session of {name} without data, but a login writes its tag"
+        ));
+    };
+    let Some((lineage, login)) = oracle
+        .lineage(tag)
+        .and_then(|root| oracle.logins.get(&root).map(|login| (root, login)))
+    else {
+        return Err(format!(
+            "r{request} loaded t{tag} as {name}, but no login as a user wrote t{tag} or an \
+             ancestor of it"
+        ));
+    };
+    if login.user != user {
+        return Err(format!(
+            "r{request} loaded t{tag} as {name}, but its lineage t{lineage} logged in as {}",
+            USER_IDS[login.user]
+        ));
+    }
+    let acked_before = oracle
+        .user_acks
+        .iter()
+        .filter(|ack| ack.user == user && ack.acked < load.started);
+    for ack in acked_before {
+        let logged_in_before = login.returned < ack.started;
+        let (ended, what) = match ack.ended {
+            Ended::All => (logged_in_before, "all sessions".to_owned()),
+            Ended::Others { kept } => (
+                logged_in_before && lineage != kept,
+                format!("the other sessions (keeping lineage t{kept})"),
+            ),
+            Ended::One { key } => (load.key == Some(key), format!("K{key} by its handle")),
+            Ended::Evicted { key } => (load.key == Some(key), format!("K{key} past the cap")),
+        };
+        if ended {
+            return Err(format!(
+                "r{request}'s load of {} started at step {} found t{tag} as {name} (lineage t{lineage}, \
+                 set_user returned at step {}), but r{} ended {what} of {name}: started at step \
+                 {}, acknowledged at step {}",
+                load.key.map_or("no key".to_owned(), |key| format!("K{key}")),
+                load.started,
+                login.returned,
+                ack.request,
+                ack.started,
+                ack.acked
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a response's `Set-Cookie` did to the browser.
@@ -580,8 +689,11 @@ mod tests {
     //! Each check, fed a hand-made history that breaks it (and one that
     //! keeps it, so that the check is not simply always failing).
 
+    use std::collections::BTreeMap;
+
     use super::*;
-    use crate::interleavings::oracle::{Ack, LogoutAck, Written};
+    use crate::interleavings::oracle::{Ack, Login, LogoutAck, UserAck, Written};
+    use dynamodb_sessions_core::store::Operation;
 
     const ABSOLUTE: i64 = 150;
 
@@ -593,6 +705,7 @@ mod tests {
             created_at: Some(created),
             tag: Some(tag),
             n: Some(n),
+            user: None,
         })
     }
 
@@ -617,6 +730,7 @@ mod tests {
     fn store(entries: &[(KeyId, Stored)]) -> StoreView {
         StoreView {
             keys: entries.iter().cloned().collect(),
+            generations: BTreeMap::new(),
         }
     }
 
@@ -658,7 +772,8 @@ mod tests {
         let oracle = history();
         let call = |write, answer| CallRecord {
             request: 2,
-            key: 1,
+            operation: Operation::Replace,
+            key: Some(1),
             write: Some(write),
             answer: Ok(answer),
             told: true,
@@ -768,6 +883,7 @@ mod tests {
             created_at: Some(created),
             tag: Some(2),
             n: Some(2),
+            user: None,
         };
         let seen = |now, record| Seen {
             request: 5,
@@ -818,7 +934,8 @@ mod tests {
     fn e_catches_a_slow_call() {
         let mut call = CallRecord {
             request: 1,
-            key: 1,
+            operation: Operation::Load,
+            key: Some(1),
             write: None,
             answer: Ok(Done::Loaded),
             told: true,
@@ -828,6 +945,82 @@ mod tests {
         assert!(call_bound(&call, Duration::from_secs(1)).is_err());
         call.elapsed = Duration::from_millis(10);
         assert!(call_bound(&call, Duration::from_secs(1)).is_ok());
+    }
+
+    #[test]
+    fn h_catches_an_ended_user_session_loaded_again() {
+        // t1 logs in as u0 (set_user returned at step 5); t2 writes on it;
+        // t3 logs in as u0 from scratch at step 30.
+        let mut oracle = history();
+        oracle.logins.insert(
+            1,
+            Login {
+                user: 0,
+                returned: 5,
+            },
+        );
+        oracle.writes.insert(
+            4,
+            Written {
+                request: 4,
+                parent: None,
+                root_created: 0,
+                n: 0,
+            },
+        );
+        oracle.logins.insert(
+            4,
+            Login {
+                user: 0,
+                returned: 30,
+            },
+        );
+        let load = |tag, started| UserLoad {
+            request: 9,
+            user: 0,
+            tag: Some(tag),
+            key: Some(tag as KeyId),
+            started,
+        };
+        let ack = |ended, started, acked| UserAck {
+            request: 7,
+            user: 0,
+            ended,
+            started,
+            acked,
+        };
+        assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
+        // All sessions of u0 ended by a call from step 10 to 20.
+        oracle.user_acks.push(ack(Ended::All, 10, 20));
+        assert!(users_ended_stay_ended(&oracle, &load(2, 21)).is_err());
+        // A load that started before the acknowledgement may still see it.
+        assert!(users_ended_stay_ended(&oracle, &load(2, 20)).is_ok());
+        // A login whose set_user returned after the call started lives.
+        assert!(users_ended_stay_ended(&oracle, &load(4, 40)).is_ok());
+        // The other sessions ended, keeping lineage t1: t1's lineage lives.
+        oracle.user_acks[0] = ack(Ended::Others { kept: 1 }, 10, 20);
+        assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_ok());
+        oracle.user_acks[0] = ack(Ended::Others { kept: 4 }, 10, 20);
+        assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
+        // One session ended by its handle, or past the cap: loads of its
+        // key, whenever it logged in; not of another key.
+        oracle.user_acks[0] = ack(Ended::One { key: 4 }, 35, 36);
+        assert!(users_ended_stay_ended(&oracle, &load(4, 40)).is_err());
+        assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
+        oracle.user_acks[0] = ack(Ended::Evicted { key: 3 }, 35, 36);
+        assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
+        assert!(users_ended_stay_ended(&oracle, &load(2, 40)).is_ok());
+        // Another user's calls end nothing of u0's; a load as the wrong
+        // user, or of data no login wrote, is caught too.
+        oracle.user_acks[0].user = 1;
+        assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_ok());
+        let wrong_user = UserLoad {
+            user: 1,
+            ..load(3, 40)
+        };
+        assert!(users_ended_stay_ended(&oracle, &wrong_user).is_err());
+        oracle.logins.clear();
+        assert!(users_ended_stay_ended(&oracle, &load(3, 40)).is_err());
     }
 
     #[test]

@@ -16,6 +16,10 @@
 //! cookie jar in random order. With [`Options::cache`] a
 //! [`ReadCache`](dynamodb_sessions_core::cache::ReadCache) sits between the
 //! manager and the fault layer, timing its staleness bound on that clock.
+//! With [`Options::users`] ([`Users::On`], through [`run_with_users`]) the
+//! sessions belong to users: requests also log in as their browser's user,
+//! end the user's other sessions or one by its handle, an admin ends all of
+//! a user's sessions, and the calls about users get the same faults.
 //!
 //! Only one thread runs at a time (the [scheduler](self) hands a baton
 //! around), and every choice (who runs next, which fault, which action,
@@ -47,16 +51,22 @@ mod cached;
 mod faulty;
 mod invariants;
 mod oracle;
+#[cfg(test)]
+mod planted;
 mod request;
 mod rng;
 mod runner;
 mod scheduler;
 mod shared;
 mod store;
+mod users;
 mod world;
 
 pub use faulty::{FaultRates, WireFaults};
 pub use invariants::Invariant;
 pub use rng::SimRng;
 pub use runner::{Schedules, Stats, Summary, Violation, SCHEDULES_ENV, SEED_ENV, TRACE_ENV};
-pub use world::{run, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT};
+pub use users::Users;
+pub use world::{
+    run, run_with_users, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT,
+};

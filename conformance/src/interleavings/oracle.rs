@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::shared::RequestId;
 use super::store::{KeyId, Tag};
+use super::users::UserIndex;
 
 /// One attempted write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,15 +45,57 @@ pub(crate) struct LogoutAck {
     pub(crate) process: usize,
 }
 
+/// A login as a user: its request's write roots a lineage of that user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Login {
+    pub(crate) user: UserIndex,
+    /// The step at which `set_user` returned.
+    pub(crate) returned: u64,
+}
+
+/// What an acknowledged call ended of a user's sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Every session (`end_all_sessions`).
+    All,
+    /// Every session but the lineage of the one that asked
+    /// (`end_other_sessions`).
+    Others { kept: Tag },
+    /// The session under `key`, by its handle (`end_session`). The key
+    /// only: a session that a `regenerate_id` moved on before the end
+    /// lives on under its new key (the end finds a tombstone naming it),
+    /// as does a sibling a failed login left.
+    One { key: KeyId },
+    /// The session under `key`, past the user's cap: as for `One` (a
+    /// session moved on was listed, and counted, under its new key too).
+    Evicted { key: KeyId },
+}
+
+/// A call ending a user's sessions that returned `Ok`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UserAck {
+    pub(crate) request: RequestId,
+    pub(crate) user: UserIndex,
+    pub(crate) ended: Ended,
+    /// The step at which the call started.
+    pub(crate) started: u64,
+    /// The step at which it returned `Ok`.
+    pub(crate) acked: u64,
+}
+
 /// The application's side of the story.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Oracle {
     pub(crate) writes: BTreeMap<Tag, Written>,
     pub(crate) acks: Vec<Ack>,
     /// Tags of records a logout's `end` found when it was applied,
-    /// acknowledged or not: their lineages may legitimately be gone.
+    /// acknowledged or not, and of user sessions ended by their handle or
+    /// the cap: their lineages may legitimately be gone.
     pub(crate) logged_out: Vec<Tag>,
     pub(crate) logout_acks: Vec<LogoutAck>,
+    /// Logins as a user, by the tag their request wrote.
+    pub(crate) logins: BTreeMap<Tag, Login>,
+    pub(crate) user_acks: Vec<UserAck>,
 }
 
 impl Oracle {
@@ -74,6 +117,20 @@ impl Oracle {
     /// The creation time of `tag`'s lineage.
     pub(crate) fn root_created(&self, tag: Tag) -> Option<i64> {
         self.writes.get(&tag).map(|w| w.root_created)
+    }
+
+    /// The login that `tag`'s lineage of a user starts from: `tag` or its
+    /// nearest ancestor written by a login as a user.
+    pub(crate) fn lineage(&self, tag: Tag) -> Option<Tag> {
+        let mut current = Some(tag);
+        for _ in 0..=self.writes.len() {
+            match current {
+                Some(t) if self.logins.contains_key(&t) => return Some(t),
+                Some(t) => current = self.writes.get(&t).and_then(|w| w.parent),
+                None => return None,
+            }
+        }
+        None
     }
 
     /// Whether a logout ended a record that carried `tag`'s data.
@@ -106,5 +163,16 @@ mod tests {
         assert!(!oracle.descends(4, 2) && !oracle.descends(1, 3));
         oracle.logged_out.push(3);
         assert!(oracle.logged_out(2) && !oracle.logged_out(4));
+        oracle.logins.insert(
+            2,
+            Login {
+                user: 0,
+                returned: 5,
+            },
+        );
+        assert_eq!(oracle.lineage(3), Some(2));
+        assert_eq!(oracle.lineage(2), Some(2));
+        assert_eq!(oracle.lineage(1), None);
+        assert_eq!(oracle.lineage(4), None);
     }
 }

@@ -8,13 +8,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use dynamodb_sessions_core::store::{
-    Backend, CreateOutcome, EndOutcome, ReplaceOutcome, StorageKey, TouchOutcome,
+    Backend, CreateOutcome, EndOutcome, Operation, ReplaceOutcome, StorageKey, TouchOutcome,
 };
+use dynamodb_sessions_core::users::{AdvanceOutcome, UserRef};
 
 use super::faulty::{Call, FaultRates, WireFaults};
 use super::rng::SimRng;
 use super::scheduler::{ActorId, Scheduler};
 use super::store::{KeyId, RecordView, Stored, Tag};
+use super::users::{self, EndKind, UserIndex};
 
 /// A request's number within its schedule (`r1`, `r2`, … in the trace).
 pub(crate) type RequestId = ActorId;
@@ -69,8 +71,12 @@ pub(crate) enum WriteSpec {
         issued_at: i64,
         expires_at: i64,
     },
-    /// `end` (logout, or the undo of a conflicting login).
+    /// `end` (logout, the undo of a conflicting login, or ending one of a
+    /// user's sessions).
     End,
+    /// `advance` of a user's generation, replacing the kept record (at
+    /// `expected`, with `tag`) in the same write when there is one.
+    Advance { kept: Option<(u64, Option<Tag>)> },
 }
 
 impl WriteSpec {
@@ -84,6 +90,8 @@ impl WriteSpec {
             WriteSpec::Replace { .. } => "replace",
             WriteSpec::Touch { .. } => "touch",
             WriteSpec::End => "end",
+            WriteSpec::Advance { kept: None } => "advance",
+            WriteSpec::Advance { kept: Some(_) } => "advance keeping a record",
         }
     }
 }
@@ -96,6 +104,12 @@ pub(crate) enum Done {
     Replaced(ReplaceOutcome),
     Touched(TouchOutcome),
     Ended(EndOutcome),
+    /// A user's generation, then the record, read strongly.
+    Checked,
+    Generation(u64),
+    Advanced(AdvanceOutcome),
+    /// A user's listing, with this many entries.
+    Listed(usize),
 }
 
 impl Done {
@@ -107,6 +121,7 @@ impl Done {
                 | Done::Replaced(ReplaceOutcome::Replaced)
                 | Done::Touched(TouchOutcome::Touched)
                 | Done::Ended(EndOutcome::Ended)
+                | Done::Advanced(AdvanceOutcome::Advanced)
         )
     }
 }
@@ -115,7 +130,10 @@ impl Done {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CallRecord {
     pub(crate) request: RequestId,
-    pub(crate) key: KeyId,
+    pub(crate) operation: Operation,
+    /// The session key it reads or writes; `None` for a call about a user
+    /// alone (its generation, its listing).
+    pub(crate) key: Option<KeyId>,
     /// `None` for a load.
     pub(crate) write: Option<WriteSpec>,
     /// The store's answer (an error as text).
@@ -192,6 +210,24 @@ pub(crate) enum Event {
         n: u64,
         now: i64,
     },
+    /// With users: the handler starts loading its session (the step of
+    /// this event is when the load started).
+    Loading { request: RequestId },
+    /// With users: whom `Session::user()` named after the load.
+    UserSeen {
+        request: RequestId,
+        user: Option<UserIndex>,
+    },
+    /// `Session::set_user` returned `Ok`: a login as `user`.
+    LoggedInAs { request: RequestId, user: UserIndex },
+    /// A call ending users' sessions starts.
+    EndStarted { request: RequestId },
+    /// A call ending users' sessions returned (`Ok`, or the error as text).
+    EndReturned {
+        request: RequestId,
+        kind: EndKind,
+        result: Result<(), String>,
+    },
     /// A commit returned.
     Committed {
         request: RequestId,
@@ -233,6 +269,8 @@ pub(crate) struct Env {
     pub(crate) observer: Arc<dyn Backend>,
     /// The clock's start, so that the trace shows small times.
     pub(crate) start: i64,
+    /// The users' pseudonyms, by number.
+    pub(crate) user_refs: [UserRef; 2],
 }
 
 impl Env {
@@ -253,6 +291,15 @@ impl Env {
             wire,
             observer,
             start,
+            user_refs: users::user_refs(),
+        }
+    }
+
+    /// A user's name for the trace: `u0`, `u1`, or `u?`.
+    pub(crate) fn user_name(&self, user: &UserRef) -> String {
+        match self.user_refs.iter().position(|known| known == user) {
+            Some(index) => format!("u{index}"),
+            None => "u?".to_owned(),
         }
     }
 

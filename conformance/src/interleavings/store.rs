@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use dynamodb_sessions_core::{
     store::{Backend, Consistency, LoadOutcome, Record, StorageKey, StoredData},
+    users::UserRef,
     BackendError,
 };
 
@@ -27,6 +28,15 @@ pub(crate) struct RecordView {
     pub(crate) tag: Option<Tag>,
     /// The counter the write requests increment.
     pub(crate) n: Option<u64>,
+    /// The user a login attached, with the generation it was stamped with.
+    pub(crate) user: Option<StampView>,
+}
+
+/// A record's user stamp, without the sealed id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StampView {
+    pub(crate) user: UserRef,
+    pub(crate) generation: u64,
 }
 
 impl RecordView {
@@ -72,13 +82,15 @@ impl Stored {
             Stored::Ended(None) => "ended".to_owned(),
             Stored::Ended(Some(_)) => "ended, moved on by a login".to_owned(),
             Stored::Record(r) => format!(
-                "v{} {} n={} exp={} crt={}",
+                "v{} {} n={} exp={} crt={}{}",
                 r.version,
                 r.tag.map_or("no tag".to_owned(), |t| format!("t{t}")),
                 r.n.unwrap_or(0),
                 r.expires_at - start,
                 r.created_at
                     .map_or("-".to_owned(), |c| (c - start).to_string()),
+                r.user
+                    .map_or(String::new(), |stamp| format!(" gen={}", stamp.generation)),
             ),
             Stored::Undecodable(why) => format!("undecodable ({why})"),
             Stored::Unreadable(why) => format!("unreadable ({why})"),
@@ -116,6 +128,10 @@ pub(crate) fn decode(record: &Record) -> Stored {
         created_at: record.created_at,
         tag: number("tag"),
         n: number("n"),
+        user: record.user.as_ref().map(|stamp| StampView {
+            user: stamp.user,
+            generation: stamp.generation,
+        }),
     })
 }
 
@@ -142,10 +158,13 @@ pub(crate) fn observe(observer: &dyn Backend, key: &StorageKey) -> Stored {
     last
 }
 
-/// The checker's picture of every key written so far.
+/// The checker's picture of every key written so far, and of the users'
+/// generations.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StoreView {
     pub(crate) keys: BTreeMap<KeyId, Stored>,
+    /// Each user's generation, for users whose generation was advanced.
+    pub(crate) generations: BTreeMap<UserRef, u64>,
 }
 
 impl StoreView {
@@ -154,9 +173,22 @@ impl StoreView {
         self.keys.get(&key).unwrap_or(&Stored::Missing)
     }
 
-    /// The record under `key`, if it loads at `now`.
+    /// The record under `key`, if it loads at `now`: alive, and not ended
+    /// by its user's generation.
     pub(crate) fn live(&self, key: KeyId, now: i64, absolute: i64) -> Option<&RecordView> {
-        self.get(key).live(now, absolute)
+        self.get(key)
+            .live(now, absolute)
+            .filter(|record| !self.ended_by_user(record))
+    }
+
+    /// Whether the record's user generation has moved past its stamp: the
+    /// user's sessions were ended since it was written.
+    pub(crate) fn ended_by_user(&self, record: &RecordView) -> bool {
+        record.user.is_some_and(|stamp| {
+            self.generations
+                .get(&stamp.user)
+                .is_some_and(|current| stamp.generation < *current)
+        })
     }
 }
 

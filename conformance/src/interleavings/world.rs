@@ -8,19 +8,28 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions_core::{
-    cache::CacheSettings, cache::Coalescing, store::Backend, testing::Clock, testing::ManualClock,
+    cache::CacheSettings,
+    cache::Coalescing,
+    store::Backend,
+    testing::Clock,
+    testing::ManualClock,
+    users::{UserSessions, UserSettings},
     DataProtection, SessionConfig, SessionManager,
 };
 
 use super::browser::{parse_set_cookie, Browser, Parsed};
 use super::cached::Observed;
 use super::faulty::{FaultRates, FaultyBackend, WireFaults};
-use super::invariants::{self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie};
-use super::oracle::{Ack, LogoutAck, Oracle, Written};
+use super::invariants::{
+    self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie, UserLoad,
+};
+use super::oracle::{Ack, Ended, Login, LogoutAck, Oracle, UserAck, Written};
 use super::request::{self, Action, Request};
 use super::runner::{Stats, Violation, TRACE_ENV};
 use super::shared::{Done, Env, Event, Outcome, RequestId};
 use super::store::{self, KeyId, RecordView, StoreView, Stored, Tag};
+use super::users::{self, EndKind, UserIndex, Users};
+use dynamodb_sessions_core::store::Operation;
 
 /// Where the clock starts: far from today, and in the future, so that
 /// DynamoDB's TTL (which compares `exp` with the real time) never removes
@@ -72,6 +81,8 @@ pub struct Options {
     /// settings between the manager and the fault layer, its staleness
     /// timed on the schedule's clock (whole seconds); `None` for none.
     pub cache: Option<CacheSettings>,
+    /// Whether sessions carry users (needs [`run_with_users`]).
+    pub users: Users,
 }
 
 impl std::fmt::Debug for Options {
@@ -87,6 +98,7 @@ impl std::fmt::Debug for Options {
             .field("max_steps", &self.max_steps)
             .field("lagging_reads", &self.lagging_reads)
             .field("cache", &self.cache)
+            .field("users", &self.users)
             .finish()
     }
 }
@@ -105,6 +117,7 @@ impl Default for Options {
             max_steps: 5_000,
             lagging_reads: false,
             cache: None,
+            users: Users::Off,
         }
     }
 }
@@ -128,11 +141,14 @@ pub fn session_config(max_age: Option<Duration>) -> SessionConfig {
 
 /// Runs the schedule of `seed`: the manager on `backend` (through the fault
 /// layer), the checker reading `observer` (the same store, reached
-/// directly; for an in-memory store, the same handle).
+/// directly; for an in-memory store, the same handle). Without users: for
+/// [`Users::On`], see [`run_with_users`].
 ///
 /// # Errors
 ///
-/// The first [`Violation`] found, with the seed and the trace.
+/// The first [`Violation`] found, with the seed and the trace; a
+/// [`Invariant::Harness`] one for [`Users::On`], which needs a store
+/// with `UserSessions`.
 pub fn run<B, O>(
     seed: u64,
     options: &Options,
@@ -143,7 +159,93 @@ where
     B: Backend + 'static,
     O: Backend + 'static,
 {
-    let mut world = World::new(seed, options, backend, observer);
+    if options.users != Users::Off {
+        return Err(Violation {
+            seed,
+            invariant: Invariant::Harness,
+            message: "users in schedules need a store with UserSessions: run_with_users".into(),
+            trace: Vec::new(),
+        });
+    }
+    schedule(seed, options, backend, observer, None, &plain_manager)
+}
+
+/// [`run`] on a store that offers `UserSessions`: with [`Options::users`]
+/// on, the managers are built with users, and the calls about users go
+/// through the fault layer too.
+///
+/// # Errors
+///
+/// The first [`Violation`] found, with the seed and the trace.
+pub fn run_with_users<B, O>(
+    seed: u64,
+    options: &Options,
+    backend: Arc<B>,
+    observer: Arc<O>,
+) -> Result<Stats, Violation>
+where
+    B: UserSessions + 'static,
+    O: Backend + 'static,
+{
+    let users: Arc<dyn UserSessions> = backend.clone();
+    schedule(seed, options, backend, observer, Some(users), &user_manager)
+}
+
+/// What a process's manager is built on: the network, or its read cache
+/// over the network.
+enum Network<B: Backend> {
+    Direct(FaultyBackend<B>),
+    Cached(Arc<Observed<FaultyBackend<B>>>),
+}
+
+/// Builds a process's manager, with these user settings if any.
+type Build<B> =
+    dyn Fn(Network<B>, SessionConfig, Arc<ManualClock>, Option<UserSettings>) -> SessionManager;
+
+/// A manager without users.
+fn plain_manager<B: Backend + 'static>(
+    network: Network<B>,
+    config: SessionConfig,
+    clock: Arc<ManualClock>,
+    _: Option<UserSettings>,
+) -> SessionManager {
+    match network {
+        Network::Direct(faulty) => SessionManager::with_clock(faulty, config, clock),
+        Network::Cached(cache) => SessionManager::with_clock(cache, config, clock),
+    }
+}
+
+/// A manager with users when there are user settings.
+fn user_manager<B: UserSessions + 'static>(
+    network: Network<B>,
+    config: SessionConfig,
+    clock: Arc<ManualClock>,
+    users: Option<UserSettings>,
+) -> SessionManager {
+    match (network, users) {
+        (Network::Direct(faulty), Some(users)) => {
+            SessionManager::with_users_and_clock(faulty, config, users, clock)
+        }
+        (Network::Cached(cache), Some(users)) => {
+            SessionManager::with_users_and_clock(cache, config, users, clock)
+        }
+        (network, None) => plain_manager(network, config, clock, None),
+    }
+}
+
+fn schedule<B, O>(
+    seed: u64,
+    options: &Options,
+    backend: Arc<B>,
+    observer: Arc<O>,
+    users: Option<Arc<dyn UserSessions>>,
+    build: &Build<B>,
+) -> Result<Stats, Violation>
+where
+    B: Backend + 'static,
+    O: Backend + 'static,
+{
+    let mut world = World::new(seed, options, backend, observer, users, build);
     let result = world.drive();
     world.shutdown();
     if std::env::var_os(TRACE_ENV).is_some() {
@@ -178,10 +280,15 @@ enum Choice {
 /// Processes serving the schedule's requests when the read cache is on.
 const PROCESSES: usize = 2;
 
+/// With users, how many requests per thousand are an admin's ending all
+/// sessions of a user.
+const ADMIN_REQUESTS: u32 = 25;
+
 /// What the main thread keeps about one request.
 #[derive(Debug, Clone)]
 struct RequestState {
-    browser: usize,
+    /// `None` for an admin's request.
+    browser: Option<usize>,
     /// The process (manager) serving it.
     process: usize,
     action: Action,
@@ -199,6 +306,17 @@ struct RequestState {
     /// The tags of the records its logout's `end`s found (several when
     /// it follows logins that moved the session on).
     ended: Vec<Tag>,
+    /// With users: the step at which its load started.
+    load_started: Option<u64>,
+    /// Whether it listed its user's sessions: its `end`s after that end
+    /// them (by handle, or past the cap after a login).
+    listed: bool,
+    /// Keys those `end`s were told they ended.
+    ended_keys: Vec<KeyId>,
+    /// The step at which its latest call ending users' sessions started.
+    end_started: u64,
+    /// With users: its browser's user (an admin's: the user it ends).
+    user: Option<UserIndex>,
 }
 
 /// A record a load handed a request.
@@ -224,6 +342,9 @@ struct World<B: Backend> {
     options: Options,
     env: Arc<Env>,
     backend: Arc<B>,
+    /// The store under test, seen with its `UserSessions` (for held-back
+    /// advances, and to read the users' generations).
+    users: Option<Arc<dyn UserSessions>>,
     clock: Arc<ManualClock>,
     /// One per process: several only with the read cache.
     managers: Vec<SessionManager>,
@@ -255,6 +376,8 @@ impl<B: Backend + 'static> World<B> {
         options: &Options,
         backend: Arc<B>,
         observer: Arc<O>,
+        users: Option<Arc<dyn UserSessions>>,
+        build: &Build<B>,
     ) -> Self {
         let env = Arc::new(Env::new(
             seed,
@@ -270,6 +393,11 @@ impl<B: Backend + 'static> World<B> {
             .roll(|rng| rng.chance(500))
             .then_some(Duration::from_secs(3600));
         let config = session_config(max_age);
+        // A third of the schedules with users cap them at two sessions.
+        let user_settings = match options.users {
+            Users::Off => None,
+            Users::On => Some(users::settings(env.roll(|rng| rng.chance(333)))),
+        };
         let cookie_name = config.cookie_name().to_owned();
         let network = || FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env));
         // Two processes, each with its own cache: what one writes, the
@@ -290,19 +418,21 @@ impl<B: Backend + 'static> World<B> {
             })
             .unwrap_or_default();
         let managers = if caches.is_empty() {
-            vec![SessionManager::with_clock(
-                network(),
+            vec![build(
+                Network::Direct(network()),
                 config,
                 Arc::clone(&clock),
+                user_settings,
             )]
         } else {
             caches
                 .iter()
                 .map(|cache| {
-                    SessionManager::with_clock(
-                        Arc::clone(cache),
+                    build(
+                        Network::Cached(Arc::clone(cache)),
                         config.clone(),
                         Arc::clone(&clock),
+                        user_settings.clone(),
                     )
                 })
                 .collect()
@@ -310,13 +440,20 @@ impl<B: Backend + 'static> World<B> {
         let draw = |(low, high): (usize, usize)| {
             env.roll(|rng| rng.range(low as u64, high.max(low) as u64) as usize)
         };
-        let browsers = vec![Browser::default(); draw(options.browsers).max(1)];
+        // With users, two browsers of u0 (one can end the other's session)
+        // and one of u1.
+        let fewest = match options.users {
+            Users::Off => 1,
+            Users::On => 3,
+        };
+        let browsers = vec![Browser::default(); draw(options.browsers).max(fewest)];
         let open = vec![0; browsers.len()];
         let to_start = draw(options.requests);
         World {
             options: options.clone(),
             env,
             backend,
+            users,
             clock,
             managers,
             caches,
@@ -452,9 +589,13 @@ impl<B: Backend + 'static> World<B> {
                     Some(late.request),
                     "a held-back copy reaches the store:".to_owned(),
                 );
-                let _ = self
-                    .env
-                    .apply(&*self.backend, &late.call, late.request, false);
+                let _ = self.env.apply(
+                    &*self.backend,
+                    self.users.as_deref(),
+                    &late.call,
+                    late.request,
+                    false,
+                );
                 Ok(None)
             }
         }
@@ -474,48 +615,87 @@ impl<B: Backend + 'static> World<B> {
         // Browser 0, when it may, sends most requests: its tabs overlap
         // often, which is where sessions race.
         let candidates = self.may_start();
-        let (browser, action) = self.env.roll(|rng| {
-            let browser = if candidates.contains(&0) && rng.chance(600) {
-                0
-            } else {
-                candidates[rng.below(candidates.len() as u64) as usize]
-            };
-            (browser, Action::draw(rng))
-        });
+        let users = self.options.users;
+        // With users, some requests are an admin's, ending all sessions of
+        // a user.
+        let admin = match users {
+            Users::Off => None,
+            Users::On => self.env.roll(|rng| {
+                rng.chance(ADMIN_REQUESTS)
+                    .then(|| rng.below(users::USER_IDS.len() as u64) as UserIndex)
+            }),
+        };
+        let (browser, action, user) = match admin {
+            Some(user) => (None, Action::EndAll, Some(user)),
+            None => self.env.roll(|rng| {
+                let browser = if candidates.contains(&0) && rng.chance(600) {
+                    0
+                } else {
+                    candidates[rng.below(candidates.len() as u64) as usize]
+                };
+                let user = (users == Users::On).then(|| users::user_of_browser(browser));
+                (Some(browser), Action::draw(rng, users), user)
+            }),
+        };
+        // Only a logged-in user is offered to end sessions: a browser whose
+        // session has no user (as far as the checker knows) logs in.
+        let action = match (action, browser) {
+            (Action::EndOthers | Action::EndByHandle, Some(browser))
+                if !self.has_user_session(browser) =>
+            {
+                Action::LoginAs
+            }
+            _ => action,
+        };
         let process = match self.managers.len() {
             1 => 0,
             n => self.env.roll(|rng| rng.below(n as u64) as usize),
         };
         self.to_start -= 1;
-        self.open[browser] += 1;
         let id = self.requests.len() + 1;
         if action == Action::ReadLate {
             self.clock.advance(REISSUE + 1);
         }
-        let jar = &self.browsers[browser];
+        let on_process = if self.managers.len() > 1 {
+            format!(" on p{process}")
+        } else {
+            String::new()
+        };
+        let (cookie, cookie_key) = match browser {
+            Some(browser) => {
+                self.open[browser] += 1;
+                let jar = &self.browsers[browser];
+                self.trace.push(format!(
+                    "#{} start r{id} b{browser}{on_process} {} with {}{}",
+                    self.step,
+                    action.name(),
+                    jar.describe(),
+                    if action == Action::ReadLate {
+                        format!(" (clock +{} s -> {})", REISSUE + 1, self.now() - START)
+                    } else {
+                        String::new()
+                    }
+                ));
+                (jar.header(&self.cookie_name), jar.key())
+            }
+            None => {
+                self.trace.push(format!(
+                    "#{} start r{id} admin{on_process} {} of {}",
+                    self.step,
+                    action.name(),
+                    user.map_or("?", |user| users::USER_IDS[user]),
+                ));
+                (None, None)
+            }
+        };
         let request = Request {
             id,
             action,
-            cookie: jar.header(&self.cookie_name),
+            cookie,
             // Request numbers are unique in a schedule: r5 writes t5.
             tag: id as Tag,
+            user,
         };
-        self.trace.push(format!(
-            "#{} start r{id} b{browser}{} {} with {}{}",
-            self.step,
-            if self.managers.len() > 1 {
-                format!(" on p{process}")
-            } else {
-                String::new()
-            },
-            action.name(),
-            jar.describe(),
-            if action == Action::ReadLate {
-                format!(" (clock +{} s -> {})", REISSUE + 1, self.now() - START)
-            } else {
-                String::new()
-            }
-        ));
         self.requests.insert(
             id,
             RequestState {
@@ -523,12 +703,17 @@ impl<B: Backend + 'static> World<B> {
                 process,
                 action,
                 tag: request.tag,
-                cookie_key: jar.key(),
+                cookie_key,
                 parent: None,
                 loaded: Vec::new(),
                 own_writes: BTreeSet::new(),
                 wrote: false,
                 ended: Vec::new(),
+                load_started: None,
+                listed: false,
+                ended_keys: Vec::new(),
+                end_started: 0,
+                user,
             },
         );
         self.stats.requests += 1;
@@ -541,6 +726,14 @@ impl<B: Backend + 'static> World<B> {
             request::serve(&request, &manager, &clock, &env);
         });
         self.threads.push(handle);
+    }
+
+    /// Whether the browser's cookie names a live record with a user.
+    fn has_user_session(&self, browser: usize) -> bool {
+        self.browsers[browser]
+            .key()
+            .and_then(|key| self.store.live(key, self.now(), ABSOLUTE))
+            .is_some_and(|record| record.user.is_some())
     }
 
     fn run_request(&mut self, id: RequestId) -> Result<Option<String>, Failure> {
@@ -614,17 +807,24 @@ impl<B: Backend + 'static> World<B> {
 
     fn prefix(&self, id: RequestId) -> String {
         match self.requests.get(&id) {
-            Some(r) => format!("#{} r{id} b{} {}:", self.step, r.browser, r.action.name()),
+            Some(r) => match r.browser {
+                Some(browser) => format!("#{} r{id} b{browser} {}:", self.step, r.action.name()),
+                None => format!("#{} r{id} admin {}:", self.step, r.action.name()),
+            },
             None => format!("#{} r{id}:", self.step),
         }
     }
 
     fn deliver(&mut self, index: usize) -> Result<(), Failure> {
         let response = self.pending.remove(index);
-        let Some(state) = self.requests.get(&response.request) else {
+        let Some((state, browser)) = self
+            .requests
+            .get(&response.request)
+            .and_then(|state| Some((state, state.browser?)))
+        else {
             return Ok(());
         };
-        self.open[state.browser] -= 1;
+        self.open[browser] -= 1;
         let parsed = match response.set_cookie.as_deref() {
             None => None,
             Some(header) => Some(
@@ -641,14 +841,15 @@ impl<B: Backend + 'static> World<B> {
                 (SetCookie::Value(id), Some((value, id)))
             }
         };
-        let browser = &mut self.browsers[state.browser];
+        let index = browser;
+        let browser = &mut self.browsers[index];
         let delivered_before = browser.known_keys();
         browser.apply(numbered);
         self.trace.push(format!(
             "#{} deliver r{} to b{}: {}",
             self.step,
             response.request,
-            state.browser,
+            index,
             match set {
                 SetCookie::None => "no Set-Cookie".to_owned(),
                 SetCookie::Clear => "cookie cleared".to_owned(),
@@ -657,7 +858,7 @@ impl<B: Backend + 'static> World<B> {
         ));
         let delivery = Delivery {
             request: response.request,
-            browser: state.browser,
+            browser: index,
             logout: state.action == Action::Logout,
             set,
             own_write: matches!(set, SetCookie::Value(key) if state.own_writes.contains(&key)),
@@ -692,6 +893,8 @@ impl<B: Backend + 'static> World<B> {
         let mut seen = Vec::new();
         let mut cached = Vec::new();
         let mut committed = Vec::new();
+        let mut user_seen = Vec::new();
+        let mut advanced = false;
         let mut traced = false;
         for event in self.env.drain() {
             match event {
@@ -709,8 +912,20 @@ impl<B: Backend + 'static> World<B> {
                     self.stats.slowest_call = self.stats.slowest_call.max(call.elapsed);
                     invariants::call_bound(&call, self.options.call_bound)
                         .map_err(|m| (Invariant::CallBound, m))?;
-                    if call.write.is_some() {
-                        written.insert(call.key);
+                    if let (Some(_), Some(key)) = (call.write, call.key) {
+                        written.insert(key);
+                    }
+                    advanced |= call.operation == Operation::Advance;
+                    if let Some(state) = self.requests.get_mut(&call.request) {
+                        match (call.operation, call.key) {
+                            (Operation::List, _) => state.listed = true,
+                            (Operation::End, Some(key))
+                                if state.listed && call.told && call.answer.is_ok() =>
+                            {
+                                state.ended_keys.push(key);
+                            }
+                            _ => {}
+                        }
                     }
                     calls.push(call);
                 }
@@ -723,6 +938,13 @@ impl<B: Backend + 'static> World<B> {
                             self.oracle.logged_out.push(tag);
                             state.ended.push(tag);
                         }
+                    }
+                    // A user's session ended by its handle, or past the cap
+                    // by a login.
+                    let ends_listed = state.listed
+                        && matches!(state.action, Action::EndByHandle | Action::LoginAs);
+                    if let (true, Stored::Record(record)) = (ends_listed, &found) {
+                        self.oracle.logged_out.extend(record.tag);
                     }
                 }
                 Event::Loaded {
@@ -824,21 +1046,67 @@ impl<B: Backend + 'static> World<B> {
                     outcome,
                     set_cookie,
                 } => committed.push((request, outcome, set_cookie)),
+                Event::Loading { request } => {
+                    if let Some(state) = self.requests.get_mut(&request) {
+                        state.load_started = Some(self.step);
+                    }
+                }
+                Event::UserSeen { request, user } => user_seen.push((request, user)),
+                Event::LoggedInAs { request, user } => {
+                    if let Some(state) = self.requests.get(&request) {
+                        let login = Login {
+                            user,
+                            returned: self.step,
+                        };
+                        self.oracle.logins.insert(state.tag, login);
+                    }
+                }
+                Event::EndStarted { request } => {
+                    if let Some(state) = self.requests.get_mut(&request) {
+                        state.end_started = self.step;
+                    }
+                }
+                Event::EndReturned {
+                    request,
+                    kind,
+                    result,
+                } => self.end_returned(request, kind, result.is_ok()),
             }
         }
         if let (false, Some(line)) = (traced, line) {
             self.trace.push(line);
         }
         self.refresh(&written)?;
+        if advanced {
+            self.refresh_generations()?;
+        }
+        for (request, user) in user_seen {
+            let (Some(user), Some(state)) = (user, self.requests.get(&request)) else {
+                continue;
+            };
+            *self.stats.notes.entry("loads as a user").or_default() += 1;
+            let load = UserLoad {
+                request,
+                user,
+                tag: state.parent,
+                key: state.cookie_key,
+                started: state.load_started.unwrap_or(self.step),
+            };
+            invariants::users_ended_stay_ended(&self.oracle, &load)
+                .map_err(|m| (Invariant::UsersEndedStayEnded, m))?;
+        }
 
         for call in &calls {
             invariants::exact_outcome(call, &self.scene())
                 .map_err(|m| (Invariant::AcknowledgedWrites, m))?;
         }
         for call in calls {
+            let Some(key) = call.key else {
+                continue;
+            };
             if call.told && call.answer.is_ok_and(Done::wrote) {
                 if let Some(state) = self.requests.get_mut(&call.request) {
-                    state.own_writes.insert(call.key);
+                    state.own_writes.insert(key);
                 }
             }
         }
@@ -911,6 +1179,100 @@ impl<B: Backend + 'static> World<B> {
         Ok(())
     }
 
+    /// Reads every user's generation, strongly, through the store under
+    /// test (an advance reached it in this step).
+    fn refresh_generations(&mut self) -> Result<(), Failure> {
+        let Some(users) = &self.users else {
+            return Ok(());
+        };
+        for user in self.env.user_refs {
+            let generation = users.generation(&user).map_err(|error| {
+                (
+                    Invariant::Harness,
+                    format!("the checker could not read a generation: {error}"),
+                )
+            })?;
+            if generation > 0 {
+                self.store.generations.insert(user, generation);
+            }
+        }
+        Ok(())
+    }
+
+    /// A call ending users' sessions returned: an `Ok` is a promise the
+    /// checker holds later loads to.
+    fn end_returned(&mut self, request: RequestId, kind: EndKind, ok: bool) {
+        let Some(state) = self.requests.get(&request) else {
+            return;
+        };
+        let note = match (kind, ok) {
+            (EndKind::All(_), true) => "end-all acknowledged",
+            (EndKind::All(_), false) => "end-all failed",
+            (EndKind::Others, true) => "end-others acknowledged",
+            (EndKind::Others, false) => "end-others failed",
+            (EndKind::One, true) => "end-by-handle acknowledged",
+            (EndKind::One, false) => "end-by-handle failed",
+        };
+        *self.stats.notes.entry(note).or_default() += 1;
+        if !ok {
+            return;
+        }
+        let (user, ended) = match kind {
+            EndKind::All(user) => (Some(user), Some(Ended::All)),
+            EndKind::Others => (
+                state.user,
+                state
+                    .parent
+                    .and_then(|tag| self.oracle.lineage(tag))
+                    .map(|kept| Ended::Others { kept }),
+            ),
+            EndKind::One => (
+                state.user,
+                state.ended_keys.last().map(|key| Ended::One { key: *key }),
+            ),
+        };
+        let (Some(user), Some(ended)) = (user, ended) else {
+            *self
+                .stats
+                .notes
+                .entry("acknowledged end of an unknown lineage")
+                .or_default() += 1;
+            return;
+        };
+        let ack = UserAck {
+            request,
+            user,
+            ended,
+            started: state.end_started,
+            acked: self.step,
+        };
+        self.oracle.user_acks.push(ack);
+    }
+
+    /// The sessions a login ended past its user's cap, as it returned `Ok`.
+    fn evicted(&mut self, request: RequestId) {
+        let Some(state) = self.requests.get(&request) else {
+            return;
+        };
+        let Some(user) = state.user else {
+            return;
+        };
+        for key in &state.ended_keys {
+            *self
+                .stats
+                .notes
+                .entry("sessions evicted past the cap")
+                .or_default() += 1;
+            self.oracle.user_acks.push(UserAck {
+                request,
+                user,
+                ended: Ended::Evicted { key: *key },
+                started: self.step,
+                acked: self.step,
+            });
+        }
+    }
+
     fn committed(
         &mut self,
         request: RequestId,
@@ -935,6 +1297,9 @@ impl<B: Backend + 'static> World<B> {
                     key,
                 });
             }
+            if state.action == Action::LoginAs {
+                self.evicted(request);
+            }
             if let (Action::Logout, Some(key)) = (state.action, state.cookie_key) {
                 invariants::logout_applied(&self.scene(), request, key)
                     .map_err(|m| (Invariant::LoggedOutStaysOut, m))?;
@@ -951,7 +1316,7 @@ impl<B: Backend + 'static> World<B> {
                 }
             }
         }
-        if let (Action::Login, Some(parent)) = (state.action, state.parent) {
+        if let (Action::Login | Action::LoginAs, Some(parent)) = (state.action, state.parent) {
             let scene = self.scene();
             invariants::login_keeps_data(&scene, request, parent)
                 .map_err(|m| (Invariant::LoginKeepsData, m))?;
