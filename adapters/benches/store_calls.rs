@@ -178,12 +178,9 @@ fn main() {
 fn with_a_user() {
     let reissue = SessionConfig::default().reissue_time().as_secs() as i64;
     println!();
-    println!("With a user (`SessionManager::with_users`; \"checked\" = a load with the user's generation, \"gen\" = generation reads, \"adv\" = generation advances):");
+    println!("With a user (`SessionManager::with_users`; a checked load reads the user's generation and the record):");
     println!();
-    println!("| request | eventual reads | strong reads | checked | gen | creates | replaces | touches | ends | adv | lists | total |");
-    println!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
+    println!("{}", common::USER_CALLS_HEADER);
     type UserRequest = Box<dyn FnOnce(&SessionManager, &mut Session)>;
     let kinds: Vec<(&str, usize, i64, UserRequest)> = vec![
         (
@@ -254,20 +251,7 @@ fn with_a_user() {
 }
 
 fn print_user_row(name: &str, c: CallCounts) {
-    println!(
-        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-        c.eventual_loads,
-        c.strong_loads,
-        c.checked_loads,
-        c.generation_reads,
-        c.creates,
-        c.replaces,
-        c.touches,
-        c.ends,
-        c.advances,
-        c.lists,
-        c.total()
-    );
+    println!("{}", common::user_calls_row(name, c));
 }
 
 /// A store where `ada` logged in `sessions` times (at `T0`); the cookie is

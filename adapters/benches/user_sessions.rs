@@ -55,20 +55,7 @@ fn calls(
 }
 
 fn row(name: &str, c: CallCounts) {
-    println!(
-        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-        c.eventual_loads,
-        c.strong_loads,
-        c.checked_loads,
-        c.generation_reads,
-        c.creates,
-        c.replaces,
-        c.touches,
-        c.ends,
-        c.advances,
-        c.lists,
-        c.total()
-    );
+    println!("{}", common::user_calls_row(name, c));
 }
 
 fn main() {
@@ -84,10 +71,7 @@ fn main() {
 
     println!("Store calls per request, 1 KB session, with and without a user:");
     println!();
-    println!("| request | eventual reads | strong reads | checked loads | generation reads | creates | replaces | touches | ends | advances | lists | total |");
-    println!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
+    println!("{}", common::USER_CALLS_HEADER);
     for with_user in [false, true] {
         let who = if with_user { "with a user" } else { "no user" };
         let fresh = || match with_user {

@@ -408,3 +408,25 @@ pub fn put(bare: &Bare, input: PutItemInput) -> rusoto_dynamodb::PutItemOutput {
         .block_on(bare.client.put_item(input))
         .expect("PutItem")
 }
+
+/// The header of a table of store calls with the user calls, as
+/// `store_calls` and `user_sessions` print it.
+pub const USER_CALLS_HEADER: &str = "| request | eventual reads | strong reads | checked loads | generation reads | creates | replaces | touches | ends | advances | lists | total |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+
+/// One row under [`USER_CALLS_HEADER`].
+pub fn user_calls_row(name: &str, c: dynamodb_sessions::testing::CallCounts) -> String {
+    format!(
+        "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        c.eventual_loads,
+        c.strong_loads,
+        c.checked_loads,
+        c.generation_reads,
+        c.creates,
+        c.replaces,
+        c.touches,
+        c.ends,
+        c.advances,
+        c.lists,
+        c.total()
+    )
+}

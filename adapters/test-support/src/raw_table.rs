@@ -85,6 +85,30 @@ pub fn keep_expired_items(endpoint: &str, table: &str) {
     block_on(raw_client(endpoint).update_time_to_live(input)).expect("turn the TTL off");
 }
 
+/// Creates `table` as the first versions of `create_table_if_missing` did:
+/// `sid` (B) as the hash key, on demand, no index, no TTL.
+///
+/// # Panics
+///
+/// When the request fails.
+pub fn create_bare_table(endpoint: &str, table: &str) {
+    use rusoto_dynamodb::{AttributeDefinition, CreateTableInput, KeySchemaElement};
+    block_on(raw_client(endpoint).create_table(CreateTableInput {
+        table_name: table.to_owned(),
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        attribute_definitions: vec![AttributeDefinition {
+            attribute_name: "sid".into(),
+            attribute_type: "B".into(),
+        }],
+        key_schema: vec![KeySchemaElement {
+            attribute_name: "sid".into(),
+            key_type: "HASH".into(),
+        }],
+        ..CreateTableInput::default()
+    }))
+    .expect("create a bare table");
+}
+
 /// Every item of `table`, as DynamoDB stores it, read page by page with a
 /// strongly consistent scan: what a leaked table or export would hold.
 ///

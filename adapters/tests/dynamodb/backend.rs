@@ -28,7 +28,7 @@ use dynamodb_sessions_test_support::fault_proxy::{
     Fault, Proxy, SERVER_ERROR, THROTTLED, THROUGHPUT, UNAVAILABLE,
 };
 use dynamodb_sessions_test_support::machine::beside_others;
-use dynamodb_sessions_test_support::raw_table::{block_on, raw_client};
+use dynamodb_sessions_test_support::raw_table::{block_on, create_bare_table, raw_client};
 use dynamodb_sessions_test_support::{builder_at, dynamodb_local, TestClient};
 
 use rusoto_dynamodb::{
@@ -1168,20 +1168,7 @@ fn provisioning_refuses_ttl_on_another_attribute_on<C: TestClient>() {
     let backend = builder_at::<C>(&endpoint, &dynamodb_local::unique_table_name("otherttl"))
         .build()
         .unwrap();
-    block_on(raw().create_table(CreateTableInput {
-        table_name: backend.table_name().to_owned(),
-        billing_mode: Some("PAY_PER_REQUEST".into()),
-        attribute_definitions: vec![AttributeDefinition {
-            attribute_name: "sid".into(),
-            attribute_type: "B".into(),
-        }],
-        key_schema: vec![KeySchemaElement {
-            attribute_name: "sid".into(),
-            key_type: "HASH".into(),
-        }],
-        ..CreateTableInput::default()
-    }))
-    .unwrap();
+    create_bare_table(&endpoint, backend.table_name());
     block_on(raw().update_time_to_live(UpdateTimeToLiveInput {
         table_name: backend.table_name().to_owned(),
         time_to_live_specification: TimeToLiveSpecification {

@@ -22,7 +22,7 @@ use dynamodb_sessions::dynamodb::{AwsSdk, DynamoDbBackendOn, RetryConfig, Rusoto
 
 use dynamodb_sessions::{cache::CacheSettings, store::Operation};
 use dynamodb_sessions_conformance::interleavings::{
-    self, FaultRates, Options, Schedules, SimRng, WireFaults,
+    self, FaultRates, Options, Schedules, SimRng, Users, WireFaults,
 };
 use dynamodb_sessions_test_support::fault_proxy::{Fault, Proxy, THROTTLED};
 use dynamodb_sessions_test_support::machine::beside_others;
@@ -121,27 +121,32 @@ fn setup<C: TestClient>(prefix: &str) -> Option<Setup<C>> {
 /// Runs the schedules on each client in turn.
 fn run_schedules(default_count: u64, cache: Option<CacheSettings>) {
     let _share = beside_others();
-    run_schedules_on::<Rusoto>(default_count, cache);
-    run_schedules_on::<AwsSdk>(default_count, cache);
+    run_schedules_on::<Rusoto>(default_count, cache, Users::Off);
+    run_schedules_on::<AwsSdk>(default_count, cache, Users::Off);
 }
 
-fn run_schedules_on<C: TestClient>(default_count: u64, cache: Option<CacheSettings>) {
+fn run_schedules_on<C: TestClient>(default_count: u64, cache: Option<CacheSettings>, users: Users) {
     let Some(mut setup) = setup::<C>("interleavings") else {
         return;
     };
     setup.options.cache = cache;
-    let name = match cache {
-        None => format!("{} backend (DynamoDB Local)", C::NAME),
-        Some(_) => format!("{} backend (DynamoDB Local), read cache", C::NAME),
-    };
-    // Every schedule uses fresh random session IDs, so one table serves all.
+    setup.options.users = users;
+    let mut name = format!("{} backend (DynamoDB Local)", C::NAME);
+    if cache.is_some() {
+        name.push_str(", read cache");
+    }
+    if users == Users::On {
+        name.push_str(", users");
+        setup.options.requests = (10, 20);
+    }
+    // Every schedule uses fresh random session IDs (and its own users), so
+    // one table serves all.
     let summary = Schedules::from_env(default_count).run(&name, |seed| {
-        interleavings::run(
-            seed,
-            &setup.options,
-            Arc::clone(&setup.proxied),
-            Arc::clone(&setup.direct),
-        )
+        let (proxied, direct) = (Arc::clone(&setup.proxied), Arc::clone(&setup.direct));
+        match users {
+            Users::On => interleavings::run_with_users(seed, &setup.options, proxied, direct),
+            _ => interleavings::run(seed, &setup.options, proxied, direct),
+        }
     });
     println!("{summary}");
     summary.assert_no_violations();
@@ -150,6 +155,16 @@ fn run_schedules_on<C: TestClient>(default_count: u64, cache: Option<CacheSettin
 #[test]
 fn dynamodb_schedules() {
     run_schedules(CI_SCHEDULES, None);
+}
+
+/// Users' sessions in the schedules: logins, ending one, all but one and
+/// all of a user's sessions, the cap, with faults on the user calls too.
+/// Each seed has its own users, so the schedules share the table only.
+#[test]
+fn dynamodb_schedules_with_users() {
+    let _share = beside_others();
+    run_schedules_on::<Rusoto>(CI_SCHEDULES / 2, None, Users::On);
+    run_schedules_on::<AwsSdk>(CI_SCHEDULES / 2, None, Users::On);
 }
 
 /// Two processes, each with a read cache (`interleavings::CACHE_SETTINGS`).

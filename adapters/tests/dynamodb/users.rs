@@ -18,9 +18,10 @@ use dynamodb_sessions_core::users::{
 };
 use dynamodb_sessions_test_support::dynamodb_local::{self, PrivateDynamoDbLocal};
 use dynamodb_sessions_test_support::machine::beside_others;
-use dynamodb_sessions_test_support::raw_table::{block_on, raw_client, raw_sdk_client, scan_all};
+use dynamodb_sessions_test_support::raw_table::{
+    block_on, create_bare_table, raw_sdk_client, scan_all,
+};
 use dynamodb_sessions_test_support::{builder_at, ClientHarness, TestClient};
-use rusoto_dynamodb::{AttributeDefinition, CreateTableInput, DynamoDb, KeySchemaElement};
 
 // ---------------------------------------------------------------- helpers
 
@@ -413,20 +414,7 @@ fn the_index_is_added_to_a_table_made_without_it_on<C: TestClient>() {
         Err(ProvisionError::NoTable { .. })
     ));
     // A table as `create_table_if_missing` made it before the user index.
-    block_on(raw_client(&endpoint).create_table(CreateTableInput {
-        table_name: table.clone(),
-        billing_mode: Some("PAY_PER_REQUEST".into()),
-        attribute_definitions: vec![AttributeDefinition {
-            attribute_name: "sid".into(),
-            attribute_type: "B".into(),
-        }],
-        key_schema: vec![KeySchemaElement {
-            attribute_name: "sid".into(),
-            key_type: "HASH".into(),
-        }],
-        ..CreateTableInput::default()
-    }))
-    .unwrap();
+    create_bare_table(&endpoint, &table);
     let (alice, key) = (user(), key());
     create(&backend, &key, &stamped(1, alice, 0));
     assert_eq!(

@@ -335,6 +335,8 @@ pub(crate) struct Seen {
     pub(crate) record: Option<RecordView>,
     /// The step at which that load returned.
     pub(crate) loaded_step: u64,
+    /// The step at which the request began loading its session.
+    pub(crate) load_started: u64,
     /// Whether that load was strongly consistent.
     pub(crate) strong: bool,
     /// Whether the read cache answered that load.
@@ -348,7 +350,10 @@ pub(crate) struct Seen {
 /// `lagging_reads`, an eventually consistent load from the store may (a
 /// replica that has not seen the logout yet); a strong one never. A read
 /// cache may for a logout made through another process (within its bound,
-/// which g checks), never for one made through its own.
+/// which g checks), never for one made through its own. A load the cache
+/// answered from another load's call is judged from when it started: that
+/// call read the store while it waited, a state it may return (so a load
+/// overlapping a logout may return the session from before it).
 pub(crate) fn no_load_after_logout(
     scene: &Scene<'_>,
     seen: &Seen,
@@ -361,7 +366,11 @@ pub(crate) fn no_load_after_logout(
     for logout in scene.oracle.logout_acks.iter().filter(|l| !may_lag(l)) {
         let related = scene.oracle.descends(seen.tag, logout.ended)
             || scene.oracle.descends(logout.ended, seen.tag);
-        if related && logout.step < seen.loaded_step {
+        let judged_at = match seen.cached {
+            true => seen.load_started,
+            false => seen.loaded_step,
+        };
+        if related && logout.step < judged_at {
             return Err(format!(
                 "r{} loaded t{} at step {}, after r{}'s logout (ending t{} under K{}) was \
                  acknowledged at step {}",
@@ -849,6 +858,7 @@ mod tests {
             now: 10,
             record: None,
             loaded_step: 21,
+            load_started: 21,
             strong: false,
             cached: false,
             process: 0,
@@ -868,6 +878,12 @@ mod tests {
         assert!(no_load_after_logout(&gone, &seen, false).is_ok());
         seen.process = 0;
         seen.tag = 1;
+        assert!(no_load_after_logout(&gone, &seen, false).is_err());
+        // A cached load that started before the logout and returned after
+        // it (it waited for a call already under way) may hand it out.
+        seen.load_started = 19;
+        assert!(no_load_after_logout(&gone, &seen, false).is_ok());
+        seen.cached = false;
         assert!(no_load_after_logout(&gone, &seen, false).is_err());
         seen.loaded_step = 19;
         assert!(no_load_after_logout(&gone, &seen, false).is_ok());
@@ -892,6 +908,7 @@ mod tests {
             now,
             record: Some(record),
             loaded_step: 1,
+            load_started: 1,
             strong: true,
             cached: false,
             process: 0,

@@ -291,7 +291,7 @@ impl Env {
             wire,
             observer,
             start,
-            user_refs: users::user_refs(),
+            user_refs: users::user_refs(seed),
         }
     }
 

@@ -39,22 +39,26 @@ pub(crate) fn user_index(id: &str) -> Option<UserIndex> {
     USER_IDS.iter().position(|known| *known == id)
 }
 
-/// The schedules' user secret: fixed, so that the users' pseudonyms are
-/// the same on every replay.
-fn secret() -> UserSecret {
-    UserSecret::from_bytes(&[7; 32]).expect("32 bytes make a user secret")
+/// The user secret of `seed`'s schedule: the same on every replay, and
+/// another for every seed, so that schedules sharing one table (DynamoDB
+/// Local) never share users, their generations or their index entries.
+fn secret(seed: u64) -> UserSecret {
+    let mut bytes = [7; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    UserSecret::from_bytes(&bytes).expect("32 bytes make a user secret")
 }
 
-/// The users' pseudonyms, by number, as the store sees them.
-pub(crate) fn user_refs() -> [UserRef; 2] {
-    let secret = secret();
+/// The users' pseudonyms in `seed`'s schedule, by number, as the store
+/// sees them.
+pub(crate) fn user_refs(seed: u64) -> [UserRef; 2] {
+    let secret = secret(seed);
     USER_IDS.map(|id| secret.user_ref(id))
 }
 
-/// The manager's user settings: with a cap of two sessions per user, or
-/// none.
-pub(crate) fn settings(capped: bool) -> UserSettings {
-    let settings = UserSettings::new(secret());
+/// The manager's user settings in `seed`'s schedule: with a cap of two
+/// sessions per user, or none.
+pub(crate) fn settings(seed: u64, capped: bool) -> UserSettings {
+    let settings = UserSettings::new(secret(seed));
     match capped {
         true => settings.max_sessions_per_user(NonZeroU32::MIN.saturating_add(1)),
         false => settings,

@@ -396,7 +396,7 @@ impl<B: Backend + 'static> World<B> {
         // A third of the schedules with users cap them at two sessions.
         let user_settings = match options.users {
             Users::Off => None,
-            Users::On => Some(users::settings(env.roll(|rng| rng.chance(333)))),
+            Users::On => Some(users::settings(seed, env.roll(|rng| rng.chance(333)))),
         };
         let cookie_name = config.cookie_name().to_owned();
         let network = || FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env));
@@ -999,6 +999,7 @@ impl<B: Backend + 'static> World<B> {
                             now,
                             record: loaded.map(|load| load.record),
                             loaded_step: loaded.map_or(self.step, |load| load.step),
+                            load_started: state.load_started.unwrap_or(self.step),
                             strong: loaded.is_some_and(|load| load.strong),
                             cached: loaded.is_some_and(|load| load.cached),
                             process: state.process,
