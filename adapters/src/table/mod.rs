@@ -33,7 +33,9 @@ pub(crate) use failure::{classify_code, Failure};
 pub(crate) use provision::{provisioned, ProvisionWire, TableState, TtlState};
 pub(crate) use runtime::OwnedRuntime;
 pub(crate) use session_table::SessionTable;
-pub(crate) use transaction::{cancellation, codes_in_message, ConditionsFailed, TransactWrite};
+#[cfg(feature = "dynamodb")]
+pub(crate) use transaction::codes_in_message;
+pub(crate) use transaction::{cancellation, ConditionsFailed, TransactWrite};
 pub(crate) use wire::{is_missing_index_message, Expression, Page, Wire};
 
 pub use provision::{ProvisionError, ProvisionReport};

@@ -98,6 +98,7 @@ pub(crate) fn cancellation(
 /// "Transaction cancelled, please refer cancellation reasons for specific
 /// reasons [ConditionalCheckFailed, None]". `None` unless every code is one
 /// DynamoDB documents, so that nothing else of the message is kept.
+#[cfg(any(feature = "dynamodb", test))]
 pub(crate) fn codes_in_message(message: &str) -> Option<Vec<String>> {
     const KNOWN: [&str; 10] = [
         "None",
