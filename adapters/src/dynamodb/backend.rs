@@ -216,13 +216,14 @@ impl<C: Client> UserSessions for DynamoDbBackendOn<C> {
     ) -> Result<(u64, LoadOutcome), BackendError> {
         let table = &self.inner.table;
         self.inner
-            .run(Operation::Load, table.load_checked(key, user))
+            .run(Operation::LoadChecked, table.load_checked(key, user))
             .map(|(generation, record)| (generation, LoadOutcome::from_stored(record)))
     }
 
     fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
         let table = &self.inner.table;
-        self.inner.run(Operation::Load, table.generation(user))
+        self.inner
+            .run(Operation::Generation, table.generation(user))
     }
 
     fn advance(
@@ -233,11 +234,11 @@ impl<C: Client> UserSessions for DynamoDbBackendOn<C> {
     ) -> Result<AdvanceOutcome, BackendError> {
         let table = &self.inner.table;
         self.inner
-            .run(Operation::Replace, table.advance(user, expected, keep))
+            .run(Operation::Advance, table.advance(user, expected, keep))
     }
 
     fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
         let table = &self.inner.table;
-        self.inner.run(Operation::Load, table.list(user))
+        self.inner.run(Operation::List, table.list(user))
     }
 }

@@ -57,6 +57,8 @@ pub(crate) fn classify_code(
         // A 5xx, or DynamoDB's own `InternalServerError` whatever the status:
         // the request may have been applied.
         Some("InternalServerError") => Failure::Transient(source),
+        // A transaction under the same token is still running: it may land.
+        Some("TransactionInProgressException") => Failure::Transient(source),
         _ if status.is_some_and(|status| (500..600).contains(&status)) => {
             Failure::Transient(source)
         }

@@ -261,3 +261,47 @@ fn end_others_does_not_revive_a_session_past_its_idle_timeout() {
         "an idle-expired session was rewritten by end_other_sessions ({result:?})"
     );
 }
+
+/// Refuses every advance, as a store without the permission would: nothing
+/// is written.
+struct RefuseAdvances<B>(B);
+
+impl<B: UserSessions> Forward for RefuseAdvances<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.0
+    }
+
+    fn forward_advance(
+        &self,
+        _: &UserRef,
+        _: u64,
+        _: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        Err(BackendError::Rejected {
+            operation: Operation::Advance,
+            source: "AccessDeniedException".into(),
+        })
+    }
+}
+
+/// A refusal that wrote nothing is reported as the store's error, not as an
+/// unknown outcome (which promises that calling again finishes it), and the
+/// sessions stay as they were.
+#[test]
+fn a_refused_end_is_the_stores_error() {
+    let clock = Arc::new(ManualClock::new(START));
+    let manager = manager(RefuseAdvances(MemoryBackend::new()), settings(), &clock);
+    let cookie = login(&manager, "alice");
+    assert!(matches!(
+        manager.end_all_sessions("alice"),
+        Err(UsersError::Backend(BackendError::Rejected { .. }))
+    ));
+    let mut session = manager.load(Some(&cookie));
+    assert!(matches!(
+        session.end_other_sessions(),
+        Err(UsersError::Backend(BackendError::Rejected { .. }))
+    ));
+    assert_eq!(seen(&manager, &cookie).as_deref(), Some("alice"));
+}

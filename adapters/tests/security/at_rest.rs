@@ -4,6 +4,7 @@
 //! keys, the flash message or the CSRF token. The same flow with
 //! `DataProtection::Plain` finds every one of them, so the scan can fail.
 
+use dynamodb_sessions::users::{UserSecret, UserSettings};
 use dynamodb_sessions::{DataProtection, Scheme, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::raw_table::scan_all;
 use dynamodb_sessions_test_support::{dynamodb_local, DynamoDbHarness};
@@ -85,12 +86,10 @@ fn bytes_of(value: &AttributeValue, into: &mut Vec<u8>) {
     }
 }
 
-/// How many of `secrets` a raw scan of `table` finds in some attribute
-/// (names included).
-fn found_in_table(endpoint: &str, table: &str, secrets: &[String]) -> usize {
+/// Every byte of every item of `table` (attribute names included), from a
+/// raw scan, and how many items there are.
+fn table_dump(endpoint: &str, table: &str) -> (usize, Vec<u8>) {
     let items = scan_all(endpoint, table);
-    // The live record and the tombstone the login left.
-    assert_eq!(items.len(), 2, "the flow left {} items", items.len());
     let mut dump = Vec::new();
     for item in &items {
         for (name, value) in item {
@@ -98,6 +97,15 @@ fn found_in_table(endpoint: &str, table: &str, secrets: &[String]) -> usize {
             bytes_of(value, &mut dump);
         }
     }
+    (items.len(), dump)
+}
+
+/// How many of `secrets` a raw scan of `table` finds in some attribute
+/// (names included).
+fn found_in_table(endpoint: &str, table: &str, secrets: &[String]) -> usize {
+    let (items, dump) = table_dump(endpoint, table);
+    // The live record and the tombstone the login left.
+    assert_eq!(items, 2, "the flow left {items} items");
     secrets
         .iter()
         .filter(|s| dump.windows(s.len()).any(|w| w == s.as_bytes()))
@@ -124,5 +132,51 @@ fn a_table_scan_finds_no_session_data() {
             DataProtection::Sealed => assert_eq!(found, 0, "sealed data leaked"),
             _ => assert_eq!(found, secrets.len(), "plain data is all in the table"),
         }
+    }
+}
+
+/// A user's id and a session's label are sealed under the user secret,
+/// whatever the data's protection: after logins, a label and an end of all
+/// of the user's sessions (which writes the user's generation item), a scan
+/// finds neither, though it finds the user's pseudonym (so it does reach
+/// the user attributes).
+#[test]
+fn a_table_scan_finds_no_user_id_or_label() {
+    const ID: &str = "ada.lovelace@example.org";
+    const LABEL: &str = "Firefox on the analytical engine";
+    let (Some(harness), Some(endpoint)) = (DynamoDbHarness::shared(), dynamodb_local::endpoint())
+    else {
+        return;
+    };
+    let secret = UserSecret::from_bytes(&[9; 32]).unwrap();
+    for protection in [DataProtection::Sealed, DataProtection::Plain] {
+        let backend = harness.backend_on_new_table("at-rest-users");
+        let table = backend.table_name().to_owned();
+        let config = SessionConfig::builder()
+            .data_protection(protection)
+            .build()
+            .unwrap();
+        let manager =
+            SessionManager::with_users(backend, config, UserSettings::new(secret.clone()));
+        for _ in 0..2 {
+            let mut session = manager.load(None);
+            session.set_user(ID).unwrap();
+            session.set_label(LABEL).unwrap();
+            manager.commit(session, Scheme::Https).unwrap();
+            manager.end_all_sessions(ID).unwrap();
+        }
+        let mut session = manager.load(None);
+        session.set_user(ID).unwrap();
+        session.set_label(LABEL).unwrap();
+        manager.commit(session, Scheme::Https).unwrap();
+
+        let (_, dump) = table_dump(&endpoint, &table);
+        let found = |text: &[u8]| dump.windows(text.len()).any(|w| w == text);
+        assert!(!found(ID.as_bytes()), "{protection:?}: the user id leaked");
+        assert!(!found(LABEL.as_bytes()), "{protection:?}: the label leaked");
+        assert!(
+            found(secret.user_ref(ID).as_bytes()),
+            "{protection:?}: the scan holds the pseudonym"
+        );
     }
 }

@@ -59,6 +59,7 @@ mod dynamodb {
     use base64::Engine;
     use dynamodb_sessions::dynamodb::{AwsSdkBackend, DynamoDbBackend};
     use dynamodb_sessions::store::{Backend, Consistency, Record, StorageKey, StoredData};
+    use dynamodb_sessions::users::{Keep, UserRef, UserSessions, UserStamp};
     use dynamodb_sessions::{BackendError, DataEncoding};
 
     /// What the stand-in answers to a request whose body is `request`.
@@ -112,7 +113,7 @@ mod dynamodb {
         )
     }
 
-    const ANSWERS: [(&str, Answer); 8] = [
+    const ANSWERS: [(&str, Answer); 9] = [
         ("validation", |r| {
             quoting(400, "com.amazon.coral.validate#ValidationException", r)
         }),
@@ -137,6 +138,15 @@ mod dynamodb {
             quoting(400, "com.amazonaws.dynamodb.v20120810#BrandNewException", r)
         }),
         ("server error", |r| quoting(500, "InternalServerError", r)),
+        // rusoto keeps only a cancelled transaction's message, and reads
+        // the reasons from it.
+        ("a cancelled transaction", |r| {
+            quoting(
+                400,
+                "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                &format!("Transaction cancelled [{r}]"),
+            )
+        }),
         ("a body that is not JSON", |r| (503, r.to_owned())),
         ("an unreadable success", |r| (200, format!("{{{r}"))),
     ];
@@ -147,10 +157,23 @@ mod dynamodb {
         StorageKey::from_bytes(std::array::from_fn(|i| i as u8 * 7 + 1))
     }
 
-    /// Every way the key and the data could be spelled in a request.
+    /// A user's pseudonym, as the store sees it.
+    fn user() -> UserRef {
+        UserRef::from_bytes(std::array::from_fn(|i| {
+            (i as u8).wrapping_mul(11).wrapping_add(3)
+        }))
+    }
+
+    /// Every way the key, the user's pseudonym and the data could be
+    /// spelled in a request.
     fn secrets() -> Vec<String> {
-        let key = key();
-        let bytes = key.as_bytes();
+        let mut spellings = spellings_of(key().as_bytes());
+        spellings.extend(spellings_of(user().as_bytes()));
+        spellings
+    }
+
+    /// `bytes` (a key or a pseudonym) and the data marker, in hex and base64.
+    fn spellings_of(bytes: &[u8]) -> Vec<String> {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let engines = [
             base64::engine::general_purpose::STANDARD,
@@ -178,7 +201,7 @@ mod dynamodb {
     }
 
     /// Every operation on `backend`, each failing.
-    fn failures(backend: &dyn Backend) -> Vec<(&'static str, BackendError)> {
+    fn failures<B: UserSessions>(backend: &B) -> Vec<(&'static str, BackendError)> {
         let key = key();
         let marker = String::from_utf8_lossy(MARKER).into_owned();
         let cbor = Record::new(1, 10, 4_102_444_800, StoredData::Cbor(MARKER.to_vec()));
@@ -189,6 +212,14 @@ mod dynamodb {
             StoredData::Json(format!("{marker:?}")),
         );
         let tombstone = Record::tombstone(10, DataEncoding::Cbor);
+        let user = user();
+        let stamped = Record::new(2, 10, 4_102_444_800, StoredData::Cbor(MARKER.to_vec()))
+            .user(Some(UserStamp::new(user, 1, MARKER.to_vec())));
+        let keep = Keep {
+            key: &key,
+            expected_version: 1,
+            record: &stamped,
+        };
         vec![
             (
                 "load",
@@ -198,13 +229,24 @@ mod dynamodb {
             ("replace", backend.replace(&key, 1, &json).map(|_| ()).err()),
             ("touch", backend.touch(&key, 1, 10, 20).map(|_| ()).err()),
             ("end", backend.end(&key, &tombstone).map(|_| ()).err()),
+            ("generation", backend.generation(&user).map(|_| ()).err()),
+            (
+                "load_checked",
+                backend.load_checked(&key, &user).map(|_| ()).err(),
+            ),
+            ("advance", backend.advance(&user, 0, None).map(|_| ()).err()),
+            (
+                "advance keeping a record",
+                backend.advance(&user, 0, Some(keep)).map(|_| ()).err(),
+            ),
+            ("list", backend.list(&user).map(|_| ()).err()),
         ]
         .into_iter()
         .map(|(name, error)| (name, error.unwrap_or_else(|| panic!("{name} failed"))))
         .collect()
     }
 
-    fn check(client: &str, backend: &dyn Backend, answer: &str) {
+    fn check<B: UserSessions>(client: &str, backend: &B, answer: &str) {
         for (operation, error) in failures(backend) {
             let text = chain(&error);
             for secret in secrets() {

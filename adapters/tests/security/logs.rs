@@ -362,3 +362,77 @@ fn no_token_storage_key_or_csrf_token_in_logs_or_errors() {
         needles.len()
     );
 }
+
+/// Users' sessions: no user id and no label in any log line or error,
+/// through logins with a label, a listing, ending one, the others and all
+/// sessions, a handle of nobody's, a manager under another user secret and
+/// one without users (both of whose loads warn).
+#[test]
+fn no_user_id_or_label_in_logs_or_errors() {
+    use dynamodb_sessions::users::{UserSecret, UserSettings, UsersError};
+
+    const ID: &str = "grace.hopper@example.org";
+    const LABEL: &str = "cobol-terminal-in-room-7";
+    let capture = capture();
+    let store = MemoryBackend::new();
+    let users = |byte: u8| UserSettings::new(UserSecret::from_bytes(&[byte; 32]).unwrap());
+    let manager = SessionManager::with_users(store.clone(), SessionConfig::default(), users(1));
+    let login = || {
+        let mut session = manager.load(None);
+        session.set_user(ID).unwrap();
+        session.set_label(LABEL).unwrap();
+        let set_cookie = manager.commit(session, Scheme::Https).unwrap().unwrap();
+        set_cookie.split(';').next().unwrap().to_owned()
+    };
+    let mut texts = Vec::new();
+    let mut error = |error: &dyn Error| {
+        let mut text = format!("{error} / {error:?}");
+        let mut next = error.source();
+        while let Some(cause) = next {
+            text.push_str(&format!(" / {cause} / {cause:?}"));
+            next = cause.source();
+        }
+        texts.push(text);
+    };
+
+    let (a, b) = (login(), login());
+    let mut session = manager.load(Some(&a));
+    let listed = session.user_sessions().unwrap();
+    assert_eq!(listed.len(), 2);
+    let handle = "AAAAAAAAAAAAAAAAAAAAAA".parse().unwrap();
+    let unknown: UsersError = session.end_session(&handle).unwrap_err();
+    error(&unknown);
+    let other = listed.iter().find(|entry| !entry.current).unwrap();
+    session.end_session(&other.handle).unwrap();
+    session.end_other_sessions().unwrap();
+    manager.commit(session, Scheme::Https).unwrap();
+    let mut stale = manager.load(Some(&b));
+    assert_eq!(stale.user().unwrap(), None);
+    let ended: UsersError = stale.end_other_sessions().unwrap_err();
+    error(&ended);
+
+    // Another secret, and no users at all: the loads warn.
+    let other_secret =
+        SessionManager::with_users(store.clone(), SessionConfig::default(), users(2));
+    assert_eq!(other_secret.load(Some(&a)).user().unwrap(), None);
+    let without = SessionManager::new(store.clone(), SessionConfig::default());
+    assert!(without.load(Some(&a)).is_empty().unwrap());
+    let not_enabled = without.end_all_sessions(ID).unwrap_err();
+    error(&not_enabled);
+    let mut session = without.load(None);
+    let refused = session.set_user(ID).unwrap_err();
+    error(&refused);
+
+    manager.end_all_sessions(ID).unwrap();
+    assert_eq!(manager.load(Some(&a)).user().unwrap(), None);
+
+    let logs = capture.0.lock().unwrap().clone();
+    assert!(
+        logs.iter().any(|line| line.contains("user secret")),
+        "the other secret's load warned: {logs:?}"
+    );
+    for text in logs.iter().chain(&texts) {
+        assert!(!text.contains(ID), "user id in {text}");
+        assert!(!text.contains(LABEL), "label in {text}");
+    }
+}

@@ -92,6 +92,8 @@ impl Users {
                         reason: "the store reported a kept record where none was given".into(),
                     }))
                 }
+                // Refused before anything was written: say so.
+                Err(error) if !is_ambiguous(&error) => return Err(UsersError::Backend(error)),
                 Err(error) => {
                     log::warn!("ending a user's sessions: {error}; reading the generation back");
                     expected = self
@@ -467,6 +469,12 @@ impl Session {
             AdvanceOutcome::Advanced => {
                 self.kept_as(&record, kept);
                 Ok(())
+            }
+            // An earlier call of this session whose answer was lost may have
+            // landed meanwhile and moved the generation itself: then this
+            // session was kept, and a second pass finds its record.
+            AdvanceOutcome::GenerationMoved { .. } if self.unsettled_keep.is_some() => {
+                self.end_other_sessions()
             }
             AdvanceOutcome::GenerationMoved { .. } => Err(UsersError::EndedElsewhere),
             AdvanceOutcome::KeptChanged => Err(UsersError::Conflict),

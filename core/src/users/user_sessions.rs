@@ -100,7 +100,10 @@ pub enum AdvanceOutcome {
     /// The generation moved to `expected + 1` (and the kept record was
     /// written).
     Advanced,
-    /// Nothing was written: the generation was no longer `expected`.
+    /// The generation was no longer `expected` when this outcome was
+    /// decided. Nothing was written by the attempt that decided it; after a
+    /// lost answer, the move found may be an earlier attempt of the same
+    /// call (the manager then moves it once more, which is as good).
     GenerationMoved {
         /// The generation found.
         current: u64,

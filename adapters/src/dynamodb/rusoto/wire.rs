@@ -467,8 +467,9 @@ impl ServiceError for TransactWriteItemsError {
             TransactWriteItemsError::TransactionCanceled(_) => {
                 (ServiceKind::Other, "TransactionCanceledException")
             }
+            // A transaction under this token is still running: it may land.
             TransactWriteItemsError::TransactionInProgress(_) => {
-                (ServiceKind::Other, "TransactionInProgressException")
+                (ServiceKind::ServerError, "TransactionInProgressException")
             }
         }
     }
