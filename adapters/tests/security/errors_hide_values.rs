@@ -58,7 +58,7 @@ mod dynamodb {
 
     use base64::Engine;
     use dynamodb_sessions::dynamodb::{AwsSdkBackend, DynamoDbBackend};
-    use dynamodb_sessions::store::{Backend, Consistency, Record, StorageKey, StoredData};
+    use dynamodb_sessions::store::{Consistency, Record, StorageKey, StoredData};
     use dynamodb_sessions::users::{Keep, UserRef, UserSessions, UserStamp};
     use dynamodb_sessions::{BackendError, DataEncoding};
 
@@ -181,7 +181,7 @@ mod dynamodb {
         ];
         let mut spellings = vec![hex.clone(), hex.to_uppercase()];
         for engine in engines {
-            for data in [&bytes[..], MARKER] {
+            for data in [bytes, MARKER] {
                 spellings.push(engine.encode(data).trim_end_matches('=').to_owned());
             }
         }
