@@ -13,7 +13,8 @@ use dynamodb_sessions::dynamodb::{
     AwsSdk, AwsSdkBackend, Client, DynamoDbBackend, DynamoDbBackendBuilderOn, DynamoDbBackendOn,
     ProvisionError, ProvisionReport, RetryConfig, Rusoto,
 };
-use dynamodb_sessions::store::{Backend, StorageKey};
+use dynamodb_sessions::store::StorageKey;
+use dynamodb_sessions::users::UserSessions;
 use rusoto_dynamodb::{AttributeValue, DynamoDb, PutItemInput};
 
 use crate::dynamodb_local::{unique_table_name, DynamoDbLocal};
@@ -44,7 +45,7 @@ pub fn builder_at<C: Client>(endpoint: &str, table: &str) -> DynamoDbBackendBuil
 }
 
 /// A DynamoDB backend type the tests run on: the same calls on each client.
-pub trait DynamoDbClient: Backend + Clone + Debug + 'static {
+pub trait DynamoDbClient: UserSessions + Clone + Debug + 'static {
     /// The client's name in test output: `rusoto` or `aws-sdk`.
     const NAME: &'static str;
 

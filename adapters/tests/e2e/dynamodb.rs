@@ -12,7 +12,7 @@ use dynamodb_sessions_test_support::{ClientHarness, DynamoDbClient};
 
 fn dynamodb<B: DynamoDbClient>() -> Option<impl Fn(SessionConfig) -> SessionManager> {
     let harness = ClientHarness::<B>::shared()?;
-    Some(move |config| SessionManager::new(harness.backend_on_new_table("e2e"), config))
+    Some(move |config| support::demo_manager(harness.backend_on_new_table("e2e"), config))
 }
 
 #[test]

@@ -24,9 +24,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::store::{
-    Backend, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record, ReplaceOutcome,
+    Consistency, CreateOutcome, EndOutcome, Forward, LoadOutcome, Record, ReplaceOutcome,
     StorageKey, TouchOutcome,
 };
+use dynamodb_sessions::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
 use dynamodb_sessions::{
     http::TrustForwardedProto, BackendError, MemoryBackend, SessionConfig, SessionManager,
 };
@@ -69,13 +70,13 @@ fn load_demo(kind: ServerKind, manager: SessionManager, load: Load, label: &str)
 }
 
 fn memory() -> SessionManager {
-    SessionManager::new(MemoryBackend::new(), SessionConfig::default())
+    support::demo_manager(MemoryBackend::new(), SessionConfig::default())
 }
 
 fn dynamodb() -> Option<SessionManager> {
     let harness = DynamoDbHarness::shared()?;
     let backend = harness.backend_on_new_table("load");
-    Some(SessionManager::new(backend, SessionConfig::default()))
+    Some(support::demo_manager(backend, SessionConfig::default()))
 }
 
 #[test]
@@ -122,11 +123,11 @@ fn soak() {
     let backend = harness.backend_on_new_table("soak");
     let (manager, label) = match std::env::var("SOAK_PATH").as_deref() {
         Ok("direct") => (
-            SessionManager::new(backend, SessionConfig::default()),
+            support::demo_manager(backend, SessionConfig::default()),
             "DynamoDB Local",
         ),
         _ => (
-            SessionManager::new(InsideRuntime::new(backend), SessionConfig::default()),
+            support::demo_manager(InsideRuntime::new(backend), SessionConfig::default()),
             "DynamoDB Local, inside a runtime",
         ),
     };
@@ -206,8 +207,14 @@ impl<B> InsideRuntime<B> {
     }
 }
 
-impl<B: Backend> Backend for InsideRuntime<B> {
-    fn load(
+impl<B: UserSessions> Forward for InsideRuntime<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
+    }
+
+    fn forward_load(
         &self,
         key: &StorageKey,
         consistency: Consistency,
@@ -216,12 +223,16 @@ impl<B: Backend> Backend for InsideRuntime<B> {
         self.inner.load(key, consistency)
     }
 
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
         let _inside = self.runtime.enter();
         self.inner.create(key, record)
     }
 
-    fn replace(
+    fn forward_replace(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -231,7 +242,7 @@ impl<B: Backend> Backend for InsideRuntime<B> {
         self.inner.replace(key, expected_version, record)
     }
 
-    fn touch(
+    fn forward_touch(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -243,8 +254,41 @@ impl<B: Backend> Backend for InsideRuntime<B> {
             .touch(key, expected_version, issued_at, expires_at)
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+    fn forward_end(
+        &self,
+        key: &StorageKey,
+        tombstone: &Record,
+    ) -> Result<EndOutcome, BackendError> {
         let _inside = self.runtime.enter();
         self.inner.end(key, tombstone)
+    }
+
+    fn forward_load_checked(
+        &self,
+        key: &StorageKey,
+        user: &UserRef,
+    ) -> Result<(u64, LoadOutcome), BackendError> {
+        let _inside = self.runtime.enter();
+        self.inner.load_checked(key, user)
+    }
+
+    fn forward_generation(&self, user: &UserRef) -> Result<u64, BackendError> {
+        let _inside = self.runtime.enter();
+        self.inner.generation(user)
+    }
+
+    fn forward_advance(
+        &self,
+        user: &UserRef,
+        expected: u64,
+        keep: Option<Keep<'_>>,
+    ) -> Result<AdvanceOutcome, BackendError> {
+        let _inside = self.runtime.enter();
+        self.inner.advance(user, expected, keep)
+    }
+
+    fn forward_list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
+        let _inside = self.runtime.enter();
+        self.inner.list(user)
     }
 }

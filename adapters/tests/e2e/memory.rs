@@ -8,7 +8,7 @@ use dynamodb_sessions::{SessionConfig, SessionManager};
 use support::{Demo, ServerKind};
 
 fn memory() -> Option<impl Fn(SessionConfig) -> SessionManager> {
-    Some(|config| SessionManager::new(MemoryBackend::new(), config))
+    Some(|config| support::demo_manager(MemoryBackend::new(), config))
 }
 
 #[test]
@@ -27,7 +27,7 @@ fn scenarios_on_rouille() {
 fn a_full_store_answers_503_with_retry_after() {
     for kind in [ServerKind::TinyHttp, ServerKind::Rouille] {
         let backend = MemoryBackend::with_limits(MemoryLimits::DEFAULT.max_sessions(10));
-        let manager = SessionManager::new(backend, SessionConfig::default());
+        let manager = support::demo_manager(backend, SessionConfig::default());
         let demo = Demo::start(kind, manager, TrustForwardedProto::No);
         // Each new browser's first visit creates a session.
         let statuses: Vec<u16> = (0..12).map(|_| demo.browser().get("/").status).collect();

@@ -23,7 +23,14 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use dynamodb_sessions::http::{HttpSessions, TrustForwardedProto};
-use dynamodb_sessions::SessionManager;
+use dynamodb_sessions::users::{UserSecret, UserSessions, UserSettings};
+use dynamodb_sessions::{SessionConfig, SessionManager};
+
+/// A manager for the demo on `backend`: the demo's logins attach users.
+pub fn demo_manager(backend: impl UserSessions + 'static, config: SessionConfig) -> SessionManager {
+    let secret = UserSecret::from_bytes(&[5; 32]).expect("32 bytes make a user secret");
+    SessionManager::with_users(backend, config, UserSettings::new(secret))
+}
 
 /// The servers the demo runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
