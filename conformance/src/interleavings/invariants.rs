@@ -335,7 +335,8 @@ pub(crate) struct Seen {
     pub(crate) record: Option<RecordView>,
     /// The step at which that load returned.
     pub(crate) loaded_step: u64,
-    /// The step at which the request began loading its session.
+    /// The step at which the request last began loading its session (after
+    /// `loaded_step` when a later load of the request, a rerun, has begun).
     pub(crate) load_started: u64,
     /// Whether that load was strongly consistent.
     pub(crate) strong: bool,
@@ -366,8 +367,10 @@ pub(crate) fn no_load_after_logout(
     for logout in scene.oracle.logout_acks.iter().filter(|l| !may_lag(l)) {
         let related = scene.oracle.descends(seen.tag, logout.ended)
             || scene.oracle.descends(logout.ended, seen.tag);
+        // A start after the return is a later load of the same request
+        // (a rerun): the one that returned is judged by its return.
         let judged_at = match seen.cached {
-            true => seen.load_started,
+            true => seen.load_started.min(seen.loaded_step),
             false => seen.loaded_step,
         };
         if related && logout.step < judged_at {
@@ -883,6 +886,11 @@ mod tests {
         // it (it waited for a call already under way) may hand it out.
         seen.load_started = 19;
         assert!(no_load_after_logout(&gone, &seen, false).is_ok());
+        // A cached load that returned before the logout, whose request then
+        // began loading again (a rerun), is judged by its return.
+        (seen.loaded_step, seen.load_started) = (19, 25);
+        assert!(no_load_after_logout(&gone, &seen, false).is_ok());
+        (seen.loaded_step, seen.load_started) = (21, 19);
         seen.cached = false;
         assert!(no_load_after_logout(&gone, &seen, false).is_err());
         seen.loaded_step = 19;
