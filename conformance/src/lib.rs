@@ -37,7 +37,7 @@
 //! That is 82 cases, each listed once in [`cases`] (a unit test fails when
 //! a case function is missing from the list). A backend that offers
 //! [`UserSessions`](dynamodb_sessions_core::users::UserSessions) runs 11 more
-//! with [`run_user_suite`] (listed in [`user_cases`]): a user attached at
+//! with [`run_user_suite`] (listed in [`user_cases()`](fn@user_cases)): a user attached at
 //! login, the calls of sessions without a user unchanged, ending all of a
 //! user's sessions (an in-flight login and a stale tab included), all but
 //! this one, one by its handle, the cap, and a lost end that a retry
