@@ -737,6 +737,27 @@
 //! user's sessions needs `dynamodb:Query` on the index,
 //! `arn:aws:dynamodb:REGION:ACCOUNT:table/sessions/index/usr-index`.
 //!
+//! ## Global tables
+//!
+//! Every promise here rests on conditional writes seeing an item's latest
+//! state. On a DynamoDB global table in its default mode, multi-Region
+//! eventual consistency, a condition is checked against the replica of
+//! the region that receives the write only, and concurrent writes to one
+//! item in two regions are resolved by last writer wins: with one
+//! session's requests served by more than one region, two of them can both
+//! pass a version check and a logout can be overwritten by a write
+//! replicated from another region. Served by one region at a time (each
+//! user routed to one region), sessions behave as on a single-region table.
+//! On multi-Region strong consistency, conditions and strong reads see the
+//! latest state in every region.
+//!
+//! The backend's `check_replication` tells which the table is
+//! (`dynamodb::TableReplication`), and says at
+//! warn level when the promises hold only within one region;
+//! `create_table_if_missing` says so too. The rusoto client cannot read the
+//! consistency mode (its API predates strong consistency): it reports a
+//! global table's mode as unknown; the AWS SDK client reads it.
+//!
 //! ## Which DynamoDB client?
 //!
 //! Two backends store sessions in DynamoDB and behave the same (the same

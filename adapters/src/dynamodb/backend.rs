@@ -15,7 +15,7 @@ use super::build_error::BuildError;
 use super::builder::DynamoDbBackendBuilderOn;
 use super::client::Client;
 use super::environment::Placement;
-use crate::table::{BlockingTable, ProvisionError, ProvisionReport, RetryConfig};
+use crate::table::{BlockingTable, ProvisionError, ProvisionReport, RetryConfig, TableReplication};
 
 /// Session storage in a DynamoDB table through the client `C`, with a
 /// blocking API: [`DynamoDbBackend`](super::DynamoDbBackend) on rusoto,
@@ -147,6 +147,33 @@ impl<C: Client> DynamoDbBackendOn<C> {
     /// when a request fails.
     pub fn create_user_index_if_missing(&self) -> Result<bool, ProvisionError> {
         self.inner.create_user_index_if_missing()
+    }
+
+    /// Whether the table is a DynamoDB global table, and in which
+    /// consistency mode: which of this library's promises hold when
+    /// requests are served by more than one region (see
+    /// [`TableReplication`]). When they hold only while each session is
+    /// served by one region at a time (multi-Region eventual consistency,
+    /// or a mode this client cannot read), it also says so at warn level.
+    /// One DescribeTable under the attempt timeout: call it at start.
+    ///
+    /// ```no_run
+    /// use dynamodb_sessions::DynamoDbBackend;
+    ///
+    /// let backend = DynamoDbBackend::new("sessions")?;
+    /// let replication = backend.check_replication()?;
+    /// if !replication.holds_across_regions() {
+    ///     eprintln!("route each user to one region: the table is {replication}");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ProvisionError::NoTable`] when the table does not exist, and the
+    /// other [`ProvisionError`]s of a DescribeTable that fails.
+    pub fn check_replication(&self) -> Result<TableReplication, ProvisionError> {
+        self.inner.replication()
     }
 }
 

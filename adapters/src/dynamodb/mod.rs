@@ -83,7 +83,7 @@ mod profile;
 mod rusoto;
 mod settings;
 
-pub use crate::table::{ProvisionError, ProvisionReport, RetryConfig};
+pub use crate::table::{ProvisionError, ProvisionReport, RetryConfig, TableReplication};
 #[cfg(feature = "aws-sdk")]
 pub use aws_sdk::AwsSdk;
 pub use backend::DynamoDbBackendOn;

@@ -5,6 +5,7 @@ use std::future::Future;
 use dynamodb_sessions_core::{store::Operation, BackendError};
 
 use super::provision::{self, ProvisionError, ProvisionReport, ProvisionWire};
+use super::replication::TableReplication;
 use super::runtime::OwnedRuntime;
 use super::session_table::SessionTable;
 use super::wire::Wire;
@@ -54,6 +55,19 @@ impl<W: Wire + ProvisionWire> BlockingTable<W> {
         let table = &self.table;
         self.runtime
             .block_on(provision::add_user_index(
+                &table.wire,
+                &table.name,
+                table.retry.attempt_timeout,
+            ))
+            .map_err(ProvisionError::Thread)?
+    }
+
+    /// Whether the table is a global table, and in which mode; one
+    /// DescribeTable under the attempt timeout.
+    pub(crate) fn replication(&self) -> Result<TableReplication, ProvisionError> {
+        let table = &self.table;
+        self.runtime
+            .block_on(provision::replication(
                 &table.wire,
                 &table.name,
                 table.retry.attempt_timeout,

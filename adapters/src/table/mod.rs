@@ -17,6 +17,7 @@ mod failure;
 pub(crate) mod item;
 mod outcome;
 mod provision;
+mod replication;
 mod retry;
 mod runtime;
 mod session_table;
@@ -39,4 +40,5 @@ pub(crate) use transaction::{cancellation, ConditionsFailed, TransactWrite};
 pub(crate) use wire::{is_missing_index_message, Expression, Page, Wire};
 
 pub use provision::{ProvisionError, ProvisionReport};
+pub use replication::TableReplication;
 pub use retry::RetryConfig;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use dynamodb_sessions_core::store::BoxError;
 
 use super::item::{EXP, SID};
+use super::replication::TableReplication;
 use super::user_items::USER_INDEX;
 
 /// How long to wait for a new table to become `ACTIVE`.
@@ -138,6 +139,12 @@ pub(crate) struct TableState {
     /// The table's read and write capacity units when it is provisioned
     /// (not on demand): a new index needs its own.
     pub(crate) provisioned: Option<(i64, i64)>,
+    /// The regions of the table's replicas (a global table's); empty for a
+    /// single-region table.
+    pub(crate) replicas: Vec<String>,
+    /// Whether the replicas are strongly consistent (MRSC): `None` when the
+    /// client cannot read the mode.
+    pub(crate) strong_consistency: Option<bool>,
 }
 
 impl TableState {
@@ -279,8 +286,10 @@ pub(crate) async fn provision<P: ProvisionWire>(
         if let Some(keys) = &current.keys {
             check_key_schema(table, keys, &current.types)?;
         }
-        let status = current.status.unwrap_or_default();
+        let status = current.status.clone().unwrap_or_default();
         if status == "ACTIVE" {
+            // A global table in eventual consistency is said loudly here too.
+            let _ = replication_of(table, current);
             break;
         }
         if started.elapsed() > ACTIVE_TIMEOUT {
@@ -301,6 +310,32 @@ pub(crate) async fn provision<P: ProvisionWire>(
         table_created,
         ttl_enabled,
     })
+}
+
+/// Whether `table` is a global table, and in which mode, from one
+/// DescribeTable; says so at warn level when sessions stay exact only while
+/// each is served by one region.
+pub(crate) async fn replication<P: ProvisionWire>(
+    wire: &P,
+    table: &str,
+    timeout: Duration,
+) -> Result<TableReplication, ProvisionError> {
+    let state = request("DescribeTable", timeout, wire.describe_table(table))
+        .await?
+        .ok_or_else(|| ProvisionError::NoTable {
+            table: table.to_owned(),
+        })?;
+    Ok(replication_of(table, state))
+}
+
+/// The verdict on `table` as `state` describes it; said at warn level when
+/// sessions stay exact only while each is served by one region.
+fn replication_of(table: &str, state: TableState) -> TableReplication {
+    let verdict = TableReplication::of(state.replicas, state.strong_consistency);
+    if !verdict.holds_across_regions() {
+        log::warn!("session table {table} is {verdict}");
+    }
+    verdict
 }
 
 /// Adds the user index to `table` unless it has one, and waits until the

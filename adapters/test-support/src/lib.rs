@@ -26,6 +26,7 @@ mod memory_harness;
 pub mod process;
 pub mod python_env;
 pub mod raw_table;
+pub mod stand_in;
 
 pub use dynamodb_harness::{
     builder_at, AwsSdkHarness, ClientHarness, DynamoDbClient, DynamoDbHarness, TestClient,

@@ -15,4 +15,5 @@ mod environment;
 mod faults_kill;
 mod faults_throttling;
 mod interleavings;
+mod replication;
 mod users;

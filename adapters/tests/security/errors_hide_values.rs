@@ -51,9 +51,6 @@ fn a_decode_error_from_sealed_data_does_not_quote_the_value() {
 /// (storage key, `dat`) into each of its answers.
 mod dynamodb {
     use std::error::Error;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
-    use std::thread;
     use std::time::Duration;
 
     use base64::Engine;
@@ -61,48 +58,7 @@ mod dynamodb {
     use dynamodb_sessions::store::{Consistency, Record, StorageKey, StoredData};
     use dynamodb_sessions::users::{Keep, UserRef, UserSessions, UserStamp};
     use dynamodb_sessions::{BackendError, DataEncoding};
-
-    /// What the stand-in answers to a request whose body is `request`.
-    type Answer = fn(&str) -> (u16, String);
-
-    /// An endpoint where every request is answered by `answer`.
-    fn stand_in(answer: Answer) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-        let address = listener.local_addr().expect("its address");
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                thread::spawn(move || {
-                    let mut reader = BufReader::new(&stream);
-                    let mut length = 0;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let lower = line.to_ascii_lowercase();
-                        if let Some(value) = lower.strip_prefix("content-length:") {
-                            length = value.trim().parse().unwrap_or(0);
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let (status, text) = answer(&String::from_utf8_lossy(&body));
-                    let _ = write!(
-                        &stream,
-                        "HTTP/1.1 {status} Whatever\r\nContent-Type: application/x-amz-json-1.0\r\n\
-                         Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                        text.len()
-                    );
-                });
-            }
-        });
-        format!("http://{address}")
-    }
+    use dynamodb_sessions_test_support::stand_in::{stand_in, Answer};
 
     /// A DynamoDB error answer of `code` whose message is the request.
     fn quoting(status: u16, code: &str, request: &str) -> (u16, String) {

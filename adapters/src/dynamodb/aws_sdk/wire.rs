@@ -406,6 +406,17 @@ fn table_state(description: &TableDescription) -> TableState {
                 )
             }),
         ),
+        replicas: description
+            .replicas()
+            .iter()
+            .filter_map(|replica| replica.region_name().map(str::to_owned))
+            .collect(),
+        // No mode said is DynamoDB's default, eventual consistency.
+        strong_consistency: Some(
+            description
+                .multi_region_consistency()
+                .is_some_and(|mode| mode.as_str() == "STRONG"),
+        ),
     }
 }
 

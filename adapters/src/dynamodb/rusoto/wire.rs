@@ -268,6 +268,15 @@ fn table_state(description: TableDescription) -> TableState {
                 )
             }),
         ),
+        replicas: description
+            .replicas
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|replica| replica.region_name)
+            .collect(),
+        // rusoto 0.48 predates multi-Region strong consistency: its
+        // TableDescription has no MultiRegionConsistency.
+        strong_consistency: None,
     }
 }
 
