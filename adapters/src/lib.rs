@@ -749,7 +749,9 @@
 //! replicated from another region. Served by one region at a time (each
 //! user routed to one region), sessions behave as on a single-region table.
 //! On multi-Region strong consistency, conditions and strong reads see the
-//! latest state in every region.
+//! latest state in every region; a write refused there because another
+//! region is writing the same item (`ReplicatedWriteConflictException`)
+//! wrote nothing and is retried like a throttled one.
 //!
 //! The backend's `check_replication` tells which the table is
 //! (`dynamodb::TableReplication`), and says at

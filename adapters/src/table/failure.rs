@@ -12,7 +12,9 @@ use dynamodb_sessions_core::store::BoxError;
 pub(crate) enum Failure {
     /// The write's condition was false; nothing was written.
     ConditionFailed,
-    /// Refused for capacity; nothing was written. Worth retrying.
+    /// Refused for now (capacity, or another region writing the same item
+    /// of a strongly consistent global table); nothing was written. Worth
+    /// retrying.
     Throttled(BoxError),
     /// A transport error or a 5xx: the request may or may not have been
     /// applied. Worth retrying.
@@ -32,11 +34,15 @@ pub(crate) enum Failure {
 /// The error code of a failed conditional write.
 pub(crate) const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 
-/// Error codes that mean throttling: nothing was written, try later.
-pub(crate) const THROTTLING_CODES: [&str; 3] = [
+/// Error codes that mean "refused for now": nothing was written, try
+/// later. Throttling, and on a global table in multi-Region strong
+/// consistency a write refused because another region is writing the same
+/// item (`ReplicatedWriteConflictException`, which AWS marks safe to retry).
+pub(crate) const THROTTLING_CODES: [&str; 4] = [
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
+    "ReplicatedWriteConflictException",
 ];
 
 /// Classifies an error answer by DynamoDB's error `code` (the part after
