@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
+use crate::forward::Forward;
+use crate::users::{AdvanceOutcome, Keep, UserRef, UserSessions};
 use crate::{
     Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
     ReplaceOutcome, StorageKey, TouchOutcome,
@@ -111,8 +112,18 @@ impl<B: Backend> LaggingReads<B> {
     }
 }
 
-impl<B: Backend> Backend for LaggingReads<B> {
-    fn load(
+/// Eventual loads may answer from before the last write; writes note
+/// what they replace. An advance that keeps a record is a write of that
+/// record, after which eventual reads of it lag as after any other; the
+/// user calls themselves read strongly, and the listing does not lag here.
+impl<B: Backend> Forward for LaggingReads<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
+    }
+
+    fn forward_load(
         &self,
         key: &StorageKey,
         consistency: Consistency,
@@ -125,7 +136,11 @@ impl<B: Backend> Backend for LaggingReads<B> {
         self.inner.load(key, consistency)
     }
 
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
         self.write(
             key,
             || self.inner.create(key, record),
@@ -133,7 +148,7 @@ impl<B: Backend> Backend for LaggingReads<B> {
         )
     }
 
-    fn replace(
+    fn forward_replace(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -146,7 +161,7 @@ impl<B: Backend> Backend for LaggingReads<B> {
         )
     }
 
-    fn touch(
+    fn forward_touch(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -163,37 +178,27 @@ impl<B: Backend> Backend for LaggingReads<B> {
         )
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+    fn forward_end(
+        &self,
+        key: &StorageKey,
+        tombstone: &Record,
+    ) -> Result<EndOutcome, BackendError> {
         self.write(
             key,
             || self.inner.end(key, tombstone),
             |outcome| *outcome == EndOutcome::Ended,
         )
     }
-}
 
-/// The user calls read strongly, so they never lag; an advance that keeps a
-/// record is a write of that record, after which eventual reads of it lag
-/// as after any other. The listing does not lag here.
-impl<B: UserSessions> UserSessions for LaggingReads<B> {
-    fn load_checked(
-        &self,
-        key: &StorageKey,
-        user: &UserRef,
-    ) -> Result<(u64, LoadOutcome), BackendError> {
-        self.inner.load_checked(key, user)
-    }
-
-    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
-        self.inner.generation(user)
-    }
-
-    fn advance(
+    fn forward_advance(
         &self,
         user: &UserRef,
         expected: u64,
         keep: Option<Keep<'_>>,
-    ) -> Result<AdvanceOutcome, BackendError> {
+    ) -> Result<AdvanceOutcome, BackendError>
+    where
+        B: UserSessions,
+    {
         match keep {
             Some(kept) => self.write(
                 kept.key,
@@ -202,9 +207,5 @@ impl<B: UserSessions> UserSessions for LaggingReads<B> {
             ),
             None => self.inner.advance(user, expected, None),
         }
-    }
-
-    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
-        self.inner.list(user)
     }
 }

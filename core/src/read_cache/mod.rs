@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::forward::Forward;
 use crate::monotonic::{MonotonicClock, SystemMonotonicClock};
-use crate::users::{AdvanceOutcome, Keep, Listed, UserRef, UserSessions};
+use crate::users::{AdvanceOutcome, Keep, UserRef, UserSessions};
 use crate::{
     Backend, BackendError, Consistency, CreateOutcome, EndOutcome, LoadOutcome, Record,
     ReplaceOutcome, StorageKey, TouchOutcome,
@@ -291,8 +292,20 @@ impl<B: Backend> ReadCache<B> {
     }
 }
 
-impl<B: Backend> Backend for ReadCache<B> {
-    fn load(
+/// Loads are answered from the cache within its bound; writes go through
+/// and keep the cache current. Users' calls pass through uncached: a cached
+/// record of a session with a user is always followed by a strong read of
+/// the user's generation and the record, so an ended user session is never
+/// loaded from the cache, not even within `max_staleness`. A record an
+/// advance keeps is written through like any other write.
+impl<B: Backend> Forward for ReadCache<B> {
+    type Inner = B;
+
+    fn forward_to(&self) -> &B {
+        &self.inner
+    }
+
+    fn forward_load(
         &self,
         key: &StorageKey,
         consistency: Consistency,
@@ -300,7 +313,11 @@ impl<B: Backend> Backend for ReadCache<B> {
         self.lookup(key, consistency).map(LoadOutcome::from_stored)
     }
 
-    fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+    fn forward_create(
+        &self,
+        key: &StorageKey,
+        record: &Record,
+    ) -> Result<CreateOutcome, BackendError> {
         self.write(
             key,
             Some(record),
@@ -309,7 +326,7 @@ impl<B: Backend> Backend for ReadCache<B> {
         )
     }
 
-    fn replace(
+    fn forward_replace(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -323,7 +340,7 @@ impl<B: Backend> Backend for ReadCache<B> {
         )
     }
 
-    fn touch(
+    fn forward_touch(
         &self,
         key: &StorageKey,
         expected_version: u64,
@@ -342,7 +359,11 @@ impl<B: Backend> Backend for ReadCache<B> {
         )
     }
 
-    fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+    fn forward_end(
+        &self,
+        key: &StorageKey,
+        tombstone: &Record,
+    ) -> Result<EndOutcome, BackendError> {
         self.write(
             key,
             Some(tombstone),
@@ -350,32 +371,16 @@ impl<B: Backend> Backend for ReadCache<B> {
             |outcome| *outcome == EndOutcome::Ended,
         )
     }
-}
 
-/// Users' calls pass through uncached: a cached record of a session with a
-/// user is always followed by a strong read of the user's generation and
-/// the record, so an ended user session is never loaded from the cache,
-/// not even within `max_staleness`. A record an
-/// advance keeps is written through like any other write.
-impl<B: UserSessions> UserSessions for ReadCache<B> {
-    fn load_checked(
-        &self,
-        key: &StorageKey,
-        user: &UserRef,
-    ) -> Result<(u64, LoadOutcome), BackendError> {
-        self.inner.load_checked(key, user)
-    }
-
-    fn generation(&self, user: &UserRef) -> Result<u64, BackendError> {
-        self.inner.generation(user)
-    }
-
-    fn advance(
+    fn forward_advance(
         &self,
         user: &UserRef,
         expected: u64,
         keep: Option<Keep<'_>>,
-    ) -> Result<AdvanceOutcome, BackendError> {
+    ) -> Result<AdvanceOutcome, BackendError>
+    where
+        B: UserSessions,
+    {
         match keep {
             Some(kept) => self.write(
                 kept.key,
@@ -385,9 +390,5 @@ impl<B: UserSessions> UserSessions for ReadCache<B> {
             ),
             None => self.inner.advance(user, expected, None),
         }
-    }
-
-    fn list(&self, user: &UserRef) -> Result<Vec<Listed>, BackendError> {
-        self.inner.list(user)
     }
 }
