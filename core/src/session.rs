@@ -227,8 +227,6 @@ impl Session {
         }
     }
 
-    /// Eventually consistent read first; a strong read when the record is
-    /// missing or older than the cookie, which gives read-your-writes.
     /// A record stamped with a user is read again with its user's
     /// generation, both strongly, whatever the first read was: the record
     /// as read then, and its user if the generation still lets it live.
@@ -245,15 +243,13 @@ impl Session {
             );
             return Ok(None);
         };
-        let (current, outcome) = match users.backend.load_checked(key, &stamp.user) {
-            Ok(checked) => checked,
-            // Corrupt now, though an earlier (eventual or cached) read
-            // found it whole: no session, as for any corrupt record.
-            Err(BackendError::Corrupt { reason }) => {
-                log::warn!("discarding corrupt session record ({reason}); starting a new session");
-                return Ok(None);
-            }
-            Err(error) => return Err(SessionError::Load(error)),
+        // Corrupt now, though an earlier (eventual or cached) read found it
+        // whole: no session, as for any corrupt record.
+        let checked = users.backend.load_checked(key, &stamp.user);
+        let Some((current, outcome)) =
+            no_session_if_corrupt(checked).map_err(SessionError::Load)?
+        else {
+            return Ok(None);
         };
         let record = match outcome {
             LoadOutcome::Live(record) | LoadOutcome::Ended(record) => record,
@@ -273,6 +269,8 @@ impl Session {
         Ok(Some((record, user)))
     }
 
+    /// Eventually consistent read first; a strong read when the record is
+    /// missing or older than the cookie, which gives read-your-writes.
     fn fetch(&self, key: &StorageKey, cookie_version: u64) -> Result<Option<Record>, BackendError> {
         let backend = &self.shared.backend;
         let first = match backend.load(key, Consistency::Eventual) {
@@ -291,13 +289,7 @@ impl Session {
                 .map(LoadOutcome::into_record),
             Err(e) => Err(e),
         };
-        match first {
-            Err(BackendError::Corrupt { reason }) => {
-                log::warn!("discarding corrupt session record ({reason}); starting a new session");
-                Ok(None)
-            }
-            other => other,
-        }
+        no_session_if_corrupt(first).map(Option::flatten)
     }
 
     fn is_expired(&self, record: &Record) -> bool {
@@ -559,6 +551,19 @@ impl Session {
             })?;
         }
         Ok(value)
+    }
+}
+
+/// A read that found a corrupt record: no session (`None`), said at warn
+/// level with the reason, which names no value.
+fn no_session_if_corrupt<T>(read: Result<T, BackendError>) -> Result<Option<T>, BackendError> {
+    match read {
+        Ok(found) => Ok(Some(found)),
+        Err(BackendError::Corrupt { reason }) => {
+            log::warn!("discarding corrupt session record ({reason}); starting a new session");
+            Ok(None)
+        }
+        Err(error) => Err(error),
     }
 }
 
