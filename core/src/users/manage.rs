@@ -163,7 +163,7 @@ impl Users {
         };
         // Only sessions used before this login: two logins racing each
         // other never end each other (the later one ends the earlier).
-        let mut others: Vec<_> = others
+        let others: Vec<_> = others
             .into_iter()
             .filter(|(key, summary)| key != new && summary.last_used < now)
             .collect();
@@ -171,10 +171,11 @@ impl Users {
         if others.len() <= allowed {
             return;
         }
-        others.sort_by_key(|(_, summary)| summary.last_used);
         let excess = others.len() - allowed;
         let tombstone = Record::tombstone(now, session.shared.config.data_encoding());
-        for (key, _) in others.into_iter().take(excess) {
+        // `live` lists the most recently used first: the least recently
+        // used are at the end.
+        for (key, _) in others.into_iter().rev().take(excess) {
             if let Err(error) = session.shared.backend.end(&key, &tombstone) {
                 log::warn!("could not end a session past the user's cap ({error})");
                 session.shared.counters.failed_cap_eviction();
