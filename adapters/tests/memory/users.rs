@@ -305,3 +305,37 @@ fn a_refused_end_is_the_stores_error() {
     ));
     assert_eq!(seen(&manager, &cookie).as_deref(), Some("alice"));
 }
+
+/// A full store evicts records, never users' generations: after a flood
+/// has pushed every session out, the generation an end of all sessions
+/// set is still there, so a session stamped before it can never load
+/// again, even written back by a stale tab.
+#[test]
+fn memory_limits_never_evict_a_generation() {
+    use dynamodb_sessions::{MemoryLimits, WhenFull};
+
+    let clock = Arc::new(ManualClock::new(START));
+    let store = MemoryBackend::with_limits(
+        MemoryLimits::DEFAULT
+            .max_sessions(10)
+            .when_full(WhenFull::EvictSoonestExpiring),
+    );
+    let manager = manager(store.clone(), settings(), &clock);
+    let before = login(&manager, "alice");
+    let mut stale = manager.load(Some(&before));
+    assert_eq!(stale.user().unwrap().as_deref(), Some("alice"));
+    manager.end_all_sessions("alice").unwrap();
+    for n in 0..50 {
+        let mut session = manager.load(None);
+        session.insert("n", &n).unwrap();
+        manager.commit(session, Scheme::Https).unwrap();
+    }
+    assert!(store.len() <= 10);
+    let alice = UserSecret::from_bytes(&[42; 32]).unwrap().user_ref("alice");
+    assert_eq!(store.generation(&alice).unwrap(), 1, "the generation stays");
+    stale.insert("n", &1).unwrap();
+    if let Ok(Some(written)) = manager.commit(stale, Scheme::Https) {
+        assert_eq!(seen(&manager, &pair(&written)), None);
+    }
+    assert_eq!(seen(&manager, &before), None);
+}
