@@ -2,6 +2,7 @@
 //! promises and bounds, the HTTP glue, fuzzing of cookies and records, and
 //! the randomized fault × interleaving checker. Needs nothing installed.
 
+mod across_regions;
 mod backend;
 mod bounds;
 mod cbor;

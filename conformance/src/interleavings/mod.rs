@@ -53,6 +53,8 @@ mod invariants;
 mod oracle;
 #[cfg(test)]
 mod planted;
+mod regions;
+mod replicas;
 mod request;
 mod rng;
 mod runner;
@@ -64,9 +66,11 @@ mod world;
 
 pub use faulty::{FaultRates, WireFaults};
 pub use invariants::Invariant;
+pub use regions::{Outages, Regions, ReplicaModel, Routing, Setup};
 pub use rng::SimRng;
 pub use runner::{Schedules, Stats, Summary, Violation, SCHEDULES_ENV, SEED_ENV, TRACE_ENV};
 pub use users::Users;
 pub use world::{
-    run, run_with_users, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE, START, TIMEOUT,
+    run, run_regions, run_with_users, session_config, Options, ABSOLUTE, CACHE_SETTINGS, REISSUE,
+    START, TIMEOUT,
 };

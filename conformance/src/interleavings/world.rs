@@ -24,6 +24,8 @@ use super::invariants::{
     self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie, UserLoad,
 };
 use super::oracle::{Ack, Ended, Login, LogoutAck, Oracle, UserAck, Written};
+use super::regions::{Outages, Regions, Routing};
+use super::replicas::Replicas;
 use super::request::{self, Action, Request};
 use super::runner::{Stats, Violation, TRACE_ENV};
 use super::shared::{Done, Env, Event, Outcome, RequestId};
@@ -83,6 +85,9 @@ pub struct Options {
     pub cache: Option<CacheSettings>,
     /// Whether sessions carry users (needs [`run_with_users`]).
     pub users: Users,
+    /// Schedules across regions (needs [`run_regions`]); `None` for one
+    /// store.
+    pub regions: Option<Regions>,
 }
 
 impl std::fmt::Debug for Options {
@@ -99,6 +104,7 @@ impl std::fmt::Debug for Options {
             .field("lagging_reads", &self.lagging_reads)
             .field("cache", &self.cache)
             .field("users", &self.users)
+            .field("regions", &self.regions)
             .finish()
     }
 }
@@ -118,6 +124,7 @@ impl Default for Options {
             lagging_reads: false,
             cache: None,
             users: Users::Off,
+            regions: None,
         }
     }
 }
@@ -167,7 +174,76 @@ where
             trace: Vec::new(),
         });
     }
-    schedule(seed, options, backend, observer, None, &plain_manager)
+    if options.regions.is_some() {
+        return Err(harness_error(
+            seed,
+            "schedules across regions run with run_regions",
+        ));
+    }
+    let stores = Stores::one(backend, observer);
+    schedule(seed, options, stores, None, &plain_manager)
+}
+
+fn harness_error(seed: u64, message: &str) -> Violation {
+    Violation {
+        seed,
+        invariant: Invariant::Harness,
+        message: message.into(),
+        trace: Vec::new(),
+    }
+}
+
+/// [`run`] across regions: the schedule's own replicated store
+/// ([`Options::regions`]), one process per region.
+///
+/// # Errors
+///
+/// The first [`Violation`] found, with the seed and the trace; a
+/// [`Invariant::Harness`] one without [`Options::regions`], or with users
+/// or a read cache, which schedules across regions do not combine with.
+pub fn run_regions(seed: u64, options: &Options) -> Result<Stats, Violation> {
+    let Some(regions) = options.regions else {
+        return Err(harness_error(seed, "run_regions needs Options::regions"));
+    };
+    if options.users != Users::Off || options.cache.is_some() {
+        return Err(harness_error(
+            seed,
+            "schedules across regions run without users and without a read cache",
+        ));
+    }
+    let clock = Arc::new(ManualClock::new(START));
+    let delay = i64::try_from(regions.delay.as_secs()).unwrap_or(i64::MAX);
+    let replicas = Replicas::new(regions.model, regions.count, delay, Arc::clone(&clock));
+    let stores = Stores {
+        backends: (0..regions.count)
+            .map(|region| Arc::new(replicas.region(region)))
+            .collect(),
+        observer: Arc::new(replicas.settled()),
+        clock,
+        replicas: Some(replicas),
+    };
+    schedule(seed, options, stores, None, &plain_manager)
+}
+
+/// What a schedule runs on: one backend per process (or one for all), the
+/// checker's direct view, and the clock.
+struct Stores<B> {
+    backends: Vec<Arc<B>>,
+    observer: Arc<dyn Backend>,
+    clock: Arc<ManualClock>,
+    /// The replicas, across regions.
+    replicas: Option<Arc<Replicas>>,
+}
+
+impl<B> Stores<B> {
+    fn one<O: Backend + 'static>(backend: Arc<B>, observer: Arc<O>) -> Self {
+        Stores {
+            backends: vec![backend],
+            observer,
+            clock: Arc::new(ManualClock::new(START)),
+            replicas: None,
+        }
+    }
 }
 
 /// [`run`] on a store that offers `UserSessions`: with [`Options::users`]
@@ -187,8 +263,15 @@ where
     B: UserSessions + 'static,
     O: Backend + 'static,
 {
+    if options.regions.is_some() {
+        return Err(harness_error(
+            seed,
+            "schedules across regions run with run_regions",
+        ));
+    }
     let users: Arc<dyn UserSessions> = backend.clone();
-    schedule(seed, options, backend, observer, Some(users), &user_manager)
+    let stores = Stores::one(backend, observer);
+    schedule(seed, options, stores, Some(users), &user_manager)
 }
 
 /// What a process's manager is built on: the network, or its read cache
@@ -233,19 +316,17 @@ fn user_manager<B: UserSessions + 'static>(
     }
 }
 
-fn schedule<B, O>(
+fn schedule<B>(
     seed: u64,
     options: &Options,
-    backend: Arc<B>,
-    observer: Arc<O>,
+    stores: Stores<B>,
     users: Option<Arc<dyn UserSessions>>,
     build: &Build<B>,
 ) -> Result<Stats, Violation>
 where
     B: Backend + 'static,
-    O: Backend + 'static,
 {
-    let mut world = World::new(seed, options, backend, observer, users, build);
+    let mut world = World::new(seed, options, stores, users, build);
     let result = world.drive();
     world.shutdown();
     if std::env::var_os(TRACE_ENV).is_some() {
@@ -275,7 +356,16 @@ enum Choice {
     Deliver(usize),
     Clock,
     Late(usize),
+    /// Across regions: a queued write reaches another region.
+    Replicate(usize),
+    /// Across regions: a region goes down, or comes back.
+    Outage(usize),
+    Recover(usize),
 }
+
+/// Across regions, the most outages a schedule draws: enough to fail over
+/// and back, and not so many that most requests meet a region down.
+const MAX_OUTAGES: u32 = 2;
 
 /// Processes serving the schedule's requests when the read cache is on.
 const PROCESSES: usize = 2;
@@ -341,7 +431,13 @@ struct Response {
 struct World<B: Backend> {
     options: Options,
     env: Arc<Env>,
-    backend: Arc<B>,
+    /// One per process, or one for all.
+    backends: Vec<Arc<B>>,
+    /// Across regions: the replicas, and each browser's home region.
+    replicas: Option<Arc<Replicas>>,
+    homes: Vec<usize>,
+    /// Outages so far.
+    outages: u32,
     /// The store under test, seen with its `UserSessions` (for held-back
     /// advances, and to read the users' generations).
     users: Option<Arc<dyn UserSessions>>,
@@ -371,14 +467,19 @@ struct World<B: Backend> {
 }
 
 impl<B: Backend + 'static> World<B> {
-    fn new<O: Backend + 'static>(
+    fn new(
         seed: u64,
         options: &Options,
-        backend: Arc<B>,
-        observer: Arc<O>,
+        stores: Stores<B>,
         users: Option<Arc<dyn UserSessions>>,
         build: &Build<B>,
     ) -> Self {
+        let Stores {
+            backends,
+            observer,
+            clock,
+            replicas,
+        } = stores;
         let env = Arc::new(Env::new(
             seed,
             options.faults,
@@ -386,7 +487,6 @@ impl<B: Backend + 'static> World<B> {
             observer,
             START,
         ));
-        let clock = Arc::new(ManualClock::new(START));
         // Half the schedules give the cookie a Max-Age, so that reissues
         // send it again.
         let max_age = env
@@ -399,7 +499,7 @@ impl<B: Backend + 'static> World<B> {
             Users::On => Some(users::settings(seed, env.roll(|rng| rng.chance(333)))),
         };
         let cookie_name = config.cookie_name().to_owned();
-        let network = || FaultyBackend::new(Arc::clone(&backend), Arc::clone(&env));
+        let network = || FaultyBackend::new(Arc::clone(&backends[0]), Arc::clone(&env));
         // Two processes, each with its own cache: what one writes, the
         // other's cache holds stale, within the bound.
         let caches: Vec<_> = options
@@ -418,12 +518,19 @@ impl<B: Backend + 'static> World<B> {
             })
             .unwrap_or_default();
         let managers = if caches.is_empty() {
-            vec![build(
-                Network::Direct(network()),
-                config,
-                Arc::clone(&clock),
-                user_settings,
-            )]
+            // One process per backend: one per region, else one.
+            backends
+                .iter()
+                .map(|backend| {
+                    let network = FaultyBackend::new(Arc::clone(backend), Arc::clone(&env));
+                    build(
+                        Network::Direct(network),
+                        config.clone(),
+                        Arc::clone(&clock),
+                        user_settings.clone(),
+                    )
+                })
+                .collect()
         } else {
             caches
                 .iter()
@@ -449,10 +556,21 @@ impl<B: Backend + 'static> World<B> {
         let browsers = vec![Browser::default(); draw(options.browsers).max(fewest)];
         let open = vec![0; browsers.len()];
         let to_start = draw(options.requests);
+        // Across regions, each browser lives nearest one region.
+        let homes = match &replicas {
+            Some(replicas) => browsers
+                .iter()
+                .map(|_| env.roll(|rng| rng.below(replicas.regions() as u64) as usize))
+                .collect(),
+            None => Vec::new(),
+        };
         World {
             options: options.clone(),
             env,
-            backend,
+            backends,
+            replicas,
+            homes,
+            outages: 0,
             users,
             clock,
             managers,
@@ -552,6 +670,24 @@ impl<B: Backend + 'static> World<B> {
         if self.to_start > 0 || !waiting.is_empty() {
             choices.push((Choice::Clock, 2));
         }
+        if let Some(replicas) = &self.replicas {
+            for index in replicas.deliverable() {
+                choices.push((Choice::Replicate(index), 1));
+            }
+            let outages = self.options.regions.map(|r| r.outages);
+            let down: Vec<usize> = (0..replicas.regions())
+                .filter(|r| replicas.is_down(*r))
+                .collect();
+            match (outages, down.first()) {
+                (Some(Outages::Drawn), None) if self.outages < MAX_OUTAGES => {
+                    for region in 0..replicas.regions() {
+                        choices.push((Choice::Outage(region), 1));
+                    }
+                }
+                (_, Some(region)) => choices.push((Choice::Recover(*region), 2)),
+                _ => {}
+            }
+        }
         let weights: Vec<u32> = choices.iter().map(|(_, weight)| *weight).collect();
         let index = self.env.roll(|rng| rng.weighted(&weights))?;
         Some(choices[index].0)
@@ -577,10 +713,35 @@ impl<B: Backend + 'static> World<B> {
                     _ => rng.range(1, 5) as i64,
                 });
                 self.clock.advance(seconds);
+                let replicated = match &self.replicas {
+                    Some(replicas) => match replicas.deliver_due() {
+                        0 => String::new(),
+                        n => format!("; {n} replicated writes arrive"),
+                    },
+                    None => String::new(),
+                };
                 Ok(Some(format!(
-                    "#{} clock +{seconds} s -> {}",
+                    "#{} clock +{seconds} s -> {}{replicated}",
                     self.step,
                     self.now() - START
+                )))
+            }
+            Choice::Replicate(index) => {
+                let replicas = self.replicas.as_ref().expect("only across regions");
+                Ok(Some(format!("#{} {}", self.step, replicas.deliver(index))))
+            }
+            Choice::Outage(region) | Choice::Recover(region) => {
+                let down = matches!(choice, Choice::Outage(_));
+                let replicas = self.replicas.as_ref().expect("only across regions");
+                replicas.set_down(region, down);
+                if down {
+                    self.outages += 1;
+                    *self.stats.notes.entry("region outages").or_default() += 1;
+                }
+                Ok(Some(format!(
+                    "#{} region {region} {}",
+                    self.step,
+                    if down { "goes down" } else { "is back" }
                 )))
             }
             Choice::Late(index) => {
@@ -589,8 +750,10 @@ impl<B: Backend + 'static> World<B> {
                     Some(late.request),
                     "a held-back copy reaches the store:".to_owned(),
                 );
+                let process = self.process_of(late.request).unwrap_or(0);
+                let backend = &self.backends[process.min(self.backends.len() - 1)];
                 let _ = self.env.apply(
-                    &*self.backend,
+                    &**backend,
                     self.users.as_deref(),
                     &late.call,
                     late.request,
@@ -647,9 +810,21 @@ impl<B: Backend + 'static> World<B> {
             }
             _ => action,
         };
-        let process = match self.managers.len() {
-            1 => 0,
-            n => self.env.roll(|rng| rng.below(n as u64) as usize),
+        let process = match (self.options.regions, &self.replicas, browser) {
+            (Some(regions), Some(replicas), Some(browser)) => {
+                let down: Vec<bool> = (0..regions.count).map(|r| replicas.is_down(r)).collect();
+                let draw = match regions.routing {
+                    Routing::Any => self
+                        .env
+                        .roll(|rng| rng.below(regions.count as u64) as usize),
+                    _ => 0,
+                };
+                regions.route(self.homes[browser], &down, draw)
+            }
+            _ => match self.managers.len() {
+                1 => 0,
+                n => self.env.roll(|rng| rng.below(n as u64) as usize),
+            },
         };
         self.to_start -= 1;
         let id = self.requests.len() + 1;
@@ -1343,6 +1518,14 @@ impl<B: Backend + 'static> World<B> {
     }
 
     fn finish(&mut self) {
+        if let Some(replicas) = &self.replicas {
+            let (delivered, conflicts) = replicas.counts();
+            let notes = &mut self.stats.notes;
+            *notes.entry("replicated writes delivered").or_default() += delivered;
+            *notes
+                .entry("writes refused as replication conflicts")
+                .or_default() += conflicts;
+        }
         self.stats.fingerprint = fingerprint(&self.trace);
     }
 

@@ -1,0 +1,116 @@
+//! The randomized checker across regions: one table replicated in two or
+//! three regions (`interleavings::ReplicaModel`), a process per region,
+//! browsers routed to their home region, to any region, or moved by a
+//! failover (`interleavings::Routing`), regions going down and coming back.
+//! What holds, and what breaks with which seed, per model, routing and
+//! setup of the library (`interleavings::Setup`).
+//!
+//! ```sh
+//! cargo test -p dynamodb-sessions --test memory across_regions
+//! # every row, 10,000 schedules each, with the table of what breaks:
+//! INTERLEAVINGS_SCHEDULES=10000 cargo test --release -p dynamodb-sessions \
+//!     --test memory across_regions -- --ignored --nocapture
+//! ```
+
+use std::collections::BTreeMap;
+
+use dynamodb_sessions_conformance::interleavings::{
+    self, Invariant, Options, Outages, Regions, ReplicaModel, Routing, Schedules, Setup, Summary,
+};
+
+/// Schedules per CI run of a row that must hold.
+const CI_SCHEDULES: u64 = 300;
+/// Seeds within which a row that breaks must show it.
+const FIND_WITHIN: u64 = 300;
+
+fn options(regions: Regions) -> Options {
+    Options {
+        // Eventual reads in a region lag behind other regions' writes.
+        lagging_reads: true,
+        regions: Some(regions),
+        ..Options::default()
+    }
+}
+
+fn run(name: &str, regions: Regions, schedules: u64) -> Summary {
+    let options = options(regions);
+    let summary =
+        Schedules::from_env(schedules).run(name, |seed| interleavings::run_regions(seed, &options));
+    println!("{summary}");
+    summary
+}
+
+/// Which promises broke, how often, and the first seed of each.
+fn broken(summary: &Summary) -> BTreeMap<Invariant, (usize, u64)> {
+    let mut broken = BTreeMap::new();
+    for violation in &summary.violations {
+        let entry = broken
+            .entry(violation.invariant)
+            .or_insert((0, violation.seed));
+        entry.0 += 1;
+    }
+    broken
+}
+
+/// Prints what broke; with `INTERLEAVINGS_SEED`, the violation and its
+/// trace too.
+fn report(summary: &Summary) {
+    for (invariant, (count, seed)) in broken(summary) {
+        println!(
+            "  {}: {invariant:?} broken in {count} of {} schedules, first seed {seed}",
+            summary.name, summary.stats.schedules
+        );
+    }
+    if std::env::var_os(interleavings::SEED_ENV).is_some() {
+        for violation in &summary.violations {
+            println!("{violation}");
+        }
+    }
+}
+
+/// MREC, each process on its own region's table, every browser always in
+/// its home region: one writer per item, so one region's promises.
+#[test]
+fn eventual_per_region_home_routing_keeps_every_promise() {
+    let regions = Regions::new(ReplicaModel::Eventual, Routing::Home, Setup::PerRegion);
+    let summary = run("MREC, per region, home routing", regions, CI_SCHEDULES);
+    summary.assert_no_violations();
+    assert!(summary.stats.notes.get("replicated writes delivered") > Some(&0));
+}
+
+/// MREC, each process on its own region's table, requests to any region:
+/// two regions pass the same version check, a logout in one is overwritten
+/// by a write replicated from the other. The checker must find it.
+#[test]
+fn eventual_per_region_any_routing_breaks_promises() {
+    let regions = Regions::new(ReplicaModel::Eventual, Routing::Any, Setup::PerRegion);
+    let summary = run("MREC, per region, any routing", regions, FIND_WITHIN);
+    report(&summary);
+    assert!(
+        !summary.violations.is_empty(),
+        "two writers per item under last-writer-wins must break a promise"
+    );
+}
+
+/// MREC, each process on its own region's table, failover when the home
+/// region is down: writes not yet replicated when it went down are
+/// missing in the next region, and come back later over newer ones.
+#[test]
+fn eventual_per_region_failover_breaks_promises() {
+    let regions = Regions::new(ReplicaModel::Eventual, Routing::Failover, Setup::PerRegion)
+        .outages(Outages::Drawn);
+    let summary = run("MREC, per region, failover", regions, FIND_WITHIN);
+    report(&summary);
+    assert!(!summary.violations.is_empty());
+}
+
+/// MRSC as is: every condition and strong read is global, so any routing
+/// keeps every promise; racing writes are refused (nothing written).
+#[test]
+fn strong_any_routing_keeps_every_promise() {
+    let regions = Regions::new(ReplicaModel::Strong, Routing::Any, Setup::PerRegion)
+        .count(3)
+        .outages(Outages::Drawn);
+    let summary = run("MRSC, any routing, outages", regions, CI_SCHEDULES);
+    summary.assert_no_violations();
+}
