@@ -114,3 +114,53 @@ fn strong_any_routing_keeps_every_promise() {
     let summary = run("MRSC, any routing, outages", regions, CI_SCHEDULES);
     summary.assert_no_violations();
 }
+
+/// Every row, `INTERLEAVINGS_SCHEDULES` schedules each (10,000 unless
+/// set), printed as the table in CONTRIBUTING.md: what breaks, how often,
+/// and the first seed of each broken promise.
+#[test]
+#[ignore = "the long run: minutes in a release build"]
+fn across_regions_table() {
+    let schedules = 10_000;
+    println!("| model | setup | routing | outages | schedules | replicated writes | refused conflicts | broken (schedules, first seed) |");
+    println!("| --- | --- | --- | --- | ---: | ---: | ---: | --- |");
+    for regions in rows() {
+        let name = format!("{regions:?}");
+        let summary = run(&name, regions, schedules);
+        let broken: Vec<String> = broken(&summary)
+            .into_iter()
+            .map(|(invariant, (count, seed))| format!("{invariant:?} ({count}, seed {seed})"))
+            .collect();
+        let note = |name| summary.stats.notes.get(name).copied().unwrap_or(0);
+        println!(
+            "| {:?} | {:?} | {:?} | {:?} | {} | {} | {} | {} |",
+            regions.model,
+            regions.setup,
+            regions.routing,
+            regions.outages,
+            summary.stats.schedules,
+            note("replicated writes delivered"),
+            note("writes refused as replication conflicts"),
+            if broken.is_empty() { "none".to_owned() } else { broken.join(", ") },
+        );
+    }
+}
+
+/// The table's rows: each model, setup and routing.
+fn rows() -> Vec<Regions> {
+    use ReplicaModel::{Eventual, Strong};
+    use Routing::{Any, Failover, Home};
+    let mut rows = Vec::new();
+    for (model, setup) in [(Eventual, Setup::PerRegion), (Strong, Setup::PerRegion)] {
+        for (routing, outages) in [
+            (Home, Outages::None),
+            (Home, Outages::Drawn),
+            (Any, Outages::None),
+            (Any, Outages::Drawn),
+            (Failover, Outages::Drawn),
+        ] {
+            rows.push(Regions::new(model, routing, setup).outages(outages));
+        }
+    }
+    rows
+}
