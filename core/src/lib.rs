@@ -53,6 +53,7 @@ mod manager;
 mod monotonic;
 mod read_cache;
 mod record;
+pub mod regions;
 mod scheme;
 mod seal;
 mod sequencer;
