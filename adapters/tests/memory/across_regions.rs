@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use dynamodb_sessions::regions::Failover;
 use dynamodb_sessions_conformance::interleavings::{
     self, Invariant, Options, Outages, Regions, ReplicaModel, Routing, Schedules, Setup, Summary,
 };
@@ -104,6 +105,38 @@ fn eventual_per_region_failover_breaks_promises() {
     assert!(!summary.violations.is_empty());
 }
 
+/// MREC, home-routed: each session's calls go to its home region,
+/// whatever region serves the request, so only one region ever writes an
+/// item. While a home region is down its sessions wait (errors, 503).
+#[test]
+fn eventual_home_routed_keeps_every_promise_under_any_routing() {
+    for routing in [Routing::Any, Routing::Failover] {
+        let setup = Setup::HomeRouted(Failover::Wait);
+        let regions = Regions::new(ReplicaModel::Eventual, routing, setup)
+            .count(3)
+            .outages(Outages::Drawn);
+        let summary = run(
+            &format!("MREC, home-routed, {routing:?}"),
+            regions,
+            CI_SCHEDULES,
+        );
+        summary.assert_no_violations();
+    }
+}
+
+/// MREC, home-routed, abandoning a region marked down: its sessions are
+/// given up (fresh sessions elsewhere), nothing is written for them
+/// anywhere else, and they are as they were when it is back.
+#[test]
+fn eventual_home_routed_abandon_keeps_every_promise() {
+    let setup = Setup::HomeRouted(Failover::Abandon);
+    let regions =
+        Regions::new(ReplicaModel::Eventual, Routing::Failover, setup).outages(Outages::Drawn);
+    let summary = run("MREC, home-routed, abandon", regions, CI_SCHEDULES);
+    summary.assert_no_violations();
+    assert!(summary.stats.notes.get("region outages") > Some(&0));
+}
+
 /// MRSC as is: every condition and strong read is global, so any routing
 /// keeps every promise; racing writes are refused (nothing written).
 #[test]
@@ -141,7 +174,11 @@ fn across_regions_table() {
             summary.stats.schedules,
             note("replicated writes delivered"),
             note("writes refused as replication conflicts"),
-            if broken.is_empty() { "none".to_owned() } else { broken.join(", ") },
+            if broken.is_empty() {
+                "none".to_owned()
+            } else {
+                broken.join(", ")
+            },
         );
     }
 }
@@ -149,15 +186,22 @@ fn across_regions_table() {
 /// The table's rows: each model, setup and routing.
 fn rows() -> Vec<Regions> {
     use ReplicaModel::{Eventual, Strong};
-    use Routing::{Any, Failover, Home};
+    use Routing::{Any, Home};
     let mut rows = Vec::new();
-    for (model, setup) in [(Eventual, Setup::PerRegion), (Strong, Setup::PerRegion)] {
+    let wait = Setup::HomeRouted(Failover::Wait);
+    let abandon = Setup::HomeRouted(Failover::Abandon);
+    for (model, setup) in [
+        (Eventual, Setup::PerRegion),
+        (Eventual, wait),
+        (Eventual, abandon),
+        (Strong, Setup::PerRegion),
+    ] {
         for (routing, outages) in [
             (Home, Outages::None),
             (Home, Outages::Drawn),
             (Any, Outages::None),
             (Any, Outages::Drawn),
-            (Failover, Outages::Drawn),
+            (Routing::Failover, Outages::Drawn),
         ] {
             rows.push(Regions::new(model, routing, setup).outages(outages));
         }

@@ -13,6 +13,8 @@
 
 use std::time::Duration;
 
+use dynamodb_sessions_core::regions::{Failover, KeySlots};
+
 pub use super::replicas::ReplicaModel;
 
 /// How a browser's requests reach the regions.
@@ -34,6 +36,10 @@ pub enum Setup {
     /// As for one region: each process uses its own region's table and
     /// draws session IDs anywhere.
     PerRegion,
+    /// Home-routed: each process draws IDs homed in its own region, and
+    /// sends every session's calls to its home region's table, with this
+    /// failover (regions are marked down and up as they go and come).
+    HomeRouted(Failover),
 }
 
 /// Whether regions go down during a schedule.
@@ -87,6 +93,20 @@ impl Regions {
     /// The same, with these outages.
     pub fn outages(self, outages: Outages) -> Self {
         Regions { outages, ..self }
+    }
+
+    /// The name of region `region` in a [`HomeRouted`] backend.
+    ///
+    /// [`HomeRouted`]: dynamodb_sessions_core::regions::HomeRouted
+    pub(crate) fn name(region: usize) -> String {
+        format!("region-{region}")
+    }
+
+    /// The key slots region `region` holds: the 16 slots shared out in
+    /// contiguous ranges.
+    pub(crate) fn slots(&self, region: usize) -> KeySlots {
+        let share = |r: usize| (r * 16 / self.count) as u8;
+        KeySlots::range(share(region)..share(region + 1)).expect("2 or 3 regions share 16 slots")
     }
 
     /// The region a request of a browser homed in `home` goes to, given

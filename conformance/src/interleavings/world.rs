@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use dynamodb_sessions_core::{
     cache::CacheSettings,
     cache::Coalescing,
+    regions::{HomeRouted, KeySlots},
     store::Backend,
     testing::Clock,
     testing::ManualClock,
@@ -24,8 +25,8 @@ use super::invariants::{
     self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie, UserLoad,
 };
 use super::oracle::{Ack, Ended, Login, LogoutAck, Oracle, UserAck, Written};
-use super::regions::{Outages, Regions, Routing};
-use super::replicas::Replicas;
+use super::regions::{Outages, Regions, Routing, Setup};
+use super::replicas::{RegionStore, Replicas};
 use super::request::{self, Action, Request};
 use super::runner::{Stats, Violation, TRACE_ENV};
 use super::shared::{Done, Env, Event, Outcome, RequestId};
@@ -134,7 +135,13 @@ impl Default for Options {
 /// lifetime. With a `max_age` a reissue sends the cookie again; without,
 /// it sends none.
 pub fn session_config(max_age: Option<Duration>) -> SessionConfig {
+    config_in(max_age, KeySlots::ALL)
+}
+
+/// [`session_config`], drawing session IDs in `slots`.
+fn config_in(max_age: Option<Duration>, slots: KeySlots) -> SessionConfig {
     SessionConfig::builder()
+        .key_slots(slots)
         .max_age(max_age)
         .timeout(Duration::from_secs(TIMEOUT as u64))
         .reissue_time(Duration::from_secs(REISSUE as u64))
@@ -214,15 +221,51 @@ pub fn run_regions(seed: u64, options: &Options) -> Result<Stats, Violation> {
     let clock = Arc::new(ManualClock::new(START));
     let delay = i64::try_from(regions.delay.as_secs()).unwrap_or(i64::MAX);
     let replicas = Replicas::new(regions.model, regions.count, delay, Arc::clone(&clock));
+    let mut routed = Vec::new();
+    let mut key_slots = Vec::new();
+    let mut backends: Vec<Arc<Box<dyn Backend>>> = Vec::new();
+    for local in 0..regions.count {
+        let backend: Box<dyn Backend> = match regions.setup {
+            Setup::PerRegion => {
+                key_slots.push(KeySlots::ALL);
+                Box::new(replicas.region(local))
+            }
+            Setup::HomeRouted(failover) => {
+                let mut builder = HomeRouted::builder()
+                    .local(Regions::name(local))
+                    .failover(failover);
+                for region in 0..regions.count {
+                    builder = builder.region(
+                        Regions::name(region),
+                        regions.slots(region),
+                        replicas.region(region),
+                    );
+                }
+                let home_routed = Arc::new(builder.build().map_err(|error| {
+                    harness_error(seed, &format!("the regions do not build: {error}"))
+                })?);
+                key_slots.push(home_routed.local_slots());
+                routed.push(Arc::clone(&home_routed));
+                Box::new(home_routed)
+            }
+        };
+        backends.push(Arc::new(backend));
+    }
     let stores = Stores {
-        backends: (0..regions.count)
-            .map(|region| Arc::new(replicas.region(region)))
-            .collect(),
+        backends,
         observer: Arc::new(replicas.settled()),
         clock,
-        replicas: Some(replicas),
+        key_slots,
+        replicas: Some(Across { replicas, routed }),
     };
     schedule(seed, options, stores, None, &plain_manager)
+}
+
+/// Across regions: the replicas, and the home-routed backends to mark
+/// regions down and up on.
+struct Across {
+    replicas: Arc<Replicas>,
+    routed: Vec<Arc<HomeRouted<RegionStore>>>,
 }
 
 /// What a schedule runs on: one backend per process (or one for all), the
@@ -231,8 +274,10 @@ struct Stores<B> {
     backends: Vec<Arc<B>>,
     observer: Arc<dyn Backend>,
     clock: Arc<ManualClock>,
+    /// Per process, where it draws session IDs (empty: anywhere).
+    key_slots: Vec<KeySlots>,
     /// The replicas, across regions.
-    replicas: Option<Arc<Replicas>>,
+    replicas: Option<Across>,
 }
 
 impl<B> Stores<B> {
@@ -241,6 +286,7 @@ impl<B> Stores<B> {
             backends: vec![backend],
             observer,
             clock: Arc::new(ManualClock::new(START)),
+            key_slots: Vec::new(),
             replicas: None,
         }
     }
@@ -435,6 +481,8 @@ struct World<B: Backend> {
     backends: Vec<Arc<B>>,
     /// Across regions: the replicas, and each browser's home region.
     replicas: Option<Arc<Replicas>>,
+    /// Across regions, home-routed: each process's backend.
+    routed: Vec<Arc<HomeRouted<RegionStore>>>,
     homes: Vec<usize>,
     /// Outages so far.
     outages: u32,
@@ -478,8 +526,13 @@ impl<B: Backend + 'static> World<B> {
             backends,
             observer,
             clock,
+            key_slots,
             replicas,
         } = stores;
+        let (replicas, routed) = match replicas {
+            Some(across) => (Some(across.replicas), across.routed),
+            None => (None, Vec::new()),
+        };
         let env = Arc::new(Env::new(
             seed,
             options.faults,
@@ -521,11 +574,16 @@ impl<B: Backend + 'static> World<B> {
             // One process per backend: one per region, else one.
             backends
                 .iter()
-                .map(|backend| {
+                .enumerate()
+                .map(|(process, backend)| {
                     let network = FaultyBackend::new(Arc::clone(backend), Arc::clone(&env));
+                    let config = match key_slots.get(process) {
+                        Some(slots) => config_in(max_age, *slots),
+                        None => config.clone(),
+                    };
                     build(
                         Network::Direct(network),
-                        config.clone(),
+                        config,
                         Arc::clone(&clock),
                         user_settings.clone(),
                     )
@@ -569,6 +627,7 @@ impl<B: Backend + 'static> World<B> {
             env,
             backends,
             replicas,
+            routed,
             homes,
             outages: 0,
             users,
@@ -734,6 +793,15 @@ impl<B: Backend + 'static> World<B> {
                 let down = matches!(choice, Choice::Outage(_));
                 let replicas = self.replicas.as_ref().expect("only across regions");
                 replicas.set_down(region, down);
+                // The operators see it and mark the region in every process.
+                for routed in &self.routed {
+                    let name = Regions::name(region);
+                    let marked = match down {
+                        true => routed.mark_down(&name),
+                        false => routed.mark_up(&name),
+                    };
+                    marked.map_err(|error| (Invariant::Harness, error.to_string()))?;
+                }
                 if down {
                     self.outages += 1;
                     *self.stats.notes.entry("region outages").or_default() += 1;
@@ -819,7 +887,19 @@ impl<B: Backend + 'static> World<B> {
                         .roll(|rng| rng.below(regions.count as u64) as usize),
                     _ => 0,
                 };
-                regions.route(self.homes[browser], &down, draw)
+                let region = regions.route(self.homes[browser], &down, draw);
+                let away = self.browsers[browser]
+                    .key()
+                    .and_then(|key| self.env.key(key))
+                    .is_some_and(|key| !regions.slots(region).holds(&key));
+                if away && regions.setup != Setup::PerRegion {
+                    *self
+                        .stats
+                        .notes
+                        .entry("requests served away from their session's home")
+                        .or_default() += 1;
+                }
+                region
             }
             _ => match self.managers.len() {
                 1 => 0,
