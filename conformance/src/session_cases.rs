@@ -333,6 +333,30 @@ pub fn idle_expiry_at_the_timeout_boundary<H: Harness>(harness: &H) {
     );
 }
 
+/// With an expiry margin, a session counts as expired that much before its
+/// `exp`: it neither loads nor is reissued within the margin, so no write
+/// ever lands on an item that close to the `exp` other replicas hold.
+pub fn expiry_margin_ends_sessions_before_exp<H: Harness>(harness: &H) {
+    let config = SessionConfig::builder()
+        .expiry_margin(secs(5))
+        .build()
+        .unwrap();
+    let f = Fixture::with_config(harness, config.clone());
+    let cookie = f.start_session("n", 1);
+    f.clock.advance(1195);
+    let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, Some(1), "alive at exactly exp less the margin");
+    assert_eq!(f.stored(&cookie).unwrap().issued_at, f.start + 1195);
+
+    let f = Fixture::with_config(harness, config);
+    let cookie = f.start_session("n", 1);
+    let before = f.stored(&cookie).unwrap();
+    f.clock.advance(1196);
+    let (n, _) = f.request(Some(&cookie), |s| s.get::<i64>("n").unwrap());
+    assert_eq!(n, None, "expired within the margin, though before exp");
+    assert_eq!(f.stored(&cookie), Some(before), "and not reissued");
+}
+
 /// An expired session that is only read costs no write.
 pub fn expired_session_read_only_writes_nothing<H: Harness>(harness: &H) {
     let f = Fixture::new(harness);

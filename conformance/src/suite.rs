@@ -89,6 +89,7 @@ pub fn cases<H: Harness + 'static>() -> Vec<Case<H>> {
         Case::new(session_cases::invalidate_then_data_starts_a_new_session::<H>),
         Case::new(session_cases::regenerate_id_moves_the_data::<H>),
         Case::new(session_cases::idle_expiry_at_the_timeout_boundary::<H>),
+        Case::new(session_cases::expiry_margin_ends_sessions_before_exp::<H>),
         Case::new(session_cases::expired_session_read_only_writes_nothing::<H>),
         Case::new(session_cases::absolute_lifetime_ends_active_sessions::<H>),
         Case::new(session_cases::flash_shows_once_across_requests::<H>),

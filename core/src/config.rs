@@ -163,6 +163,7 @@ const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
 /// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request, and plain CBOR planted in it never loads; JSON is always plain |
 /// | `key_slots` | [`KeySlots::ALL`] | one region: session IDs are drawn exactly as without regions; with several, the local region's slots (see [`regions`](crate::regions)) |
+/// | `expiry_margin` | 0 s | one region: a session lasts exactly its timeout; on an MREC global table, the replication lag you alarm on (see [`SessionConfigBuilder::expiry_margin`]) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -192,6 +193,7 @@ pub struct SessionConfig {
     data_encoding: DataEncoding,
     data_protection: DataProtection,
     key_slots: KeySlots,
+    expiry_margin: Duration,
 }
 
 impl Default for SessionConfig {
@@ -210,6 +212,7 @@ impl Default for SessionConfig {
             data_encoding: DataEncoding::Cbor,
             data_protection: DataProtection::Sealed,
             key_slots: KeySlots::ALL,
+            expiry_margin: Duration::ZERO,
         }
     }
 }
@@ -287,6 +290,15 @@ impl SessionConfig {
     /// The key slots new session IDs are drawn in.
     pub fn key_slots(&self) -> KeySlots {
         self.key_slots
+    }
+
+    /// How long before its `exp` a session already counts as idle-expired.
+    pub fn expiry_margin(&self) -> Duration {
+        self.expiry_margin
+    }
+
+    pub(crate) fn margin_secs(&self) -> i64 {
+        seconds(self.expiry_margin)
     }
 
     pub(crate) fn timeout_secs(&self) -> i64 {
@@ -471,6 +483,38 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// How long before its `exp` a session already counts as idle-expired
+    /// (default 0: a session lasts exactly its timeout). No request loads,
+    /// writes or reissues a session within this margin of the `exp` stored
+    /// for it.
+    ///
+    /// Why: on a DynamoDB global table in multi-Region eventual
+    /// consistency, each region's TTL deletes items past the `exp` its own
+    /// replica holds, and the delete replicates and wins over older writes.
+    /// A reissue made in a session's home region just before its `exp` may
+    /// not have reached another region when that region's TTL finds the
+    /// old `exp` passed; the delete then comes back and ends the session
+    /// its user had just extended. With a margin longer than the
+    /// replication lag, every reissue reaches every replica before the old
+    /// `exp` it replaces. Set it to the lag you alarm on (DynamoDB's
+    /// `ReplicationLatency` metric; replication typically takes under a
+    /// second): 5 s is a reasonable start. A lag longer than the margin
+    /// (an isolated region) can still end sessions early, never bring one
+    /// back. The cost: sessions idle out this much sooner.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use dynamodb_sessions_core::SessionConfig;
+    ///
+    /// let config = SessionConfig::builder().expiry_margin(Duration::from_secs(5)).build()?;
+    /// assert_eq!(config.expiry_margin(), Duration::from_secs(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expiry_margin(mut self, margin: Duration) -> Self {
+        self.config.expiry_margin = margin;
+        self
+    }
+
     /// Checks the settings and returns them.
     ///
     /// # Errors
@@ -500,6 +544,13 @@ impl SessionConfigBuilder {
         }
         if c.reissue_time.as_secs() >= c.timeout.as_secs() {
             return Err(ConfigError::ReissueNotBelowTimeout {
+                reissue_time: c.reissue_time,
+                timeout: c.timeout,
+            });
+        }
+        if c.reissue_time.as_secs() + c.expiry_margin.as_secs() >= c.timeout.as_secs() {
+            return Err(ConfigError::ExpiryMarginTooLong {
+                expiry_margin: c.expiry_margin,
                 reissue_time: c.reissue_time,
                 timeout: c.timeout,
             });
@@ -592,6 +643,16 @@ pub enum ConfigError {
     },
     /// `Max-Age` is under one second, which would delete the cookie at once.
     ZeroMaxAge,
+    /// The reissue time plus the expiry margin is not below the timeout,
+    /// so a session would count as expired before it is ever reissued.
+    ExpiryMarginTooLong {
+        /// The configured expiry margin.
+        expiry_margin: Duration,
+        /// The configured reissue time.
+        reissue_time: Duration,
+        /// The configured timeout.
+        timeout: Duration,
+    },
     /// `SameSite=None` with [`Secure::Never`]: browsers reject such cookies.
     SameSiteNoneWithoutSecure,
     /// A `__Host-` or `__Secure-` cookie name, in any capitalization, without
@@ -636,6 +697,15 @@ impl fmt::Display for ConfigError {
                  at least as long, or None"
             ),
             ConfigError::ZeroMaxAge => f.write_str("max_age must be at least one second"),
+            ConfigError::ExpiryMarginTooLong {
+                expiry_margin,
+                reissue_time,
+                timeout,
+            } => write!(
+                f,
+                "reissue_time ({reissue_time:?}) plus expiry_margin ({expiry_margin:?}) \
+                 must be below timeout ({timeout:?})"
+            ),
             ConfigError::SameSiteNoneWithoutSecure => {
                 f.write_str("SameSite=None requires the Secure flag")
             }
@@ -805,6 +875,16 @@ mod tests {
                 b().timeout(secs(100)).reissue_time(secs(100)),
                 ConfigError::ReissueNotBelowTimeout {
                     reissue_time: secs(100),
+                    timeout: secs(100),
+                },
+            ),
+            (
+                b().timeout(secs(100))
+                    .reissue_time(secs(60))
+                    .expiry_margin(secs(40)),
+                ConfigError::ExpiryMarginTooLong {
+                    expiry_margin: secs(40),
+                    reissue_time: secs(60),
                     timeout: secs(100),
                 },
             ),

@@ -297,10 +297,11 @@ impl Session {
     }
 
     /// Whether a record with these times is expired at `now`: idle past its
-    /// `exp` (alive at exactly `exp`, as in the Python package) or older than
-    /// the absolute lifetime.
+    /// `exp` (alive at exactly `exp`, as in the Python package) less the
+    /// expiry margin, or older than the absolute lifetime.
     pub(crate) fn expired_at(&self, expires_at: i64, created_at: Option<i64>, now: i64) -> bool {
-        let idle = expires_at < now;
+        let margin = self.shared.config.margin_secs();
+        let idle = expires_at < now.saturating_add(margin);
         let too_old = match (self.shared.config.absolute_secs(), created_at) {
             (Some(lifetime), Some(created)) => created.saturating_add(lifetime) < now,
             _ => false,

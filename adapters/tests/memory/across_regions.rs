@@ -13,10 +13,12 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use dynamodb_sessions::regions::Failover;
 use dynamodb_sessions_conformance::interleavings::{
     self, Invariant, Options, Outages, Regions, ReplicaModel, Routing, Schedules, Setup, Summary,
+    TtlDeletes,
 };
 
 /// Schedules per CI run of a row that must hold.
@@ -137,6 +139,47 @@ fn eventual_home_routed_abandon_keeps_every_promise() {
     assert!(summary.stats.notes.get("region outages") > Some(&0));
 }
 
+/// MREC, home-routed, with each region's TTL deleting what its own
+/// replica holds past `exp`: a reissue made in the home region just before
+/// `exp` may not have reached another region when its TTL runs, and the
+/// replicated delete ends a session its user had just extended. Without an
+/// expiry margin the checker finds it.
+#[test]
+fn eventual_home_routed_ttl_without_a_margin_loses_reissued_sessions() {
+    let setup = Setup::HomeRouted(Failover::Wait);
+    let regions = Regions::new(ReplicaModel::Eventual, Routing::Any, setup)
+        .ttl(TtlDeletes::Drawn, Duration::ZERO);
+    let summary = run(
+        "MREC, home-routed, TTL, no margin",
+        regions,
+        2 * FIND_WITHIN,
+    );
+    report(&summary);
+    assert!(!summary.violations.is_empty());
+}
+
+/// The same with an expiry margin as long as the replication delay: every
+/// reissue reaches every replica before the `exp` it replaces, so TTL only
+/// ever deletes what is expired everywhere (a write held in the network
+/// longer than the margin could still land after `exp`: the margin must
+/// cover the replication lag plus the store calls' deadline).
+#[test]
+fn eventual_home_routed_ttl_with_a_margin_keeps_every_promise() {
+    let setup = Setup::HomeRouted(Failover::Wait);
+    let regions = Regions::new(ReplicaModel::Eventual, Routing::Any, setup);
+    let regions = regions.ttl(TtlDeletes::Drawn, regions.delay);
+    let summary = run("MREC, home-routed, TTL, margin", regions, CI_SCHEDULES);
+    summary.assert_no_violations();
+    assert!(summary.stats.notes.get("items deleted by TTL") > Some(&0));
+    assert_eq!(
+        summary
+            .stats
+            .notes
+            .get("live sessions deleted by another region's TTL"),
+        None
+    );
+}
+
 /// MRSC as is: every condition and strong read is global, so any routing
 /// keeps every promise; racing writes are refused (nothing written).
 #[test]
@@ -155,8 +198,11 @@ fn strong_any_routing_keeps_every_promise() {
 #[ignore = "the long run: minutes in a release build"]
 fn across_regions_table() {
     let schedules = 10_000;
-    println!("| model | setup | routing | outages | schedules | replicated writes | refused conflicts | broken (schedules, first seed) |");
-    println!("| --- | --- | --- | --- | ---: | ---: | ---: | --- |");
+    println!(
+        "| model | setup | routing | outages | TTL, margin | schedules | replicated writes | \
+         refused conflicts | TTL deletes | broken (schedules, first seed) |"
+    );
+    println!("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
     for regions in rows() {
         let name = format!("{regions:?}");
         let summary = run(&name, regions, schedules);
@@ -166,14 +212,17 @@ fn across_regions_table() {
             .collect();
         let note = |name| summary.stats.notes.get(name).copied().unwrap_or(0);
         println!(
-            "| {:?} | {:?} | {:?} | {:?} | {} | {} | {} | {} |",
+            "| {:?} | {:?} | {:?} | {:?} | {:?}, {} s | {} | {} | {} | {} | {} |",
             regions.model,
             regions.setup,
             regions.routing,
             regions.outages,
+            regions.ttl,
+            regions.expiry_margin.as_secs(),
             summary.stats.schedules,
             note("replicated writes delivered"),
             note("writes refused as replication conflicts"),
+            note("items deleted by TTL"),
             if broken.is_empty() {
                 "none".to_owned()
             } else {
@@ -183,13 +232,14 @@ fn across_regions_table() {
     }
 }
 
-/// The table's rows: each model, setup and routing.
+/// The table's rows: each model, setup and routing; then TTL with and
+/// without an expiry margin.
 fn rows() -> Vec<Regions> {
     use ReplicaModel::{Eventual, Strong};
     use Routing::{Any, Home};
-    let mut rows = Vec::new();
     let wait = Setup::HomeRouted(Failover::Wait);
     let abandon = Setup::HomeRouted(Failover::Abandon);
+    let mut rows = Vec::new();
     for (model, setup) in [
         (Eventual, Setup::PerRegion),
         (Eventual, wait),
@@ -204,6 +254,16 @@ fn rows() -> Vec<Regions> {
             (Routing::Failover, Outages::Drawn),
         ] {
             rows.push(Regions::new(model, routing, setup).outages(outages));
+        }
+    }
+    for (model, setup, outages) in [
+        (Eventual, wait, Outages::None),
+        (Eventual, wait, Outages::Drawn),
+        (Strong, Setup::PerRegion, Outages::Drawn),
+    ] {
+        for margin in [Duration::ZERO, Duration::from_secs(2)] {
+            let regions = Regions::new(model, Any, setup).outages(outages);
+            rows.push(regions.ttl(TtlDeletes::Drawn, margin));
         }
     }
     rows

@@ -126,6 +126,10 @@ impl Scene<'_> {
                 return Fate::Kept(*key);
             }
         }
+        let deleted_expired = self.store.deleted_expired.values();
+        expired |= deleted_expired
+            .filter_map(|record| record.tag)
+            .any(|t| self.oracle.descends(t, tag));
         if expired {
             Fate::Expired
         } else if ended_with_user {
@@ -173,6 +177,12 @@ pub(crate) fn exact_outcome(call: &CallRecord, scene: &Scene<'_>) -> Result<(), 
         return Ok(());
     };
     let done = *done;
+    // Across regions, a region's TTL may have deleted an expired record
+    // that the region this call went to still holds: judged by the
+    // settled view the call found nothing, by its own replica a record.
+    if call.before == Some(Stored::Missing) && scene.store.deleted_expired.contains_key(&key) {
+        return Ok(());
+    }
     let found = scene.store.get(key);
     let record = match found {
         Stored::Record(record) => Some(record),
@@ -742,7 +752,7 @@ mod tests {
     fn store(entries: &[(KeyId, Stored)]) -> StoreView {
         StoreView {
             keys: entries.iter().cloned().collect(),
-            generations: BTreeMap::new(),
+            ..StoreView::default()
         }
     }
 

@@ -66,7 +66,7 @@ mod world;
 
 pub use faulty::{FaultRates, WireFaults};
 pub use invariants::Invariant;
-pub use regions::{Outages, Regions, ReplicaModel, Routing, Setup};
+pub use regions::{Outages, Regions, ReplicaModel, Routing, Setup, TtlDeletes};
 pub use rng::SimRng;
 pub use runner::{Schedules, Stats, Summary, Violation, SCHEDULES_ENV, SEED_ENV, TRACE_ENV};
 pub use users::Users;

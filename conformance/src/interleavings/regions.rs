@@ -52,6 +52,17 @@ pub enum Outages {
     Drawn,
 }
 
+/// Whether regions' TTL deletes expired items during a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlDeletes {
+    /// Expired items stay (as with TTL off, or before its sweep comes).
+    None,
+    /// At random steps a region deletes every item its own replica holds
+    /// past its `exp` (under [`ReplicaModel::Strong`], the current copy:
+    /// what a sweeper's conditional deletes see); the deletes replicate.
+    Drawn,
+}
+
 /// Schedules across regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Regions {
@@ -69,6 +80,11 @@ pub struct Regions {
     pub delay: Duration,
     /// Whether regions go down.
     pub outages: Outages,
+    /// Whether TTL deletes expired items.
+    pub ttl: TtlDeletes,
+    /// The sessions' [expiry margin](dynamodb_sessions_core::SessionConfigBuilder::expiry_margin)
+    /// (whole seconds).
+    pub expiry_margin: Duration,
 }
 
 impl Regions {
@@ -82,6 +98,8 @@ impl Regions {
             setup,
             delay: Duration::from_secs(2),
             outages: Outages::None,
+            ttl: TtlDeletes::None,
+            expiry_margin: Duration::ZERO,
         }
     }
 
@@ -93,6 +111,15 @@ impl Regions {
     /// The same, with these outages.
     pub fn outages(self, outages: Outages) -> Self {
         Regions { outages, ..self }
+    }
+
+    /// The same, with TTL deletes, and sessions with this expiry margin.
+    pub fn ttl(self, ttl: TtlDeletes, expiry_margin: Duration) -> Self {
+        Regions {
+            ttl,
+            expiry_margin,
+            ..self
+        }
     }
 
     /// The name of region `region` in a [`HomeRouted`] backend.

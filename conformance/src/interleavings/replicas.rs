@@ -14,7 +14,9 @@
 //! racing another region's write to the same item is refused, as
 //! DynamoDB's `ReplicatedWriteConflictException` is (nothing written).
 //! A region can be down: calls to it fail, and replication from and to it
-//! waits until it is back.
+//! waits until it is back. A region's TTL can delete the items its own
+//! replica holds past their `exp`; the delete replicates like a write, and
+//! wins or loses by its stamp like one.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,13 +54,16 @@ struct Pending {
     from: usize,
     to: usize,
     key: StorageKey,
-    record: Record,
+    /// `None`: deleted by TTL.
+    record: Option<Record>,
     stamp: Stamp,
     /// The schedule time from which it is delivered when the clock moves.
     due: i64,
 }
 
-type Items = BTreeMap<StorageKey, (Record, Stamp)>;
+/// Each key's item (`None` once TTL deleted it) and the stamp of the write
+/// that put it there.
+type Items = BTreeMap<StorageKey, (Option<Record>, Stamp)>;
 
 #[derive(Debug, Default)]
 struct State {
@@ -216,30 +221,62 @@ impl Replicas {
             ReplicaModel::Eventual => state.replicas[region].get(key),
             ReplicaModel::Strong => state.current.get(key),
         };
-        let (outcome, written) = write(seen.map(|(record, _)| record));
-        let Some(record) = written else {
-            return Ok(outcome);
-        };
+        let (outcome, written) = write(seen.and_then(|(record, _)| record.as_ref()));
+        if let Some(record) = written {
+            state.last_write.insert(*key, (region, now));
+            self.put(&mut state, region, *key, Some(record));
+        }
+        Ok(outcome)
+    }
+
+    /// Stores `record` (`None`: a delete) under `key` in `region`, stamped
+    /// as the latest write, and queues it for the other regions.
+    fn put(&self, state: &mut State, region: usize, key: StorageKey, record: Option<Record>) {
         state.sequence += 1;
         let stamp = (state.sequence, region);
-        state.last_write.insert(*key, (region, now));
         if self.model == ReplicaModel::Strong {
-            state.current.insert(*key, (record.clone(), stamp));
+            state.current.insert(key, (record.clone(), stamp));
         }
-        state.replicas[region].insert(*key, (record.clone(), stamp));
-        let others = (0..state.replicas.len()).filter(|r| *r != region);
-        let queued: Vec<Pending> = others
-            .map(|to| Pending {
-                from: region,
+        state.replicas[region].insert(key, (record.clone(), stamp));
+        let due = self.clock.now() + self.delay;
+        for to in (0..state.replicas.len()).filter(|r| *r != region) {
+            let record = record.clone();
+            let (from, stamp) = (region, stamp);
+            state.queue.push(Pending {
+                from,
                 to,
-                key: *key,
-                record: record.clone(),
+                key,
+                record,
                 stamp,
-                due: now + self.delay,
-            })
-            .collect();
-        state.queue.extend(queued);
-        Ok(outcome)
+                due,
+            });
+        }
+    }
+
+    /// The keys `region`'s TTL would delete now: items its replica (or,
+    /// under [`ReplicaModel::Strong`], the current copy) holds past their
+    /// `exp`.
+    pub(crate) fn expired_in(&self, region: usize) -> Vec<StorageKey> {
+        let now = self.clock.now();
+        let state = self.state.lock();
+        if state.down[region] {
+            return Vec::new();
+        }
+        let items = match self.model {
+            ReplicaModel::Eventual => &state.replicas[region],
+            ReplicaModel::Strong => &state.current,
+        };
+        items
+            .iter()
+            .filter(|(_, (record, _))| record.as_ref().is_some_and(|r| r.expires_at < now))
+            .map(|(key, _)| *key)
+            .collect()
+    }
+
+    /// `region`'s TTL deletes `key` (one of [`expired_in`](Self::expired_in)).
+    pub(crate) fn ttl_delete(&self, region: usize, key: &StorageKey) {
+        let mut state = self.state.lock();
+        self.put(&mut state, region, *key, None);
     }
 }
 
@@ -277,7 +314,7 @@ impl Backend for RegionStore {
             _ => &state.replicas[self.region],
         };
         Ok(LoadOutcome::from_stored(
-            items.get(key).map(|(record, _)| record.clone()),
+            items.get(key).and_then(|(record, _)| record.clone()),
         ))
     }
 
@@ -379,7 +416,7 @@ impl Backend for Settled {
             )
             .max_by_key(|(_, stamp)| *stamp);
         Ok(LoadOutcome::from_stored(
-            latest.map(|(record, _)| record.clone()),
+            latest.and_then(|(record, _)| record.clone()),
         ))
     }
 

@@ -165,6 +165,9 @@ pub(crate) struct StoreView {
     pub(crate) keys: BTreeMap<KeyId, Stored>,
     /// Each user's generation, for users whose generation was advanced.
     pub(crate) generations: BTreeMap<UserRef, u64>,
+    /// Records a region's TTL deleted once they had expired everywhere:
+    /// their writes count as expired, not lost.
+    pub(crate) deleted_expired: BTreeMap<KeyId, RecordView>,
 }
 
 impl StoreView {

@@ -25,7 +25,7 @@ use super::invariants::{
     self, CachedLoad, Delivery, Fate, Invariant, Scene, Seen, SetCookie, UserLoad,
 };
 use super::oracle::{Ack, Ended, Login, LogoutAck, Oracle, UserAck, Written};
-use super::regions::{Outages, Regions, Routing, Setup};
+use super::regions::{Outages, Regions, Routing, Setup, TtlDeletes};
 use super::replicas::{RegionStore, Replicas};
 use super::request::{self, Action, Request};
 use super::runner::{Stats, Violation, TRACE_ENV};
@@ -135,13 +135,15 @@ impl Default for Options {
 /// lifetime. With a `max_age` a reissue sends the cookie again; without,
 /// it sends none.
 pub fn session_config(max_age: Option<Duration>) -> SessionConfig {
-    config_in(max_age, KeySlots::ALL)
+    config_in(max_age, KeySlots::ALL, Duration::ZERO)
 }
 
-/// [`session_config`], drawing session IDs in `slots`.
-fn config_in(max_age: Option<Duration>, slots: KeySlots) -> SessionConfig {
+/// [`session_config`], drawing session IDs in `slots`, with this expiry
+/// margin.
+fn config_in(max_age: Option<Duration>, slots: KeySlots, margin: Duration) -> SessionConfig {
     SessionConfig::builder()
         .key_slots(slots)
+        .expiry_margin(margin)
         .max_age(max_age)
         .timeout(Duration::from_secs(TIMEOUT as u64))
         .reissue_time(Duration::from_secs(REISSUE as u64))
@@ -407,6 +409,9 @@ enum Choice {
     /// Across regions: a region goes down, or comes back.
     Outage(usize),
     Recover(usize),
+    /// Across regions: a region's TTL deletes what its replica holds past
+    /// `exp`.
+    Expire(usize),
 }
 
 /// Across regions, the most outages a schedule draws: enough to fail over
@@ -577,8 +582,9 @@ impl<B: Backend + 'static> World<B> {
                 .enumerate()
                 .map(|(process, backend)| {
                     let network = FaultyBackend::new(Arc::clone(backend), Arc::clone(&env));
+                    let margin = options.regions.map_or(Duration::ZERO, |r| r.expiry_margin);
                     let config = match key_slots.get(process) {
-                        Some(slots) => config_in(max_age, *slots),
+                        Some(slots) => config_in(max_age, *slots, margin),
                         None => config.clone(),
                     };
                     build(
@@ -746,6 +752,13 @@ impl<B: Backend + 'static> World<B> {
                 (_, Some(region)) => choices.push((Choice::Recover(*region), 2)),
                 _ => {}
             }
+            if self.options.regions.map(|r| r.ttl) == Some(TtlDeletes::Drawn) {
+                for region in 0..replicas.regions() {
+                    if !replicas.expired_in(region).is_empty() {
+                        choices.push((Choice::Expire(region), 1));
+                    }
+                }
+            }
         }
         let weights: Vec<u32> = choices.iter().map(|(_, weight)| *weight).collect();
         let index = self.env.roll(|rng| rng.weighted(&weights))?;
@@ -789,6 +802,7 @@ impl<B: Backend + 'static> World<B> {
                 let replicas = self.replicas.as_ref().expect("only across regions");
                 Ok(Some(format!("#{} {}", self.step, replicas.deliver(index))))
             }
+            Choice::Expire(region) => self.expire(region),
             Choice::Outage(region) | Choice::Recover(region) => {
                 let down = matches!(choice, Choice::Outage(_));
                 let replicas = self.replicas.as_ref().expect("only across regions");
@@ -1453,6 +1467,42 @@ impl<B: Backend + 'static> World<B> {
             }
         }
         Ok(())
+    }
+
+    /// `region`'s TTL deletes every item its replica holds past `exp`. A
+    /// delete of a record that is expired in the settled view too is what
+    /// TTL is for: the checker keeps its picture of the expired record (so
+    /// that its writes count as expired, not lost). A delete of a record
+    /// alive in the settled view (a replica's stale `exp`) is read back like
+    /// a write, for the promises to judge.
+    fn expire(&mut self, region: usize) -> Result<Option<String>, Failure> {
+        let replicas = Arc::clone(self.replicas.as_ref().expect("only across regions"));
+        let mut deleted = Vec::new();
+        let mut live = BTreeSet::new();
+        for key in replicas.expired_in(region) {
+            let id = self.env.key_id(&key);
+            let before = store::observe(&*self.env.observer, &key);
+            replicas.ttl_delete(region, &key);
+            *self.stats.notes.entry("items deleted by TTL").or_default() += 1;
+            if before.live(self.now(), ABSOLUTE).is_some() {
+                *self
+                    .stats
+                    .notes
+                    .entry("live sessions deleted by another region's TTL")
+                    .or_default() += 1;
+                live.insert(id);
+            } else if let Stored::Record(record) = before {
+                self.store.deleted_expired.insert(id, record);
+            }
+            deleted.push(format!("K{id}"));
+        }
+        let deleted_keys: BTreeSet<KeyId> = self.store.deleted_expired.keys().copied().collect();
+        self.refresh(&live.union(&deleted_keys).copied().collect())?;
+        Ok(Some(format!(
+            "#{} region {region}'s TTL deletes {}",
+            self.step,
+            deleted.join(", ")
+        )))
     }
 
     /// A call ending users' sessions returned: an `Ok` is a promise the
