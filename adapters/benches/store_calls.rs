@@ -12,6 +12,7 @@ mod common;
 use dynamodb_sessions::Scheme;
 use std::sync::Arc;
 
+use dynamodb_sessions::regions::{HomeRouted, KeySlots};
 use dynamodb_sessions::users::{UserSecret, UserSettings};
 use dynamodb_sessions::MemoryBackend;
 use dynamodb_sessions::{
@@ -67,11 +68,13 @@ fn measure(
     (setup.backend.counts(), set_cookie.is_some())
 }
 
-fn main() {
-    common::quick::announce();
+type Request = Box<dyn FnOnce(&mut Session)>;
+
+/// Each kind of request: its name, how far the clock moves first, whether
+/// it carries the session's cookie, and what it does.
+fn kinds() -> Vec<(&'static str, i64, bool, Request)> {
     let reissue = SessionConfig::default().reissue_time().as_secs() as i64;
-    type Request = Box<dyn FnOnce(&mut Session)>;
-    let kinds: Vec<(&str, i64, bool, Request)> = vec![
+    vec![
         ("no cookie, session untouched", 0, false, Box::new(|_| {})),
         ("cookie, session untouched", 0, true, Box::new(|_| {})),
         (
@@ -120,11 +123,14 @@ fn main() {
             true,
             Box::new(|s| s.invalidate()),
         ),
-    ];
+    ]
+}
 
+fn main() {
+    common::quick::announce();
     println!("| request | eventual reads | strong reads | creates | replaces | touches | ends | total | Set-Cookie |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-    for (name, advance, with_cookie, request) in kinds {
+    for (name, advance, with_cookie, request) in kinds() {
         let (c, set) = measure(advance, with_cookie, request);
         println!(
             "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -170,6 +176,81 @@ fn main() {
     );
 
     with_a_user();
+    across_regions();
+}
+
+/// The same kinds of request through a home-routed backend over two
+/// regions (`eu`: slots 0..8, `us`: 8..16), on a session homed in `us`:
+/// served by a process in `us` (at home) and by one in `eu` (away), the
+/// calls each region's store got.
+fn across_regions() {
+    println!();
+    println!("Home-routed across two regions, a session homed in `us` (calls to the serving process's own region / to the other region):");
+    println!();
+    println!("| request | one region: calls | served at home: local / remote | served away: local / remote |");
+    println!("| --- | ---: | ---: | ---: |");
+    let rows = kinds().into_iter().zip(kinds()).zip(kinds());
+    for (((name, advance, with_cookie, one), (_, _, _, home)), (_, _, _, away)) in rows {
+        let (one_region, _) = measure(advance, with_cookie, one);
+        let (home_local, home_remote) = served("us", advance, with_cookie, home);
+        let (away_local, away_remote) = served("eu", advance, with_cookie, away);
+        println!(
+            "| {name} | {} | {home_local} / {home_remote} | {away_local} / {away_remote} |",
+            one_region.total()
+        );
+    }
+}
+
+/// Two regions' stores, counted, with one session homed in `us`.
+struct TwoRegions {
+    eu: Arc<CountingBackend<MemoryBackend>>,
+    us: Arc<CountingBackend<MemoryBackend>>,
+    clock: Arc<ManualClock>,
+}
+
+impl TwoRegions {
+    /// A process in region `local`.
+    fn process(&self, local: &str) -> SessionManager {
+        let backend = HomeRouted::builder()
+            .region("eu", KeySlots::range(0..8).unwrap(), Arc::clone(&self.eu))
+            .region("us", KeySlots::range(8..16).unwrap(), Arc::clone(&self.us))
+            .local(local)
+            .build()
+            .unwrap();
+        let config = SessionConfig::builder()
+            .key_slots(backend.local_slots())
+            .build()
+            .unwrap();
+        SessionManager::with_clock(backend, config, Arc::clone(&self.clock))
+    }
+}
+
+/// One request served by a process in `local` on a session a process in
+/// `us` wrote at `T0`: the calls to `local`'s store and to the other's.
+fn served(local: &str, advance: i64, with_cookie: bool, request: Request) -> (u64, u64) {
+    let regions = TwoRegions {
+        eu: Arc::new(CountingBackend::new(MemoryBackend::new())),
+        us: Arc::new(CountingBackend::new(MemoryBackend::new())),
+        clock: Arc::new(ManualClock::new(T0)),
+    };
+    let home = regions.process("us");
+    let mut session = home.load(None);
+    session.insert("user", "ada").unwrap();
+    session.insert("visits", &1u64).unwrap();
+    let set_cookie = home.commit(session, Scheme::Http).unwrap().unwrap();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    regions.eu.reset_counts();
+    regions.us.reset_counts();
+    regions.clock.advance(advance);
+    let manager = regions.process(local);
+    let mut session = manager.load(with_cookie.then_some(cookie.as_str()));
+    request(&mut session);
+    manager.commit(session, Scheme::Http).unwrap();
+    let (eu, us) = (regions.eu.counts().total(), regions.us.counts().total());
+    match local {
+        "us" => (us, eu),
+        _ => (eu, us),
+    }
 }
 
 /// The same kinds of request on a session a user logged in to, and the

@@ -711,7 +711,6 @@ mod tests {
     //! Each check, fed a hand-made history that breaks it (and one that
     //! keeps it, so that the check is not simply always failing).
 
-
     use super::*;
     use crate::interleavings::oracle::{Ack, Login, LogoutAck, UserAck, Written};
     use dynamodb_sessions_core::store::Operation;
