@@ -23,7 +23,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use dynamodb_sessions::dynamodb::{SweepOptions, SweepReport};
-use dynamodb_sessions::store::{item_size, Backend as _, Record, StorageKey, StoredData, Token};
+use dynamodb_sessions::store::{
+    item_size, Backend as _, CreateOutcome, Record, StorageKey, StoredData, Token,
+};
 use dynamodb_sessions::DynamoDbBackend;
 use dynamodb_sessions_test_support::raw_table::keep_expired_items;
 
@@ -58,7 +60,8 @@ fn table(endpoint: &str, items: usize, exp: i64) -> (DynamoDbBackend, usize) {
             scope.spawn(move || {
                 for _ in (part..items).step_by(4) {
                     let key = Token::generate().expect("a token").storage_key();
-                    backend.create(&key, &record(exp)).expect("create");
+                    let created = backend.create(&key, &record(exp)).expect("create");
+                    assert_eq!(created, CreateOutcome::Created);
                 }
             });
         }

@@ -223,9 +223,9 @@ impl<C: Client> DynamoDbBackendOn<C> {
     /// needs `dynamodb:Scan` and `dynamodb:DeleteItem` on the table.
     ///
     /// ```no_run
-    /// use dynamodb_sessions::dynamodb::{AwsSdkBackend, SweepOptions};
+    /// use dynamodb_sessions::dynamodb::{DynamoDbBackend, SweepOptions};
     ///
-    /// let backend = AwsSdkBackend::new("sessions")?;
+    /// let backend = DynamoDbBackend::new("sessions")?;
     /// let report = backend.sweep_expired(SweepOptions::default())?;
     /// println!("{} of {} items deleted", report.deleted, report.scanned);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -372,6 +372,8 @@ mod tests {
     use super::*;
 
     type Table = BTreeMap<Vec<u8>, Item<TestValue>>;
+    /// What runs before each delete.
+    type Hook = Box<dyn FnMut(&mut Table) + Send>;
 
     /// A table in memory that evaluates the sweep's filter and condition,
     /// with a hook run before each delete (a request landing between the
@@ -379,7 +381,7 @@ mod tests {
     #[derive(Default)]
     struct FakeWire {
         items: Mutex<Table>,
-        before_delete: Mutex<Option<Box<dyn FnMut(&mut Table) + Send>>>,
+        before_delete: Mutex<Option<Hook>>,
         lose_delete_answers: Mutex<u32>,
         scans: Mutex<u32>,
     }
