@@ -274,6 +274,10 @@ pub enum Operation {
     Advance,
     /// [`UserSessions::list`](crate::users::UserSessions::list).
     List,
+    /// A sweep of expired sessions: a store's own housekeeping, where
+    /// nothing removes expired items by itself (DynamoDB's
+    /// `sweep_expired`), never a call of the manager's.
+    Sweep,
 }
 
 impl fmt::Display for Operation {
@@ -288,6 +292,7 @@ impl fmt::Display for Operation {
             Operation::Generation => "generation read",
             Operation::Advance => "generation advance",
             Operation::List => "listing",
+            Operation::Sweep => "sweep of expired sessions",
         })
     }
 }

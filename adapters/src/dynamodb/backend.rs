@@ -15,7 +15,10 @@ use super::build_error::BuildError;
 use super::builder::DynamoDbBackendBuilderOn;
 use super::client::Client;
 use super::environment::Placement;
-use crate::table::{BlockingTable, ProvisionError, ProvisionReport, RetryConfig, TableReplication};
+use crate::table::{
+    unix_now, BlockingTable, ProvisionError, ProvisionReport, RetryConfig, SweepOptions,
+    SweepReport, TableReplication,
+};
 
 /// Session storage in a DynamoDB table through the client `C`, with a
 /// blocking API: [`DynamoDbBackend`](super::DynamoDbBackend) on rusoto,
@@ -109,13 +112,26 @@ impl<C: Client> DynamoDbBackendOn<C> {
     }
 
     /// Creates the table unless it exists, waits until it is `ACTIVE`, and
-    /// enables TTL on `exp` unless it is enabled: on-demand billing
+    /// enables TTL on `exp` unless it is enabled or the table cannot have
+    /// it: on-demand billing
     /// (`PAY_PER_REQUEST`) with `sid` (binary) as the hash key, and the user
     /// index `usr-index` that listing a user's sessions needs (see
     /// [`create_user_index_if_missing`](Self::create_user_index_if_missing)
     /// for a table made without it). Safe to call
     /// every time the application starts. Each request is tried once, under
     /// the attempt timeout.
+    ///
+    /// A global table in multi-Region strong consistency (MRSC) cannot have
+    /// TTL: there no TTL request is sent, the report's
+    /// [`ttl`](ProvisionReport::ttl) is [`TtlStatus::Unavailable`], it is
+    /// said once at warn level, and expired sessions' items stay until
+    /// [`sweep_expired`](Self::sweep_expired) deletes them. On rusoto,
+    /// which cannot read the mode, a global table's refused TTL request
+    /// counts as that too. The mode found is remembered: see
+    /// [`TransactionsUnsupported`].
+    ///
+    /// [`TtlStatus::Unavailable`]: crate::dynamodb::TtlStatus::Unavailable
+    /// [`TransactionsUnsupported`]: crate::dynamodb::TransactionsUnsupported
     ///
     /// # Errors
     ///
@@ -174,6 +190,57 @@ impl<C: Client> DynamoDbBackendOn<C> {
     /// other [`ProvisionError`]s of a DescribeTable that fails.
     pub fn check_replication(&self) -> Result<TableReplication, ProvisionError> {
         self.inner.replication()
+    }
+
+    /// Deletes the items of sessions that expired more than
+    /// [`SweepOptions::grace`] ago (by this machine's clock): what
+    /// DynamoDB's TTL does, for a table that cannot have TTL (a global
+    /// table in multi-Region strong consistency, where
+    /// [`create_table_if_missing`](Self::create_table_if_missing) reports
+    /// [`TtlStatus::Unavailable`](crate::dynamodb::TtlStatus::Unavailable)).
+    /// Expired sessions are never loaded, so this only frees storage; run
+    /// it regularly (say hourly) from one process, or from one per
+    /// [`segment`](SweepOptions::segment). Safe beside live traffic and on
+    /// any table.
+    ///
+    /// It scans the table page by page, reading only each item's key and
+    /// `exp` (eventually consistent) with the filter `exp < cutoff`, then
+    /// deletes each item found with a DeleteItem on the same condition: a
+    /// session used since the scan (its `exp` moved forward) stays, and
+    /// counts as [`kept`](SweepReport::kept). Items without `exp` (users'
+    /// generations) are never deleted. A deleted key can only be taken
+    /// again by a create, which the library sends at most once per key, so
+    /// nothing deleted comes back.
+    ///
+    /// Cost, by DynamoDB's rules: the scan reads every item of the table
+    /// (the filter is applied after the read), half a read unit per 4 KB
+    /// scanned per page; each delete is a write of the deleted item (one
+    /// unit per KB, at least one, its index entry besides), also charged
+    /// when its condition fails. On a global table each delete is
+    /// replicated as a write too. See the [`SweepReport`]'s figures.
+    ///
+    /// Each request has its own deadline and retries ([`RetryConfig`]);
+    /// needs `dynamodb:Scan` and `dynamodb:DeleteItem` on the table.
+    ///
+    /// ```no_run
+    /// use dynamodb_sessions::dynamodb::{DynamoDbBackend, SweepOptions};
+    ///
+    /// let backend = DynamoDbBackend::new("sessions")?;
+    /// let report = backend.sweep_expired(SweepOptions::default())?;
+    /// println!("{} of {} items deleted", report.deleted, report.scanned);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first [`BackendError`] of a request that failed after its
+    /// retries ends the sweep (with
+    /// [`Operation::Sweep`](crate::store::Operation::Sweep)); what was
+    /// deleted stays deleted, and sweeping again carries on.
+    /// [`BackendError::Rejected`] for a segment outside DynamoDB's limits,
+    /// before any request.
+    pub fn sweep_expired(&self, options: SweepOptions) -> Result<SweepReport, BackendError> {
+        self.inner.sweep(&options, unix_now())
     }
 }
 

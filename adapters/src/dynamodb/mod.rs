@@ -23,11 +23,15 @@
 //! `attribute_not_exists(sid)`, `replace` a PutItem with `ver = :expected`,
 //! `touch` an UpdateItem of `iss` and `exp` with `ver = :expected` (it never
 //! creates an item), and `end` a PutItem of a tombstone on a live item. No
-//! item is ever deleted: versions of a key only grow, so no retried or
-//! delayed request can apply late. At run time the backend needs only
+//! session's request deletes an item: versions of a key only grow, so no retried or
+//! delayed request can apply late (expired items go by TTL, or, on a table
+//! that cannot have TTL, by
+//! [`sweep_expired`](DynamoDbBackendOn::sweep_expired), which deletes only
+//! what is expired). At run time the backend needs only
 //! `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table;
 //! `create_table_if_missing` needs `DescribeTable`,
-//! `CreateTable`, `DescribeTimeToLive` and `UpdateTimeToLive` besides.
+//! `CreateTable`, `DescribeTimeToLive` and `UpdateTimeToLive` besides, and
+//! `sweep_expired` `Scan` and `DeleteItem`.
 //!
 //! # Threads and runtimes
 //!
@@ -83,7 +87,10 @@ mod profile;
 mod rusoto;
 mod settings;
 
-pub use crate::table::{ProvisionError, ProvisionReport, RetryConfig, TableReplication};
+pub use crate::table::{
+    ProvisionError, ProvisionReport, RetryConfig, SweepCursor, SweepOptions, SweepReport,
+    TableReplication, TransactionsUnsupported, TtlStatus,
+};
 #[cfg(feature = "aws-sdk")]
 pub use aws_sdk::AwsSdk;
 pub use backend::DynamoDbBackendOn;

@@ -75,6 +75,7 @@ impl Settings {
                 name: self.table_name,
                 retry: self.retry,
                 check_item_size: self.check_item_size,
+                mode: Default::default(),
             },
             runtime,
         }

@@ -8,6 +8,7 @@ use super::provision::{self, ProvisionError, ProvisionReport, ProvisionWire};
 use super::replication::TableReplication;
 use super::runtime::OwnedRuntime;
 use super::session_table::SessionTable;
+use super::sweep::{SweepOptions, SweepReport};
 use super::wire::Wire;
 
 /// A session table and the runtime its requests run on. Each public backend
@@ -19,6 +20,15 @@ pub(crate) struct BlockingTable<W> {
 }
 
 impl<W: Wire> BlockingTable<W> {
+    /// Deletes expired items (see `sweep.rs`); `now` is unix seconds.
+    pub(crate) fn sweep(
+        &self,
+        options: &SweepOptions,
+        now: i64,
+    ) -> Result<SweepReport, BackendError> {
+        self.run(Operation::Sweep, self.table.sweep(options, now))
+    }
+
     /// Runs one backend operation on the runtime.
     pub(crate) fn run<T: Send>(
         &self,
@@ -36,17 +46,21 @@ impl<W: Wire> BlockingTable<W> {
 }
 
 impl<W: Wire + ProvisionWire> BlockingTable<W> {
-    /// Creates the table unless it exists, and enables TTL; each request
-    /// tried once, under the attempt timeout.
+    /// Creates the table unless it exists, and enables TTL where the table
+    /// can have it; each request tried once, under the attempt timeout.
+    /// Remembers the table's mode.
     pub(crate) fn create_table_if_missing(&self) -> Result<ProvisionReport, ProvisionError> {
         let table = &self.table;
-        self.runtime
+        let (report, replication) = self
+            .runtime
             .block_on(provision::provision(
                 &table.wire,
                 &table.name,
                 table.retry.attempt_timeout,
             ))
-            .map_err(ProvisionError::Thread)?
+            .map_err(ProvisionError::Thread)??;
+        table.mode.learn(&replication);
+        Ok(report)
     }
 
     /// Adds the user index unless the table has it, and waits until it is
@@ -64,14 +78,18 @@ impl<W: Wire + ProvisionWire> BlockingTable<W> {
 
     /// Whether the table is a global table, and in which mode; one
     /// DescribeTable under the attempt timeout.
+    /// Remembers the table's mode.
     pub(crate) fn replication(&self) -> Result<TableReplication, ProvisionError> {
         let table = &self.table;
-        self.runtime
+        let replication = self
+            .runtime
             .block_on(provision::replication(
                 &table.wire,
                 &table.name,
                 table.retry.attempt_timeout,
             ))
-            .map_err(ProvisionError::Thread)?
+            .map_err(ProvisionError::Thread)??;
+        table.mode.learn(&replication);
+        Ok(replication)
     }
 }

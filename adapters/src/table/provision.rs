@@ -1,5 +1,5 @@
 //! Creating the sessions table: `sid` (B) hash key, on-demand billing, TTL
-//! on `exp`, and the user index (`usr-index`, on `usr` (B)); adding the
+//! on `exp` (where the table can have TTL), and the user index (`usr-index`, on `usr` (B)); adding the
 //! user index to a table made without it. The steps and checks are here,
 //! once; each client implements [`ProvisionWire`] with its control-plane
 //! requests.
@@ -26,8 +26,27 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub struct ProvisionReport {
     /// Whether this call created the table (false: it existed already).
     pub table_created: bool,
-    /// Whether this call enabled TTL on `exp` (false: it was on already).
+    /// Whether this call enabled TTL on `exp` (false: it was on already,
+    /// or the table cannot have TTL: see [`ttl`](Self::ttl)).
     pub ttl_enabled: bool,
+    /// Whether DynamoDB deletes expired sessions by itself.
+    pub ttl: TtlStatus,
+}
+
+/// Whether a table's TTL deletes expired sessions
+/// ([`ProvisionReport::ttl`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TtlStatus {
+    /// TTL is on `exp` (enabled by this call or before): DynamoDB deletes
+    /// expired items by itself, typically within days of their `exp`.
+    On,
+    /// The table cannot have TTL: a global table in multi-Region strong
+    /// consistency (MRSC), which DynamoDB gives no TTL. Expired sessions
+    /// are never loaded, but their items stay until
+    /// `DynamoDbBackendOn::sweep_expired` deletes them: run it
+    /// regularly (say hourly) from one process.
+    Unavailable,
 }
 
 /// Why provisioning the table failed.
@@ -261,12 +280,13 @@ fn check_key_schema(
 }
 
 /// Creates `table` unless it exists, waits for it to be `ACTIVE`, and turns
-/// on TTL on `exp` unless it is on.
+/// on TTL on `exp` unless it is on or the table cannot have it; with the
+/// table's replication as the last DescribeTable said.
 pub(crate) async fn provision<P: ProvisionWire>(
     wire: &P,
     table: &str,
     timeout: Duration,
-) -> Result<ProvisionReport, ProvisionError> {
+) -> Result<(ProvisionReport, TableReplication), ProvisionError> {
     let mut table_created = false;
     let mut state = request("DescribeTable", timeout, wire.describe_table(table)).await?;
     if state.is_none() {
@@ -276,7 +296,7 @@ pub(crate) async fn provision<P: ProvisionWire>(
         table_created = state.is_some();
     }
     let started = Instant::now();
-    loop {
+    let replication = loop {
         let current = match state.take() {
             Some(current) => current,
             None => request("DescribeTable", timeout, wire.describe_table(table))
@@ -289,8 +309,7 @@ pub(crate) async fn provision<P: ProvisionWire>(
         let status = current.status.clone().unwrap_or_default();
         if status == "ACTIVE" {
             // A global table in eventual consistency is said loudly here too.
-            let _ = replication_of(table, current);
-            break;
+            break replication_of(table, current);
         }
         if started.elapsed() > ACTIVE_TIMEOUT {
             return Err(ProvisionError::NotActive {
@@ -304,12 +323,50 @@ pub(crate) async fn provision<P: ProvisionWire>(
             });
         }
         tokio::time::sleep(POLL_INTERVAL).await;
-    }
-    let ttl_enabled = enable_ttl(wire, table, timeout).await?;
-    Ok(ProvisionReport {
+    };
+    let (ttl_enabled, ttl) = ttl_for(wire, table, &replication, timeout).await?;
+    let report = ProvisionReport {
         table_created,
         ttl_enabled,
-    })
+        ttl,
+    };
+    Ok((report, replication))
+}
+
+/// Turns TTL on where the table can have it. A table in multi-Region
+/// strong consistency cannot: no TTL request is sent. A global table whose
+/// mode the client cannot read may be one, so there a refused TTL request
+/// means no TTL rather than a failure. Either way it is said once, at warn
+/// level, with what to do.
+async fn ttl_for<P: ProvisionWire>(
+    wire: &P,
+    table: &str,
+    replication: &TableReplication,
+    timeout: Duration,
+) -> Result<(bool, TtlStatus), ProvisionError> {
+    if let TableReplication::StronglyConsistent { .. } = replication {
+        log::warn!(
+            "session table {table} is a global table in multi-Region strong consistency, \
+             which DynamoDB gives no TTL: expired sessions are never loaded, but their items \
+             stay until the backend's sweep_expired deletes them; run it regularly"
+        );
+        return Ok((false, TtlStatus::Unavailable));
+    }
+    match enable_ttl(wire, table, timeout).await {
+        Ok(enabled) => Ok((enabled, TtlStatus::On)),
+        Err(ProvisionError::Request { action, source })
+            if matches!(replication, TableReplication::ModeUnknown { .. }) =>
+        {
+            log::warn!(
+                "session table {table} is a global table whose consistency mode this client \
+                 cannot read, and DynamoDB refused {action} ({source}): taken as multi-Region \
+                 strong consistency, which has no TTL; expired sessions' items stay until the \
+                 backend's sweep_expired deletes them; run it regularly"
+            );
+            Ok((false, TtlStatus::Unavailable))
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Whether `table` is a global table, and in which mode, from one

@@ -1,7 +1,9 @@
 //! Whether the table is a global table, and in which consistency mode:
 //! what decides which of this library's promises hold across regions.
 
+use std::error::Error;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Where a table's items live, as DescribeTable says
 /// ([`check_replication`](crate::dynamodb::DynamoDbBackendOn::check_replication)).
@@ -96,6 +98,69 @@ impl fmt::Display for TableReplication {
         }
     }
 }
+
+/// What a backend last learned of its table's mode, from
+/// `create_table_if_missing` or `check_replication`: whether it is
+/// strongly consistent across regions, so that a transaction, which such a
+/// table refuses, is not sent. Nothing learned: not strong.
+#[derive(Debug, Default)]
+pub(crate) struct KnownMode(AtomicBool);
+
+impl KnownMode {
+    /// Remembers `replication` (a table can lose its replicas, and with
+    /// them the mode).
+    pub(crate) fn learn(&self, replication: &TableReplication) {
+        let strong = matches!(replication, TableReplication::StronglyConsistent { .. });
+        self.0.store(strong, Ordering::Relaxed);
+    }
+
+    /// Whether the table was last seen strongly consistent across regions.
+    pub(crate) fn strong(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The cause of the [`BackendError::Rejected`](crate::BackendError::Rejected)
+/// of ending a user's other sessions while one stays
+/// ([`UserSessions::advance`](crate::users::UserSessions::advance) with a
+/// kept record) on a global table in multi-Region strong consistency
+/// (MRSC): that needs TransactWriteItems, which DynamoDB refuses on such a
+/// table. Nothing was sent, so nothing was written: the session that asked
+/// stays as it was, and so do the others. Ending all of a user's sessions
+/// needs no transaction and works.
+///
+/// The backend refuses at once when `create_table_if_missing` or
+/// `check_replication` found the table in MRSC (only the AWS SDK client can
+/// read the mode); otherwise the transaction is sent and DynamoDB's
+/// refusal is the `Rejected` error's cause instead, also with nothing
+/// written.
+///
+/// ```
+/// use std::error::Error;
+/// use dynamodb_sessions::dynamodb::TransactionsUnsupported;
+/// use dynamodb_sessions::BackendError;
+///
+/// fn needs_a_transaction(error: &BackendError) -> bool {
+///     matches!(error, BackendError::Rejected { source, .. }
+///         if source.downcast_ref::<TransactionsUnsupported>().is_some())
+/// }
+/// # let _ = needs_a_transaction;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransactionsUnsupported;
+
+impl fmt::Display for TransactionsUnsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the table is a global table in multi-Region strong consistency, which supports \
+             no transactions: ending a user's other sessions while one stays needs one \
+             (nothing was written)",
+        )
+    }
+}
+
+impl Error for TransactionsUnsupported {}
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ use super::attribute::{Attribute, Item};
 use super::condition::{self, Condition};
 use super::item::{from_item, key_item, stored_identity, to_item, WID};
 use super::outcome::{decide, decide_create, new_write_id, Decision, WriteId};
+use super::replication::KnownMode;
 use super::retry::{execute, execute_with, Resend, RetryConfig, Stop};
 use super::wire::Wire;
 
@@ -28,6 +29,9 @@ pub(crate) struct SessionTable<W> {
     pub(crate) retry: RetryConfig,
     /// Whether writes over 400 KB are refused before they are sent.
     pub(crate) check_item_size: bool,
+    /// Whether the table was found strongly consistent across regions
+    /// (then no transaction is sent).
+    pub(crate) mode: KnownMode,
 }
 
 type ItemOf<W> = Item<<W as Wire>::Value>;

@@ -14,6 +14,7 @@ use dynamodb_sessions_core::{
 
 use super::condition::Condition;
 use super::item::from_item;
+use super::replication::TransactionsUnsupported;
 use super::retry::{execute, execute_with, Resend, Stop};
 use super::session_table::{identified_item, stop_error, SessionTable};
 use super::transaction::{ConditionsFailed, TransactWrite};
@@ -89,6 +90,14 @@ impl<W: Wire> SessionTable<W> {
                 Err(Stop::Error(error) | Stop::MaybeApplied(error)) => Err(error),
             };
         };
+        // A table in multi-Region strong consistency refuses every
+        // transaction: say so without sending one.
+        if self.mode.strong() {
+            return Err(BackendError::Rejected {
+                operation,
+                source: Box::new(TransactionsUnsupported),
+            });
+        }
         ensure_version_grows(keep.expected_version, keep.record)?;
         self.check_size(operation, keep.key, keep.record)?;
         let (_, item) = identified_item::<W>(operation, keep.key, keep.record)?;

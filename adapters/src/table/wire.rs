@@ -82,6 +82,51 @@ pub(crate) trait Wire: Send + Sync + 'static {
         key_condition: &Expression<Self::Value>,
         start: Option<Item<Self::Value>>,
     ) -> impl Future<Output = Result<Option<Page<Self::Value>>, Failure>> + Send;
+
+    /// One Scan attempt on `table`: the page `scan` asks for, eventually
+    /// consistent, with the capacity it consumed.
+    fn scan(
+        &self,
+        table: &str,
+        scan: &Scan<Self::Value>,
+    ) -> impl Future<Output = Result<ScanPage<Self::Value>, Failure>> + Send;
+
+    /// One conditional DeleteItem attempt: the write capacity units it
+    /// consumed, when DynamoDB said.
+    fn delete_item(
+        &self,
+        table: &str,
+        key: Item<Self::Value>,
+        condition: &Expression<Self::Value>,
+    ) -> impl Future<Output = Result<Option<f64>, Failure>> + Send;
+}
+
+/// One page of a Scan as the sweeper asks for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Scan<A> {
+    /// The filter expression; its names serve the projection too.
+    pub(crate) filter: Expression<A>,
+    /// The projection expression (only what the caller reads).
+    pub(crate) projection: String,
+    /// Where the page starts (`ExclusiveStartKey`), if not at the beginning.
+    pub(crate) start: Option<Item<A>>,
+    /// How many items the page reads at most (`Limit`), before the filter.
+    pub(crate) limit: u32,
+    /// The part of a parallel scan, as (`Segment`, `TotalSegments`).
+    pub(crate) segment: Option<(u32, u32)>,
+}
+
+/// One page of a Scan's answer.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanPage<A> {
+    /// The items that passed the filter, projected.
+    pub(crate) items: Vec<Item<A>>,
+    /// Where the next page starts (`LastEvaluatedKey`), if there is one.
+    pub(crate) next: Option<Item<A>>,
+    /// How many items the page read before the filter (`ScannedCount`).
+    pub(crate) scanned: u64,
+    /// The read capacity units it consumed, when DynamoDB said.
+    pub(crate) read_units: Option<f64>,
 }
 
 /// One page of a query's answer.

@@ -16,4 +16,5 @@ mod faults_kill;
 mod faults_throttling;
 mod interleavings;
 mod replication;
+mod sweep;
 mod users;

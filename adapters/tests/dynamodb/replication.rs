@@ -3,9 +3,15 @@
 //! single-region; global tables' descriptions come from a stand-in endpoint,
 //! since DynamoDB Local has no replicas.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use dynamodb_sessions::dynamodb::{
-    AwsSdk, DynamoDbBackendOn, ProvisionError, Rusoto, TableReplication,
+    AwsSdk, DynamoDbBackendOn, ProvisionError, Rusoto, TableReplication, TransactionsUnsupported,
+    TtlStatus,
 };
+use dynamodb_sessions::store::{Record, StorageKey, StoredData};
+use dynamodb_sessions::BackendError;
+use dynamodb_sessions_core::users::{Keep, UserRef, UserSessions};
 use dynamodb_sessions_test_support::machine::beside_others;
 use dynamodb_sessions_test_support::stand_in::{stand_in, Answer};
 use dynamodb_sessions_test_support::{builder_at, ClientHarness, TestClient};
@@ -122,4 +128,116 @@ fn a_dynamodb_local_table_is_single_region_on<C: TestClient>() {
         "{}",
         C::NAME
     );
+}
+
+// ------------------------------------------------ strong consistency (MRSC)
+
+/// TTL updates and transactions the MRSC stand-in was sent.
+static TTL_UPDATES: AtomicUsize = AtomicUsize::new(0);
+static TRANSACTIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// A stand-in for a table in multi-Region strong consistency: DynamoDB
+/// refuses TTL and transactions there (the developer guide's
+/// `V2globaltables_HowItWorks`; the error it sends is not documented: a
+/// `ValidationException` stands for it). Every other request (DescribeTable,
+/// and DescribeTimeToLive, whose body is the same) gets the table's
+/// description.
+fn strong_table(request: &str) -> (u16, String) {
+    let refused = |counter: &AtomicUsize| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        (
+            400,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"not supported"}"#
+                .to_owned(),
+        )
+    };
+    if request.contains("TimeToLiveSpecification") {
+        return refused(&TTL_UPDATES);
+    }
+    if request.contains("TransactItems") {
+        return refused(&TRANSACTIONS);
+    }
+    described(&["us-east-1", "us-east-2", "us-west-2"], "STRONG")
+}
+
+/// An advance that keeps a record: what ending a user's other sessions
+/// sends.
+fn advance_keeping<C: TestClient>(backend: &DynamoDbBackendOn<C>) -> Result<(), BackendError> {
+    let record = Record::new(2, 1, 4_000_000_000, StoredData::Cbor(vec![0xa0]));
+    let keep = Keep {
+        key: &StorageKey::from_bytes([7; 32]),
+        expected_version: 1,
+        record: &record,
+    };
+    backend
+        .advance(&UserRef::from_bytes([9; 32]), 0, Some(keep))
+        .map(|_| ())
+}
+
+/// On a table in MRSC, provisioning succeeds without TTL (reported, and
+/// said at warn level), and ending a user's other sessions fails typed,
+/// never as an unknown outcome: the AWS SDK reads the mode and sends
+/// neither a TTL update nor the transaction; rusoto cannot read the mode,
+/// sends both, and takes DynamoDB's refusals as "no TTL" and "rejected".
+#[test]
+fn a_strongly_consistent_table_has_no_ttl_and_no_transactions() {
+    let endpoint = stand_in(strong_table);
+
+    let sdk = builder_at::<AwsSdk>(&endpoint, "sessions")
+        .build()
+        .expect("backend builds");
+    let report = sdk.create_table_if_missing().expect("provisioned");
+    assert_eq!((report.table_created, report.ttl_enabled), (false, false));
+    assert_eq!(report.ttl, TtlStatus::Unavailable);
+    assert_eq!(
+        TTL_UPDATES.load(Ordering::SeqCst),
+        0,
+        "the SDK sent a TTL update"
+    );
+    match advance_keeping(&sdk) {
+        Err(BackendError::Rejected { source, .. }) => {
+            assert!(
+                source.downcast_ref::<TransactionsUnsupported>().is_some(),
+                "{source}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        TRANSACTIONS.load(Ordering::SeqCst),
+        0,
+        "the SDK sent a transaction"
+    );
+
+    let rusoto = builder_at::<Rusoto>(&endpoint, "sessions")
+        .build()
+        .expect("backend builds");
+    let report = rusoto.create_table_if_missing().expect("provisioned");
+    assert_eq!(report.ttl, TtlStatus::Unavailable);
+    assert!(!report.ttl_enabled);
+    assert_eq!(TTL_UPDATES.load(Ordering::SeqCst), 1);
+    match advance_keeping(&rusoto) {
+        Err(BackendError::Rejected { source, .. }) => {
+            assert!(
+                source.to_string().contains("ValidationException"),
+                "{source}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(TRANSACTIONS.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_dynamodb_local_table_has_ttl() {
+    let _share = beside_others();
+    let Some(harness) = ClientHarness::<DynamoDbBackendOn<AwsSdk>>::shared() else {
+        return;
+    };
+    let backend = harness.backend_on_new_table("replication");
+    // The harness turned TTL off after creating the table: on again.
+    let report = backend.create_table_if_missing().expect("provisioned");
+    assert_eq!((report.ttl, report.ttl_enabled), (TtlStatus::On, true));
+    let report = backend.create_table_if_missing().expect("provisioned");
+    assert_eq!((report.ttl, report.ttl_enabled), (TtlStatus::On, false));
 }

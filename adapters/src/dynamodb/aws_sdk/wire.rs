@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CreateGlobalSecondaryIndexAction,
     GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ProvisionedThroughput, Put, ScalarAttributeType, TableDescription,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    ProjectionType, ProvisionedThroughput, Put, ReturnConsumedCapacity, ScalarAttributeType,
+    TableDescription, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::endpoint::error::ResolveEndpointError;
@@ -28,8 +28,8 @@ use crate::table::item::{SID, USR};
 use crate::table::user_items::{USER_INDEX, USER_INDEX_PROJECTION};
 use crate::table::{
     cancellation, classify_code, is_missing_index_message, provisioned, Attribute,
-    ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, TableState, TransactWrite,
-    TtlState, Wire,
+    ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, Scan, ScanPage, TableState,
+    TransactWrite, TtlState, Wire,
 };
 
 /// The SDK client an [`AwsSdkBackend`](crate::dynamodb::AwsSdkBackend) sends
@@ -290,6 +290,64 @@ impl Wire for SdkWire {
             Err(error) if error.as_service_error().is_some_and(is_missing_index) => Ok(None),
             Err(error) => Err(classify(error)),
         }
+    }
+
+    async fn scan(
+        &self,
+        table: &str,
+        scan: &Scan<AttributeValue>,
+    ) -> Result<ScanPage<AttributeValue>, Failure> {
+        let (segment, total) = match scan.segment {
+            Some((segment, total)) => (Some(segment), Some(total)),
+            None => (None, None),
+        };
+        let output = self
+            .0
+            .scan()
+            .table_name(table)
+            .projection_expression(&scan.projection)
+            .filter_expression(&scan.filter.condition)
+            .set_expression_attribute_names(Some(scan.filter.names.clone()))
+            .set_expression_attribute_values(scan.filter.values_if_any())
+            .set_exclusive_start_key(scan.start.clone())
+            .limit(i32::try_from(scan.limit).unwrap_or(i32::MAX))
+            .set_segment(segment.map(|s| i32::try_from(s).unwrap_or(i32::MAX)))
+            .set_total_segments(total.map(|t| i32::try_from(t).unwrap_or(i32::MAX)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(ScanPage {
+            scanned: u64::try_from(output.scanned_count()).unwrap_or(0),
+            read_units: output
+                .consumed_capacity()
+                .and_then(|capacity| capacity.capacity_units()),
+            next: output.last_evaluated_key,
+            items: output.items.unwrap_or_default(),
+        })
+    }
+
+    async fn delete_item(
+        &self,
+        table: &str,
+        key: Item<AttributeValue>,
+        condition: &Expression<AttributeValue>,
+    ) -> Result<Option<f64>, Failure> {
+        let output = self
+            .0
+            .delete_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .condition_expression(&condition.condition)
+            .set_expression_attribute_names(Some(condition.names.clone()))
+            .set_expression_attribute_values(condition.values_if_any())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output
+            .consumed_capacity()
+            .and_then(|capacity| capacity.capacity_units()))
     }
 }
 

@@ -10,13 +10,13 @@ use dynamodb_sessions_core::store::BoxError;
 use rusoto_core::RusotoError;
 use rusoto_dynamodb::{
     AttributeDefinition, AttributeValue, CreateGlobalSecondaryIndexAction, CreateTableError,
-    CreateTableInput, DescribeTableError, DescribeTableInput, DescribeTimeToLiveError,
-    DescribeTimeToLiveInput, DynamoDb, DynamoDbClient, GetItemError, GetItemInput,
-    GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, Projection,
-    ProvisionedThroughput, Put, PutItemError, PutItemInput, QueryError, QueryInput,
-    TableDescription, TimeToLiveSpecification, TransactWriteItem, TransactWriteItemsError,
-    TransactWriteItemsInput, Update, UpdateItemError, UpdateItemInput, UpdateTableError,
-    UpdateTableInput, UpdateTimeToLiveError, UpdateTimeToLiveInput,
+    CreateTableInput, DeleteItemError, DeleteItemInput, DescribeTableError, DescribeTableInput,
+    DescribeTimeToLiveError, DescribeTimeToLiveInput, DynamoDb, DynamoDbClient, GetItemError,
+    GetItemInput, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, Projection,
+    ProvisionedThroughput, Put, PutItemError, PutItemInput, QueryError, QueryInput, ScanError,
+    ScanInput, TableDescription, TimeToLiveSpecification, TransactWriteItem,
+    TransactWriteItemsError, TransactWriteItemsInput, Update, UpdateItemError, UpdateItemInput,
+    UpdateTableError, UpdateTableInput, UpdateTimeToLiveError, UpdateTimeToLiveInput,
 };
 
 use super::super::client_error::ClientError;
@@ -24,8 +24,8 @@ use crate::table::item::{SID, USR};
 use crate::table::user_items::{USER_INDEX, USER_INDEX_PROJECTION};
 use crate::table::{
     cancellation, classify_code, codes_in_message, is_missing_index_message, provisioned,
-    Attribute, ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, TableState,
-    TransactWrite, TtlState, Wire,
+    Attribute, ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, Scan, ScanPage,
+    TableState, TransactWrite, TtlState, Wire,
 };
 
 /// The rusoto client a [`DynamoDbBackend`](crate::dynamodb::DynamoDbBackend)
@@ -175,6 +175,59 @@ impl Wire for RusotoWire {
             Err(RusotoError::Validation(message)) if is_missing_index_message(&message) => Ok(None),
             Err(error) => Err(classify(error)),
         }
+    }
+
+    async fn scan(
+        &self,
+        table: &str,
+        scan: &Scan<AttributeValue>,
+    ) -> Result<ScanPage<AttributeValue>, Failure> {
+        let input = ScanInput {
+            table_name: table.to_owned(),
+            projection_expression: Some(scan.projection.clone()),
+            filter_expression: Some(scan.filter.condition.clone()),
+            expression_attribute_names: Some(scan.filter.names.clone()),
+            expression_attribute_values: scan.filter.values_if_any(),
+            exclusive_start_key: scan.start.clone(),
+            limit: Some(i64::from(scan.limit)),
+            segment: scan.segment.map(|(segment, _)| i64::from(segment)),
+            total_segments: scan.segment.map(|(_, total)| i64::from(total)),
+            return_consumed_capacity: Some("TOTAL".to_owned()),
+            ..ScanInput::default()
+        };
+        let output = self.0.scan(input).await.map_err(classify)?;
+        Ok(ScanPage {
+            items: output.items.unwrap_or_default(),
+            next: output.last_evaluated_key,
+            scanned: output
+                .scanned_count
+                .and_then(|count| u64::try_from(count).ok())
+                .unwrap_or(0),
+            read_units: output
+                .consumed_capacity
+                .and_then(|capacity| capacity.capacity_units),
+        })
+    }
+
+    async fn delete_item(
+        &self,
+        table: &str,
+        key: Item<AttributeValue>,
+        condition: &Expression<AttributeValue>,
+    ) -> Result<Option<f64>, Failure> {
+        let input = DeleteItemInput {
+            table_name: table.to_owned(),
+            key,
+            condition_expression: Some(condition.condition.clone()),
+            expression_attribute_names: Some(condition.names.clone()),
+            expression_attribute_values: condition.values_if_any(),
+            return_consumed_capacity: Some("TOTAL".to_owned()),
+            ..DeleteItemInput::default()
+        };
+        let output = self.0.delete_item(input).await.map_err(classify)?;
+        Ok(output
+            .consumed_capacity
+            .and_then(|capacity| capacity.capacity_units))
     }
 }
 
@@ -459,6 +512,31 @@ impl ServiceError for UpdateItemError {
             UpdateItemError::ItemCollectionSizeLimitExceeded(_) => COLLECTION,
             UpdateItemError::ResourceNotFound(_) => NOT_FOUND,
             UpdateItemError::TransactionConflict(_) => CONFLICT,
+        }
+    }
+}
+
+impl ServiceError for DeleteItemError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            DeleteItemError::ConditionalCheckFailed(_) => CONDITION,
+            DeleteItemError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            DeleteItemError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            DeleteItemError::InternalServerError(_) => INTERNAL,
+            DeleteItemError::ItemCollectionSizeLimitExceeded(_) => COLLECTION,
+            DeleteItemError::ResourceNotFound(_) => NOT_FOUND,
+            DeleteItemError::TransactionConflict(_) => CONFLICT,
+        }
+    }
+}
+
+impl ServiceError for ScanError {
+    fn kind(&self) -> (ServiceKind, &'static str) {
+        match self {
+            ScanError::InternalServerError(_) => INTERNAL,
+            ScanError::ProvisionedThroughputExceeded(_) => THROUGHPUT,
+            ScanError::RequestLimitExceeded(_) => REQUEST_LIMIT,
+            ScanError::ResourceNotFound(_) => NOT_FOUND,
         }
     }
 }
