@@ -34,9 +34,10 @@ pub enum Failover {
     /// Only an explicit `mark_down` abandons a region, never a failed call:
     /// one timeout says little about a region, and a guess would log users
     /// out for a blip. A user loses the whole session, never part of it,
-    /// and no ended session comes back. A logout during the outage can only
-    /// clear the cookie: the old session stays live in its home until it
-    /// expires, so someone holding that cookie can use it once the region
-    /// is back.
+    /// and no ended session comes back. What stays exposed: an abandoned
+    /// session cannot be ended while its home is down (a logout with its
+    /// cookie fails like any write to it, with a 503), so it stays live in
+    /// its home until it expires, or until a logout once the region is
+    /// back; whoever holds its cookie can use it then.
     Abandon,
 }

@@ -58,10 +58,12 @@
 //!
 //! **What a user can lose** on failover with `Abandon`: the whole session
 //! (they log in again), never part of it, and never is an ended session
-//! brought back. A logout during the outage can only clear the cookie:
-//! the old session stays live in its home until it expires (at most the
-//! idle timeout after its last use, and the absolute lifetime), so someone
-//! holding that cookie can use it once the region is back.
+//! brought back. What stays exposed: an abandoned session cannot be
+//! ended while its home is down (a logout with its cookie fails like any
+//! write to it, with a 503), so it stays live in its home until it expires
+//! (at most the idle timeout after its last use, and the absolute
+//! lifetime) or until a logout once the region is back; whoever holds its
+//! cookie can use it then.
 //!
 //! # Changing the slot table
 //!
