@@ -740,25 +740,137 @@
 //! ## Global tables
 //!
 //! Every promise here rests on conditional writes seeing an item's latest
-//! state. On a DynamoDB global table in its default mode, multi-Region
-//! eventual consistency, a condition is checked against the replica of
-//! the region that receives the write only, and concurrent writes to one
-//! item in two regions are resolved by last writer wins: with one
-//! session's requests served by more than one region, two of them can both
-//! pass a version check and a logout can be overwritten by a write
-//! replicated from another region. Served by one region at a time (each
-//! user routed to one region), sessions behave as on a single-region table.
-//! On multi-Region strong consistency, conditions and strong reads see the
-//! latest state in every region; a write refused there because another
-//! region is writing the same item (`ReplicatedWriteConflictException`)
-//! wrote nothing and is retried like a throttled one.
+//! state. What holds on a DynamoDB global table depends on its mode, on how
+//! users are routed between regions, and on how the backend is set up. The
+//! randomized checker runs the library's promises on a model of each
+//! (`dynamodb-sessions-conformance`'s `interleavings::Regions`: replicas
+//! per region, asynchronous replication, last writer wins per item,
+//! conditions checked locally, outages, each region's TTL); the table in
+//! `CONTRIBUTING.md` gives the counts and the seeds that replay each break.
 //!
-//! The backend's `check_replication` tells which the table is
-//! (`dynamodb::TableReplication`), and says at
-//! warn level when the promises hold only within one region;
-//! `create_table_if_missing` says so too. The rusoto client cannot read the
-//! consistency mode (its API predates strong consistency): it reports a
-//! global table's mode as unknown; the AWS SDK client reads it.
+//! | mode | backend | routing | what holds |
+//! | --- | --- | --- | --- |
+//! | one region | [`DynamoDbBackend`] | any | everything |
+//! | MREC (the default) | [`DynamoDbBackend`] in each region | each user always to one region | everything, while that region is up |
+//! | MREC | [`DynamoDbBackend`] in each region | a user's requests to more than one region (latency routing, failover) | **not** exact: two regions pass the same version check and last writer wins drops an acknowledged write; a logout is overwritten by a write replicated from another region and the session comes back |
+//! | MREC | home-routed (the builder's `build_home_routed`) | any | everything; with TTL on, set an [`expiry_margin`](SessionConfigBuilder::expiry_margin) |
+//! | MRSC | [`DynamoDbBackend`] | any | everything; expired items need the sweeper (below) |
+//!
+//! **Home routing** keeps every promise on an MREC table however users are
+//! routed. Each session has a home region, named by its ID: the region
+//! whose key slots hold the first 4 bits of its storage key
+//! ([`regions`]). Every store call for the session goes to that region's
+//! replica, so only one region ever writes the item, its conditions and
+//! strong reads are exactly those of one region, and last writer wins
+//! never meets two writers. The cookie stays `<token>/<version>`. A process
+//! draws new IDs in its own region's slots, so sessions are homed where
+//! they start, and a login moves a session home to the region serving it.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use dynamodb_sessions::dynamodb::{DynamoDbBackend, HomeRegions};
+//! use dynamodb_sessions::regions::{Failover, KeySlots};
+//! use dynamodb_sessions::{SessionConfig, SessionManager};
+//!
+//! // In eu-west-1; the processes in us-east-1 say `.local("us-east-1")`.
+//! let backend = DynamoDbBackend::builder("sessions").build_home_routed(
+//!     HomeRegions::new()
+//!         .region("eu-west-1", KeySlots::range(0..8)?)
+//!         .region("us-east-1", KeySlots::range(8..16)?)
+//!         .local("eu-west-1")
+//!         .failover(Failover::Wait),
+//! )?;
+//! let config = SessionConfig::builder()
+//!     .key_slots(backend.local_slots())
+//!     // Longer than the replication lag plus a store call's deadline.
+//!     .expiry_margin(Duration::from_secs(5))
+//!     .build()?;
+//! let manager = SessionManager::new(backend, config);
+//! # drop(manager);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! *Cost*: the same store calls per request as with one region. A request
+//! served in its session's home region costs nothing more; one served
+//! elsewhere sends each of its store calls across regions (one round trip
+//! each). Route users to their home where you can (sticky routing).
+//!
+//! *A home region that is down*: with [`Failover::Wait`](regions::Failover::Wait)
+//! (the default) its sessions' calls fail as any outage does: 503 with
+//! `Retry-After`, nothing lost, and the users are back in their sessions
+//! when the region is. New visitors get sessions homed in the region
+//! serving them. With [`Failover::Abandon`](regions::Failover::Abandon),
+//! after [`HomeRouted::mark_down`](regions::HomeRouted::mark_down) (your
+//! health checks decide; one failed call never does), those sessions are
+//! given up: a user of one gets a fresh session in the region serving them
+//! and logs in again. A user loses the whole session, never part of it,
+//! and no ended session comes back: nothing is written for it outside its
+//! home, so nothing conflicts when the region returns
+//! ([`mark_up`](regions::HomeRouted::mark_up)). What stays exposed: an
+//! abandoned session cannot be ended while its home is down (a logout with
+//! its cookie answers 503, like any write to it), so it stays live in its
+//! home until it idles out, or until a logout once the region is back;
+//! whoever holds its cookie can use it then. Leave some slots free from the
+//! start (e.g. `0..6` and `8..14`) for regions added later.
+//!
+//! *TTL across regions*: each region's TTL deletes the items its own
+//! replica holds past `exp`, and the delete replicates and wins over older
+//! writes. A session reissued in its home just before `exp` can be deleted
+//! by another region that has not yet seen the reissue: the user is logged
+//! out early (never is an ended session brought back). The checker finds
+//! this without a margin; an [`expiry_margin`](SessionConfigBuilder::expiry_margin)
+//! longer than the replication lag plus a store call's deadline makes every
+//! reissue reach every replica before the `exp` it replaces (the checker
+//! finds nothing then). A region cut off for longer than the margin can
+//! still end its users' sessions early when it returns.
+//!
+//! *The slot table*: give a new region slots no region holds. Moving a
+//! slot that has live sessions to another region needs every process to
+//! switch at once, else the slot has two homes during the rollout; end
+//! those sessions first, or wait out the absolute lifetime after the last
+//! process stopped drawing IDs in it.
+//!
+//! *Not covered*: the home-routed backend does not offer [`users`]
+//! ("log out everywhere"): a user's generation has no home region yet. A
+//! pyramid-dynamodb-sessions process writes in its own region whatever the
+//! slot: sessions shared with Python stay exact only with each user routed
+//! to one region.
+//!
+//! **Multi-Region strong consistency** (MRSC): conditions and strong reads
+//! see the latest state in every region, so the plain backend keeps every
+//! promise under any routing (the checker agrees, with outages and writes
+//! refused as conflicts); home routing would only add latency. A write
+//! refused because another region is writing the same item
+//! (`ReplicatedWriteConflictException`) wrote nothing and is retried like a
+//! throttled one. AWS gives MRSC tables no TTL and no transactions
+//! (developer guide, "How DynamoDB global tables work"):
+//!
+//! * `create_table_if_missing` sends no TTL request to a table it finds in
+//!   MRSC, reports `TtlStatus::Unavailable` and warns once. Expired
+//!   sessions never load, but their items stay: run the backend's
+//!   `sweep_expired(SweepOptions::default())` hourly from one process (or
+//!   one per `segment(i, n)`). It scans key and `exp` for items expired
+//!   longer than a grace (1 h, for clock skew) and deletes each on the same
+//!   condition, so a session used meanwhile stays. Deleting is as safe as
+//!   TTL: a freed key can only be taken by a create, which the library
+//!   sends at most once per key. A sweep reads the whole table, half a
+//!   read unit per 4 KB scanned (about 35 per 1,000 small sessions), and
+//!   writes one unit per deleted session, replicated to the other regions.
+//! * `Session::end_other_sessions` needs a transaction: on MRSC it fails
+//!   with `UsersError::Backend` (`Rejected`, source
+//!   `TransactionsUnsupported`), nothing written; `end_all_sessions`
+//!   works. Call `check_replication` or `create_table_if_missing` at start
+//!   so that the backend knows the mode (the AWS SDK client can read it,
+//!   rusoto cannot: there the refusal is DynamoDB's).
+//!
+//! **Knowing which table you have**: the backend's `check_replication`
+//! makes one DescribeTable call and returns a typed
+//! `dynamodb::TableReplication` (one region, MREC or MRSC with their
+//! regions), saying at warn level when the promises hold only with each
+//! user routed to one region; `create_table_if_missing` says so too. The
+//! rusoto client cannot read the consistency mode (its API predates strong
+//! consistency): it reports a global table's mode as unknown; the AWS SDK
+//! client reads it.
 //!
 //! ## Which DynamoDB client?
 //!
