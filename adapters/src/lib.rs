@@ -1307,6 +1307,14 @@ pub mod users {
     pub use dynamodb_sessions_core::users::*;
 }
 
+/// Sessions on a global table served from several regions: each session
+/// is homed in one region, named by its ID, and
+/// [`HomeRouted`](regions::HomeRouted) sends every store call for it there
+/// (the `dynamodb-sessions-core` crate's `regions` module).
+pub mod regions {
+    pub use dynamodb_sessions_core::regions::*;
+}
+
 /// What a storage backend implements and uses (the `dynamodb-sessions-core`
 /// crate's `store` module).
 pub mod store {

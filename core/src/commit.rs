@@ -296,7 +296,8 @@ impl Session {
                 if self.changed && (!self.data.is_empty() || self.user.is_some()) =>
             {
                 let created_at = login_from.and_then(|from| from.created_at).unwrap_or(now);
-                let token = Token::generate().map_err(CommitError::Random)?;
+                let token = Token::generate_in(self.shared.config.key_slots())
+                    .map_err(CommitError::Random)?;
                 let key = token.storage_key();
                 let record = self.record(&token, &key, now, 1, created_at)?;
                 self.check_size(&key, &record)?;
@@ -414,7 +415,8 @@ impl Session {
                 Err(error) => return Err(error.into()),
             }
             if more {
-                token = Token::generate().map_err(CommitError::Random)?;
+                token = Token::generate_in(self.shared.config.key_slots())
+                    .map_err(CommitError::Random)?;
                 let created_at = record.created_at.unwrap_or(record.issued_at);
                 record = self.record(
                     &token,

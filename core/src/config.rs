@@ -4,6 +4,8 @@ use std::error::Error;
 use std::fmt;
 use std::time::Duration;
 
+use crate::regions::KeySlots;
+
 /// The `SameSite` attribute of the session cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -160,6 +162,7 @@ const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// | `absolute_lifetime` | 8 h | OWASP's absolute timeout for an app used through a working day (4–8 h): never cuts a user off within one, yet bounds a stolen or script-kept session, which the idle timeout alone never ends; `crt` is bound to sealed data, so a table writer cannot stretch it (see [`SessionConfigBuilder::absolute_lifetime`]) |
 /// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
 /// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request, and plain CBOR planted in it never loads; JSON is always plain |
+/// | `key_slots` | [`KeySlots::ALL`] | one region: session IDs are drawn exactly as without regions; with several, the local region's slots (see [`regions`](crate::regions)) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -188,6 +191,7 @@ pub struct SessionConfig {
     absolute_lifetime: Option<Duration>,
     data_encoding: DataEncoding,
     data_protection: DataProtection,
+    key_slots: KeySlots,
 }
 
 impl Default for SessionConfig {
@@ -205,6 +209,7 @@ impl Default for SessionConfig {
             absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             data_encoding: DataEncoding::Cbor,
             data_protection: DataProtection::Sealed,
+            key_slots: KeySlots::ALL,
         }
     }
 }
@@ -277,6 +282,11 @@ impl SessionConfig {
     /// plain).
     pub fn data_protection(&self) -> DataProtection {
         self.data_protection
+    }
+
+    /// The key slots new session IDs are drawn in.
+    pub fn key_slots(&self) -> KeySlots {
+        self.key_slots
     }
 
     pub(crate) fn timeout_secs(&self) -> i64 {
@@ -430,6 +440,34 @@ impl SessionConfigBuilder {
     /// something else must read `dat` from the table). JSON is always plain.
     pub fn data_protection(mut self, protection: DataProtection) -> Self {
         self.config.data_protection = protection;
+        self
+    }
+
+    /// The key slots new session IDs are drawn in (default
+    /// [`KeySlots::ALL`]): with a
+    /// [`HomeRouted`](crate::regions::HomeRouted) backend, its
+    /// [`local_slots`](crate::regions::HomeRouted::local_slots), so that
+    /// every session this process creates, and every ID a login moves a
+    /// session to, is homed in the region it runs in. The default draws
+    /// IDs exactly as without regions; any other set costs `16 /
+    /// slots.count()` draws per new ID on average (see
+    /// [`Token::generate_in`](crate::store::Token::generate_in)).
+    ///
+    /// Slots that the backend's regions do not hold make every new session
+    /// fail to be stored ([`BackendError::Rejected`](crate::BackendError::Rejected)):
+    /// pass the backend's own `local_slots`.
+    ///
+    /// ```
+    /// use dynamodb_sessions_core::regions::KeySlots;
+    /// use dynamodb_sessions_core::SessionConfig;
+    ///
+    /// let config = SessionConfig::builder().key_slots(KeySlots::range(0..8)?).build()?;
+    /// assert_eq!(config.key_slots(), KeySlots::range(0..8)?);
+    /// assert_eq!(SessionConfig::default().key_slots(), KeySlots::ALL);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn key_slots(mut self, slots: KeySlots) -> Self {
+        self.config.key_slots = slots;
         self
     }
 
@@ -637,6 +675,7 @@ mod tests {
         assert_eq!(c.reissue_time(), secs(120));
         assert_eq!(c.absolute_lifetime(), Some(secs(8 * 3600)));
         assert_eq!(c.data_protection(), DataProtection::Sealed);
+        assert_eq!(c.key_slots(), KeySlots::ALL);
         assert_eq!(SessionConfig::builder().build().unwrap(), c);
     }
 
@@ -654,6 +693,7 @@ mod tests {
             .reissue_time(secs(0))
             .absolute_lifetime(Some(secs(3600)))
             .data_protection(DataProtection::Plain)
+            .key_slots(KeySlots::range(3..5).unwrap())
             .build()
             .unwrap();
         assert_eq!(c.cookie_name(), "app");
@@ -667,6 +707,7 @@ mod tests {
         assert_eq!(c.reissue_time(), secs(0));
         assert_eq!(c.absolute_lifetime(), Some(secs(3600)));
         assert_eq!(c.data_protection(), DataProtection::Plain);
+        assert_eq!(c.key_slots(), KeySlots::range(3..5).unwrap());
     }
 
     #[test]

@@ -31,28 +31,58 @@ impl Error for EncodeError {
     }
 }
 
-/// The operating system could not provide random bytes.
+/// The operating system could not provide random bytes, or what it gave
+/// was plainly not random (every session ID of a long run of draws fell
+/// outside the key slots asked for).
 ///
 /// The random source's own error type is kept private, so that updating it
 /// cannot change this crate's API.
 #[derive(Debug)]
-pub struct RandomError(getrandom::Error);
+pub struct RandomError(RandomFailure);
+
+/// What went wrong with the random source.
+#[derive(Debug)]
+enum RandomFailure {
+    /// The operating system refused.
+    Os(getrandom::Error),
+    /// Every draw of a bounded number fell outside the key slots asked
+    /// for: never the case of a working source (see
+    /// [`Token::generate_in`](crate::store::Token::generate_in)).
+    OutsideSlots {
+        /// How many tokens were drawn.
+        draws: u32,
+    },
+}
 
 impl RandomError {
     pub(crate) fn new(cause: getrandom::Error) -> Self {
-        RandomError(cause)
+        RandomError(RandomFailure::Os(cause))
+    }
+
+    pub(crate) fn outside_slots(draws: u32) -> Self {
+        RandomError(RandomFailure::OutsideSlots { draws })
     }
 
     /// The operating system's error code (`errno` on Unix), if the failure
     /// came with one.
     pub fn raw_os_error(&self) -> Option<i32> {
-        self.0.raw_os_error()
+        match &self.0 {
+            RandomFailure::Os(cause) => cause.raw_os_error(),
+            RandomFailure::OutsideSlots { .. } => None,
+        }
     }
 }
 
 impl fmt::Display for RandomError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        match &self.0 {
+            RandomFailure::Os(cause) => fmt::Display::fmt(cause, f),
+            RandomFailure::OutsideSlots { draws } => write!(
+                f,
+                "{draws} random session IDs in a row fell outside the key slots asked for: \
+                 the random source is broken"
+            ),
+        }
     }
 }
 

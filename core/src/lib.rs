@@ -15,6 +15,9 @@
 //! serde values, plus flash messages and CSRF tokens. Nothing in this crate
 //! does I/O except through the backend.
 //!
+//! On a global table served from several regions, [`regions::HomeRouted`]
+//! sends every call for a session to its home region, named by its ID.
+//!
 //! A store of your own implements [`store::Backend`] (its docs give the
 //! contract, method by method) and proves it with the
 //! `dynamodb-sessions-conformance` crate's suite, which depends on this
@@ -53,6 +56,7 @@ mod manager;
 mod monotonic;
 mod read_cache;
 mod record;
+pub mod regions;
 mod scheme;
 mod seal;
 mod sequencer;

@@ -6,10 +6,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::regions::KeySlots;
 use crate::RandomError;
 
 /// Number of random bytes in a token: 256 bits, far beyond OWASP's 64-bit minimum.
 const TOKEN_BYTES: usize = 32;
+
+/// Draws after which [`Token::generate_in`] gives up: with one slot of 16
+/// held, a working random source needs more with a probability of
+/// (15/16)^1024, under 10^-28.
+const MAX_SLOT_DRAWS: u32 = 1024;
 
 /// Length of a token in characters: 32 bytes in unpadded base64url.
 pub const TOKEN_LEN: usize = 43;
@@ -40,6 +46,48 @@ impl Token {
         let mut bytes = [0u8; TOKEN_BYTES];
         getrandom::getrandom(&mut bytes).map_err(RandomError::new)?;
         Ok(Token(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Draws a new token whose [storage key](Self::storage_key) falls in
+    /// `slots`: the session it names is homed in the region holding those
+    /// slots (see [`regions`](crate::regions)).
+    ///
+    /// It draws tokens as [`generate`](Self::generate) does until one's key
+    /// falls in `slots`, which takes `16 / slots.count()` tries on average
+    /// (2 for half the slots, 4 for a quarter). With
+    /// [`KeySlots::ALL`] it is exactly one call of `generate`. The token is
+    /// drawn uniformly among the 256-bit tokens whose key falls in `slots`:
+    /// its text is as uniform as ever, and it carries `256 - log2(16 /
+    /// slots.count())` bits of entropy, at least 252 (the 4 bits of the
+    /// key's slot are all an attacker learns, and they say nothing about
+    /// other tokens).
+    ///
+    /// ```
+    /// use dynamodb_sessions_core::regions::KeySlots;
+    /// use dynamodb_sessions_core::store::Token;
+    ///
+    /// let slots = KeySlots::range(4..8)?;
+    /// let token = Token::generate_in(slots)?;
+    /// assert!(slots.holds(&token.storage_key()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Fails when the operating system cannot provide random bytes, or
+    /// when 1024 draws in a row fall outside `slots`, which a working
+    /// random source does with a probability under 10^-28.
+    pub fn generate_in(slots: KeySlots) -> Result<Self, RandomError> {
+        if slots == KeySlots::ALL {
+            return Token::generate();
+        }
+        for _ in 0..MAX_SLOT_DRAWS {
+            let token = Token::generate()?;
+            if slots.holds(&token.storage_key()) {
+                return Ok(token);
+            }
+        }
+        Err(RandomError::outside_slots(MAX_SLOT_DRAWS))
     }
 
     /// Accepts `text` as a token if it has the shape of one: exactly 43
@@ -121,6 +169,19 @@ mod tests {
         let b = Token::generate().unwrap();
         assert_ne!(a, b);
         assert!(Token::parse(a.as_str()).is_some());
+    }
+
+    #[test]
+    fn tokens_drawn_in_slots_have_keys_there() {
+        for start in [0, 5, 15] {
+            let slots = KeySlots::range(start..start + 1).unwrap();
+            for _ in 0..20 {
+                let token = Token::generate_in(slots).unwrap();
+                assert!(Token::parse(token.as_str()).is_some());
+                assert_eq!(KeySlots::slot_of(&token.storage_key()), start);
+            }
+        }
+        assert!(Token::generate_in(KeySlots::ALL).is_ok());
     }
 
     #[test]

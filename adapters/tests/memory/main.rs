@@ -1,6 +1,7 @@
 //! Tests on the in-memory backend: the conformance suite, the store's own
-//! promises and bounds, the HTTP glue, fuzzing of cookies and records, and
-//! the randomized fault × interleaving checker. Needs nothing installed.
+//! promises and bounds, the HTTP glue, fuzzing of cookies and records,
+//! home regions, and the randomized fault × interleaving checker. Needs
+//! nothing installed.
 
 mod backend;
 mod bounds;
@@ -12,4 +13,5 @@ mod fuzz_support;
 mod glue;
 mod id_collisions;
 mod interleavings;
+mod regions;
 mod users;
