@@ -11,10 +11,20 @@
 //!   exactness exactly as the design predicts: two acknowledged writes of
 //!   which replication keeps one, and a logout that a write in the other
 //!   Region undoes for good.
+//! - The home-Region mode ([`HomeRouted`]) over the same two backends keeps
+//!   both: every write and the logout stand after any number of
+//!   deliveries, and replication never has two writers to settle. With A
+//!   out of reach (a proxy refusing every request), A's sessions fail with
+//!   a temporary error (a 503) whichever Region serves them, while B's
+//!   work; after `mark_down` with [`Failover::Abandon`], an A cookie gets a
+//!   fresh session homed in B, nothing is sent to A, and `mark_up` brings
+//!   the old session back as it was.
 //!
 //! On rusoto only: what is tested is replication, which no client changes.
 //!
 //! [`Replicator`]: dynamodb_sessions_test_support::replicator::Replicator
+//! [`HomeRouted`]: dynamodb_sessions::regions::HomeRouted
+//! [`Failover::Abandon`]: dynamodb_sessions::regions::Failover::Abandon
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,10 +32,13 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dynamodb_sessions::dynamodb::{DynamoDbBackend, RetryConfig, Rusoto};
+use dynamodb_sessions::regions::{Failover, HomeRouted, KeySlots};
+use dynamodb_sessions::store::{StorageKey, Token};
 use dynamodb_sessions::testing::ManualClock;
-use dynamodb_sessions::{Scheme, SessionConfig, SessionManager};
+use dynamodb_sessions::{CommitError, Scheme, SessionConfig, SessionManager};
 use dynamodb_sessions_test_support::builder_at;
 use dynamodb_sessions_test_support::dynamodb_local::{unique_table_name, DynamoDbLocal};
+use dynamodb_sessions_test_support::fault_proxy::{Fault, Proxy};
 use dynamodb_sessions_test_support::machine::beside_others;
 use dynamodb_sessions_test_support::raw_table::{
     block_on, enable_streams, keep_expired_items, raw_client, scan_all,
@@ -57,7 +70,7 @@ impl TwoRegions {
         let (a, b) = (a?, b?);
         let table = unique_table_name("global");
         let patient = RetryConfig::DEFAULT.attempt_timeout(Duration::from_secs(30));
-        for endpoint in [a.endpoint(), b.endpoint()] {
+        let provision = |endpoint: &str| {
             builder_at::<Rusoto>(endpoint, &table)
                 .retry(patient)
                 .build()
@@ -66,7 +79,12 @@ impl TwoRegions {
                 .expect("create the table");
             keep_expired_items(endpoint, &table);
             enable_streams(endpoint, &table);
-        }
+        };
+        // Side by side: on a busy machine each takes seconds.
+        thread::scope(|scope| {
+            scope.spawn(|| provision(a.endpoint()));
+            provision(b.endpoint());
+        });
         let replicator =
             Replicator::new(a.endpoint(), b.endpoint(), &table).expect("the replicator starts");
         Some(TwoRegions {
@@ -86,7 +104,14 @@ impl TwoRegions {
 
     /// The plain single-Region backend on `region`'s instance.
     fn backend(&self, region: Region) -> DynamoDbBackend {
-        builder_at::<Rusoto>(self.endpoint(region), &self.table)
+        self.backend_at(self.endpoint(region))
+    }
+
+    /// The plain backend for the table at `endpoint` (an instance, or a
+    /// proxy in front of one), with the default retries: a Region that
+    /// refuses every request fails a call within some 200 ms.
+    fn backend_at(&self, endpoint: &str) -> DynamoDbBackend {
+        builder_at::<Rusoto>(endpoint, &self.table)
             .build()
             .expect("backend builds")
     }
@@ -343,6 +368,269 @@ fn the_plain_backend_from_two_regions_undoes_a_logout() {
         }
     }
     assert_eq!(replicator.stats().stale, 1, "the logout lost to the write");
+}
+
+/// One process per Region in home-Region mode: A holds slots 0..8, B
+/// 8..16; each process reaches A at `a_endpoint` (the instance, or a proxy
+/// in front of it) and B at its instance, and draws new IDs in its local
+/// Region's slots.
+struct HomeProcess {
+    manager: SessionManager,
+    routed: Arc<HomeRouted<DynamoDbBackend>>,
+}
+
+impl HomeProcess {
+    fn new(
+        regions: &TwoRegions,
+        clock: &Arc<ManualClock>,
+        local: Region,
+        a_endpoint: &str,
+        failover: Failover,
+    ) -> HomeProcess {
+        let routed = Arc::new(
+            HomeRouted::builder()
+                .region(
+                    "a",
+                    KeySlots::range(0..8).unwrap(),
+                    regions.backend_at(a_endpoint),
+                )
+                .region(
+                    "b",
+                    KeySlots::range(8..16).unwrap(),
+                    regions.backend(Region::B),
+                )
+                .local(name_of(local))
+                .failover(failover)
+                .build()
+                .expect("two regions"),
+        );
+        let config = SessionConfig::builder()
+            .key_slots(routed.local_slots())
+            .build()
+            .expect("config");
+        let manager = SessionManager::with_clock(Arc::clone(&routed), config, clock.clone());
+        HomeProcess { manager, routed }
+    }
+
+    /// The home Region of the session `cookie` names.
+    fn home_of(&self, cookie: &str) -> Option<&str> {
+        self.routed.home_of(&key_of(cookie))
+    }
+}
+
+fn name_of(region: Region) -> &'static str {
+    match region {
+        Region::A => "a",
+        Region::B => "b",
+    }
+}
+
+/// Both processes, each reaching A directly.
+fn home_processes(regions: &TwoRegions) -> (HomeProcess, HomeProcess) {
+    let clock = Arc::new(ManualClock::new(now()));
+    let a = regions.endpoint(Region::A);
+    (
+        HomeProcess::new(regions, &clock, Region::A, a, Failover::Wait),
+        HomeProcess::new(regions, &clock, Region::B, a, Failover::Wait),
+    )
+}
+
+/// The storage key of the session a `name=token/version` cookie names.
+fn key_of(cookie: &str) -> StorageKey {
+    let value = cookie.split_once('=').map_or(cookie, |(_, value)| value);
+    let token = value.split('/').next().unwrap_or_default();
+    Token::parse(token)
+        .expect("a cookie the manager set")
+        .storage_key()
+}
+
+/// Delivers the queued records one at a time (polling when none is left)
+/// until both Regions agree, calling `check` before the first and after
+/// every delivery: what must hold after any number of them. Returns how
+/// many were delivered.
+fn deliver_one_by_one(replicator: &Replicator, mut check: impl FnMut()) -> usize {
+    let mut delivered = 0;
+    check();
+    loop {
+        if replicator.deliver_next(1).unwrap() == 1 {
+            delivered += 1;
+            check();
+        } else if replicator.poll_once().unwrap() == 0 {
+            return delivered;
+        }
+    }
+}
+
+#[test]
+fn home_regions_keep_both_writes_on_real_replication() {
+    let _share = beside_others();
+    let Some(regions) = TwoRegions::start() else {
+        return;
+    };
+    let replicator = &regions.replicator;
+    let (in_a, in_b) = home_processes(&regions);
+
+    let first = write(&in_a.manager, None, "visits", "1").expect("a new session's cookie");
+    assert_eq!(
+        in_a.home_of(&first),
+        Some("a"),
+        "homed where it was created"
+    );
+    replicator.settle().unwrap();
+    let second = write(&in_a.manager, Some(&first), "cart", "written in A").expect("version 2");
+    replicator.poll_once().unwrap();
+    // Served by B's process, but read and written in A, the home: built on
+    // version 2, so it keeps "cart".
+    let third = write(&in_b.manager, Some(&second), "theme", "written in B").expect("version 3");
+    assert_eq!(third.rsplit('/').next(), Some("3"));
+
+    let delivered = deliver_one_by_one(replicator, || {
+        for process in [&in_a, &in_b] {
+            assert_eq!(
+                read(&process.manager, &third, "cart").as_deref(),
+                Some("written in A")
+            );
+            assert_eq!(
+                read(&process.manager, &third, "theme").as_deref(),
+                Some("written in B")
+            );
+        }
+    });
+    assert_eq!(delivered, 2, "versions 2 and 3, to B");
+    assert_eq!(regions.items(Region::A), regions.items(Region::B));
+    let stats = replicator.stats();
+    assert_eq!(
+        (stats.stale, stats.superseded),
+        (0, 0),
+        "never two writers for last-writer-wins to settle"
+    );
+}
+
+#[test]
+fn home_regions_keep_a_logout_on_real_replication() {
+    let _share = beside_others();
+    let Some(regions) = TwoRegions::start() else {
+        return;
+    };
+    let replicator = &regions.replicator;
+    let (in_a, in_b) = home_processes(&regions);
+
+    let cookie = write(&in_b.manager, None, "user", "alice").expect("a new session's cookie");
+    assert_eq!(in_b.home_of(&cookie), Some("b"));
+    replicator.settle().unwrap();
+    // Logout served by A's process: the tombstone is written in B, the home.
+    let mut session = in_a.manager.load(Some(&cookie));
+    session.invalidate();
+    let set_cookie = in_a
+        .manager
+        .commit(session, Scheme::Https)
+        .expect("the logout is acknowledged")
+        .expect("the cookie is cleared");
+    assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
+    replicator.poll_once().unwrap();
+    // The old cookie at B's process finds the tombstone: its write starts a
+    // new, empty session under a new ID instead of reviving the old one.
+    let fresh = write(&in_b.manager, Some(&cookie), "last_page", "/account").expect("a new ID");
+    assert_ne!(key_of(&fresh), key_of(&cookie));
+
+    deliver_one_by_one(replicator, || {
+        for process in [&in_a, &in_b] {
+            assert_eq!(read(&process.manager, &cookie, "user"), None, "logged out");
+            assert_eq!(read(&process.manager, &fresh, "user"), None);
+        }
+    });
+    assert_eq!(regions.items(Region::A), regions.items(Region::B));
+    let stats = replicator.stats();
+    assert_eq!((stats.stale, stats.superseded), (0, 0));
+}
+
+#[test]
+fn a_region_down_fails_its_sessions_and_spares_the_others() {
+    let _share = beside_others();
+    let Some(regions) = TwoRegions::start() else {
+        return;
+    };
+    let replicator = &regions.replicator;
+    let clock = Arc::new(ManualClock::new(now()));
+    // Both processes reach A through a proxy, which can cut A off.
+    let proxy = Proxy::start(regions.endpoint(Region::A));
+    let a = proxy.endpoint();
+    let in_a = HomeProcess::new(&regions, &clock, Region::A, &a, Failover::Wait);
+    let in_b = HomeProcess::new(&regions, &clock, Region::B, &a, Failover::Wait);
+    let abandoning = HomeProcess::new(&regions, &clock, Region::B, &a, Failover::Abandon);
+
+    let alice = write(&in_a.manager, None, "user", "alice").expect("homed in A");
+    let bob = write(&in_b.manager, None, "user", "bob").expect("homed in B");
+    assert_eq!(
+        (in_a.home_of(&alice), in_a.home_of(&bob)),
+        (Some("a"), Some("b"))
+    );
+    replicator.settle().unwrap();
+
+    // A is out of reach: every request to it is dropped unanswered.
+    proxy.inject(std::iter::repeat_n(Fault::Reset, 10_000));
+    replicator.pause(Region::A);
+    for process in [&in_a, &in_b] {
+        // B's replica holds alice's session, but only its home may serve it.
+        let error = process
+            .manager
+            .load(Some(&alice))
+            .get::<String>("user")
+            .expect_err("A's sessions wait for A");
+        assert!(error.is_temporary(), "a 503, not a new session: {error}");
+        assert_eq!(
+            read(&process.manager, &bob, "user").as_deref(),
+            Some("bob"),
+            "B's sessions work"
+        );
+    }
+    let bob = write(&in_a.manager, Some(&bob), "seen_in", "A").expect("B's sessions take writes");
+    assert!(
+        write(&in_b.manager, None, "user", "carol").is_some(),
+        "new visitors at B get sessions"
+    );
+    let mut newcomer = in_a.manager.load(None);
+    newcomer.insert("user", "dave").unwrap();
+    match in_a.manager.commit(newcomer, Scheme::Https) {
+        Err(CommitError::Backend(error)) if error.is_temporary() => {}
+        other => panic!("a new session at A waits for A: {other:?}"),
+    }
+
+    // Failover by hand: A marked down, its sessions abandoned at B.
+    abandoning.routed.mark_down("a").unwrap();
+    let a_before = regions.items(Region::A);
+    let proxied = proxy.requests();
+    let replacement =
+        write(&abandoning.manager, Some(&alice), "user", "alice, again").expect("a fresh session");
+    assert_ne!(key_of(&replacement), key_of(&alice));
+    assert_eq!(abandoning.home_of(&replacement), Some("b"));
+    assert_eq!(
+        read(&abandoning.manager, &alice, "user"),
+        None,
+        "the old session is given up, not served from B's replica"
+    );
+    assert_eq!(proxy.requests(), proxied, "nothing is sent to A");
+
+    // A is back: nothing was written for alice's old session elsewhere,
+    // so it is there as it was, and both Regions agree again.
+    proxy.clear();
+    replicator.resume(Region::A);
+    abandoning.routed.mark_up("a").unwrap();
+    assert_eq!(regions.items(Region::A), a_before, "A untouched while down");
+    for process in [&in_a, &in_b, &abandoning] {
+        assert_eq!(
+            read(&process.manager, &alice, "user").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            read(&process.manager, &bob, "seen_in").as_deref(),
+            Some("A")
+        );
+    }
+    replicator.settle().unwrap();
+    assert_eq!(regions.items(Region::A), regions.items(Region::B));
+    let stats = replicator.stats();
+    assert_eq!((stats.stale, stats.superseded), (0, 0));
 }
 
 /// Measurements, run by hand: the lag from an acknowledged write to its
