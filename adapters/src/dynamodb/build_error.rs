@@ -4,6 +4,7 @@ use std::error::Error;
 use std::fmt;
 
 use super::names::ENDPOINT_ENV_DYNAMODB;
+use crate::regions::RegionsError;
 
 /// Why a backend ([`DynamoDbBackend`](super::DynamoDbBackend) or
 /// [`AwsSdkBackend`]) could not be built.
@@ -89,6 +90,23 @@ pub enum BuildError {
     Credentials(Box<dyn Error + Send + Sync>),
     /// The backend's tokio runtime could not be started.
     Runtime(std::io::Error),
+    /// The regions given to `build_home_routed` are wrong: two regions
+    /// hold a slot, two have one name, none was given, or the local region
+    /// is not named or is none of them.
+    Regions(RegionsError),
+    /// `build_home_routed` was called on a builder given a single region's
+    /// setting, `region` or `endpoint`: each region's are given with the
+    /// regions instead.
+    SingleRegionSetting {
+        /// `"region"` or `"endpoint"`.
+        setting: &'static str,
+    },
+}
+
+impl From<RegionsError> for BuildError {
+    fn from(error: RegionsError) -> Self {
+        BuildError::Regions(error)
+    }
 }
 
 impl fmt::Display for BuildError {
@@ -131,6 +149,11 @@ impl fmt::Display for BuildError {
             ),
             BuildError::Credentials(_) => f.write_str("cannot set up AWS credentials"),
             BuildError::Runtime(_) => f.write_str("cannot start the DynamoDB backend's runtime"),
+            BuildError::Regions(_) => f.write_str("invalid home regions"),
+            BuildError::SingleRegionSetting { setting } => write!(
+                f,
+                "the builder's {setting} names one region: with home regions, give each region's in HomeRegions"
+            ),
         }
     }
 }
@@ -143,9 +166,11 @@ impl Error for BuildError {
             | BuildError::UnknownRegion { .. }
             | BuildError::InvalidEndpoint { .. }
             | BuildError::InvalidProfileFile { .. }
-            | BuildError::UnsupportedCredentials { .. } => None,
+            | BuildError::UnsupportedCredentials { .. }
+            | BuildError::SingleRegionSetting { .. } => None,
             BuildError::Credentials(e) => Some(&**e),
             BuildError::Runtime(e) => Some(e),
+            BuildError::Regions(e) => Some(e),
         }
     }
 }

@@ -10,8 +10,10 @@ use super::backend::DynamoDbBackendOn;
 use super::build_error::BuildError;
 use super::client::Client;
 use super::environment::resolve;
+use super::home_regions::HomeRegions;
 use super::names::validate_table_name;
 use super::settings::{Settings, StaticKey};
+use crate::regions::HomeRouted;
 use crate::table::{OwnedRuntime, RetryConfig};
 
 /// Builds a [`DynamoDbBackendOn<C>`] on the client `C`: a
@@ -340,6 +342,72 @@ impl<C: Client> DynamoDbBackendBuilderOn<C> {
             placement: Arc::new(resolution.placement),
         })
     }
+
+    /// Builds a backend over the global table's replica in each of
+    /// `regions`, which sends every call for a session to its home region
+    /// (see [`regions`](crate::regions)): a [`HomeRouted`] over one
+    /// [`DynamoDbBackendOn<C>`] per region. Pass its
+    /// [`local_slots`](HomeRouted::local_slots) to
+    /// [`SessionConfigBuilder::key_slots`](crate::SessionConfigBuilder::key_slots).
+    ///
+    /// Every region's backend has this builder's table name, credentials,
+    /// retries and settings; its region and endpoint come from `regions`
+    /// (each region is resolved as [`region`](Self::region) says, the
+    /// profile and the environment as for [`build`](Self::build)). Each
+    /// region's backend has its own runtime and connection pool, with
+    /// [`worker_threads`](Self::worker_threads) workers. The slot table is
+    /// checked before anything is set up.
+    ///
+    /// ```
+    /// use dynamodb_sessions::dynamodb::{DynamoDbBackend, HomeRegions};
+    /// use dynamodb_sessions::regions::{Failover, KeySlots};
+    /// use dynamodb_sessions::SessionConfig;
+    ///
+    /// let backend = DynamoDbBackend::builder("sessions")
+    ///     .build_home_routed(
+    ///         HomeRegions::new()
+    ///             .region("eu-west-1", KeySlots::range(0..8)?)
+    ///             .region_at("us-east-1", KeySlots::range(8..16)?, "http://127.0.0.1:8001")
+    ///             .local("eu-west-1")
+    ///             .failover(Failover::Wait),
+    ///     )?;
+    /// let config = SessionConfig::builder()
+    ///     .key_slots(backend.local_slots())
+    ///     .build()?;
+    /// assert_eq!(backend.region("us-east-1").unwrap().table_name(), "sessions");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Regions`] when the slot table or the local region is
+    /// wrong ([`RegionsError`](crate::regions::RegionsError) says how),
+    /// [`BuildError::SingleRegionSetting`] when this builder was given a
+    /// [`region`](Self::region) or an [`endpoint`](Self::endpoint) (each
+    /// region's are in `regions`), and otherwise as [`build`](Self::build)
+    /// for each region.
+    pub fn build_home_routed(
+        self,
+        regions: HomeRegions,
+    ) -> Result<HomeRouted<DynamoDbBackendOn<C>>, BuildError> {
+        let settings = self.settings;
+        if settings.region.is_some() {
+            return Err(BuildError::SingleRegionSetting { setting: "region" });
+        }
+        if settings.endpoint.is_some() {
+            return Err(BuildError::SingleRegionSetting {
+                setting: "endpoint",
+            });
+        }
+        regions.check().map_err(BuildError::Regions)?;
+        regions.route(|region| {
+            DynamoDbBackendBuilderOn::<C> {
+                settings: settings.in_region(&region.name, region.endpoint.as_deref()),
+                client: PhantomData,
+            }
+            .build()
+        })
+    }
 }
 
 /// For each client's tests: `builder` with temporary credentials shows
@@ -466,6 +534,70 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn home_routed_backends_get_each_region_and_the_shared_settings() {
+        use crate::dynamodb::HomeRegions;
+        use crate::regions::{Failover, KeySlots, RegionsError};
+
+        let slots = |range| KeySlots::range(range).unwrap();
+        let builder = || {
+            DynamoDbBackend::builder("sessions")
+                .static_credentials("a", "b")
+                .max_attempts(2)
+        };
+        let regions = HomeRegions::new()
+            .region("eu-west-1", slots(0..8))
+            .region_at("us-east-1", slots(8..16), "http://127.0.0.1:8001")
+            .local("us-east-1")
+            .failover(Failover::Abandon);
+        let backend = builder().build_home_routed(regions.clone()).unwrap();
+        assert_eq!(backend.local_slots(), slots(8..16));
+        assert_eq!(backend.failover(), Failover::Abandon);
+        let eu = format!("{:?}", backend.region("eu-west-1").unwrap());
+        assert!(eu.contains(r#"region: "eu-west-1""#), "{eu}");
+        assert!(eu.contains("dynamodb.eu-west-1.amazonaws.com"), "{eu}");
+        let us = backend.region("us-east-1").unwrap();
+        assert!(format!("{us:?}").contains("127.0.0.1:8001"), "{us:?}");
+        assert_eq!(us.retry_config().max_attempts, 2);
+        assert_eq!(us.table_name(), "sessions");
+
+        let refused = |builder: DynamoDbBackendBuilder, regions: HomeRegions| {
+            builder.build_home_routed(regions).expect_err("refused")
+        };
+        assert!(matches!(
+            refused(builder().region("eu-west-1"), regions.clone()),
+            BuildError::SingleRegionSetting { setting: "region" }
+        ));
+        assert!(matches!(
+            refused(builder().endpoint("http://127.0.0.1:1"), regions.clone()),
+            BuildError::SingleRegionSetting {
+                setting: "endpoint"
+            }
+        ));
+        let overlapping = regions.clone().region("ap-south-1", slots(7..9));
+        let error = refused(builder(), overlapping);
+        assert!(matches!(
+            error,
+            BuildError::Regions(RegionsError::OverlappingSlots { slot: 7 })
+        ));
+        assert!(error.source().is_some());
+        assert!(matches!(
+            refused(builder(), regions.clone().local("ap-south-1")),
+            BuildError::Regions(RegionsError::UnknownRegion)
+        ));
+        assert!(matches!(
+            refused(builder(), HomeRegions::new()),
+            BuildError::Regions(RegionsError::NoRegions)
+        ));
+        let bad_name = HomeRegions::new()
+            .region("eu west 1", slots(0..16))
+            .local("eu west 1");
+        assert!(matches!(
+            refused(builder(), bad_name),
+            BuildError::InvalidRegion { .. }
+        ));
     }
 
     #[test]

@@ -77,6 +77,7 @@ mod client_error;
 mod environment;
 #[cfg(all(test, feature = "dynamodb"))]
 mod fuzz_item;
+mod home_regions;
 mod names;
 mod profile;
 #[cfg(feature = "dynamodb")]
@@ -90,6 +91,7 @@ pub use backend::DynamoDbBackendOn;
 pub use build_error::BuildError;
 pub use builder::DynamoDbBackendBuilderOn;
 pub use client::Client;
+pub use home_regions::HomeRegions;
 pub use names::{ENDPOINT_ENV, ENDPOINT_ENV_DYNAMODB};
 #[cfg(feature = "dynamodb")]
 pub use rusoto::Rusoto;

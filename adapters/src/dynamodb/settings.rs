@@ -39,6 +39,19 @@ impl Settings {
         }
     }
 
+    /// These settings for the region `region`, at `endpoint` if given.
+    pub(crate) fn in_region(&self, region: &str, endpoint: Option<&str>) -> Settings {
+        Settings {
+            table_name: self.table_name.clone(),
+            region: Some(region.to_owned()),
+            endpoint: endpoint.map(str::to_owned),
+            credentials: self.credentials.clone(),
+            retry: self.retry,
+            worker_threads: self.worker_threads,
+            check_item_size: self.check_item_size,
+        }
+    }
+
     /// What resolution needs of the settings.
     pub(crate) fn given(&self) -> Given<'_> {
         Given {

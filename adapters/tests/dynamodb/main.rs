@@ -15,6 +15,7 @@ mod environment;
 mod faults_kill;
 mod faults_throttling;
 mod global;
+mod home_regions;
 mod interleavings;
 mod replication;
 mod users;

@@ -68,16 +68,16 @@ fn conformance_suite_on_two_regions() {
     dynamodb_sessions_conformance::run_suite(Some(TwoRegions));
 }
 
+/// A process's backend, over the shared regional stores.
+type Routed = HomeRouted<Arc<MemoryBackend>>;
+
 /// One process: a manager whose new IDs are drawn in its region's slots,
 /// over the shared regional stores.
 fn process(
     stores: &Stores,
     local: &str,
     failover: Failover,
-) -> (
-    Fixture<Arc<HomeRouted<Arc<MemoryBackend>>>>,
-    Arc<HomeRouted<Arc<MemoryBackend>>>,
-) {
+) -> (Fixture<Arc<Routed>>, Arc<Routed>) {
     let backend = Arc::new(two_regions(
         Arc::clone(&stores.a),
         Arc::clone(&stores.b),
