@@ -101,6 +101,42 @@ impl DynamoDbLocal {
         }
     }
 
+    /// A second process-wide instance beside [`shared`](Self::shared), for
+    /// tests that need two servers (the Regions of a global table): always
+    /// started by this process, in memory, on its own port, even when
+    /// [`ENDPOINT_ENV`] names the first; reused by every later call.
+    ///
+    /// Returns `None` only when `java` or `npm` is missing and the `CI`
+    /// environment variable is not set; a warning on stderr says why.
+    ///
+    /// # Panics
+    ///
+    /// As [`shared`](Self::shared).
+    pub fn second() -> Option<&'static DynamoDbLocal> {
+        static SECOND: OnceLock<Result<Option<DynamoDbLocal>, String>> = OnceLock::new();
+        let started = SECOND.get_or_init(|| {
+            if !tools_present()? {
+                return Ok(None);
+            }
+            let lib_dir =
+                install().map_err(|e| format!("installing DynamoDB Local failed: {e}"))?;
+            let mut last_error = String::new();
+            for _ in 0..START_ATTEMPTS {
+                match start(&lib_dir) {
+                    Ok(local) => return Ok(Some(local)),
+                    Err(e) => last_error = e,
+                }
+            }
+            Err(format!(
+                "starting a second DynamoDB Local failed {START_ATTEMPTS} times; last error: {last_error}"
+            ))
+        });
+        match started {
+            Ok(instance) => instance.as_ref(),
+            Err(message) => panic!("{message}"),
+        }
+    }
+
     /// The endpoint URL, e.g. `http://127.0.0.1:41234`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -604,7 +640,7 @@ fn tools_present() -> Result<bool, String> {
             "{why}; CI is set, so DynamoDB tests must not be skipped"
         ));
     }
-    eprintln!("!!! SKIPPING a DynamoDB Local fault test: {why}");
+    eprintln!("!!! SKIPPING a test that starts a DynamoDB Local of its own: {why}");
     Ok(false)
 }
 

@@ -4,7 +4,9 @@
 //! Python package for the interop tests ([`python_env`]), raw table access
 //! beside the backend ([`raw_table`]), a fault-injecting proxy in front of
 //! DynamoDB Local ([`fault_proxy`]), shares of the test process for tests
-//! that need it to themselves ([`machine`]), this process's resources
+//! that need it to themselves ([`machine`]), a global table's replication
+//! between two DynamoDB Local instances, fed by their streams and steered by
+//! the test ([`replicator`]), this process's resources
 //! ([`process`]), the backend builder of tests generic over the client
 //! ([`TestClient`], [`builder_at`]), and the
 //! conformance harnesses of the bundled backends ([`MemoryHarness`],
@@ -26,6 +28,7 @@ mod memory_harness;
 pub mod process;
 pub mod python_env;
 pub mod raw_table;
+pub mod replicator;
 pub mod stand_in;
 
 pub use dynamodb_harness::{

@@ -85,6 +85,27 @@ pub fn keep_expired_items(endpoint: &str, table: &str) {
     block_on(raw_client(endpoint).update_time_to_live(input)).expect("turn the TTL off");
 }
 
+/// Turns on `table`'s stream with both images of every change
+/// (`NEW_AND_OLD_IMAGES`), as a global table's replication reads it; the
+/// replicator ([`crate::replicator`]) needs it on each side. DynamoDB Local
+/// serves the Streams API on the same port.
+///
+/// # Panics
+///
+/// When the request fails.
+pub fn enable_streams(endpoint: &str, table: &str) {
+    use rusoto_dynamodb::{StreamSpecification, UpdateTableInput};
+    let input = UpdateTableInput {
+        table_name: table.to_owned(),
+        stream_specification: Some(StreamSpecification {
+            stream_enabled: true,
+            stream_view_type: Some("NEW_AND_OLD_IMAGES".to_owned()),
+        }),
+        ..UpdateTableInput::default()
+    };
+    block_on(raw_client(endpoint).update_table(input)).expect("turn the table's stream on");
+}
+
 /// Creates `table` as the first versions of `create_table_if_missing` did:
 /// `sid` (B) as the hash key, on demand, no index, no TTL.
 ///

@@ -14,6 +14,7 @@ mod conformance;
 mod environment;
 mod faults_kill;
 mod faults_throttling;
+mod global;
 mod home_regions;
 mod interleavings;
 mod replication;
