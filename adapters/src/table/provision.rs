@@ -251,6 +251,34 @@ async fn request<T>(
     }
 }
 
+/// How many DescribeTable polls in a row may fail while waiting for a
+/// table or an index to become `ACTIVE` before the wait gives up: the
+/// change is made, and one failed poll (a 500 from a busy endpoint, a
+/// throttled call) says nothing about it.
+const POLL_ATTEMPTS: u32 = 4;
+
+/// A DescribeTable poll while waiting: failures are tried again, up to
+/// [`POLL_ATTEMPTS`] in a row, the last one returned.
+async fn poll_table<P: ProvisionWire>(
+    wire: &P,
+    table: &str,
+    timeout: Duration,
+) -> Result<Option<TableState>, ProvisionError> {
+    let mut failures = 0;
+    loop {
+        match request("DescribeTable", timeout, wire.describe_table(table)).await {
+            Ok(state) => return Ok(state),
+            Err(error) => {
+                failures += 1;
+                if failures >= POLL_ATTEMPTS {
+                    return Err(error);
+                }
+                tokio::time::sleep(POLL_INTERVAL).await;
+            }
+        }
+    }
+}
+
 /// Checks that `state` has exactly the `sid` (B) hash key.
 fn check_key_schema(
     table: &str,
@@ -299,9 +327,7 @@ pub(crate) async fn provision<P: ProvisionWire>(
     let replication = loop {
         let current = match state.take() {
             Some(current) => current,
-            None => request("DescribeTable", timeout, wire.describe_table(table))
-                .await?
-                .unwrap_or_default(),
+            None => poll_table(wire, table, timeout).await?.unwrap_or_default(),
         };
         if let Some(keys) = &current.keys {
             check_key_schema(table, keys, &current.types)?;
@@ -419,7 +445,7 @@ pub(crate) async fn add_user_index<P: ProvisionWire>(
     }
     let started = Instant::now();
     loop {
-        let state = request("DescribeTable", timeout, wire.describe_table(table))
+        let state = poll_table(wire, table, timeout)
             .await?
             .ok_or_else(missing)?;
         let status = state.index_status(USER_INDEX).unwrap_or("missing");
@@ -461,6 +487,73 @@ async fn enable_ttl<P: ProvisionWire>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A table whose user index becomes `ACTIVE` on the third DescribeTable,
+    /// and whose DescribeTable fails `failing` times in a row after the
+    /// first.
+    struct FlakyTable {
+        describes: AtomicU32,
+        failing: u32,
+    }
+
+    impl ProvisionWire for FlakyTable {
+        async fn describe_table(&self, _: &str) -> Result<Option<TableState>, BoxError> {
+            let n = self.describes.fetch_add(1, Ordering::SeqCst);
+            if (1..=self.failing).contains(&n) {
+                return Err("500 InternalFailure".into());
+            }
+            let index = match n {
+                0 => Vec::new(),
+                _ => vec![(USER_INDEX.to_owned(), Some("ACTIVE".to_owned()))],
+            };
+            Ok(Some(TableState {
+                status: Some("ACTIVE".to_owned()),
+                indexes: index,
+                ..TableState::default()
+            }))
+        }
+
+        async fn create_table(&self, _: &str) -> Result<Option<TableState>, BoxError> {
+            Err("not expected".into())
+        }
+
+        async fn describe_ttl(&self, _: &str) -> Result<TtlState, BoxError> {
+            Err("not expected".into())
+        }
+
+        async fn enable_ttl(&self, _: &str, _: &str) -> Result<(), BoxError> {
+            Err("not expected".into())
+        }
+
+        async fn add_user_index(&self, _: &str, _: Option<(i64, i64)>) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    fn add_index_with(failing: u32) -> Result<bool, ProvisionError> {
+        let wire = FlakyTable {
+            describes: AtomicU32::new(0),
+            failing,
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(add_user_index(&wire, "t", Duration::from_secs(1)))
+    }
+
+    #[test]
+    fn a_failed_poll_while_waiting_is_tried_again() {
+        assert!(add_index_with(POLL_ATTEMPTS - 1).unwrap());
+        assert!(matches!(
+            add_index_with(POLL_ATTEMPTS),
+            Err(ProvisionError::Request {
+                action: "DescribeTable",
+                ..
+            })
+        ));
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
