@@ -128,7 +128,10 @@ impl Scene<'_> {
         }
         let deleted_expired = self.store.deleted_expired.values();
         expired |= deleted_expired
-            .filter_map(|record| record.tag)
+            .filter_map(|stored| match stored {
+                Stored::Record(record) => record.tag,
+                _ => None,
+            })
             .any(|t| self.oracle.descends(t, tag));
         if expired {
             Fate::Expired
@@ -177,10 +180,12 @@ pub(crate) fn exact_outcome(call: &CallRecord, scene: &Scene<'_>) -> Result<(), 
         return Ok(());
     };
     let done = *done;
-    // Across regions, a region's TTL may have deleted an expired record
-    // that the region this call went to still holds: judged by the
-    // settled view the call found nothing, by its own replica a record.
-    if call.before == Some(Stored::Missing) && scene.store.deleted_expired.contains_key(&key) {
+    // Across regions, a region's TTL may have deleted an expired record or
+    // tombstone that the region this call went to still holds, and the
+    // delete may win or lose against this call's write: judged by the
+    // settled view before and after, the outcome can look inexact.
+    let deleted = scene.store.deleted_expired.contains_key(&key);
+    if deleted && matches!(call.before, Some(Stored::Missing | Stored::Ended(_))) {
         return Ok(());
     }
     let found = scene.store.get(key);

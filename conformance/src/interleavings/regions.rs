@@ -108,6 +108,11 @@ impl Regions {
         Regions { count, ..self }
     }
 
+    /// The same, with writes reaching the other regions within `delay`.
+    pub fn delay(self, delay: Duration) -> Self {
+        Regions { delay, ..self }
+    }
+
     /// The same, with these outages.
     pub fn outages(self, outages: Outages) -> Self {
         Regions { outages, ..self }

@@ -165,9 +165,10 @@ pub(crate) struct StoreView {
     pub(crate) keys: BTreeMap<KeyId, Stored>,
     /// Each user's generation, for users whose generation was advanced.
     pub(crate) generations: BTreeMap<UserRef, u64>,
-    /// Records a region's TTL deleted once they had expired everywhere:
-    /// their writes count as expired, not lost.
-    pub(crate) deleted_expired: BTreeMap<KeyId, RecordView>,
+    /// What a region's TTL deleted once it had expired everywhere (records
+    /// and tombstones, as the settled view held them): their writes count
+    /// as expired, not lost.
+    pub(crate) deleted_expired: BTreeMap<KeyId, Stored>,
 }
 
 impl StoreView {

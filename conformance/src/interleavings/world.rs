@@ -32,7 +32,7 @@ use super::runner::{Stats, Violation, TRACE_ENV};
 use super::shared::{Done, Env, Event, Outcome, RequestId};
 use super::store::{self, KeyId, RecordView, StoreView, Stored, Tag};
 use super::users::{self, EndKind, UserIndex, Users};
-use dynamodb_sessions_core::store::Operation;
+use dynamodb_sessions_core::store::{Operation, StorageKey};
 
 /// Where the clock starts: far from today, and in the future, so that
 /// DynamoDB's TTL (which compares `exp` with the real time) never removes
@@ -664,6 +664,16 @@ impl<B: Backend + 'static> World<B> {
         self.clock.now()
     }
 
+    /// Moves the clock; across regions, delivers the replicated writes due
+    /// by then (a write reaches every region within the delay). Returns
+    /// how many arrived.
+    fn advance_clock(&mut self, seconds: i64) -> usize {
+        self.clock.advance(seconds);
+        self.replicas
+            .as_ref()
+            .map_or(0, |replicas| replicas.deliver_due())
+    }
+
     fn scene(&self) -> Scene<'_> {
         Scene {
             oracle: &self.oracle,
@@ -784,13 +794,9 @@ impl<B: Backend + 'static> World<B> {
                     Some(3) => ABSOLUTE + 1,
                     _ => rng.range(1, 5) as i64,
                 });
-                self.clock.advance(seconds);
-                let replicated = match &self.replicas {
-                    Some(replicas) => match replicas.deliver_due() {
-                        0 => String::new(),
-                        n => format!("; {n} replicated writes arrive"),
-                    },
-                    None => String::new(),
+                let replicated = match self.advance_clock(seconds) {
+                    0 => String::new(),
+                    n => format!("; {n} replicated writes arrive"),
                 };
                 Ok(Some(format!(
                     "#{} clock +{seconds} s -> {}{replicated}",
@@ -923,7 +929,7 @@ impl<B: Backend + 'static> World<B> {
         self.to_start -= 1;
         let id = self.requests.len() + 1;
         if action == Action::ReadLate {
-            self.clock.advance(REISSUE + 1);
+            self.advance_clock(REISSUE + 1);
         }
         let on_process = if self.managers.len() > 1 {
             format!(" on p{process}")
@@ -1479,8 +1485,15 @@ impl<B: Backend + 'static> World<B> {
         let replicas = Arc::clone(self.replicas.as_ref().expect("only across regions"));
         let mut deleted = Vec::new();
         let mut live = BTreeSet::new();
-        for key in replicas.expired_in(region) {
-            let id = self.env.key_id(&key);
+        // In the schedule's key order, not the random keys' own: the
+        // deletes' stamps, and so the schedule, replay.
+        let mut expired: Vec<(KeyId, StorageKey)> = replicas
+            .expired_in(region)
+            .into_iter()
+            .map(|key| (self.env.key_id(&key), key))
+            .collect();
+        expired.sort_by_key(|(id, _)| *id);
+        for (id, key) in expired {
             let before = store::observe(&*self.env.observer, &key);
             replicas.ttl_delete(region, &key);
             *self.stats.notes.entry("items deleted by TTL").or_default() += 1;
@@ -1491,8 +1504,11 @@ impl<B: Backend + 'static> World<B> {
                     .entry("live sessions deleted by another region's TTL")
                     .or_default() += 1;
                 live.insert(id);
-            } else if let Stored::Record(record) = before {
-                self.store.deleted_expired.insert(id, record);
+            } else if before != Stored::Missing {
+                // The latest state it was deleted in (a later delete of
+                // the same key may find it missing, or written again by a
+                // write that landed past `exp`).
+                self.store.deleted_expired.insert(id, before);
             }
             deleted.push(format!("K{id}"));
         }
