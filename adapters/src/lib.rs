@@ -754,7 +754,7 @@
 //! | MREC (the default) | [`DynamoDbBackend`] in each region | each user always to one region | everything, while that region is up |
 //! | MREC | [`DynamoDbBackend`] in each region | a user's requests to more than one region (latency routing, failover) | **not** exact: two regions pass the same version check and last writer wins drops an acknowledged write; a logout is overwritten by a write replicated from another region and the session comes back |
 //! | MREC | home-routed (the builder's `build_home_routed`) | any | everything; with TTL on, set an [`expiry_margin`](SessionConfigBuilder::expiry_margin) |
-//! | MRSC | [`DynamoDbBackend`] | any | everything; expired items need the sweeper (below) |
+//! | MRSC | [`DynamoDbBackend`] | any | everything but ending a user's other sessions (no transactions); expired items need the sweeper (below) |
 //!
 //! **Home routing** keeps every promise on an MREC table however users are
 //! routed. Each session has a home region, named by its ID: the region
@@ -782,8 +782,8 @@
 //! )?;
 //! let config = SessionConfig::builder()
 //!     .key_slots(backend.local_slots())
-//!     // Longer than the replication lag plus a store call's deadline.
-//!     .expiry_margin(Duration::from_secs(5))
+//!     // Longer than the replication lag plus a store call's deadline (5 s).
+//!     .expiry_margin(Duration::from_secs(10))
 //!     .build()?;
 //! let manager = SessionManager::new(backend, config);
 //! # drop(manager);
@@ -807,10 +807,12 @@
 //! and no ended session comes back: nothing is written for it outside its
 //! home, so nothing conflicts when the region returns
 //! ([`mark_up`](regions::HomeRouted::mark_up)). What stays exposed: an
-//! abandoned session cannot be ended while its home is down (a logout with
-//! its cookie answers 503, like any write to it), so it stays live in its
-//! home until it idles out, or until a logout once the region is back;
-//! whoever holds its cookie can use it then. Leave some slots free from the
+//! abandoned session cannot be ended while its home is down, so it stays
+//! live in its home until it idles out, or until a logout once the region
+//! is back; whoever holds a copy of its cookie can use it then. A logout
+//! meanwhile answers 503 when it ends the session by its cookie without
+//! reading it, and clears only the browser's cookie when the handler read
+//! the session first (it was no session then). Leave some slots free from the
 //! start (e.g. `0..6` and `8..14`) for regions added later.
 //!
 //! *TTL across regions*: each region's TTL deletes the items its own
@@ -831,7 +833,10 @@
 //! process stopped drawing IDs in it.
 //!
 //! *Not covered*: the home-routed backend does not offer [`users`]
-//! ("log out everywhere"): a user's generation has no home region yet. A
+//! ("log out everywhere"): a user's generation has no home region yet, and
+//! a session a user logged in to loads as no session through a manager
+//! without users, so moving an application with users to home routing logs
+//! its users out once. A
 //! pyramid-dynamodb-sessions process writes in its own region whatever the
 //! slot: sessions shared with Python stay exact only with each user routed
 //! to one region.

@@ -163,7 +163,7 @@ const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// | `data_encoding` | CBOR | compact and lossless; JSON only while sharing a table with pyramid-dynamodb-sessions |
 /// | `data_protection` | [`DataProtection::Sealed`] | a leaked table reveals no session data, for a few microseconds per request, and plain CBOR planted in it never loads; JSON is always plain |
 /// | `key_slots` | [`KeySlots::ALL`] | one region: session IDs are drawn exactly as without regions; with several, the local region's slots (see [`regions`](crate::regions)) |
-/// | `expiry_margin` | 0 s | one region: a session lasts exactly its timeout; on an MREC global table, the replication lag you alarm on (see [`SessionConfigBuilder::expiry_margin`]) |
+/// | `expiry_margin` | 0 s | one region: a session lasts exactly its timeout; on an MREC global table with TTL, longer than the replication lag plus a store call's deadline (see [`SessionConfigBuilder::expiry_margin`]) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -484,9 +484,9 @@ impl SessionConfigBuilder {
     }
 
     /// How long before its `exp` a session already counts as idle-expired
-    /// (default 0: a session lasts exactly its timeout). No request loads,
-    /// writes or reissues a session within this margin of the `exp` stored
-    /// for it.
+    /// (default 0: a session lasts exactly its timeout), in whole seconds
+    /// (a fraction is dropped). No request loads, writes or reissues a
+    /// session within this margin of the `exp` stored for it.
     ///
     /// Why: on a DynamoDB global table in multi-Region eventual
     /// consistency, each region's TTL deletes items past the `exp` its own
@@ -494,20 +494,23 @@ impl SessionConfigBuilder {
     /// A reissue made in a session's home region just before its `exp` may
     /// not have reached another region when that region's TTL finds the
     /// old `exp` passed; the delete then comes back and ends the session
-    /// its user had just extended. With a margin longer than the
-    /// replication lag, every reissue reaches every replica before the old
-    /// `exp` it replaces. Set it to the lag you alarm on (DynamoDB's
-    /// `ReplicationLatency` metric; replication typically takes under a
-    /// second): 5 s is a reasonable start. A lag longer than the margin
-    /// (an isolated region) can still end sessions early, never bring one
-    /// back. The cost: sessions idle out this much sooner.
+    /// its user had just extended. A write lands at most a store call's
+    /// deadline after the manager decided to make it, and reaches the other
+    /// regions a replication lag later; with a margin longer than both
+    /// together, every reissue reaches every replica before the `exp` it
+    /// replaces. Set it to the replication lag you alarm on (DynamoDB's
+    /// `ReplicationLatency` metric; typically under a second) plus the
+    /// backend's call deadline (`RetryConfig::call_timeout`, 5 s by
+    /// default): 10 s is a reasonable start. A longer lag (an isolated
+    /// region) can still end sessions early, never bring one back. The
+    /// cost: sessions idle out this much sooner.
     ///
     /// ```
     /// use std::time::Duration;
     /// use dynamodb_sessions_core::SessionConfig;
     ///
-    /// let config = SessionConfig::builder().expiry_margin(Duration::from_secs(5)).build()?;
-    /// assert_eq!(config.expiry_margin(), Duration::from_secs(5));
+    /// let config = SessionConfig::builder().expiry_margin(Duration::from_secs(10)).build()?;
+    /// assert_eq!(config.expiry_margin(), Duration::from_secs(10));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn expiry_margin(mut self, margin: Duration) -> Self {
@@ -522,7 +525,8 @@ impl SessionConfigBuilder {
     /// A [`ConfigError`] naming the first setting that makes no sense: an
     /// invalid cookie name, path or domain, a timeout under one second, a
     /// reissue time not below the timeout, a zero absolute lifetime or
-    /// `Max-Age`, a timeout longer than the absolute lifetime,
+    /// `Max-Age`, a timeout longer than the absolute lifetime, a reissue
+    /// time plus expiry margin not below the timeout,
     /// `SameSite=None` with [`Secure::Never`], or a `__Host-` or `__Secure-`
     /// name (in any capitalization) without [`Secure::Always`] (or a
     /// `__Host-` name with a path other than `/` or a domain).
@@ -548,7 +552,11 @@ impl SessionConfigBuilder {
                 timeout: c.timeout,
             });
         }
-        if c.reissue_time.as_secs() + c.expiry_margin.as_secs() >= c.timeout.as_secs() {
+        let reissue_and_margin = c
+            .reissue_time
+            .as_secs()
+            .checked_add(c.expiry_margin.as_secs());
+        if reissue_and_margin.is_none_or(|sum| sum >= c.timeout.as_secs()) {
             return Err(ConfigError::ExpiryMarginTooLong {
                 expiry_margin: c.expiry_margin,
                 reissue_time: c.reissue_time,
@@ -886,6 +894,14 @@ mod tests {
                     expiry_margin: secs(40),
                     reissue_time: secs(60),
                     timeout: secs(100),
+                },
+            ),
+            (
+                b().expiry_margin(Duration::MAX),
+                ConfigError::ExpiryMarginTooLong {
+                    expiry_margin: Duration::MAX,
+                    reissue_time: secs(120),
+                    timeout: secs(1200),
                 },
             ),
             (

@@ -101,6 +101,17 @@ pub enum BuildError {
         /// `"region"` or `"endpoint"`.
         setting: &'static str,
     },
+    /// Two home regions resolved to one endpoint: an endpoint set in the
+    /// environment or the profile (`AWS_ENDPOINT_URL_DYNAMODB`,
+    /// `AWS_ENDPOINT_URL`, `endpoint_url`) applies to every region added
+    /// with `region`, which would send them all to one replica. Give each
+    /// region its own with `region_at`, or unset it.
+    SharedEndpoint {
+        /// The first region.
+        first: String,
+        /// The second region, resolved to the same endpoint.
+        second: String,
+    },
 }
 
 impl From<RegionsError> for BuildError {
@@ -154,6 +165,11 @@ impl fmt::Display for BuildError {
                 f,
                 "the builder's {setting} names one region: with home regions, give each region's in HomeRegions"
             ),
+            BuildError::SharedEndpoint { first, second } => write!(
+                f,
+                "home regions {first} and {second} resolve to one endpoint (one set in the \
+                 environment or the profile?): give each its own with region_at"
+            ),
         }
     }
 }
@@ -167,7 +183,8 @@ impl Error for BuildError {
             | BuildError::InvalidEndpoint { .. }
             | BuildError::InvalidProfileFile { .. }
             | BuildError::UnsupportedCredentials { .. }
-            | BuildError::SingleRegionSetting { .. } => None,
+            | BuildError::SingleRegionSetting { .. }
+            | BuildError::SharedEndpoint { .. } => None,
             BuildError::Credentials(e) => Some(&**e),
             BuildError::Runtime(e) => Some(e),
             BuildError::Regions(e) => Some(e),

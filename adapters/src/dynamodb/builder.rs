@@ -382,6 +382,9 @@ impl<C: Client> DynamoDbBackendBuilderOn<C> {
     ///
     /// [`BuildError::Regions`] when the slot table or the local region is
     /// wrong ([`RegionsError`](crate::regions::RegionsError) says how),
+    /// [`BuildError::SharedEndpoint`] when two regions resolve to one
+    /// endpoint (an endpoint set in the environment or the profile applies
+    /// to every region given with `region`),
     /// [`BuildError::SingleRegionSetting`] when this builder was given a
     /// [`region`](Self::region) or an [`endpoint`](Self::endpoint) (each
     /// region's are in `regions`), and otherwise as [`build`](Self::build)
@@ -400,12 +403,24 @@ impl<C: Client> DynamoDbBackendBuilderOn<C> {
             });
         }
         regions.check().map_err(BuildError::Regions)?;
+        let mut endpoints: Vec<(String, String)> = Vec::new();
         regions.route(|region| {
-            DynamoDbBackendBuilderOn::<C> {
+            let backend = DynamoDbBackendBuilderOn::<C> {
                 settings: settings.in_region(&region.name, region.endpoint.as_deref()),
                 client: PhantomData,
             }
-            .build()
+            .build()?;
+            // Two regions at one endpoint would be one replica: home
+            // routing would quietly stop being regional.
+            let endpoint = backend.placement.endpoint.clone();
+            if let Some((first, _)) = endpoints.iter().find(|(_, e)| *e == endpoint) {
+                return Err(BuildError::SharedEndpoint {
+                    first: first.clone(),
+                    second: region.name.clone(),
+                });
+            }
+            endpoints.push((region.name.clone(), endpoint));
+            Ok(backend)
         })
     }
 }

@@ -77,6 +77,12 @@ impl ClientError {
         self.io
     }
 
+    /// DynamoDB's error code, when it answered with one.
+    #[cfg(feature = "dynamodb")]
+    pub(crate) fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
     pub(crate) fn boxed(self) -> BoxError {
         Box::new(self)
     }

@@ -33,6 +33,8 @@ pub(crate) use blocking::BlockingTable;
 #[cfg(test)]
 pub(crate) use failure::{assert_hides_planted_text, PLANTED_TEXT};
 pub(crate) use failure::{classify_code, Failure};
+#[cfg(feature = "dynamodb")]
+pub(crate) use provision::TtlRefused;
 pub(crate) use provision::{provisioned, ProvisionWire, TableState, TtlState};
 pub(crate) use runtime::OwnedRuntime;
 pub(crate) use session_table::SessionTable;

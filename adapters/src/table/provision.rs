@@ -186,6 +186,26 @@ pub(crate) struct TtlState {
     pub(crate) attribute: Option<String>,
 }
 
+/// DynamoDB refused to turn TTL on as an invalid request (a
+/// `ValidationException`), as it refuses tables in multi-Region strong
+/// consistency; the refusal is the source. A wire returns it from
+/// [`ProvisionWire::enable_ttl`] so that provisioning can tell this refusal
+/// from a missing permission, throttling or a timeout.
+#[derive(Debug)]
+pub(crate) struct TtlRefused(pub(crate) BoxError);
+
+impl fmt::Display for TtlRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TTL refused as an invalid request: {}", self.0)
+    }
+}
+
+impl Error for TtlRefused {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
 /// A client's control-plane requests, each one attempt. Errors are the
 /// client's own, kept as the source of [`ProvisionError::Request`].
 pub(crate) trait ProvisionWire: Send + Sync {
@@ -380,8 +400,11 @@ async fn ttl_for<P: ProvisionWire>(
     }
     match enable_ttl(wire, table, timeout).await {
         Ok(enabled) => Ok((enabled, TtlStatus::On)),
+        // Only DynamoDB's refusal of the request itself: a missing
+        // permission, throttling or a timeout is an error as anywhere.
         Err(ProvisionError::Request { action, source })
-            if matches!(replication, TableReplication::ModeUnknown { .. }) =>
+            if matches!(replication, TableReplication::ModeUnknown { .. })
+                && source.is::<TtlRefused>() =>
         {
             log::warn!(
                 "session table {table} is a global table whose consistency mode this client \

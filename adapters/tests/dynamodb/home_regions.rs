@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dynamodb_sessions::dynamodb::{AwsSdk, DynamoDbBackendOn, HomeRegions, Rusoto};
+use dynamodb_sessions::dynamodb::{AwsSdk, BuildError, DynamoDbBackendOn, HomeRegions, Rusoto};
 use dynamodb_sessions::regions::{Failover, HomeRouted, KeySlots};
 use dynamodb_sessions::{SessionConfig, SessionError};
 use dynamodb_sessions_conformance::fixture::{cookie_pair, key_of, Fixture};
@@ -120,4 +120,39 @@ fn on<C: TestClient>(eu_endpoint: &str, us_local: &mut PrivateDynamoDbLocal) {
         .expect("restart the private DynamoDB Local");
     let (seen, _) = in_eu.request(Some(&us_cookie), |s| s.get::<i64>("n").unwrap());
     assert_eq!(seen, Some(7), "{}: nothing lost", C::NAME);
+}
+
+/// Two regions at one endpoint would be one replica behind two names: the
+/// build refuses it, on both clients, before any request.
+#[test]
+fn two_regions_at_one_endpoint_are_refused() {
+    fn on<C: TestClient>() {
+        let regions = HomeRegions::new()
+            .region_at(
+                "eu-west-1",
+                KeySlots::range(0..8).unwrap(),
+                "http://127.0.0.1:9",
+            )
+            .region_at(
+                "us-east-1",
+                KeySlots::range(8..16).unwrap(),
+                "http://127.0.0.1:9",
+            )
+            .local("eu-west-1");
+        let refused = DynamoDbBackendOn::<C>::builder("sessions")
+            .static_credentials("id", "secret")
+            .build_home_routed(regions)
+            .unwrap_err();
+        match refused {
+            BuildError::SharedEndpoint { first, second } => {
+                assert_eq!(
+                    (first.as_str(), second.as_str()),
+                    ("eu-west-1", "us-east-1")
+                );
+            }
+            other => panic!("{}: {other:?}", C::NAME),
+        }
+    }
+    on::<Rusoto>();
+    on::<AwsSdk>();
 }

@@ -228,6 +228,33 @@ fn a_strongly_consistent_table_has_no_ttl_and_no_transactions() {
     assert_eq!(TRANSACTIONS.load(Ordering::SeqCst), 1);
 }
 
+/// A global table whose mode rusoto cannot read, where the TTL update is
+/// refused for another reason (here a missing permission): an error, as
+/// on any table, not "no TTL here".
+fn global_table_without_ttl_permission(request: &str) -> (u16, String) {
+    if request.contains("TimeToLiveSpecification") {
+        return (
+            400,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#AccessDeniedException","message":"no"}"#
+                .to_owned(),
+        );
+    }
+    // DescribeTable and DescribeTimeToLive (whose body is the same).
+    described(&TWO, "")
+}
+
+#[test]
+fn only_an_invalid_request_refusal_of_ttl_is_taken_for_strong_consistency() {
+    let endpoint = stand_in(global_table_without_ttl_permission);
+    let rusoto = builder_at::<Rusoto>(&endpoint, "sessions")
+        .build()
+        .expect("backend builds");
+    match rusoto.create_table_if_missing() {
+        Err(ProvisionError::Request { action, .. }) => assert_eq!(action, "UpdateTimeToLive"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_dynamodb_local_table_has_ttl() {
     let _share = beside_others();

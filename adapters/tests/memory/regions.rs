@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use dynamodb_sessions::regions::{Failover, HomeRouted, KeySlots, RegionsError};
 use dynamodb_sessions::store::{
-    Backend, Consistency, CreateOutcome, Forward, LoadOutcome, Operation, Record, StorageKey,
-    StoredData, Token,
+    Backend, Consistency, CreateOutcome, EndOutcome, Forward, LoadOutcome, Operation, Record,
+    ReplaceOutcome, StorageKey, StoredData, Token, TouchOutcome,
 };
 use dynamodb_sessions::testing::{CallCounts, CountingBackend, MemoryBackendTesting as _};
-use dynamodb_sessions::{BackendError, CommitError, MemoryBackend, SessionConfig, SessionError};
+use dynamodb_sessions::{
+    BackendError, CommitError, DataEncoding, MemoryBackend, SessionConfig, SessionError,
+};
 use dynamodb_sessions_conformance::fixture::{cookie_pair, key_of, Fixture};
 use dynamodb_sessions_conformance::{Corruption, Harness};
 
@@ -432,6 +434,32 @@ fn a_key_in_a_slot_no_region_holds_is_no_session() {
         .and_then(|s| s.downcast_ref::<RegionsError>());
     assert_eq!(source, Some(&RegionsError::NoHomeRegion));
     assert!(!refused.is_temporary());
+
+    // Nothing can be stored under it: a logout with it ends nothing and
+    // clears the cookie, a replace or touch is a conflict.
+    let (_, logout) = process.request(Some(&cookie), |s| s.invalidate());
+    assert!(logout.unwrap().contains("Max-Age=0"));
+    let key = stray.storage_key();
+    assert_eq!(
+        backend
+            .end(&key, &Record::tombstone(0, DataEncoding::Cbor))
+            .unwrap(),
+        EndOutcome::Missing
+    );
+    let next = Record::new(2, 0, 1200, StoredData::Cbor(vec![0xa0]));
+    assert_eq!(
+        backend.replace(&key, 1, &next).unwrap(),
+        ReplaceOutcome::Conflict
+    );
+    assert_eq!(
+        backend.touch(&key, 1, 5, 1205).unwrap(),
+        TouchOutcome::Conflict
+    );
+    assert_eq!(
+        a.counts().total(),
+        1,
+        "still only the one create reached a store"
+    );
 }
 
 #[test]

@@ -109,6 +109,7 @@ impl<B> HomeRoutedBuilder<B> {
             homes,
             local,
             failover: self.failover,
+            warned_away: AtomicBool::new(false),
         })
     }
 }

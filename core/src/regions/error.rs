@@ -30,10 +30,10 @@ pub enum RegionsError {
     /// A region name (the local one, or one given to `mark_down` or
     /// `mark_up`) is none of the regions.
     UnknownRegion,
-    /// (In a [`BackendError`](crate::BackendError)'s source.) The key's
-    /// slot belongs to no region: a session ID this library did not draw,
-    /// or drawn with [`KeySlots`](super::KeySlots) no region holds.
-    /// Nothing was written.
+    /// (In a [`BackendError`](crate::BackendError)'s source.) A new
+    /// session's key is in a slot no region holds: drawn with
+    /// [`KeySlots`](super::KeySlots) that are not the backend's
+    /// [`local_slots`](super::HomeRouted::local_slots). Nothing was written.
     NoHomeRegion,
     /// (In a [`BackendError`](crate::BackendError)'s source.) The key's
     /// home region is marked down

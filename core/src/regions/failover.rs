@@ -35,9 +35,12 @@ pub enum Failover {
     /// one timeout says little about a region, and a guess would log users
     /// out for a blip. A user loses the whole session, never part of it,
     /// and no ended session comes back. What stays exposed: an abandoned
-    /// session cannot be ended while its home is down (a logout with its
-    /// cookie fails like any write to it, with a 503), so it stays live in
+    /// session cannot be ended while its home is down, so it stays live in
     /// its home until it expires, or until a logout once the region is
-    /// back; whoever holds its cookie can use it then.
+    /// back; whoever holds a copy of its cookie can use it then. A logout
+    /// meanwhile answers 503 when it ends the session by its cookie
+    /// without reading it first (like any write to it), and clears only
+    /// the browser's cookie when the handler read the session first (it
+    /// was no session then).
     Abandon,
 }

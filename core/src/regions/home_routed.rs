@@ -26,10 +26,14 @@ pub(super) struct Region<B> {
 /// a global table).
 ///
 /// Build it with [`HomeRouted::builder`]. A key in a slot no region
-/// holds is no session: loading it finds nothing (the manager never adopts
-/// an unknown ID), and a write to it is refused with
-/// [`BackendError::Rejected`] whose source is
-/// [`RegionsError::NoHomeRegion`]. Keys of a region
+/// holds is no session, since nothing can be stored under it: loading it
+/// finds nothing (the manager never adopts an unknown ID), a logout of it
+/// ends nothing ([`EndOutcome::Missing`]), a replace or touch is a
+/// conflict, and only a create is refused ([`BackendError::Rejected`]
+/// whose source is [`RegionsError::NoHomeRegion`]: the manager's
+/// `key_slots` hold slots no region does). A new session homed outside the
+/// local region is said once at warn level: the manager's `key_slots` are
+/// not the backend's [`local_slots`](Self::local_slots). Keys of a region
 /// [marked down](Self::mark_down) are handled as the [`Failover`] says.
 ///
 /// It does not offer [`UserSessions`](crate::users::UserSessions): a
@@ -63,6 +67,9 @@ pub struct HomeRouted<B> {
     /// The index of the region this process runs in.
     pub(super) local: usize,
     pub(super) failover: Failover,
+    /// Whether a new session homed outside the local region was said at
+    /// warn level already (once per backend).
+    pub(super) warned_away: AtomicBool,
 }
 
 /// Where a call for a key goes.
@@ -200,6 +207,16 @@ impl<B: Backend> Backend for HomeRouted<B> {
     }
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
+        let local = &self.regions[self.local];
+        if !local.slots.holds(key) && !self.warned_away.swap(true, Ordering::Relaxed) {
+            // The ID was drawn outside the local slots: the session's calls
+            // will cross regions, or fail if no region holds its slot.
+            log::warn!(
+                "a new session is homed outside the local region {}: build the \
+                 SessionConfig with key_slots(backend.local_slots())",
+                local.name
+            );
+        }
         self.write_to(key, Operation::Create)?.create(key, record)
     }
 
@@ -209,6 +226,10 @@ impl<B: Backend> Backend for HomeRouted<B> {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
+        // No record can be stored under a key no region holds.
+        if let Route::NoHome = self.route(key) {
+            return Ok(ReplaceOutcome::Conflict);
+        }
         self.write_to(key, Operation::Replace)?
             .replace(key, expected_version, record)
     }
@@ -220,11 +241,18 @@ impl<B: Backend> Backend for HomeRouted<B> {
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
+        if let Route::NoHome = self.route(key) {
+            return Ok(TouchOutcome::Conflict);
+        }
         self.write_to(key, Operation::Touch)?
             .touch(key, expected_version, issued_at, expires_at)
     }
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
+        // A logout with a hand-made cookie: nothing there to end.
+        if let Route::NoHome = self.route(key) {
+            return Ok(EndOutcome::Missing);
+        }
         self.write_to(key, Operation::End)?.end(key, tombstone)
     }
 }

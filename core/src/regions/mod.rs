@@ -17,9 +17,11 @@
 //! its conditions and strong reads are exactly those of a single region,
 //! and last writer wins never meets two writers. Every promise of the
 //! library holds as with one region, however users are routed between
-//! regions. The cost: a request served away from its session's home sends
-//! each store call across regions (their number is unchanged); with
-//! sticky routing, none.
+//! regions; with TTL on the table, give sessions an
+//! [expiry margin](crate::SessionConfigBuilder::expiry_margin) too (each
+//! region's TTL deletes by its own replica's `exp`). The cost: a request
+//! served away from its session's home sends each store call across
+//! regions (their number is unchanged); with sticky routing, none.
 //!
 //! # Where the home is named
 //!
@@ -59,11 +61,13 @@
 //! **What a user can lose** on failover with `Abandon`: the whole session
 //! (they log in again), never part of it, and never is an ended session
 //! brought back. What stays exposed: an abandoned session cannot be
-//! ended while its home is down (a logout with its cookie fails like any
-//! write to it, with a 503), so it stays live in its home until it expires
-//! (at most the idle timeout after its last use, and the absolute
-//! lifetime) or until a logout once the region is back; whoever holds its
-//! cookie can use it then.
+//! ended while its home is down, so it stays live in its home until it
+//! expires (at most the idle timeout after its last use, and the absolute
+//! lifetime) or until a logout once the region is back; whoever holds a
+//! copy of its cookie can use it then. A logout meanwhile answers 503 when
+//! it ends the session by its cookie without reading it (like any write to
+//! it), and clears only the browser's cookie when the handler read the
+//! session first (it was no session then).
 //!
 //! # Changing the slot table
 //!
@@ -111,7 +115,7 @@
 //! # let memory = dynamodb_sessions::MemoryBackend::new;
 //! # let (_manager, backend) = manager(memory(), memory()).unwrap();
 //! # backend.mark_down("us-east-1").unwrap();
-//! //! ```
+//! ```
 
 mod builder;
 mod error;

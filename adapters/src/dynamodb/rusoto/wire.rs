@@ -25,7 +25,7 @@ use crate::table::user_items::{USER_INDEX, USER_INDEX_PROJECTION};
 use crate::table::{
     cancellation, classify_code, codes_in_message, is_missing_index_message, provisioned,
     Attribute, ConditionsFailed, Expression, Failure, Item, Page, ProvisionWire, Scan, ScanPage,
-    TableState, TransactWrite, TtlState, Wire,
+    TableState, TransactWrite, TtlRefused, TtlState, Wire,
 };
 
 /// The rusoto client a [`DynamoDbBackend`](crate::dynamodb::DynamoDbBackend)
@@ -400,10 +400,17 @@ impl ProvisionWire for RusotoWire {
                 enabled: true,
             },
         };
-        self.0
-            .update_time_to_live(input)
-            .await
-            .map_err(request_error)?;
+        self.0.update_time_to_live(input).await.map_err(|error| {
+            let error = request_error(error);
+            let code = error
+                .downcast_ref::<ClientError>()
+                .and_then(ClientError::code);
+            match code {
+                // As DynamoDB refuses a table in strong consistency.
+                Some("ValidationException") => Box::new(TtlRefused(error)),
+                _ => error,
+            }
+        })?;
         Ok(())
     }
 
