@@ -118,18 +118,7 @@ impl DynamoDbLocal {
             if !tools_present()? {
                 return Ok(None);
             }
-            let lib_dir =
-                install().map_err(|e| format!("installing DynamoDB Local failed: {e}"))?;
-            let mut last_error = String::new();
-            for _ in 0..START_ATTEMPTS {
-                match start(&lib_dir) {
-                    Ok(local) => return Ok(Some(local)),
-                    Err(e) => last_error = e,
-                }
-            }
-            Err(format!(
-                "starting a second DynamoDB Local failed {START_ATTEMPTS} times; last error: {last_error}"
-            ))
+            install_and_start("a second DynamoDB Local").map(Some)
         });
         match started {
             Ok(instance) => instance.as_ref(),
@@ -232,16 +221,22 @@ fn acquire() -> Result<Option<DynamoDbLocal>, String> {
         eprintln!();
         return Ok(None);
     }
+    install_and_start("DynamoDB Local").map(Some)
+}
+
+/// Installs DynamoDB Local if needed and starts one server, trying
+/// [`START_ATTEMPTS`] times; `what` names it in the error.
+fn install_and_start(what: &str) -> Result<DynamoDbLocal, String> {
     let lib_dir = install().map_err(|e| format!("installing DynamoDB Local failed: {e}"))?;
     let mut last_error = String::new();
     for _ in 0..START_ATTEMPTS {
         match start(&lib_dir) {
-            Ok(local) => return Ok(Some(local)),
+            Ok(local) => return Ok(local),
             Err(e) => last_error = e,
         }
     }
     Err(format!(
-        "starting DynamoDB Local failed {START_ATTEMPTS} times; last error: {last_error}"
+        "starting {what} failed {START_ATTEMPTS} times; last error: {last_error}"
     ))
 }
 
