@@ -830,7 +830,11 @@
 //! slot that has live sessions to another region needs every process to
 //! switch at once, else the slot has two homes during the rollout; end
 //! those sessions first, or wait out the absolute lifetime after the last
-//! process stopped drawing IDs in it.
+//! process stopped drawing IDs in it. Moving to home routing is the same
+//! hazard: until every process has moved, the old ones write a session in
+//! their own region while the new ones write it in its home, so route each
+//! user to one region during the rollout; and sessions whose IDs fall in
+//! slots no region holds load as no session (their users log in again).
 //!
 //! *Not covered*: the home-routed backend does not offer [`users`]
 //! ("log out everywhere"): a user's generation has no home region yet, and
@@ -838,8 +842,8 @@
 //! without users, so moving an application with users to home routing logs
 //! its users out once. A
 //! pyramid-dynamodb-sessions process writes in its own region whatever the
-//! slot: sessions shared with Python stay exact only with each user routed
-//! to one region.
+//! slot: sessions shared with Python stay exact only with the plain
+//! per-region backend and each user routed to one region.
 //!
 //! **Multi-Region strong consistency** (MRSC): conditions and strong reads
 //! see the latest state in every region, so the plain backend keeps every

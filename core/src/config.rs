@@ -494,15 +494,16 @@ impl SessionConfigBuilder {
     /// A reissue made in a session's home region just before its `exp` may
     /// not have reached another region when that region's TTL finds the
     /// old `exp` passed; the delete then comes back and ends the session
-    /// its user had just extended. A write lands at most a store call's
-    /// deadline after the manager decided to make it, and reaches the other
-    /// regions a replication lag later; with a margin longer than both
-    /// together, every reissue reaches every replica before the `exp` it
-    /// replaces. Set it to the replication lag you alarm on (DynamoDB's
+    /// its user had just extended. A write typically lands within a store
+    /// call's deadline of the manager's decision to make it, and reaches
+    /// the other regions a replication lag later; with a margin longer than
+    /// both together, every reissue reaches every replica before the `exp`
+    /// it replaces. Set it to the replication lag you alarm on (DynamoDB's
     /// `ReplicationLatency` metric; typically under a second) plus the
     /// backend's call deadline (`RetryConfig::call_timeout`, 5 s by
     /// default): 10 s is a reasonable start. A longer lag (an isolated
-    /// region) can still end sessions early, never bring one back. The
+    /// region), or a write held up longer than its deadline, can still end
+    /// sessions early, never bring one back. The
     /// cost: sessions idle out this much sooner.
     ///
     /// ```

@@ -101,11 +101,13 @@ pub enum BuildError {
         /// `"region"` or `"endpoint"`.
         setting: &'static str,
     },
-    /// Two home regions resolved to one endpoint: an endpoint set in the
-    /// environment or the profile (`AWS_ENDPOINT_URL_DYNAMODB`,
-    /// `AWS_ENDPOINT_URL`, `endpoint_url`) applies to every region added
-    /// with `region`, which would send them all to one replica. Give each
-    /// region its own with `region_at`, or unset it.
+    /// Two home regions resolved to one endpoint that `region_at` did not
+    /// give both: an endpoint set in the environment or the profile
+    /// (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`, `endpoint_url`)
+    /// applies to every region added with `region`, which would send them
+    /// all to one replica. Unset it, or give each region its endpoint with
+    /// `region_at` (the same one for an emulator that serves every region
+    /// at one URL).
     SharedEndpoint {
         /// The first region.
         first: String,
@@ -168,7 +170,7 @@ impl fmt::Display for BuildError {
             BuildError::SharedEndpoint { first, second } => write!(
                 f,
                 "home regions {first} and {second} resolve to one endpoint (one set in the \
-                 environment or the profile?): give each its own with region_at"
+                 environment or the profile?): unset it, or give each region's with region_at"
             ),
         }
     }

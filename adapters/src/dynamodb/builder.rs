@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::backend::DynamoDbBackendOn;
 use super::build_error::BuildError;
 use super::client::Client;
-use super::environment::resolve;
+use super::environment::{resolve, BUILDER_ENDPOINT};
 use super::home_regions::HomeRegions;
 use super::names::validate_table_name;
 use super::settings::{Settings, StaticKey};
@@ -383,8 +383,9 @@ impl<C: Client> DynamoDbBackendBuilderOn<C> {
     /// [`BuildError::Regions`] when the slot table or the local region is
     /// wrong ([`RegionsError`](crate::regions::RegionsError) says how),
     /// [`BuildError::SharedEndpoint`] when two regions resolve to one
-    /// endpoint (an endpoint set in the environment or the profile applies
-    /// to every region given with `region`),
+    /// endpoint not both given with `region_at` (an endpoint set in the
+    /// environment or the profile applies to every region given with
+    /// `region`),
     /// [`BuildError::SingleRegionSetting`] when this builder was given a
     /// [`region`](Self::region) or an [`endpoint`](Self::endpoint) (each
     /// region's are in `regions`), and otherwise as [`build`](Self::build)
@@ -403,23 +404,31 @@ impl<C: Client> DynamoDbBackendBuilderOn<C> {
             });
         }
         regions.check().map_err(BuildError::Regions)?;
-        let mut endpoints: Vec<(String, String)> = Vec::new();
+        // Each region's name, endpoint, and whether `region_at` gave it.
+        let mut endpoints: Vec<(String, String, bool)> = Vec::new();
         regions.route(|region| {
             let backend = DynamoDbBackendBuilderOn::<C> {
                 settings: settings.in_region(&region.name, region.endpoint.as_deref()),
                 client: PhantomData,
             }
             .build()?;
-            // Two regions at one endpoint would be one replica: home
-            // routing would quietly stop being regional.
+            // Two regions sent to one endpoint by the environment or the
+            // profile would be one replica: home routing would quietly stop
+            // being regional. Given with `region_at`, one endpoint for
+            // several regions is deliberate (an emulator serving every
+            // region at one URL).
             let endpoint = backend.placement.endpoint.clone();
-            if let Some((first, _)) = endpoints.iter().find(|(_, e)| *e == endpoint) {
+            let given = backend.placement.endpoint_origin == Some(BUILDER_ENDPOINT);
+            let shared = endpoints
+                .iter()
+                .find(|(_, e, by)| *e == endpoint && !(given && *by));
+            if let Some((first, _, _)) = shared {
                 return Err(BuildError::SharedEndpoint {
                     first: first.clone(),
                     second: region.name.clone(),
                 });
             }
-            endpoints.push((region.name.clone(), endpoint));
+            endpoints.push((region.name.clone(), endpoint, given));
             Ok(backend)
         })
     }

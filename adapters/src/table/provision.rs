@@ -503,8 +503,27 @@ async fn enable_ttl<P: ProvisionWire>(
             _ => Ok(false),
         };
     }
-    request("UpdateTimeToLive", timeout, wire.enable_ttl(table, EXP)).await?;
-    Ok(true)
+    match request("UpdateTimeToLive", timeout, wire.enable_ttl(table, EXP)).await {
+        Ok(()) => Ok(true),
+        // Refused as invalid: TTL may have been turned on meanwhile (by
+        // another process, or replicated from another region), which
+        // DynamoDB refuses the same way as a table that cannot have it.
+        Err(ProvisionError::Request { action, source }) if source.is::<TtlRefused>() => {
+            let current = request("DescribeTimeToLive", timeout, wire.describe_ttl(table)).await?;
+            let on = matches!(current.status.as_deref(), Some("ENABLED" | "ENABLING"));
+            match (on, current.attribute) {
+                (true, Some(attribute)) if attribute != EXP => {
+                    Err(ProvisionError::TtlOnOtherAttribute {
+                        table: table.to_owned(),
+                        attribute,
+                    })
+                }
+                (true, _) => Ok(false),
+                (false, _) => Err(ProvisionError::Request { action, source }),
+            }
+        }
+        Err(error) => Err(error),
+    }
 }
 
 #[cfg(test)]

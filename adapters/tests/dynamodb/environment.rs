@@ -334,3 +334,48 @@ fn a_profile_endpoint_without_scheme_stops_the_sdk_build() {
         ddb("eu-central-1")
     );
 }
+
+/// An endpoint set in the environment applies to every home region added
+/// with `region`, which would send them all to one replica: both builders
+/// refuse it, naming the two regions.
+#[test]
+fn home_regions_sent_to_one_endpoint_by_the_environment_are_refused() {
+    use dynamodb_sessions::dynamodb::HomeRegions;
+    use dynamodb_sessions::regions::KeySlots;
+    let scene = Scene {
+        vars: &[
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ],
+        config: "",
+        credentials: "",
+    };
+    let regions = || {
+        HomeRegions::new()
+            .region("eu-west-1", KeySlots::range(0..8).unwrap())
+            .region("us-east-1", KeySlots::range(8..16).unwrap())
+            .local("eu-west-1")
+    };
+    let (rusoto, sdk) = scene.run(|| {
+        (
+            DynamoDbBackend::builder("sessions")
+                .build_home_routed(regions())
+                .map(|_| ()),
+            AwsSdkBackend::builder("sessions")
+                .build_home_routed(regions())
+                .map(|_| ()),
+        )
+    });
+    for refused in [rusoto, sdk] {
+        match refused {
+            Err(BuildError::SharedEndpoint { first, second }) => {
+                assert_eq!(
+                    (first.as_str(), second.as_str()),
+                    ("eu-west-1", "us-east-1")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

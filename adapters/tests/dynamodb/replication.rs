@@ -255,6 +255,42 @@ fn only_an_invalid_request_refusal_of_ttl_is_taken_for_strong_consistency() {
     }
 }
 
+/// Whether the stand-in below refused a TTL update already.
+static TTL_REFUSED: AtomicUsize = AtomicUsize::new(0);
+
+/// A global table whose mode rusoto cannot read, where TTL was turned on
+/// (by another process) between our DescribeTimeToLive and our
+/// UpdateTimeToLive, which DynamoDB then refuses as invalid.
+fn global_table_ttl_turned_on_meanwhile(request: &str) -> (u16, String) {
+    if request.contains("TimeToLiveSpecification") {
+        TTL_REFUSED.fetch_add(1, Ordering::SeqCst);
+        return (
+            400,
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"TimeToLive is already enabled"}"#
+                .to_owned(),
+        );
+    }
+    // DescribeTable and DescribeTimeToLive: one answer holds both.
+    let ttl = match TTL_REFUSED.load(Ordering::SeqCst) {
+        0 => r#"{"TimeToLiveStatus":"DISABLED"}"#,
+        _ => r#"{"TimeToLiveStatus":"ENABLED","AttributeName":"exp"}"#,
+    };
+    let (status, table) = described(&TWO, "");
+    let body = table.strip_suffix('}').expect("a JSON object");
+    (status, format!(r#"{body},"TimeToLiveDescription":{ttl}}}"#))
+}
+
+#[test]
+fn ttl_turned_on_meanwhile_is_on_not_strong_consistency() {
+    let endpoint = stand_in(global_table_ttl_turned_on_meanwhile);
+    let rusoto = builder_at::<Rusoto>(&endpoint, "sessions")
+        .build()
+        .expect("backend builds");
+    let report = rusoto.create_table_if_missing().expect("provisioned");
+    assert_eq!((report.ttl, report.ttl_enabled), (TtlStatus::On, false));
+    assert_eq!(TTL_REFUSED.load(Ordering::SeqCst), 1);
+}
+
 #[test]
 fn a_dynamodb_local_table_has_ttl() {
     let _share = beside_others();

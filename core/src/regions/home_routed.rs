@@ -26,7 +26,9 @@ pub(super) struct Region<B> {
 /// a global table).
 ///
 /// Build it with [`HomeRouted::builder`]. A key in a slot no region
-/// holds is no session, since nothing can be stored under it: loading it
+/// holds is out of this backend's reach (nothing it writes lands there;
+/// only a session drawn before home routing, or by another program, can
+/// be stored under it), so for it the key holds no session: loading it
 /// finds nothing (the manager never adopts an unknown ID), a logout of it
 /// ends nothing ([`EndOutcome::Missing`]), a replace or touch is a
 /// conflict, and only a create is refused ([`BackendError::Rejected`]
@@ -208,9 +210,10 @@ impl<B: Backend> Backend for HomeRouted<B> {
 
     fn create(&self, key: &StorageKey, record: &Record) -> Result<CreateOutcome, BackendError> {
         let local = &self.regions[self.local];
-        if !local.slots.holds(key) && !self.warned_away.swap(true, Ordering::Relaxed) {
-            // The ID was drawn outside the local slots: the session's calls
-            // will cross regions, or fail if no region holds its slot.
+        let away = !local.slots.holds(key) && self.home(key).is_some();
+        if away && !self.warned_away.swap(true, Ordering::Relaxed) {
+            // The ID was drawn outside the local slots: the session's
+            // calls will cross regions.
             log::warn!(
                 "a new session is homed outside the local region {}: build the \
                  SessionConfig with key_slots(backend.local_slots())",
@@ -226,7 +229,7 @@ impl<B: Backend> Backend for HomeRouted<B> {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
-        // No record can be stored under a key no region holds.
+        // A key out of reach holds no session for this backend.
         if let Route::NoHome = self.route(key) {
             return Ok(ReplaceOutcome::Conflict);
         }
@@ -249,7 +252,7 @@ impl<B: Backend> Backend for HomeRouted<B> {
     }
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        // A logout with a hand-made cookie: nothing there to end.
+        // A logout with a cookie out of reach: no session here to end.
         if let Route::NoHome = self.route(key) {
             return Ok(EndOutcome::Missing);
         }

@@ -84,7 +84,16 @@
 //! session ID and so no home yet, and listing or ending a user's sessions
 //! would have to visit every region. A pyramid-dynamodb-sessions process
 //! writes in its own region whatever the slot: sessions shared with Python
-//! stay exact only with single-region routing.
+//! stay exact only with the plain per-region backend and each user routed
+//! to one region.
+//!
+//! # Moving to home routing
+//!
+//! Sessions whose IDs fall in slots no region holds are out of reach: they
+//! load as no session (their users log in again). Until every process has
+//! moved, the old processes write every session in their own region while
+//! the new ones write it in its home, which is two writers again: during
+//! the rollout, route each user to one region.
 //!
 //! ```
 //! use std::sync::Arc;
