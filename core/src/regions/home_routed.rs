@@ -171,15 +171,14 @@ impl<B> HomeRouted<B> {
 }
 
 impl<B> HomeRouted<B> {
-    /// The backend a write for `key` goes to, or why it goes nowhere.
-    fn write_to(&self, key: &StorageKey, operation: Operation) -> Result<&B, BackendError> {
+    /// The backend a write for `key` goes to; `None` when no region holds
+    /// its slot (out of reach: for this backend it holds no session); an
+    /// error when its home is marked down.
+    fn write_to(&self, key: &StorageKey, operation: Operation) -> Result<Option<&B>, BackendError> {
         match self.route(key) {
-            Route::Home(backend) => Ok(backend),
+            Route::Home(backend) => Ok(Some(backend)),
             Route::Down => Err(home_down(operation)),
-            Route::NoHome => Err(BackendError::Rejected {
-                operation,
-                source: Box::new(RegionsError::NoHomeRegion),
-            }),
+            Route::NoHome => Ok(None),
         }
     }
 }
@@ -220,7 +219,14 @@ impl<B: Backend> Backend for HomeRouted<B> {
                 local.name
             );
         }
-        self.write_to(key, Operation::Create)?.create(key, record)
+        match self.write_to(key, Operation::Create)? {
+            Some(backend) => backend.create(key, record),
+            // Drawn in slots no region holds: the manager's key_slots.
+            None => Err(BackendError::Rejected {
+                operation: Operation::Create,
+                source: Box::new(RegionsError::NoHomeRegion),
+            }),
+        }
     }
 
     fn replace(
@@ -229,12 +235,10 @@ impl<B: Backend> Backend for HomeRouted<B> {
         expected_version: u64,
         record: &Record,
     ) -> Result<ReplaceOutcome, BackendError> {
-        // A key out of reach holds no session for this backend.
-        if let Route::NoHome = self.route(key) {
-            return Ok(ReplaceOutcome::Conflict);
+        match self.write_to(key, Operation::Replace)? {
+            Some(backend) => backend.replace(key, expected_version, record),
+            None => Ok(ReplaceOutcome::Conflict),
         }
-        self.write_to(key, Operation::Replace)?
-            .replace(key, expected_version, record)
     }
 
     fn touch(
@@ -244,19 +248,18 @@ impl<B: Backend> Backend for HomeRouted<B> {
         issued_at: i64,
         expires_at: i64,
     ) -> Result<TouchOutcome, BackendError> {
-        if let Route::NoHome = self.route(key) {
-            return Ok(TouchOutcome::Conflict);
+        match self.write_to(key, Operation::Touch)? {
+            Some(backend) => backend.touch(key, expected_version, issued_at, expires_at),
+            None => Ok(TouchOutcome::Conflict),
         }
-        self.write_to(key, Operation::Touch)?
-            .touch(key, expected_version, issued_at, expires_at)
     }
 
     fn end(&self, key: &StorageKey, tombstone: &Record) -> Result<EndOutcome, BackendError> {
-        // A logout with a cookie out of reach: no session here to end.
-        if let Route::NoHome = self.route(key) {
-            return Ok(EndOutcome::Missing);
+        match self.write_to(key, Operation::End)? {
+            Some(backend) => backend.end(key, tombstone),
+            // A logout with a cookie out of reach: no session here to end.
+            None => Ok(EndOutcome::Missing),
         }
-        self.write_to(key, Operation::End)?.end(key, tombstone)
     }
 }
 
