@@ -1483,8 +1483,7 @@ impl<B: Backend + 'static> World<B> {
     /// a write, for the promises to judge.
     fn expire(&mut self, region: usize) -> Result<Option<String>, Failure> {
         let replicas = Arc::clone(self.replicas.as_ref().expect("only across regions"));
-        let mut deleted = Vec::new();
-        let mut live = BTreeSet::new();
+        let mut deleted = BTreeSet::new();
         // In the schedule's key order, not the random keys' own: the
         // deletes' stamps, and so the schedule, replay.
         let mut expired: Vec<(KeyId, StorageKey)> = replicas
@@ -1503,21 +1502,21 @@ impl<B: Backend + 'static> World<B> {
                     .notes
                     .entry("live sessions deleted by another region's TTL")
                     .or_default() += 1;
-                live.insert(id);
             } else if before != Stored::Missing {
                 // The latest state it was deleted in (a later delete of
                 // the same key may find it missing, or written again by a
                 // write that landed past `exp`).
                 self.store.deleted_expired.insert(id, before);
             }
-            deleted.push(format!("K{id}"));
+            deleted.insert(id);
         }
-        let deleted_keys: BTreeSet<KeyId> = self.store.deleted_expired.keys().copied().collect();
-        self.refresh(&live.union(&deleted_keys).copied().collect())?;
+        // Read back like the keys a write touched.
+        self.refresh(&deleted)?;
+        let named: Vec<String> = deleted.iter().map(|id| format!("K{id}")).collect();
         Ok(Some(format!(
             "#{} region {region}'s TTL deletes {}",
             self.step,
-            deleted.join(", ")
+            named.join(", ")
         )))
     }
 
