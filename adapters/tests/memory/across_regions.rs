@@ -36,9 +36,14 @@ fn options(regions: Regions) -> Options {
 }
 
 fn run(name: &str, regions: Regions, schedules: u64) -> Summary {
-    let options = options(regions);
+    run_with(name, &options(regions), schedules)
+}
+
+/// Runs `schedules` schedules (unless `INTERLEAVINGS_SCHEDULES` says
+/// otherwise) with `options`, and prints the summary.
+fn run_with(name: &str, options: &Options, schedules: u64) -> Summary {
     let summary =
-        Schedules::from_env(schedules).run(name, |seed| interleavings::run_regions(seed, &options));
+        Schedules::from_env(schedules).run(name, |seed| interleavings::run_regions(seed, options));
     println!("{summary}");
     summary
 }
@@ -200,13 +205,9 @@ fn ttl_options(margin: Duration) -> Options {
 }
 
 fn run_ttl(name: &str, margin: Duration) -> Summary {
-    let options = ttl_options(margin);
     // More than the other rows: without a margin, about 1 schedule in 150
     // loses a session, so that with one, none in 1,000 says something.
-    let summary =
-        Schedules::from_env(1_000).run(name, |seed| interleavings::run_regions(seed, &options));
-    println!("{summary}");
-    summary
+    run_with(name, &ttl_options(margin), 1_000)
 }
 
 /// MRSC as is: every condition and strong read is global, so any routing
@@ -234,10 +235,7 @@ fn across_regions_table() {
     println!("| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
     for options in rows() {
         let regions = options.regions.expect("rows across regions");
-        let summary = Schedules::from_env(schedules).run(&format!("{regions:?}"), |seed| {
-            interleavings::run_regions(seed, &options)
-        });
-        println!("{summary}");
+        let summary = run_with(&format!("{regions:?}"), &options, schedules);
         let broken: Vec<String> = broken(&summary)
             .into_iter()
             .map(|(invariant, (count, seed))| format!("{invariant:?} ({count}, seed {seed})"))
